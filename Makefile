@@ -1,0 +1,26 @@
+# Every target creates the virtual environment and installs parcours into it when that is missing.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test test-all demo lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+test: install
+	$(BIN)/pytest -q
+
+demo: install
+	$(BIN)/parcours simulate --scenario omnichannel --customers 10000 --seed 7 --out runs/demo --overwrite
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,1 @@
+"""The run directory: event contract, Parquet writer and reader, manifest, reports."""

@@ -1,0 +1,69 @@
+"""Reading a finished run directory; refuses unfinished runs and unknown schema versions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from parcours.errors import RunDirError
+from parcours.output.rundir import CUSTOMERS, EVENTS_DIR, JOURNEYS, MANIFEST
+from parcours.output.schema import EVENT_SCHEMA, SCHEMA_VERSION, schema_version
+
+
+class Run:
+    """A finished run directory: its manifest, events, customers and journeys."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise RunDirError(f"{self.path}: no such run directory")
+        if not (self.path / MANIFEST).is_file():
+            raise RunDirError(f"{self.path}: not a finished parcours run (no {MANIFEST})")
+        try:
+            self.manifest: dict[str, Any] = json.loads((self.path / MANIFEST).read_text())
+        except (OSError, ValueError) as exc:
+            raise RunDirError(f"{self.path / MANIFEST}: unreadable manifest ({exc})") from None
+        version = self.manifest.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise RunDirError(
+                f"{self.path / MANIFEST}: schema_version {version!r} is not one this parcours reads "
+                f"({SCHEMA_VERSION})"
+            )
+        for part in self.event_parts:
+            found = schema_version(pq.read_schema(part).metadata)
+            if found != SCHEMA_VERSION:
+                raise RunDirError(f"{part}: schema version {found!r}, expected {SCHEMA_VERSION}")
+
+    @cached_property
+    def event_parts(self) -> list[Path]:
+        return sorted((self.path / EVENTS_DIR).glob("part-*.parquet"))
+
+    def events_dataset(self) -> ds.Dataset:
+        return ds.dataset([str(p) for p in self.event_parts], schema=EVENT_SCHEMA, format="parquet")
+
+    def events(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """Every event of the run, part after part (each part sorted by ts, seq)."""
+        return self.events_dataset().to_table(columns=list(columns) if columns else None)
+
+    def iter_event_batches(
+        self, columns: Sequence[str] | None = None, parts: Sequence[int] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """Row groups as batches, part by part, without loading a whole part."""
+        chosen = self.event_parts if parts is None else [self.event_parts[i] for i in parts]
+        for part in chosen:
+            reader = pq.ParquetFile(part)
+            for i in range(reader.num_row_groups):
+                yield from reader.read_row_group(i, columns=list(columns) if columns else None).to_batches()
+
+    def customers(self) -> pa.Table:
+        return pq.read_table(self.path / CUSTOMERS)
+
+    def journeys(self) -> pa.Table:
+        return pq.read_table(self.path / JOURNEYS)

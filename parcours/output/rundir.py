@@ -1,0 +1,146 @@
+"""Writing a run directory safely: under a temporary name, renamed into place only when complete.
+
+An interrupted run leaves a hidden ``.NAME.partial-PID`` directory behind and never a directory that
+looks finished; an existing run is only replaced when asked, and only once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from parcours.errors import RunDirError
+
+MANIFEST = "run.json"
+EVENTS_DIR = "events"
+CUSTOMERS = "customers.parquet"
+JOURNEYS = "journeys.parquet"
+PARQUET_COMPRESSION = "zstd"
+
+
+def part_name(shard: int) -> str:
+    return f"part-{shard:05d}.parquet"
+
+
+def is_run(path: Path) -> bool:
+    return (path / MANIFEST).is_file()
+
+
+def check_out_dir(out: Path, *, overwrite: bool) -> None:
+    """Refuse an output path that would damage something already on disk."""
+    if out.is_file():
+        raise RunDirError(f"{out}: exists and is a file, not a run directory")
+    if out.is_dir() and any(out.iterdir()):
+        if not is_run(out):
+            raise RunDirError(f"{out}: exists and is not a parcours run; choose another --out")
+        if not overwrite:
+            raise RunDirError(f"{out}: a run is already there; pass --overwrite to replace it")
+    parent = out.absolute().parent
+    if not parent.exists():
+        try:
+            parent.mkdir(parents=True)
+        except OSError as exc:
+            raise RunDirError(f"{parent}: cannot create the output's parent directory ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RunDirError(f"{parent}: not writable")
+
+
+class ParquetSink:
+    """One Parquet file written in row groups of about ``row_group_rows`` rows, batch by batch."""
+
+    def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int = 262_144) -> None:
+        self.path = path
+        self.schema = schema
+        self.row_group_rows = row_group_rows
+        self.rows = 0
+        self._pending: list[pa.RecordBatch] = []
+        self._pending_rows = 0
+        self._writer = pq.ParquetWriter(path, schema, compression=PARQUET_COMPRESSION)
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows == 0:
+            return
+        self._pending.append(batch)
+        self._pending_rows += batch.num_rows
+        self.rows += batch.num_rows
+        if self._pending_rows >= self.row_group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._pending:
+            table = pa.Table.from_batches(self._pending, schema=self.schema)
+            self._writer.write_table(table, row_group_size=max(self._pending_rows, 1))
+            self._pending, self._pending_rows = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def concat_parquet(parts: Iterable[Path], dest: Path, schema: pa.Schema) -> int:
+    """Concatenate Parquet parts into one file, one row group at a time; returns the row count."""
+    rows = 0
+    with ParquetSink(dest, schema) as sink:
+        for part in parts:
+            reader = pq.ParquetFile(part)
+            for i in range(reader.num_row_groups):
+                for batch in reader.read_row_group(i).cast(schema).to_batches():
+                    sink.write(batch)
+                    rows += batch.num_rows
+    return rows
+
+
+class RunWriter:
+    """A run directory being written: a hidden temporary directory until ``finish``."""
+
+    def __init__(self, out: Path, *, overwrite: bool = False) -> None:
+        check_out_dir(out, overwrite=overwrite)
+        self.out = out
+        self.tmp = out.absolute().parent / f".{out.name}.partial-{os.getpid()}"
+        try:
+            if self.tmp.exists():
+                shutil.rmtree(self.tmp)
+            (self.tmp / EVENTS_DIR).mkdir(parents=True)
+        except OSError as exc:
+            raise RunDirError(f"{out}: cannot write here ({exc.strerror})") from None
+
+    def events_part(self, shard: int) -> Path:
+        return self.tmp / EVENTS_DIR / part_name(shard)
+
+    def path(self, name: str) -> Path:
+        return self.tmp / name
+
+    def finish(self, manifest: dict[str, Any]) -> Path:
+        """Write the manifest last, then move the finished run into place."""
+        (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        old = None
+        if self.out.exists():
+            old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"
+            self.out.rename(old)
+        self.tmp.rename(self.out)
+        if old is not None:
+            shutil.rmtree(old)
+        return self.out
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self.abort()

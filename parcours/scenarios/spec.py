@@ -1,0 +1,106 @@
+"""The Scenario spec: who the customers are, when, and how the company's channels are set up."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from parcours.specfile import Spec, check_distribution
+from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, IntegrationLevel
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Remarks = Annotated[str, Field(min_length=1)]
+ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+
+
+def minutes_of(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class OpeningHours(Spec):
+    opens: ClockTime
+    closes: ClockTime
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> OpeningHours:
+        if minutes_of(self.opens) >= minutes_of(self.closes):
+            raise ValueError(f"opens ({self.opens}) must come before closes ({self.closes})")
+        return self
+
+    def is_open(self, minute_of_day: float) -> bool:
+        return minutes_of(self.opens) <= minute_of_day < minutes_of(self.closes)
+
+
+class Population(Spec):
+    customers: Annotated[int, Field(gt=0)]
+    seed: Annotated[int, Field(ge=0)]
+    personas: dict[str, Probability] | None = None
+
+    @field_validator("personas")
+    @classmethod
+    def _mix_sums_to_one(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
+        if mix is not None:
+            if not mix:
+                raise ValueError("at least one persona")
+            check_distribution(mix, "persona mix")
+        return mix
+
+
+class Calendar(Spec):
+    start: dt.date
+    timezone: str = "UTC"
+    days: Annotated[int, Field(gt=0, le=366)] = 1
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}") from None
+        return name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class CallCentre(OpeningHours):
+    """Agents answering the phone (and chat): a queue, opening hours, a talk time."""
+
+    agents_per_10k_customers: Positive
+    mean_talk_s: Positive
+    chat_agents_per_10k_customers: Positive = 3.0
+    mean_chat_s: Positive = 420.0
+    remarks: Remarks
+
+
+class Stores(OpeningHours):
+    """Physical stores: how many, their staff, their opening hours."""
+
+    customers_per_store: Annotated[int, Field(gt=0)]
+    staff_per_store: Annotated[int, Field(gt=0)]
+    assist_rate: Probability
+    mean_assist_s: Positive
+    remarks: Remarks
+
+
+class Scenario(Spec):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    description: Remarks
+    integration: IntegrationLevel
+    population: Population
+    calendar: Calendar
+    call_centre: CallCentre
+    stores: Stores
+
+    def persona_mix(self, default_shares: dict[str, float]) -> dict[str, float]:
+        return dict(self.population.personas) if self.population.personas is not None else default_shares
+
+
+__all__ = ["OUTBOUND_CHANNELS", "Calendar", "CallCentre", "Channel", "Population", "Scenario", "Stores"]

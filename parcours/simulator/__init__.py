@@ -1,0 +1,1 @@
+"""The SimPy world, customer behaviour, the run loop and the CLI."""
