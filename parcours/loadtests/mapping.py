@@ -1,0 +1,218 @@
+"""Mapping files: how each event type becomes an HTTP request (TOML, validated into frozen specs).
+
+```toml
+name = "my_backend"
+[defaults]
+headers = { Authorization = "Bearer {env:API_TOKEN}", X-Visible-Id = "{visible_id}" }
+success = [200, 201, 204]
+[requests.cart_add]
+method = "POST"
+path = "/carts/{visible_id}/items"
+body = { product = "{product_id}", quantity = "{quantity}" }
+[requests."*"]        # every other event type; without it they are skipped and counted
+```
+
+A ``[batch]`` table turns the mapping into a batching one: events go out as JSON arrays of up to
+``max_events`` bodies, all to the same method and path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from parcours.errors import ParcoursError, SpecError
+from parcours.loadtests import templates
+from parcours.specfile import Spec, read_toml, validate
+from parcours.vocabulary import EventType
+
+ANY_EVENT = "*"
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+Status = Annotated[int, Field(ge=100, le=599)]
+DEFAULT_SUCCESS = (200, 201, 202, 204)
+
+
+class Defaults(Spec):
+    headers: dict[str, str] = {}
+    success: tuple[Status, ...] = DEFAULT_SUCCESS
+
+    @field_validator("headers")
+    @classmethod
+    def _header_templates(cls, headers: dict[str, str]) -> dict[str, str]:
+        return {name: templates.check_text(value) for name, value in headers.items()}
+
+
+class RequestSpec(Spec):
+    method: Method = "POST"
+    path: str
+    name: str | None = None
+    headers: dict[str, str] = {}
+    body: Any = None
+    success: tuple[Status, ...] | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _path_template(cls, path: str) -> str:
+        if not path.startswith("/"):
+            raise ValueError("must start with /")
+        return templates.check_text(path)
+
+    @field_validator("headers")
+    @classmethod
+    def _header_templates(cls, headers: dict[str, str]) -> dict[str, str]:
+        return {name: templates.check_text(value) for name, value in headers.items()}
+
+    @field_validator("body")
+    @classmethod
+    def _body_template(cls, body: Any) -> Any:
+        return templates.check_json(body)
+
+
+class BatchSpec(Spec):
+    max_events: Annotated[int, Field(ge=2, le=100_000)]
+
+
+class MappingSpec(Spec):
+    name: str
+    description: str = ""
+    defaults: Defaults = Defaults()
+    batch: BatchSpec | None = None
+    requests: dict[str, RequestSpec]
+
+    @field_validator("requests")
+    @classmethod
+    def _known_event_types(cls, requests: dict[str, RequestSpec]) -> dict[str, RequestSpec]:
+        known = {e.value for e in EventType}
+        for event_type in requests:
+            if event_type != ANY_EVENT and event_type not in known:
+                raise ValueError(
+                    f'unknown event type {event_type!r} (known: {", ".join(sorted(known))}, or "*")'
+                )
+        if not requests:
+            raise ValueError("at least one request")
+        return requests
+
+    @model_validator(mode="after")
+    def _one_target_per_batch(self) -> MappingSpec:
+        if self.batch and len({(r.method, r.path) for r in self.requests.values()}) > 1:
+            raise ValueError("batch: every request of a batching mapping must have the same method and path")
+        return self
+
+
+@dataclass(frozen=True)
+class Request:
+    """A compiled request template: ``render`` turns row ``i`` of a chunk into path, headers, body."""
+
+    name: str
+    method: str
+    path: templates.TextFn
+    headers: tuple[tuple[str, templates.TextFn], ...]
+    body: templates.ValueFn | None
+    success: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A validated mapping file, with where it came from."""
+
+    spec: MappingSpec
+    source: str
+
+    @cached_property
+    def fields(self) -> frozenset[str]:
+        """Event fields any template of this mapping reads."""
+        used: set[str] = set()
+        for name, req in self.spec.requests.items():
+            used |= templates.fields_of(req.path) | templates.fields_of(req.body)
+            used |= templates.fields_of(list({**self.spec.defaults.headers, **req.headers}.values()))
+            if name == ANY_EVENT:
+                used.add("event_type")
+        return frozenset(used | templates.fields_of(list(self.spec.defaults.headers.values())))
+
+    @property
+    def batch_max_events(self) -> int:
+        return self.spec.batch.max_events if self.spec.batch else 1
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.spec.requests or ANY_EVENT in self.spec.requests
+
+    def compile(self, environ: MappingABC[str, str] | None = None) -> dict[str, Request]:
+        """One compiled request per event type this mapping names (``*`` included)."""
+        env = os.environ if environ is None else environ
+        return {name: self._compile_one(name, spec, env) for name, spec in self.spec.requests.items()}
+
+    def _compile_one(self, name: str, spec: RequestSpec, env: MappingABC[str, str]) -> Request:
+        headers = {**self.spec.defaults.headers, **spec.headers}
+        return Request(
+            name=spec.name or (name if name != ANY_EVENT else spec.path),
+            method=spec.method,
+            path=templates.compile_text(spec.path, url=True, environ=env),
+            headers=tuple((h, templates.compile_text(v, environ=env)) for h, v in headers.items()),
+            body=None if spec.body is None else templates.compile_json(spec.body, env),
+            success=frozenset(spec.success or self.spec.defaults.success),
+        )
+
+    def check_environment(self, environ: MappingABC[str, str] | None = None) -> None:
+        """Every ``{env:NAME}`` the mapping uses must be set; the error names file and field."""
+        env = os.environ if environ is None else environ
+        for where, text in self._text_templates():
+            missing = templates.missing_env(text, env)
+            if missing:
+                raise SpecError(self.source, where, f"environment variable {missing[0]} is not set")
+
+    def _text_templates(self) -> list[tuple[str, str]]:
+        found = [(f"defaults.headers.{h}", v) for h, v in self.spec.defaults.headers.items()]
+        for name, req in self.spec.requests.items():
+            found.append((f"requests.{name}.path", req.path))
+            found += [(f"requests.{name}.headers.{h}", v) for h, v in req.headers.items()]
+            found += [(f"requests.{name}.body", s) for s in _strings(req.body)]
+        return found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def builtin_names() -> list[str]:
+    folder = resources.files("parcours.loadtests") / "mappings"
+    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("parcours.loadtests") / "mappings" / f"{name}.toml"))
+
+
+def resolve(name_or_path: str) -> Path:
+    """A built-in mapping name or a path to a TOML file."""
+    if name_or_path in builtin_names():
+        return builtin_path(name_or_path)
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        return path
+    raise ParcoursError(
+        f"--mapping: {name_or_path!r} is neither a built-in mapping ({', '.join(builtin_names())}) "
+        "nor a .toml file"
+    )
+
+
+def from_dict(data: dict[str, Any], source: str) -> Mapping:
+    return Mapping(validate(MappingSpec, data, source), source)
+
+
+def load(name_or_path: str) -> Mapping:
+    """Read and validate a mapping; a bad file raises SpecError naming the file and the field."""
+    path = resolve(name_or_path)
+    return from_dict(read_toml(path), str(path))
