@@ -1,0 +1,286 @@
+"""Locust glue: what a standalone, master or worker process does in a replay, and what they say.
+
+The master (or a standalone process) plans the replay from the whole run, picks one start time a
+moment ahead, and tells each worker its share; no event passes through it. Each worker replays its
+share and sends back what it measured; the master merges that into ``summary.json``. Stopped early
+(Ctrl-C, SIGTERM, --run-time, the web UI's stop), the master asks the workers for what they have and
+still writes the summary, marked interrupted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+import gevent
+from locust.contrib.fasthttp import FastHttpSession
+from locust.env import Environment
+from locust.runners import MasterRunner, WorkerRunner
+
+from parcours.errors import ParcoursError
+from parcours.loadtests import mapping as mappings
+from parcours.loadtests import summary as summaries
+from parcours.loadtests.driver import Replay, Reply
+from parcours.loadtests.feed import Share
+from parcours.loadtests.schedule import Plan, make_plan, parse_duration_s, parse_window
+from parcours.output.reader import Run
+
+log = logging.getLogger("parcours.replay")
+
+START, RESULT, STOP = "parcours_start", "parcours_result", "parcours_stop"
+#: Between deciding the start time and the first event: enough to reach the workers and read ahead.
+START_LEAD_S = 1.0
+#: On an early stop: how long requests in flight may finish, and how long the master waits for results.
+STOP_GRACE_S = 2.0
+RESULT_WAIT_S = 15.0
+SUMMARY = "summary.json"
+
+
+def add_arguments(parser: Any) -> None:
+    """The replay's options, as Locust command-line arguments."""
+    group = parser.add_argument_group("parcours replay")
+    group.add_argument("--run-dir", default="", help="The parcours run directory to replay")
+    group.add_argument("--mapping", default="ingest", help="Built-in mapping name or mapping .toml file")
+    group.add_argument("--speed", type=float, default=1.0, help="Replay speed: 60 plays an hour in a minute")
+    group.add_argument("--window", default="", help="Replay only HH:MM-HH:MM of each day (run's time zone)")
+    group.add_argument("--max-gap", default="", help="Shorten idle stretches of simulated time to this (5m)")
+    group.add_argument("--connections", type=int, default=100, help="Concurrent requests per process")
+    group.add_argument(
+        "--request-timeout", type=float, default=10.0, help="Seconds before a request times out"
+    )
+    group.add_argument("--max-lag-ms", type=float, default=100.0, help="Lag gate: schedule lag p99 limit")
+    group.add_argument("--fail-on", default="", help="Thresholds such as p99_ms=500,error_rate=0.01")
+    group.add_argument("--replay-out", default="", help="Results folder [default: RUN/replays/TIMESTAMP]")
+
+
+class LocustSender:
+    """Requests through Locust's FastHttpSession (so Locust's own statistics and reports see them)."""
+
+    def __init__(self, environment: Environment, host: str, connections: int, timeout_s: float) -> None:
+        self.session = FastHttpSession(
+            host,
+            environment.events.request,
+            None,
+            concurrency=connections,
+            network_timeout=timeout_s,
+            connection_timeout=timeout_s,
+            max_retries=0,
+        )
+        # cookies belong to customers, not to the process: the replay keeps one jar per customer
+        self.session.client.cookiejar = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        success: frozenset[int],
+    ) -> Reply:
+        with self.session.request(
+            method,
+            path,
+            name=name,
+            data=body,  # type: ignore[arg-type]  # bytes go through to geventhttpclient as they are
+            headers=headers,
+            catch_response=True,
+        ) as resp:
+            status = int(resp.status_code or 0)
+            if status in success:
+                resp.success()
+            else:
+                resp.failure(f"HTTP {status}" if status else resp.error)
+            cookies = tuple(resp.headers.getlist("set-cookie")) if status and resp.headers else ()
+        return Reply(status, None if status else resp.error, cookies)
+
+
+def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
+    if not options.run_dir:
+        raise ParcoursError("--run-dir: the run directory to replay is required")
+    run = Run(options.run_dir)
+    mapping = mappings.load(options.mapping)
+    mapping.check_environment()
+    window = parse_window(options.window) if options.window else None
+    max_gap = parse_duration_s(options.max_gap, "--max-gap") if options.max_gap else None
+    return run, mapping, make_plan(run, mapping, speed=options.speed, window=window, max_gap_s=max_gap)
+
+
+class Worker:
+    """A worker's side: replay the share the master assigned, report what was measured, once."""
+
+    def __init__(self, environment: Environment, report: Any) -> None:
+        self.environment = environment
+        self.report = report
+        self.replay: Replay | None = None
+        self.reported = False
+
+    def start(self, order: dict[str, Any]) -> None:
+        options = self.environment.parsed_options
+        run_dir = Path(getattr(options, "run_dir", "") or order["run_dir"])
+        mapping = mappings.from_dict(order["mapping"], order["mapping_source"])
+        sender = LocustSender(self.environment, order["host"], order["connections"], order["timeout_s"])
+        self.reported = False
+        self.replay = Replay(
+            run_dir,
+            Plan.from_dict(order["plan"]),
+            mapping,
+            Share(order["workers"], order["index"]),
+            sender,
+            t0_wall=order["t0_wall"],
+            connections=order["connections"],
+        )
+        self.replay.start()
+        log.info("parcours: worker %d of %d replaying from %s", order["index"], order["workers"], run_dir)
+        gevent.spawn(self._finish)
+
+    def _finish(self) -> None:
+        assert self.replay is not None
+        self.replay.wait()
+        self._report()
+
+    def halt(self) -> None:
+        """Stop early (if still running) and report what was measured."""
+        if self.replay is not None and not self.reported:
+            self.replay.stop(STOP_GRACE_S)
+            self._report()
+
+    def _report(self) -> None:
+        if self.replay is not None and not self.reported:
+            self.reported = True
+            self.report(self.replay.result())
+
+
+class Coordinator:
+    """The master's (or a standalone process's) side: plan, start the workers, collect, summarise."""
+
+    def __init__(self, environment: Environment) -> None:
+        self.environment = environment
+        self.options = cast(Any, environment.parsed_options)
+        self.run, self.mapping, self.plan = _plan(self.options)
+        self.thresholds = summaries.parse_fail_on(self.options.fail_on)
+        self.results: dict[int, dict[str, Any]] = {}
+        self.expected = 0
+        self.finished = True  # until a test starts
+        self.out = Path()
+        self.local: Worker | None = None
+
+    def on_test_start(self, **_: Any) -> None:
+        self.results, self.finished = {}, False
+        self.started_at = dt.datetime.now(dt.UTC)
+        self.out = Path(
+            self.options.replay_out or self.run.path / "replays" / self.started_at.strftime("%Y%m%d-%H%M%S")
+        )
+        self.out.mkdir(parents=True, exist_ok=True)
+        order = self._order(time.time() + START_LEAD_S)
+        runner = self.environment.runner
+        if isinstance(runner, MasterRunner):
+            workers = sorted(
+                c.id for c in runner.clients.ready + runner.clients.spawning + runner.clients.running
+            )
+            self.expected = len(workers)
+            for index, client_id in enumerate(workers):
+                runner.send_message(START, {**order, "index": index, "workers": len(workers)}, client_id)
+        else:
+            self.expected = 1
+            self.local = Worker(self.environment, self.collect)
+            self.local.start({**order, "index": 0, "workers": 1})
+        log.info(
+            "parcours: replaying %s events over %.1f s to %s",
+            f"{self.plan.requests:,}",
+            self.plan.duration_s,
+            self.environment.host,
+        )
+
+    def _order(self, t0_wall: float) -> dict[str, Any]:
+        return {
+            "run_dir": str(self.run.path.absolute()),
+            "host": self.environment.host,
+            "plan": self.plan.to_dict(),
+            "mapping": self.mapping.spec.model_dump(mode="json"),
+            "mapping_source": self.mapping.source,
+            "connections": self.options.connections,
+            "timeout_s": self.options.request_timeout,
+            "t0_wall": t0_wall,
+        }
+
+    def on_result(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self.collect(msg.data)
+
+    def collect(self, result: dict[str, Any]) -> None:
+        self.results[int(result["index"])] = result
+        if len(self.results) >= self.expected and not self.finished:
+            self.finish(interrupted=any(r["stopped"] for r in self.results.values()))
+            if self.options.headless:
+                gevent.spawn(self.environment.runner.quit)  # type: ignore[union-attr]
+
+    def on_stop(self, **_: Any) -> None:
+        """The test is stopping before the replay finished: gather what the workers measured."""
+        if self.finished:
+            return
+        if self.local is not None:
+            self.local.halt()
+        else:
+            self.environment.runner.send_message(STOP)  # type: ignore[union-attr]
+            deadline = time.monotonic() + RESULT_WAIT_S
+            while len(self.results) < self.expected and time.monotonic() < deadline:
+                gevent.sleep(0.05)
+        if not self.finished:
+            self.finish(interrupted=True)
+
+    def finish(self, *, interrupted: bool) -> None:
+        self.finished = True
+        summary = summaries.build(
+            list(self.results.values()),
+            self._context(),
+            self.plan.to_dict(),
+            max_lag_ms=self.options.max_lag_ms,
+            interrupted=interrupted or len(self.results) < self.expected,
+        )
+        (self.out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
+        log.info("parcours: summary in %s\n%s", self.out / SUMMARY, summaries.text(summary, self.thresholds))
+        self.environment.process_exit_code = summaries.exit_code(summary, self.thresholds)
+
+    def _context(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "replay_id": self.out.name,
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "run": str(self.run.path),
+            "target": self.environment.host,
+            "mapping": self.mapping.spec.name,
+            "mapping_source": self.mapping.source,
+            "speed": o.speed,
+            "window": o.window or None,
+            "max_gap": o.max_gap or None,
+            "connections": o.connections,
+            "request_timeout_s": o.request_timeout,
+            "workers_count": self.expected,
+            "workers_reported": len(self.results),
+        }
+
+
+def attach(environment: Environment) -> None:
+    """Give this Locust process its part: a worker replays a share; anyone else coordinates."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        share = Worker(environment, lambda result: runner.send_message(RESULT, result))
+        runner.register_message(START, lambda environment, msg, **_: share.start(msg.data), concurrent=True)
+        runner.register_message(STOP, lambda environment, msg, **_: share.halt(), concurrent=True)
+        listen(environment.events.quitting, lambda **_: share.halt())
+        return
+    coordinator = Coordinator(environment)
+    listen(environment.events.test_start, coordinator.on_test_start)
+    listen(environment.events.test_stop, coordinator.on_stop)
+    listen(environment.events.quitting, coordinator.on_stop)
+    if isinstance(runner, MasterRunner):
+        runner.register_message(RESULT, coordinator.on_result, concurrent=True)
+
+
+def listen(event: Any, listener: Callable[..., None]) -> None:
+    event.add_listener(listener)
