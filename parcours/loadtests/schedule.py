@@ -161,11 +161,12 @@ class Plan:
     duration_s: float
     peak_rps: float
     peak_at_s: float
+    seconds: int = 1  # whole seconds the replay spans (the peak is the busiest of them)
     batch_max_events: int = 1
 
     @property
     def mean_rps(self) -> float:
-        return self.requests / self.duration_s if self.duration_s > 0 else float(self.requests)
+        return self.requests / self.seconds
 
     @property
     def workers_needed(self) -> int:
@@ -234,6 +235,7 @@ def make_plan(
         duration_s=float(seconds[-1]),
         peak_rps=float(per_second.max()),
         peak_at_s=float(per_second.argmax()),
+        seconds=len(per_second),
         batch_max_events=mapping.batch_max_events,
     )
 
@@ -243,12 +245,13 @@ def describe(plan: Plan, run: Run, mapping: Mapping, window: Window | None) -> s
     skipped = ", ".join(f"{k} {v:,}" for k, v in list(plan.unmapped.items())[:6]) or "none"
     where = f" within {window} ({run_zone(run).key}) each day" if window else ""
     batch = f" in batches of up to {plan.batch_max_events}" if plan.batch_max_events > 1 else ""
+    rate = "events/s" if batch else "requests/s"
     return "\n".join(
         [
             f"{run.path}: {plan.events_in_file:,} events; {plan.requests:,} to send{where}{batch}",
             f"mapping {mapping.spec.name}: unmapped event types are skipped: {skipped}",
             f"at --speed {plan.speed:g}: {_clock(plan.duration_s)} of replay",
-            f"requests/s: peak {plan.peak_rps:,.0f} (at {_clock(plan.peak_at_s)}), mean {plan.mean_rps:,.1f}",
+            f"{rate}: peak {plan.peak_rps:,.0f} (at {_clock(plan.peak_at_s)}), mean {plan.mean_rps:,.1f}",
             f"workers: {plan.workers_needed} for the peak (one worker keeps its lag low up to about "
             f"{WORKER_RPS:,} requests/s)",
         ]

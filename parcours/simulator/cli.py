@@ -147,5 +147,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
 
 
+
+from parcours.simulator.cli_replay import replay  # noqa: E402
+cli.add_command(replay)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,240 @@
+"""`parcours replay` behind the CLI: check everything, start Locust processes, print the summary.
+
+Locust (and gevent, which patches the standard library on import) runs only in the processes started
+here, never in the CLI's own; they run in their own session, so a Ctrl-C reaches this process alone,
+which then stops Locust with SIGTERM and still collects the summary of what was measured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from parcours.errors import ParcoursError
+from parcours.loadtests import mapping as mappings
+from parcours.loadtests import summary as summaries
+from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
+from parcours.output.reader import Run
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+BUILTIN = "builtin"
+#: After the master exits, how long its workers get to follow before they are stopped.
+WORKER_EXIT_S = 15.0
+#: After SIGTERM, how long the master gets to gather results and write the summary.
+STOP_WAIT_S = 30.0
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    run_dir: Path
+    target: str
+    mapping: str | None = None
+    speed: float = 1.0
+    window: str | None = None
+    max_gap: str | None = None
+    workers: int = 1
+    connections: int = 100
+    timeout_s: float = 10.0
+    max_lag_ms: float = 100.0
+    fail_on: str | None = None
+    out: Path | None = None
+    dry_run: bool = False
+    verbose: bool = False
+
+    @property
+    def mapping_name(self) -> str:
+        return self.mapping or ("reference" if self.target == BUILTIN else "ingest")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """Everything a replay needs, validated before any process starts."""
+
+    run: Run
+    mapping: mappings.Mapping
+    window: Window | None
+    plan: Plan
+    thresholds: list[summaries.Threshold]
+
+
+def check(opts: ReplayOptions) -> Checked:
+    """Validate every input; the first problem raises a one-line ParcoursError."""
+    if opts.target != BUILTIN and not opts.target.startswith(("http://", "https://")):
+        raise ParcoursError(
+            f"--target: expected an http:// or https:// URL or 'builtin', got {opts.target!r}"
+        )
+    for name, value in (("--workers", opts.workers), ("--connections", opts.connections)):
+        if value < 1:
+            raise ParcoursError(f"{name}: must be at least 1, got {value}")
+    if opts.timeout_s <= 0 or opts.max_lag_ms <= 0:
+        raise ParcoursError("--timeout and --max-lag-ms: must be positive")
+    thresholds = summaries.parse_fail_on(opts.fail_on)
+    window = parse_window(opts.window) if opts.window else None
+    max_gap = parse_duration_s(opts.max_gap, "--max-gap") if opts.max_gap else None
+    run = Run(opts.run_dir)
+    mapping = mappings.load(opts.mapping_name)
+    mapping.check_environment()
+    plan = make_plan(run, mapping, speed=opts.speed, window=window, max_gap_s=max_gap)
+    return Checked(run, mapping, window, plan, thresholds)
+
+
+def replay(opts: ReplayOptions, echo: Callable[[str], None]) -> int:
+    """Run the replay (or only describe it) and return the exit code."""
+    checked = check(opts)
+    if opts.dry_run:
+        echo(describe(checked.plan, checked.run, checked.mapping, checked.window))
+        return 0
+    out = _results_dir(checked.run, opts.out)
+    with _target(opts.target, out) as host:
+        echo(
+            f"replaying {checked.plan.requests:,} events of {checked.run.path} to {host} at --speed "
+            f"{opts.speed:g} (about {checked.plan.duration_s:,.0f} s, {opts.workers} worker(s)); "
+            f"logs in {out}"
+        )
+        interrupted = _run_locust(opts, checked, host, out)
+    summary = _read_summary(out)
+    echo(summaries.text(summary, checked.thresholds))
+    echo(f"  results: {out} (summary.json, locust_stats.csv, locust.html)")
+    return summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
+
+
+def _results_dir(run: Run, out: Path | None) -> Path:
+    path = out or run.path / "replays" / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
+    if path.exists() and any(path.iterdir()):
+        raise ParcoursError(f"--out: {path} exists and is not empty")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ParcoursError(f"{path}: cannot create the results folder ({exc.strerror})") from None
+    return path
+
+
+def _read_summary(out: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads((out / "summary.json").read_text()))
+    except (OSError, ValueError):
+        raise ParcoursError(
+            f"the replay ended without writing {out / 'summary.json'}; see the logs in {out}"
+        ) from None
+
+
+@contextmanager
+def _target(target: str, out: Path) -> Iterator[str]:
+    """The target URL; for ``builtin``, the reference backend, started here for the replay's duration."""
+    if target != BUILTIN:
+        yield target.rstrip("/")
+        return
+    with (out / "backend.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "parcours.loadtests.backend", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line.startswith("listening on "):
+                raise ParcoursError(
+                    f"--target builtin: the reference backend did not start; see {out / 'backend.log'}"
+                )
+            yield line.removeprefix("listening on ").strip()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def locust_args(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> list[str]:
+    """The command line of the master (or of the single process), our options included."""
+    run_time = math.ceil(2 * checked.plan.duration_s + opts.timeout_s + 60)  # the load stops by itself
+    args = [
+        "--headless", "--host", host, "-u", "1", "-r", "1", "--run-time", f"{run_time}s",
+        "--csv", str(out / "locust"), "--html", str(out / "locust.html"), "--only-summary",
+        "--run-dir", str(checked.run.path.absolute()), "--mapping", checked.mapping.source,
+        "--speed", repr(opts.speed), "--connections", str(opts.connections),
+        "--request-timeout", repr(opts.timeout_s), "--max-lag-ms", repr(opts.max_lag_ms),
+        "--replay-out", str(out.absolute()),
+    ]  # fmt: skip
+    for flag, value in (("--window", opts.window), ("--max-gap", opts.max_gap), ("--fail-on", opts.fail_on)):
+        if value:
+            args += [flag, value]
+    return args
+
+
+def _spawn(args: list[str], log: IO[str], echo_live: bool) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *args],
+        stdout=None if echo_live else log,
+        stderr=subprocess.STDOUT if not echo_live else None,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _run_locust(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> bool:
+    """Start the processes and wait for them; True when interrupted with Ctrl-C."""
+    master_args = locust_args(opts, checked, host, out)
+    port = _free_port()
+    if opts.workers > 1:
+        master_args += ["--master", "--expect-workers", str(opts.workers),
+                        "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]  # fmt: skip
+    logs = [(out / "locust-master.log").open("w")] + [
+        (out / f"locust-worker-{i}.log").open("w") for i in range(opts.workers if opts.workers > 1 else 0)
+    ]
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        procs.append(_spawn(master_args, logs[0], opts.verbose))
+        worker_args = ["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+        procs += [_spawn(worker_args, log, False) for log in logs[1:]]
+        return _wait(procs)
+    finally:
+        for proc in procs:
+            _stop(proc, 5.0)
+        for log in logs:
+            log.close()
+
+
+def _wait(procs: list[subprocess.Popen[str]]) -> bool:
+    master, workers = procs[0], procs[1:]
+    try:
+        master.wait()
+    except KeyboardInterrupt:
+        master.send_signal(signal.SIGTERM)  # the master gathers what was measured and writes the summary
+        _stop(master, STOP_WAIT_S)
+        for worker in workers:
+            _stop(worker, WORKER_EXIT_S)
+        return True
+    for worker in workers:
+        _stop(worker, WORKER_EXIT_S)
+    return False
+
+
+def _stop(proc: subprocess.Popen[str], grace_s: float) -> None:
+    """Wait up to ``grace_s`` for a process to exit by itself, then terminate it, then kill it."""
+    for action in (None, proc.terminate, proc.kill):
+        if action is not None:
+            action()
+        try:
+            proc.wait(timeout=grace_s if action is None else 5.0)
+            return
+        except subprocess.TimeoutExpired:
+            continue
