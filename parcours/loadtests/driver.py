@@ -318,6 +318,9 @@ def classify(reply: Reply, success: frozenset[int]) -> int:
 
 
 def error_kind(error: BaseException | None) -> str:
+    """refused, timeout, closed (the peer hung up or answered garbage) or other."""
+    while getattr(error, "original", None) is not None:  # geventhttpclient wraps the cause it gave up on
+        error = error.original  # type: ignore[union-attr]
     if isinstance(error, ConnectionRefusedError):
         return "refused"
     if isinstance(error, TimeoutError | gevent.Timeout):

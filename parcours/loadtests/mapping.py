@@ -3,7 +3,7 @@
 ```toml
 name = "my_backend"
 [defaults]
-headers = { Authorization = "Bearer {env:API_TOKEN}", X-Visible-Id = "{visible_id}" }
+headers = { Authorization = "Bearer {env.API_TOKEN}", X-Visible-Id = "{visible_id}" }
 success = [200, 201, 204]
 [requests.cart_add]
 method = "POST"
@@ -160,7 +160,7 @@ class Mapping:
         )
 
     def check_environment(self, environ: MappingABC[str, str] | None = None) -> None:
-        """Every ``{env:NAME}`` the mapping uses must be set; the error names file and field."""
+        """Every ``{env.NAME}`` the mapping uses must be set; the error names file and field."""
         env = os.environ if environ is None else environ
         for where, text in self._text_templates():
             missing = templates.missing_env(text, env)

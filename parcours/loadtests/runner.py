@@ -154,6 +154,8 @@ def _target(target: str, out: Path) -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 def _free_port() -> int:

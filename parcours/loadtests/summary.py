@@ -186,7 +186,8 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
         f"replay of {summary['run']} -> {summary['target']} (mapping {summary['mapping']}, speed "
         f"{summary['speed']:g}, {summary['workers_count']} worker(s)): {verdict}",
         f"  sent {ev['sent']:,} of {ev['to_send']:,} events ({ev['ok']:,} ok, {ev['failed']:,} failed, "
-        f"{ev['not_sent']:,} not sent); {sum(ev['unmapped'].values()):,} unmapped skipped",
+        f"{ev['not_sent']:,} not sent); skipped: {sum(ev['unmapped'].values()):,} unmapped, "
+        f"{sum(ev['skipped_null_field'].values()):,} with a null field",
         f"  took {summary['elapsed_s']:.1f} s for a planned {summary['planned_duration_s']:.1f} s"
         + (f"; {summary['requests_per_s']:,.1f} requests/s" if summary["requests_per_s"] else ""),
     ]

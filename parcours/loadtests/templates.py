@@ -2,7 +2,7 @@
 
 A template is compiled once into a small callable that reads one row of a chunk of columns, so filling
 it costs a format call, not a parse. Placeholders name event fields (``{product_id}``) or environment
-variables (``{env:API_TOKEN}``, read when the mapping is loaded). In text (paths, headers, strings
+variables (``{env.API_TOKEN}``, read when the mapping is loaded). In text (paths, headers, strings
 with text around a placeholder) a null field cannot be written: the event is skipped and counted. A
 body value that is a placeholder alone keeps the field's type (an int stays an int, null is null).
 """
@@ -25,7 +25,7 @@ ValueFn = Callable[[Columns, int], Any]
 #: Fields a template may use: the event columns plus two spellings of the timestamp.
 DERIVED_FIELDS = ("ts_ms", "ts_iso")
 FIELDS: tuple[str, ...] = tuple(EVENT_SCHEMA.names) + DERIVED_FIELDS
-ENV_PREFIX = "env:"
+ENV_PREFIX = "env."
 
 
 class NullField(Exception):
@@ -42,6 +42,8 @@ def placeholders(template: str) -> list[str]:
     for _, name, spec, conversion in string.Formatter().parse(template):
         if name is None:
             continue
+        if name == "env" and spec:
+            raise ValueError(f"{{env:{spec}}}: write {{env.{spec}}} for an environment variable")
         if spec or conversion:
             raise ValueError(f"{{{name}}}: format specs and conversions are not supported")
         if not name:
@@ -51,7 +53,7 @@ def placeholders(template: str) -> list[str]:
 
 
 def check_text(template: str) -> str:
-    """Validate a text template's placeholders: known fields, or env: followed by a variable name."""
+    """Validate a text template's placeholders: known fields, or env. followed by a variable name."""
     for name in placeholders(template):
         if name.startswith(ENV_PREFIX):
             if not name[len(ENV_PREFIX) :].isidentifier():

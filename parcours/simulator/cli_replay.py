@@ -17,8 +17,12 @@ import click
 @click.option(
     "--target", "-t", required=True, help="Backend base URL, or 'builtin' to start the reference backend."
 )
-@click.option("--mapping", "-m", help="Built-in mapping (ingest, ingest_batch, reference) or .toml file "
-              "[default: reference with --target builtin, else ingest].")  # fmt: skip
+@click.option(
+    "--mapping",
+    "-m",
+    help="Built-in mapping (ingest, ingest_batch, reference) or .toml file "
+    "[default: reference with --target builtin, else ingest].",
+)
 @click.option(
     "--speed", type=float, default=1.0, show_default=True, help="Simulated seconds per real second."
 )
@@ -29,8 +33,13 @@ import click
     "--connections", type=int, default=100, show_default=True, help="Requests in flight per worker."
 )
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Request timeout, seconds.")
-@click.option("--max-lag-ms", type=float, default=100.0, show_default=True,
-              help="Lag gate: a replay whose schedule lag p99 exceeds this is invalid (exit 3).")  # fmt: skip
+@click.option(
+    "--max-lag-ms",
+    type=float,
+    default=100.0,
+    show_default=True,
+    help="Lag gate: a replay whose schedule lag p99 exceeds this is invalid (exit 3).",
+)
 @click.option("--fail-on", help="Thresholds that fail the run (exit 1), e.g. p99_ms=500,error_rate=0.01.")
 @click.option(
     "--out", "-o", type=click.Path(path_type=Path), help="Results folder [default: RUN/replays/TIME]."
@@ -64,11 +73,21 @@ def replay(
     from parcours.loadtests.runner import replay as run_replay
 
     options = ReplayOptions(
-        run_dir=run_dir, target=target, mapping=mapping, speed=speed, window=window, max_gap=max_gap,
-        workers=workers, connections=connections, timeout_s=timeout, max_lag_ms=max_lag_ms, fail_on=fail_on,
-        out=out, dry_run=dry_run, verbose=verbose,
-    )  # fmt: skip
+        run_dir=run_dir,
+        target=target,
+        mapping=mapping,
+        speed=speed,
+        window=window,
+        max_gap=max_gap,
+        workers=workers,
+        connections=connections,
+        timeout_s=timeout,
+        max_lag_ms=max_lag_ms,
+        fail_on=fail_on,
+        out=out,
+        dry_run=dry_run,
+        verbose=verbose,
+    )
     code = run_replay(options, click.echo)
-    sys.stdout.flush()
     if code:
-        raise click.exceptions.Exit(code)
+        sys.exit(code)  # not click's Exit: main() runs click with standalone_mode=False, which drops it
