@@ -1,0 +1,233 @@
+"""Real replays: `parcours replay` starts real Locust processes against a recording server on 127.0.0.1.
+
+Each test checks the replay from the server's side (what arrived, when, in which order, with which
+headers) and from the summary; timings only ever get generous tolerances.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from replay_support import Arrival, Events, free_port, load_summary, make_run, recording_server
+
+from parcours.simulator.cli import main
+from parcours.vocabulary import EventType as E
+
+SPEED = 20.0
+
+
+def replay(run: Path, url: str, *args: str, out: Path | None = None) -> tuple[int, dict[str, Any]]:
+    """Run `parcours replay` in this process (Locust in subprocesses); the exit code and summary.json."""
+    argv = ["replay", str(run), "--target", url, "--speed", str(SPEED), *args]
+    if out is not None:
+        argv += ["--out", str(out)]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+        raise SystemExit(0)
+    summary = (
+        load_summary(run) if out is None else __import__("json").loads((out / "summary.json").read_text())
+    )
+    return int(exit_.value.code or 0), summary
+
+
+def by_customer(arrivals: list[Arrival], events: Events) -> dict[int, list[Arrival]]:
+    out: dict[int, list[Arrival]] = defaultdict(list)
+    for a in sorted(arrivals, key=lambda a: a.arrived):
+        out[events.customer[a.event_id]].append(a)
+    return out
+
+
+def ms(values: list[float], q: float) -> float:
+    return float(np.quantile(np.asarray(values) * 1000, q))
+
+
+SESSION_TYPES = (E.SESSION_START, E.PAGE_VIEW, E.PRODUCT_VIEW, E.CART_ADD, E.SESSION_END)
+
+
+def test_every_event_once_in_order_on_schedule_with_its_own_cookies(tmp_path: Path) -> None:
+    events = make_run(tmp_path / "run", customers=30, events=8, span_s=40, types=SESSION_TYPES)
+    with recording_server() as (url, server):
+        code, summary = replay(tmp_path / "run", url, "--mapping", "reference")
+    assert code == 0 and summary["valid"] and summary["order_violations"] == 0
+    assert sorted(server.ids()) == sorted(events.customer)  # every event exactly once
+    assert summary["events"]["sent"] == summary["events"]["ok"] == 240
+
+    first_ts = min(events.ts_ms.values())
+    first_due = min(float(a.headers["X-Parcours-Due"]) for a in server.arrivals)
+    for a in server.arrivals:
+        due = float(a.headers["X-Parcours-Due"])
+        assert due - first_due == pytest.approx(
+            (events.ts_ms[a.event_id] - first_ts) / 1000 / SPEED, abs=1e-5
+        )
+        assert -0.002 < a.arrived - due < 0.25  # sent on time (generous on a loaded machine)
+    span = max(a.arrived for a in server.arrivals) - min(a.arrived for a in server.arrivals)
+    assert span == pytest.approx((max(events.ts_ms.values()) - first_ts) / 1000 / SPEED, abs=0.3)
+
+    for customer, arrivals in by_customer(server.arrivals, events).items():
+        assert [a.event_id for a in arrivals] == events.ids_of(customer)  # in order
+        sid = None
+        for before, after in zip(arrivals, arrivals[1:], strict=False):
+            assert after.arrived >= before.answered - 0.001  # each after the previous response
+        for a in arrivals:
+            assert a.headers.get("Cookie") == (None if sid is None else f"sid={sid}")  # its own jar only
+            if a.path == "/sessions":
+                sid = f"s{a.event_id}"
+
+
+def test_lag_service_and_corrected_latency_against_a_known_delay(tmp_path: Path) -> None:
+    events = make_run(tmp_path / "run", customers=20, events=5, span_s=50)
+    delay = 0.04
+    with recording_server(lambda a: (200, delay)) as (url, server):
+        code, summary = replay(tmp_path / "run", url)
+    assert code == 0 and len(server.arrivals) == 100
+    lat = summary["latency_ms"]
+    assert 40 <= lat["service"]["p50"] < 60 and lat["service"]["p99"] < 120
+    assert lat["lag"]["p50"] < 10 and lat["lag"]["p99"] < 50
+    # the server's own view of lag (arrival - due header) agrees with the replay's
+    server_lag = [a.arrived - float(a.headers["X-Parcours-Due"]) for a in server.arrivals]
+    assert lat["lag"]["p50"] == pytest.approx(ms(server_lag, 0.5), abs=5)
+    assert lat["lag"]["p90"] == pytest.approx(ms(server_lag, 0.9), abs=10)
+    # corrected latency = lag + service, and never less than what the server saw from due to answer
+    assert lat["corrected"]["p50"] == pytest.approx(lat["lag"]["p50"] + lat["service"]["p50"], abs=8)
+    server_done = [a.answered - float(a.headers["X-Parcours-Due"]) for a in server.arrivals]
+    assert lat["corrected"]["p50"] >= ms(server_done, 0.5) - 1
+    by_type = summary["by"]["event_type"]["page_view"]["service"]
+    assert by_type["count"] == 100 and by_type["p50"] == lat["service"]["p50"]
+    assert sum(v["corrected"]["count"] for v in summary["by"]["persona"].values()) == 100
+    assert events
+
+
+def test_a_stalling_server_grows_corrected_latency_not_service_time(tmp_path: Path) -> None:
+    # two customers, an event every simulated second (50 ms at speed 20), a server taking 200 ms
+    events = make_run(tmp_path / "run", customers=2, events=12, span_s=12)
+    with recording_server(lambda a: (200, 0.2)) as (url, server):
+        code, summary = replay(tmp_path / "run", url)
+    lat = summary["latency_ms"]
+    assert code == 0 and summary["valid"]  # the backend was slow, the replay itself kept up
+    assert lat["service"]["max"] < 1.5 * lat["service"]["p50"]  # service time stays flat
+    assert lat["corrected"]["max"] > 4 * lat["service"]["max"]  # what customers waited keeps growing
+    assert lat["corrected"]["p90"] > 2 * lat["service"]["p90"]
+    assert lat["schedule_lag"]["p99"] < 50
+    for arrivals in by_customer(server.arrivals, events).values():
+        gaps = np.diff([a.arrived for a in arrivals])
+        assert (gaps > 0.18).all()  # queued behind the previous response, never sent alongside it
+
+
+def faulty(a: Arrival) -> tuple[int, float] | None:
+    kind = a.event_id % 6
+    return {1: (500, 0.0), 2: None, 3: (200, 1.2)}.get(kind, (200, 0.0))
+
+
+def test_faults_are_counted_per_event_and_the_replay_goes_on(tmp_path: Path) -> None:
+    events = make_run(tmp_path / "run", customers=10, events=6, span_s=60)
+    with recording_server(faulty) as (url, server):
+        code, summary = replay(
+            tmp_path / "run", url, "--timeout", "0.4", "--fail-on", "error_rate=0.1", out=tmp_path / "faults"
+        )
+    assert sorted(server.ids()) == sorted(events.customer)  # each sent once, none retried
+    assert summary["errors"]["by_kind"] == {"status": 10, "timeout": 10, "closed": 10}
+    assert summary["errors"]["by_status"] == {"200": 30, "500": 10}
+    assert summary["events"]["ok"] == 30 and summary["events"]["error_rate"] == 0.5
+    assert code == 1  # --fail-on error_rate=0.1 crossed
+
+    code, summary = replay(tmp_path / "run", f"http://127.0.0.1:{free_port()}", out=tmp_path / "refused")
+    assert summary["errors"]["by_kind"] == {"refused": 60} and summary["events"]["sent"] == 60
+    assert code == 0
+
+
+def test_a_replay_that_falls_behind_its_schedule_is_invalid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_run(tmp_path / "run", customers=40, events=2, span_s=2)
+    with recording_server(lambda a: (200, 0.05)) as (url, _):
+        code, summary = replay(tmp_path / "run", url, "--connections", "1", "--max-lag-ms", "50")
+    assert code == 3 and not summary["valid"]
+    assert summary["invalid_reason"].startswith("schedule lag p99")
+    assert "INVALID: schedule lag p99" in capsys.readouterr().out
+
+
+def test_builtin_target_runs_the_reference_backend(tmp_path: Path) -> None:
+    types = (
+        E.SESSION_START,
+        E.LOGIN,
+        E.SEARCH,
+        E.PRODUCT_VIEW,
+        E.STOCK_CHECK,
+        E.CART_ADD,
+        E.CART_REMOVE,
+        E.CHECKOUT,
+        E.PURCHASE,
+        E.MESSAGE_CLICKED,
+        E.STORE_ENTER,
+        E.SESSION_END,
+    )
+    make_run(tmp_path / "run", customers=6, events=12, span_s=24, types=types)
+    code, summary = replay(tmp_path / "run", "builtin")
+    assert code == 0 and summary["mapping"] == "reference"
+    ev = summary["events"]
+    # store_enter has no store in these events: skipped and counted, the rest all answered as expected
+    assert ev["skipped_null_field"] == {"store_enter (null store_id)": 6}
+    assert ev["sent"] == ev["ok"] == 66 and ev["not_sent"] == 0
+
+
+@pytest.mark.slow
+def test_two_workers_split_customers_and_add_up(tmp_path: Path) -> None:
+    events = make_run(tmp_path / "run", customers=24, events=5, span_s=40, parts=3)
+    with recording_server() as (url, server):
+        code, summary = replay(tmp_path / "run", url, "--workers", "2", out=tmp_path / "w2")
+    assert code == 0 and summary["workers_count"] == summary["workers_reported"] == 2
+    assert sorted(server.ids()) == sorted(events.customer)
+    workers_of: dict[int, set[str]] = defaultdict(set)
+    for a in server.arrivals:
+        workers_of[events.customer[a.event_id]].add(a.headers["X-Parcours-Worker"])
+    assert all(len(w) == 1 for w in workers_of.values())  # no customer split across workers
+    assert set().union(*workers_of.values()) == {"0", "1"}
+    per_worker = summary["workers"]
+    assert sum(w["sent"] for w in per_worker) == summary["events"]["sent"] == 120
+    for w in per_worker:
+        assert w["sent"] == sum(
+            1 for a in server.arrivals if a.headers["X-Parcours-Worker"] == str(w["index"])
+        )
+    for log in (tmp_path / "w2").glob("locust-*.log"):
+        assert "heartbeat" not in log.read_text().lower()  # reading Parquet never stalled the loop
+    assert (tmp_path / "w2" / "locust.html").is_file() and (tmp_path / "w2" / "locust_stats.csv").is_file()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_still_writes_what_was_measured(tmp_path: Path) -> None:
+    make_run(tmp_path / "run", customers=50, events=20, span_s=600)  # 30 s at speed 20
+    with recording_server() as (url, server):
+        cmd = [
+            sys.executable,
+            "-m",
+            "parcours.simulator.cli",
+            "replay",
+            str(tmp_path / "run"),
+            "-t",
+            url,
+            "--speed",
+            str(SPEED),
+            "--out",
+            str(tmp_path / "stopped"),
+        ]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while len(server.arrivals) < 50 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        received = len(server.arrivals)
+    summary = __import__("json").loads((tmp_path / "stopped" / "summary.json").read_text())
+    assert proc.returncode == 130, err
+    assert summary["interrupted"] and "INTERRUPTED" in out
+    assert 50 <= summary["events"]["sent"] == received < 1000
+    assert summary["events"]["not_sent"] == 1000 - received

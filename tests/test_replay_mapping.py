@@ -1,0 +1,136 @@
+"""Mapping files: every built-in one loads; each rule has a known-bad file; templates fill as documented."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from parcours.errors import ParcoursError, SpecError
+from parcours.loadtests import mapping as mappings
+from parcours.loadtests.templates import NullField, compile_json, compile_text
+from parcours.vocabulary import EventType
+
+
+@pytest.mark.parametrize("name", mappings.builtin_names())
+def test_builtin_mappings_load_and_compile(name: str) -> None:
+    m = mappings.load(name)
+    requests = m.compile()
+    assert requests and all(r.path for r in requests.values())
+    assert m.fields <= set(mappings.templates.FIELDS)
+
+
+def test_builtins_are_the_documented_ones() -> None:
+    assert {"ingest", "ingest_batch", "reference"} <= set(mappings.builtin_names())
+
+
+def test_reference_mapping_covers_every_event_type() -> None:
+    m = mappings.load("reference")
+    assert all(m.handles(e.value) for e in EventType)
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+GOOD_HEAD = 'name = "x"\n'
+
+BAD = {
+    "unknown event type": ('[requests.cart_ad]\npath = "/c"\n', "requests", "unknown event type 'cart_ad'"),
+    "unknown field": (
+        '[requests.cart_add]\npath = "/c/{prodct_id}"\n',
+        "requests.cart_add.path",
+        "prodct_id",
+    ),
+    "path without slash": (
+        '[requests.cart_add]\npath = "c"\n',
+        "requests.cart_add.path",
+        "must start with /",
+    ),
+    "bad method": (
+        '[requests.cart_add]\nmethod = "FETCH"\npath = "/c"\n',
+        "requests.cart_add.method",
+        "FETCH",
+    ),
+    "bad status": (
+        '[defaults]\nsuccess = [200, 99]\n[requests.login]\npath = "/l"\n',
+        "defaults.success",
+        "99",
+    ),
+    "format spec": ('[requests.login]\npath = "/l/{event_id:08d}"\n', "requests.login.path", "format spec"),
+    "unknown key": ('[requests.login]\npath = "/l"\nverb = "GET"\n', "requests.login.verb", "unknown field"),
+    "body field": (
+        '[requests.login]\npath = "/l"\nbody = { a = ["{nope}"] }\n',
+        "requests.login.body",
+        "nope",
+    ),
+    "no requests": ("[requests]\n", "requests", "at least one request"),
+    "batch targets": (
+        '[batch]\nmax_events = 10\n[requests.login]\npath = "/a"\n[requests.search]\npath = "/b"\n',
+        "",
+        "same method and path",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_bad_mapping_names_file_and_field(tmp_path: Path, case: str) -> None:
+    body, field, words = BAD[case]
+    path = _write(tmp_path, GOOD_HEAD + body)
+    with pytest.raises(SpecError) as err:
+        mappings.load(str(path))
+    message = str(err.value)
+    assert message.startswith(f"{path}: {field}"), message
+    assert words in message
+    assert "\n" not in message
+
+
+def test_a_missing_environment_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(
+        tmp_path,
+        GOOD_HEAD + '[requests.login]\npath = "/l"\nheaders = { Authorization = "Bearer {env.PT}" }\n',
+    )
+    monkeypatch.delenv("PT", raising=False)
+    m = mappings.load(str(path))
+    with pytest.raises(SpecError, match=r"requests\.login\.headers\.Authorization: environment variable PT"):
+        m.check_environment()
+    monkeypatch.setenv("PT", "s3cret")
+    m.check_environment()
+    (header,) = [fill for name, fill in m.compile()["login"].headers if name == "Authorization"]
+    assert header({}, 0) == "Bearer s3cret"
+
+
+def test_an_unknown_name_that_is_no_file_is_refused() -> None:
+    with pytest.raises(ParcoursError, match="--mapping: 'nosuch' is neither a built-in mapping"):
+        mappings.load("nosuch")
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="no such file"):
+        mappings.load(str(tmp_path / "gone.toml"))
+
+
+COLUMNS = {"visible_id": ["a b/c", "x"], "product_id": [7, None], "quantity": [2, None], "event_id": [1, 2]}
+
+
+def test_paths_are_percent_encoded_and_nulls_skip_the_event() -> None:
+    fill = compile_text("/carts/{visible_id}/items/{product_id}", url=True)
+    assert fill(COLUMNS, 0) == "/carts/a%20b%2Fc/items/7"
+    with pytest.raises(NullField) as null:
+        fill(COLUMNS, 1)
+    assert null.value.field == "product_id"
+
+
+def test_literal_braces_survive() -> None:
+    assert compile_text("/x/{{literal}}/{event_id}")(COLUMNS, 0) == "/x/{literal}/1"
+
+
+def test_a_lone_placeholder_keeps_its_type_and_text_around_it_makes_a_string() -> None:
+    body = compile_json(
+        {"p": "{product_id}", "q": "{quantity}", "s": "id-{event_id}", "n": 3, "l": ["{event_id}"]}
+    )
+    assert body(COLUMNS, 0) == {"p": 7, "q": 2, "s": "id-1", "n": 3, "l": [1]}
+    assert body(COLUMNS, 1) == {"p": None, "q": None, "s": "id-2", "n": 3, "l": [2]}
