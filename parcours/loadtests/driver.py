@@ -2,14 +2,19 @@
 
 The shape is SimPy's: plain loops named for what they do. ``dispatch`` walks one part in time order
 and hands each event to its customer exactly when it is due (one monotonic clock, offsets from a
-shared t0, so lateness never accumulates). ``serve`` is a customer's loop: it sends that customer's
-events one after another, each after the previous response, and exits when the customer has nothing
-due; a customer's next event starts it again. Reading happens in a real thread, one chunk ahead.
+shared t0, so lateness never accumulates). A customer with something due waits in the ready line;
+each of ``connections`` ``send`` loops takes the customer at the head, sends its next event, and
+after the response puts the customer back in line if more is due. So a customer is never in line
+twice nor in flight twice: its events go out in order, each after the previous response, while
+many customers are served at once. Reading happens in a real thread, one chunk ahead.
+
+Why a fixed set of send loops rather than one greenlet per customer behind a semaphore: with
+thousands of customers due at once, a semaphore's waiters make every release slower, and spawning
+a greenlet per idle customer costs more than the request; the line costs O(1) per event.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import deque
@@ -19,28 +24,27 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import gevent
-import gevent.lock
+import gevent.event
 import gevent.pool
+import gevent.queue
 import gevent.threadpool
 from geventhttpclient._parser import HTTPParseError
 from geventhttpclient.response import HTTPConnectionClosed
 
 from parcours.loadtests.feed import Chunk, Share, ShareReader
-from parcours.loadtests.mapping import ANY_EVENT, Mapping, Request
+from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS, OK, OUTCOMES, Recorder, Registry
 from parcours.loadtests.schedule import Plan
-from parcours.loadtests.templates import NullField
 from parcours.output.reader import Run
 
 log = logging.getLogger("parcours.replay")
 
-#: Headers every request carries, so the backend can measure its own queueing against the schedule.
-EVENT_ID_HEADER = "X-Parcours-Event-Id"
-DUE_HEADER = "X-Parcours-Due"  # seconds since the epoch, to the microsecond
-WORKER_HEADER = "X-Parcours-Worker"
 BATCH_HEADER = "X-Parcours-Events"
-#: Hand-overs in a row without sleeping before the dispatcher yields to the customers anyway.
+#: Hand-overs in a row without sleeping before the dispatcher yields to the senders anyway.
 YIELD_EVERY = 64
+#: Events handed over and not yet answered beyond which a dispatcher that is behind stops reading on:
+#: the lag is measured either way, and memory stays bounded.
+MAX_PENDING = 20_000
 
 T = TypeVar("T")
 Item = tuple[Chunk, list[list[int]], int, float]  # chunk, its dimension codes, row, due (monotonic)
@@ -69,7 +73,10 @@ class Sender(Protocol):
 class Queue:
     """What one customer (or one batch lane) has due and not yet sent."""
 
+    key: int
     items: deque[Item] = field(default_factory=deque)
+    previous_done: float = 0.0  # when its last response came back
+    busy: bool = False  # in the ready line or in flight
 
 
 def prefetched(pool: gevent.threadpool.ThreadPool, chunks: Iterable[T]) -> Iterator[T]:
@@ -102,15 +109,17 @@ class Replay:
         # the shared start is wall-clock time; from here on only the monotonic clock counts
         self.t0 = time.monotonic() + (t0_wall - time.time())
         self.registry = Registry()
-        self.recorder = Recorder(self.registry)
+        self.recorder = Recorder(self.registry, gevent.threadpool.ThreadPool(1))
         self.queues: dict[int, Queue] = {}
+        self.ready: gevent.queue.Queue[Queue | None] = gevent.queue.Queue()
         self.cookies: dict[int, dict[str, str]] = {}
         self.last_sent: dict[int, tuple[int, int]] = {}
-        self.slots = gevent.lock.BoundedSemaphore(connections)
-        self.lanes = connections
-        self.customers = gevent.pool.Group()
+        self.connections = connections
+        self.senders = gevent.pool.Group()
         self.dispatchers = gevent.pool.Group()
         self.handed = 0
+        self.pending = 0  # handed over, not yet answered (or skipped)
+        self.idle = gevent.event.Event()
         self.first_sent: float | None = None
         self.last_done: float | None = None
         self.stopped = False
@@ -121,26 +130,44 @@ class Replay:
         parts = run.event_parts
         by_customer = self.share.by_customer(len(parts))
         return [
-            ShareReader(parts[p], self.share, by_customer, self.mapping, self.plan.time_map, self.plan.speed)
+            ShareReader(
+                parts[p],
+                self.share,
+                by_customer,
+                self.mapping,
+                self.plan.time_map,
+                self.plan.speed,
+                self.t0_wall,
+            )
             for p in self.share.parts(len(parts))
         ]
 
     def start(self) -> None:
         for reader in self.readers:
             self.dispatchers.spawn(self.dispatch, reader)
+        for _ in range(self.connections):
+            self.senders.spawn(self.send)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block this greenlet until every event was sent and answered; False on timeout."""
-        self.dispatchers.join(timeout=timeout, raise_error=True)
-        self.customers.join(timeout=timeout)
-        return not self.dispatchers and not self.customers
+    def wait(self) -> None:
+        """Block this greenlet until every event was handed over, sent and answered."""
+        self.dispatchers.join(raise_error=True)
+        self.idle.clear()
+        if self.pending:
+            self.idle.wait()
+        self._release_senders()
+        self.senders.join()
 
     def stop(self, grace_s: float) -> None:
         """Hand over nothing more; give requests in flight ``grace_s`` to finish, then drop them."""
         self.stopped = True
         self.dispatchers.kill(block=True)
-        self.customers.join(timeout=grace_s)
-        self.customers.kill(block=True)
+        self._release_senders()
+        self.senders.join(timeout=grace_s)
+        self.senders.kill(block=True)
+
+    def _release_senders(self) -> None:
+        for _ in range(len(self.senders)):
+            self.ready.put(None)
 
     # -- scheduling ----------------------------------------------------------------------------
 
@@ -160,7 +187,9 @@ class Replay:
                         delay = due - time.monotonic()
                 elif (streak := streak + 1) >= YIELD_EVERY:
                     streak = 0
-                    gevent.sleep(0)  # behind schedule: let the customers send what is due
+                    gevent.sleep(0)  # behind schedule: let the senders send what is due
+                    while self.pending >= MAX_PENDING:  # far behind: read no further ahead
+                        gevent.sleep(0.005)
                 self.hand_over((chunk, codes, i, due))
 
     def _codes(self, chunk: Chunk) -> list[list[int]]:
@@ -173,35 +202,38 @@ class Replay:
 
     def hand_over(self, item: Item) -> None:
         chunk, _, i, _ = item
-        key = chunk.customer[i] if self.batch == 1 else chunk.customer[i] % self.lanes
+        key = chunk.customer[i] if self.batch == 1 else chunk.customer[i] % self.connections
         self.handed += 1
+        self.pending += 1
         queue = self.queues.get(key)
-        if queue is not None:
-            queue.items.append(item)  # its loop is running: it takes this one after the ones before
-            return
-        queue = self.queues[key] = Queue()
+        if queue is None:
+            queue = self.queues[key] = Queue(key)
         queue.items.append(item)
-        self.customers.spawn(self.serve, key, queue)
+        if not queue.busy:  # otherwise it is in line or in flight, and takes this one after the others
+            queue.busy = True
+            self.ready.put(queue)
 
-    def serve(self, key: int, queue: Queue) -> None:
-        """A customer's loop (a lane's, when batching): send in order, each after the last response."""
-        previous_done = 0.0
-        try:
-            while queue.items:
-                if self.batch == 1:
-                    previous_done = self.send_one(queue.items.popleft(), previous_done)
-                else:
-                    take = min(self.batch, len(queue.items))
-                    previous_done = self.send_batch(
-                        [queue.items.popleft() for _ in range(take)], previous_done
-                    )
-        finally:
-            del self.queues[key]
+    def send(self) -> None:
+        """One connection's loop: serve the customer at the head of the ready line, one event at a time."""
+        while (queue := self.ready.get()) is not None:
+            n = 1 if self.batch == 1 else min(self.batch, len(queue.items))
+            items = [queue.items.popleft() for _ in range(n)]
+            if self.batch == 1:
+                queue.previous_done = self.send_one(items[0], queue.previous_done)
+            else:
+                queue.previous_done = self.send_batch(items, queue.previous_done)
+            self.pending -= n
+            if self.stopped:
+                return
+            if queue.items:
+                self.ready.put(queue)  # more is due already: back in line, behind the others
+            else:
+                queue.busy = False
+                del self.queues[queue.key]  # an idle customer holds nothing but its cookies
+            if not self.pending:
+                self.idle.set()
 
     # -- sending -------------------------------------------------------------------------------
-
-    def _request_for(self, event_type: str) -> Request:
-        return self.requests.get(event_type) or self.requests[ANY_EVENT]
 
     def _check_order(self, customer: int, order: tuple[int, int]) -> None:
         last = self.last_sent.get(customer)
@@ -209,32 +241,26 @@ class Replay:
             self.recorder.order_violations += 1
         self.last_sent[customer] = order
 
-    def _headers(self, req: Request, chunk: Chunk, i: int, due: float) -> dict[str, str]:
-        headers = {name: fill(chunk.columns, i) for name, fill in req.headers}
-        headers[EVENT_ID_HEADER] = str(chunk.event_id[i])
-        headers[DUE_HEADER] = f"{self.t0_wall + (due - self.t0):.6f}"
-        headers[WORKER_HEADER] = str(self.share.index)
-        return headers
+    def _skipped(self, item: Item) -> bool:
+        """An event whose request needs a field it lacks is counted, not sent."""
+        chunk, _, i, _ = item
+        if chunk.null_field[i] is None:
+            return False
+        self.recorder.skipped[f"{chunk.event_type[i]} (null {chunk.null_field[i]})"] += 1
+        return True
 
     def send_one(self, item: Item, previous_done: float) -> float:
-        chunk, codes, i, due = item
-        event_type = chunk.event_type[i]
-        req = self._request_for(event_type)
-        try:
-            path = req.path(chunk.columns, i)
-            headers = self._headers(req, chunk, i, due)
-            body = None if req.body is None else json.dumps(req.body(chunk.columns, i)).encode()
-        except NullField as null:
-            self.recorder.skipped[f"{event_type} (null {null.field})"] += 1
+        if self._skipped(item):
             return previous_done
+        chunk, _, i, due = item
+        req = self.requests[chunk.request[i]]
+        headers = chunk.headers[i]
         customer = chunk.customer[i]
         jar = self.cookies.get(customer)
         if jar:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
-        if body is not None:
-            headers["Content-Type"] = "application/json"
         self._check_order(customer, chunk.order[i])
-        sent, done, reply = self._exchange(req, path, body, headers)
+        sent, done, reply = self._exchange(req, chunk.path[i], chunk.body[i], headers)
         if reply.set_cookies:
             self._keep_cookies(customer, reply.set_cookies)
         self._record(item, max(due, previous_done), sent, done, reply, req)
@@ -242,27 +268,16 @@ class Replay:
 
     def send_batch(self, items: list[Item], previous_done: float) -> float:
         """One request carrying several events as a JSON array (the mapping has a [batch] table)."""
-        bodies, kept = [], []
-        for item in items:
-            chunk, _, i, _ = item
-            req = self._request_for(chunk.event_type[i])
-            try:
-                bodies.append(None if req.body is None else req.body(chunk.columns, i))
-                kept.append(item)
-            except NullField as null:
-                self.recorder.skipped[f"{chunk.event_type[i]} (null {null.field})"] += 1
+        kept = [item for item in items if not self._skipped(item)]
         if not kept:
             return previous_done
-        chunk, _, i, due = kept[0]
-        req = self._request_for(chunk.event_type[i])
-        headers = self._headers(req, chunk, i, due)
-        headers[BATCH_HEADER] = str(len(kept))
-        headers["Content-Type"] = "application/json"
+        chunk, _, i, _ = kept[0]
+        req = self.requests[chunk.request[i]]
+        headers = {**chunk.headers[i], BATCH_HEADER: str(len(kept)), "Content-Type": "application/json"}
+        body = b"[" + b",".join(c.body[k] or b"null" for c, _, k, _ in kept) + b"]"
         for k_chunk, _, k, _ in kept:
             self._check_order(k_chunk.customer[k], k_chunk.order[k])
-        sent, done, reply = self._exchange(
-            req, req.path(chunk.columns, i), json.dumps(bodies).encode(), headers
-        )
+        sent, done, reply = self._exchange(req, chunk.path[i], body, headers)
         for item in kept:
             self._record(item, max(item[3], previous_done), sent, done, reply, req)
         return done
@@ -270,10 +285,9 @@ class Replay:
     def _exchange(
         self, req: Request, path: str, body: bytes | None, headers: dict[str, str]
     ) -> tuple[float, float, Reply]:
-        with self.slots:  # waiting for a free connection is the replay's own lateness: it counts as lag
-            sent = time.monotonic()
-            reply = self.sender.request(req.method, path, req.name, body, headers, req.success)
-            done = time.monotonic()
+        sent = time.monotonic()
+        reply = self.sender.request(req.method, path, req.name, body, headers, req.success)
+        done = time.monotonic()
         if self.first_sent is None:
             self.first_sent = sent
         self.last_done = done if self.last_done is None else max(self.last_done, done)
@@ -287,13 +301,12 @@ class Replay:
 
     def _record(self, item: Item, ready: float, sent: float, done: float, reply: Reply, req: Request) -> None:
         chunk, codes, i, due = item
-        outcome = classify(reply, req.success)
-        if reply.status:
-            self.recorder.status_codes[str(reply.status)] += 1
+        status = reply.status
+        outcome = OK if status in req.success else classify(reply, req.success)
+        if status:
+            self.recorder.status_codes[status] += 1
         if outcome != OK:
-            detail = (
-                f"status {reply.status}" if reply.status else f"{type(reply.error).__name__}: {reply.error}"
-            )
+            detail = f"status {status}" if status else f"{type(reply.error).__name__}: {reply.error}"
             self.recorder.failed(outcome, chunk.event_type[i], detail)
         self.recorder.record((codes[0][i], codes[1][i], codes[2][i], due, ready, sent, done, outcome))
 
