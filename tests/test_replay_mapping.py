@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from parcours.errors import ParcoursError, SpecError
 from parcours.loadtests import mapping as mappings
-from parcours.loadtests.templates import NullField, compile_json, compile_text
+from parcours.loadtests.templates import fill, json_pieces, text_pieces
 from parcours.vocabulary import EventType
 
 
@@ -99,8 +102,8 @@ def test_a_missing_environment_variable_is_named(tmp_path: Path, monkeypatch: py
         m.check_environment()
     monkeypatch.setenv("PT", "s3cret")
     m.check_environment()
-    (header,) = [fill for name, fill in m.compile()["login"].headers if name == "Authorization"]
-    assert header({}, 0) == "Bearer s3cret"
+    (header,) = [pieces for name, pieces in m.compile()["login"].headers if name == "Authorization"]
+    assert fill(header, batch(event_id=[1])).values == ["Bearer s3cret"]
 
 
 def test_an_unknown_name_that_is_no_file_is_refused() -> None:
@@ -113,24 +116,43 @@ def test_a_missing_file_is_named(tmp_path: Path) -> None:
         mappings.load(str(tmp_path / "gone.toml"))
 
 
-COLUMNS = {"visible_id": ["a b/c", "x"], "product_id": [7, None], "quantity": [2, None], "event_id": [1, 2]}
+def batch(**columns: list[Any]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pydict(columns)
+
+
+ROWS = batch(
+    visible_id=["a b/c", "x", 'q"u\\ote'], product_id=[7, None, 9], quantity=[2, None, 1], event_id=[1, 2, 3]
+)
 
 
 def test_paths_are_percent_encoded_and_nulls_skip_the_event() -> None:
-    fill = compile_text("/carts/{visible_id}/items/{product_id}", url=True)
-    assert fill(COLUMNS, 0) == "/carts/a%20b%2Fc/items/7"
-    with pytest.raises(NullField) as null:
-        fill(COLUMNS, 1)
-    assert null.value.field == "product_id"
+    filled = fill(text_pieces("/carts/{visible_id}/items/{product_id}", "url"), ROWS)
+    assert filled.values == ["/carts/a%20b%2Fc/items/7", None, "/carts/q%22u%5Cote/items/9"]
+    assert filled.null_field is not None and filled.null_field.tolist() == [None, "product_id", None]
 
 
 def test_literal_braces_survive() -> None:
-    assert compile_text("/x/{{literal}}/{event_id}")(COLUMNS, 0) == "/x/{literal}/1"
+    assert fill(text_pieces("/x/{{literal}}/{event_id}", "url"), ROWS).values[0] == "/x/{literal}/1"
 
 
 def test_a_lone_placeholder_keeps_its_type_and_text_around_it_makes_a_string() -> None:
-    body = compile_json(
-        {"p": "{product_id}", "q": "{quantity}", "s": "id-{event_id}", "n": 3, "l": ["{event_id}"]}
-    )
-    assert body(COLUMNS, 0) == {"p": 7, "q": 2, "s": "id-1", "n": 3, "l": [1]}
-    assert body(COLUMNS, 1) == {"p": None, "q": None, "s": "id-2", "n": 3, "l": [2]}
+    template = {"p": "{product_id}", "s": "id-{event_id}", "v": "{visible_id}", "n": 3, "l": ["{quantity}"]}
+    filled = fill(json_pieces(template), ROWS, as_bytes=True)
+    bodies = [json.loads(b) for b in filled.values]
+    assert bodies == [
+        {"p": 7, "s": "id-1", "v": "a b/c", "n": 3, "l": [2]},
+        {"p": None, "s": "id-2", "v": "x", "n": 3, "l": [None]},
+        {"p": 9, "s": "id-3", "v": 'q"u\\ote', "n": 3, "l": [1]},
+    ]
+    assert filled.null_field is None  # typed values may be null; nothing is skipped
+
+
+def test_timestamps_fill_as_milliseconds_or_iso_text() -> None:
+    ts = pa.array([1_732_442_400_123], pa.timestamp("ms", tz="UTC"))
+    rows = pa.RecordBatch.from_arrays([ts], names=["ts"])
+    body = fill(json_pieces({"ms": "{ts_ms}", "iso": "{ts_iso}", "at": "at {ts_iso}"}), rows).values[0]
+    assert json.loads(body) == {
+        "ms": 1_732_442_400_123,
+        "iso": "2024-11-24T10:00:00.123Z",
+        "at": "at 2024-11-24T10:00:00.123Z",
+    }

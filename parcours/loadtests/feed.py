@@ -1,7 +1,8 @@
-"""A worker's share of the run, read part by part in chunks ready for the replay loop.
+"""A worker's share of the run, read part by part in chunks of ready-to-send requests.
 
 Plain pyarrow and NumPy: the replay process calls ``next()`` on a reader from a real thread (gevent's
-thread pool), so decoding Parquet, filtering and converting to Python lists never stall the gevent loop.
+thread pool), so decoding Parquet, filtering, filling the request templates (Arrow compute, which
+releases the GIL) and converting to Python lists never stall the gevent loop that sends.
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from parcours.loadtests.mapping import Mapping
+from parcours.loadtests import templates
+from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS
 from parcours.loadtests.schedule import TimeMap
 
 CHUNK_ROWS = 4096
 #: Columns the replay loop always needs, whatever the mapping says.
 BASE_FIELDS = ("event_id", "seq", "ts", "customer_id", *DIMENSIONS)
+#: Headers every request carries, so the backend can measure its own queueing against the schedule.
+EVENT_ID_HEADER = "X-Parcours-Event-Id"
+DUE_HEADER = "X-Parcours-Due"  # seconds since the epoch, to the microsecond
+WORKER_HEADER = "X-Parcours-Worker"
 
 
 @dataclass(frozen=True)
@@ -49,14 +55,18 @@ class Share:
 
 @dataclass
 class Chunk:
-    """Events of one part, due in order: columns as Python lists, indexed by row."""
+    """Events of one part, due in order, each with its request filled in; lists indexed by row."""
 
     offset_s: list[float]
     customer: list[int]
     event_id: list[int]
     order: list[tuple[int, int]]
     event_type: list[str]
-    columns: dict[str, list[Any]]
+    request: list[str]  # the mapping's request key
+    path: list[str]
+    headers: list[dict[str, str]]
+    body: list[bytes | None]
+    null_field: list[str | None]  # set when the request needed a field this event lacks
     #: per dimension: the chunk's own names and each row's index into them
     names: dict[str, tuple[list[str], np.ndarray]]
     unmapped: Counter[str] = field(default_factory=Counter)
@@ -68,7 +78,7 @@ class Chunk:
     def empty(cls, unmapped: Counter[str]) -> Chunk:
         """No event to send, only unmapped ones to count."""
         none = np.empty(0, np.int32)
-        return cls([], [], [], [], [], {}, {d: ([], none) for d in DIMENSIONS}, unmapped)
+        return cls([], [], [], [], [], [], [], [], [], [], {d: ([], none) for d in DIMENSIONS}, unmapped)
 
 
 def _dictionary(column: pa.Array) -> tuple[list[str], np.ndarray]:
@@ -78,8 +88,55 @@ def _dictionary(column: pa.Array) -> tuple[list[str], np.ndarray]:
     return column.dictionary.to_pylist(), indices
 
 
+@dataclass
+class _Filled:
+    path: list[Any]
+    headers: list[dict[str, str]]
+    body: list[Any]
+    null_field: list[str | None]
+
+
+def _first_null(fills: list[templates.Filled], n: int) -> np.ndarray:
+    """Per row, the first field some template needed and the row lacks (None when none)."""
+    first = np.full(n, None, object)
+    for f in fills:
+        if f.null_field is not None:
+            first = np.where(first == None, f.null_field, first)  # noqa: E711
+    return first
+
+
+def fill_requests(
+    batch: pa.RecordBatch, keys: list[str], requests: dict[str, Request], fixed: dict[str, pa.Array]
+) -> _Filled:
+    """Every row's path, headers and body, each row filled from its own request's templates.
+
+    ``fixed`` holds per-row headers that do not come from the mapping (event id, due time, ...).
+    Rows are grouped by request; results are scattered back with NumPy object arrays.
+    """
+    n = batch.num_rows
+    path, body, headers, null_field = (np.empty(n, object) for _ in range(4))
+    key_array = np.array(keys, object)
+    for key in dict.fromkeys(keys):
+        req = requests[key]
+        rows = np.flatnonzero(key_array == key) if len(set(keys)) > 1 else np.arange(n)
+        sub = batch.take(pa.array(rows)) if len(rows) < n else batch
+        p = templates.fill(req.path, sub)
+        b = templates.fill(req.body, sub, as_bytes=True) if req.body is not None else None
+        named = [(name, templates.fill(pieces, sub)) for name, pieces in req.headers]
+        names = [name for name, _ in named] + list(fixed)
+        columns = [h.values for _, h in named] + [v.take(pa.array(rows)).to_pylist() for v in fixed.values()]
+        if b is not None:
+            names.append("Content-Type")
+            columns.append(["application/json"] * len(rows))
+        path[rows] = p.values
+        body[rows] = b.values if b is not None else None
+        headers[rows] = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+        null_field[rows] = _first_null([p, *(h for _, h in named), *([b] if b else [])], len(rows))
+    return _Filled(path.tolist(), headers.tolist(), body.tolist(), null_field.tolist())
+
+
 class ShareReader:
-    """Chunks of one part for one worker: in the window, of mapped types, with their due offsets."""
+    """Chunks of one part for one worker: in the window, of mapped types, requests filled in."""
 
     def __init__(
         self,
@@ -89,16 +146,18 @@ class ShareReader:
         mapping: Mapping,
         time_map: TimeMap,
         speed: float,
+        t0_wall: float = 0.0,
     ) -> None:
         self.part = part
         self.share = share
         self.filter_customers = filter_customers
         self.mapping = mapping
+        self.requests = mapping.compile()
         self.time_map = time_map
         self.speed = speed
-        wanted = set(BASE_FIELDS) | {f for f in mapping.fields if f not in ("ts_ms", "ts_iso")}
+        self.t0_wall = t0_wall
+        wanted = set(BASE_FIELDS) | {f for f in mapping.fields if f not in templates.DERIVED_FIELDS}
         self.columns = [n for n in pq.read_schema(part).names if n in wanted]
-        self.handled: dict[str, bool] = {}
 
     def __iter__(self) -> Iterator[Chunk]:
         for batch in pq.ParquetFile(self.part).iter_batches(batch_size=CHUNK_ROWS, columns=self.columns):
@@ -107,39 +166,46 @@ class ShareReader:
                 yield chunk
 
     def _keep(
-        self, batch: pa.RecordBatch, ts: np.ndarray, types: list[str], codes: np.ndarray
-    ) -> tuple[np.ndarray, Counter[str]]:
-        """Rows to send, and the unmapped ones (in the window, of this worker) counted by type."""
+        self, batch: pa.RecordBatch, ts: np.ndarray, keys: list[str | None], codes: np.ndarray
+    ) -> tuple[np.ndarray, Counter[int]]:
+        """Rows to send, and the unmapped ones (in the window, of this worker) counted by type code."""
         keep = self.time_map.in_window(ts)
         if self.filter_customers:
             customers = batch.column("customer_id").to_numpy()
             keep &= customers % self.share.workers == self.share.index
-        for name in types:
-            self.handled.setdefault(name, self.mapping.handles(name))
-        handled = np.array([self.handled[n] for n in types], bool)[codes]
-        unmapped = Counter(types[c] for c in codes[keep & ~handled].tolist())
-        return keep & handled, unmapped
+        mapped = np.array([k is not None for k in keys], bool)[codes]
+        unmapped = Counter(codes[keep & ~mapped].tolist())
+        return keep & mapped, unmapped
 
     def _chunk(self, batch: pa.RecordBatch) -> Chunk | None:
         ts = batch.column("ts").cast(pa.int64()).to_numpy()
         types, codes = _dictionary(batch.column("event_type"))
-        keep, unmapped = self._keep(batch, ts, types, codes)
+        keys = [self.mapping.request_key(t) for t in types]
+        keep, unmapped_codes = self._keep(batch, ts, keys, codes)
+        unmapped = Counter({types[c]: n for c, n in unmapped_codes.items()})
         if not keep.any():
             return Chunk.empty(unmapped) if unmapped else None
-        batch, ts = batch.filter(pa.array(keep)), ts[keep]
-        columns = {name: batch.column(name).to_pylist() for name in batch.schema.names if name != "ts"}
-        columns["ts"] = columns["ts_ms"] = ts.tolist()
-        if "ts_iso" in self.mapping.fields:
-            columns["ts_iso"] = [
-                s + "Z" for s in np.datetime_as_string(ts.astype("datetime64[ms]"), unit="ms")
-            ]
+        batch, ts, codes = batch.filter(pa.array(keep)), ts[keep], codes[keep]
+        offset_s = self.time_map.offset_ms(ts) / 1000 / self.speed
+        event_id = batch.column("event_id").to_pylist()
+        fixed = {
+            EVENT_ID_HEADER: batch.column("event_id").cast(pa.string()),
+            DUE_HEADER: pc.cast(pa.array(np.round(self.t0_wall + offset_s, 6)), pa.string()),
+            WORKER_HEADER: pa.array(np.full(len(event_id), self.share.index)).cast(pa.string()),
+        }
+        row_keys = np.array(keys, object)[codes].tolist()
+        filled = fill_requests(batch, row_keys, self.requests, fixed)
         return Chunk(
-            offset_s=(self.time_map.offset_ms(ts) / 1000 / self.speed).tolist(),
-            customer=columns["customer_id"],
-            event_id=columns["event_id"],
-            order=list(zip(columns["ts_ms"], columns["seq"], strict=True)),
-            event_type=columns["event_type"],
-            columns=columns,
+            offset_s=offset_s.tolist(),
+            customer=batch.column("customer_id").to_pylist(),
+            event_id=event_id,
+            order=list(zip(ts.tolist(), batch.column("seq").to_pylist(), strict=True)),
+            event_type=np.array(types, object)[codes].tolist(),
+            request=row_keys,
+            path=filled.path,
+            headers=filled.headers,
+            body=filled.body,
+            null_field=filled.null_field,
             names={d: _dictionary(batch.column(d)) for d in DIMENSIONS},
             unmapped=unmapped,
         )

@@ -108,14 +108,15 @@ class MappingSpec(Spec):
 
 @dataclass(frozen=True)
 class Request:
-    """A compiled request template: ``render`` turns row ``i`` of a chunk into path, headers, body."""
+    """A compiled request: what the sender needs, and the templates the reader fills chunk by chunk."""
 
-    name: str
+    key: str  # the event type, or "*"
+    name: str  # what Locust's statistics call it
     method: str
-    path: templates.TextFn
-    headers: tuple[tuple[str, templates.TextFn], ...]
-    body: templates.ValueFn | None
     success: frozenset[int]
+    path: list[templates.Piece]
+    headers: tuple[tuple[str, list[templates.Piece]], ...]
+    body: list[templates.Piece] | None
 
 
 @dataclass(frozen=True)
@@ -128,20 +129,23 @@ class Mapping:
     @cached_property
     def fields(self) -> frozenset[str]:
         """Event fields any template of this mapping reads."""
-        used: set[str] = set()
-        for name, req in self.spec.requests.items():
-            used |= templates.fields_of(req.path) | templates.fields_of(req.body)
-            used |= templates.fields_of(list({**self.spec.defaults.headers, **req.headers}.values()))
-            if name == ANY_EVENT:
-                used.add("event_type")
-        return frozenset(used | templates.fields_of(list(self.spec.defaults.headers.values())))
+        used = templates.fields_of(list(self.spec.defaults.headers.values()))
+        for req in self.spec.requests.values():
+            used |= templates.fields_of([req.path, req.body, *req.headers.values()])
+        return frozenset(used)
 
     @property
     def batch_max_events(self) -> int:
         return self.spec.batch.max_events if self.spec.batch else 1
 
     def handles(self, event_type: str) -> bool:
-        return event_type in self.spec.requests or ANY_EVENT in self.spec.requests
+        return self.request_key(event_type) is not None
+
+    def request_key(self, event_type: str) -> str | None:
+        """The request an event type turns into: its own, the catch-all ``*``, or none."""
+        if event_type in self.spec.requests:
+            return event_type
+        return ANY_EVENT if ANY_EVENT in self.spec.requests else None
 
     def compile(self, environ: MappingABC[str, str] | None = None) -> dict[str, Request]:
         """One compiled request per event type this mapping names (``*`` included)."""
@@ -151,12 +155,13 @@ class Mapping:
     def _compile_one(self, name: str, spec: RequestSpec, env: MappingABC[str, str]) -> Request:
         headers = {**self.spec.defaults.headers, **spec.headers}
         return Request(
+            key=name,
             name=spec.name or (name if name != ANY_EVENT else spec.path),
             method=spec.method,
-            path=templates.compile_text(spec.path, url=True, environ=env),
-            headers=tuple((h, templates.compile_text(v, environ=env)) for h, v in headers.items()),
-            body=None if spec.body is None else templates.compile_json(spec.body, env),
             success=frozenset(spec.success or self.spec.defaults.success),
+            path=templates.text_pieces(spec.path, "url", env),
+            headers=tuple((h, templates.text_pieces(v, "text", env)) for h, v in headers.items()),
+            body=None if spec.body is None else templates.json_pieces(spec.body, env),
         )
 
     def check_environment(self, environ: MappingABC[str, str] | None = None) -> None:
@@ -172,18 +177,8 @@ class Mapping:
         for name, req in self.spec.requests.items():
             found.append((f"requests.{name}.path", req.path))
             found += [(f"requests.{name}.headers.{h}", v) for h, v in req.headers.items()]
-            found += [(f"requests.{name}.body", s) for s in _strings(req.body)]
+            found += [(f"requests.{name}.body", s) for s in templates.strings(req.body)]
         return found
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
 
 
 def builtin_names() -> list[str]:

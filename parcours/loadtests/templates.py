@@ -1,39 +1,53 @@
 """Request templates: ``"/carts/{visible_id}/items"`` and JSON bodies filled from an event's fields.
 
-A template is compiled once into a small callable that reads one row of a chunk of columns, so filling
-it costs a format call, not a parse. Placeholders name event fields (``{product_id}``) or environment
-variables (``{env.API_TOKEN}``, read when the mapping is loaded). In text (paths, headers, strings
-with text around a placeholder) a null field cannot be written: the event is skipped and counted. A
-body value that is a placeholder alone keeps the field's type (an int stays an int, null is null).
+Placeholders name event fields (``{product_id}``) or environment variables (``{env.API_TOKEN}``, read
+when the mapping is compiled). A body value that is a placeholder alone keeps the field's type (an int
+stays an int, null is null); in text (paths, headers, strings with text around a placeholder) a null
+cannot be written, so the event is skipped and counted.
+
+Templates are filled a chunk of events at a time with Arrow compute, not one event at a time in
+Python: a template compiles to pieces (literal text and field columns), each field becomes a string
+column (JSON-quoted, percent-encoded or raw) and the pieces are joined row-wise in C++. The replay's
+reading thread does this without holding the GIL, so the loop that sends requests only picks up the
+finished strings.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import string
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 from urllib.parse import quote
 
-from parcours.output.schema import EVENT_SCHEMA
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-#: One row's worth of columns: field name -> Python values of the chunk.
-Columns = Mapping[str, Sequence[Any]]
-TextFn = Callable[[Columns, int], str]
-ValueFn = Callable[[Columns, int], Any]
+from parcours.output.schema import EVENT_SCHEMA
 
 #: Fields a template may use: the event columns plus two spellings of the timestamp.
 DERIVED_FIELDS = ("ts_ms", "ts_iso")
 FIELDS: tuple[str, ...] = tuple(EVENT_SCHEMA.names) + DERIVED_FIELDS
 ENV_PREFIX = "env."
+_URL_SAFE = r"^[A-Za-z0-9_.~-]*$"
+_NEEDS_JSON_ESCAPE = r"[\x00-\x1f\\\"]"
+
+Mode = Literal["json", "json_text", "url", "text"]
 
 
-class NullField(Exception):
-    """A text template met a null field: the event cannot be turned into this request."""
+@dataclass(frozen=True)
+class Field:
+    """A placeholder: ``json`` is a typed JSON value, ``json_text`` text inside a JSON string,
+    ``url`` percent-encoded text, ``text`` text as it is."""
 
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
+    name: str
+    mode: Mode
+
+
+Piece = str | Field
 
 
 def placeholders(template: str) -> list[str]:
@@ -65,87 +79,146 @@ def check_text(template: str) -> str:
 
 def check_json(value: Any) -> Any:
     """Validate every string of a JSON body template."""
-    if isinstance(value, str):
-        check_text(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            check_json(item)
-    elif isinstance(value, list):
-        for item in value:
-            check_json(item)
+    for text in strings(value):
+        check_text(text)
     return value
 
 
+def strings(value: Any) -> list[str]:
+    """Every string in a JSON template, depth first."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
 def missing_env(template: str, environ: Mapping[str, str]) -> list[str]:
-    return [
-        n[len(ENV_PREFIX) :]
-        for n in placeholders(template)
-        if n.startswith(ENV_PREFIX) and n[len(ENV_PREFIX) :] not in environ
-    ]
+    names = [n[len(ENV_PREFIX) :] for n in placeholders(template) if n.startswith(ENV_PREFIX)]
+    return [n for n in names if n not in environ]
 
 
 def fields_of(value: Any) -> set[str]:
     """Event fields a text or JSON template reads."""
-    if isinstance(value, str):
-        return {n for n in placeholders(value) if not n.startswith(ENV_PREFIX)}
-    if isinstance(value, dict):
-        return set().union(*(fields_of(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(fields_of(v) for v in value))
-    return set()
+    return {n for s in strings(value) for n in placeholders(s) if not n.startswith(ENV_PREFIX)}
 
 
-def _escape(literal: str) -> str:
-    return literal.replace("{", "{{").replace("}", "}}")
+# -- compiling to pieces ------------------------------------------------------------------------
 
 
-def compile_text(template: str, *, url: bool = False, environ: Mapping[str, str] | None = None) -> TextFn:
-    """A callable filling ``template`` from row ``i``; values are percent-encoded when ``url``."""
+def text_pieces(template: str, mode: Mode, environ: Mapping[str, str] | None = None) -> list[Piece]:
+    """Literal text and fields of a text template; environment variables are read now."""
     env = os.environ if environ is None else environ
-    fmt: list[str] = []
-    names: list[str] = []
+    pieces: list[Piece] = []
     for literal, name, _, _ in string.Formatter().parse(template):
-        fmt.append(_escape(literal))
+        pieces.append(literal)
         if name is None:
             continue
         if name.startswith(ENV_PREFIX):
-            fmt.append(_escape(env[name[len(ENV_PREFIX) :]]))
+            value = env[name[len(ENV_PREFIX) :]]
+            pieces.append(json.dumps(value)[1:-1] if mode == "json_text" else value)
         else:
-            fmt.append(f"{{{len(names)}}}")
-            names.append(name)
-    pattern = "".join(fmt)
-    if not names:
-        return lambda cols, i: pattern
-
-    def fill(cols: Columns, i: int) -> str:
-        values = [cols[n][i] for n in names]
-        for n, v in zip(names, values, strict=True):
-            if v is None:
-                raise NullField(n)
-        if url:
-            values = [quote(str(v), safe="") for v in values]
-        return pattern.format(*values)
-
-    return fill
+            pieces.append(Field(name, mode))
+    return _merged(pieces)
 
 
-def compile_json(template: Any, environ: Mapping[str, str] | None = None) -> ValueFn:
-    """A callable building the JSON value of row ``i`` from a body template."""
+def json_pieces(template: Any, environ: Mapping[str, str] | None = None) -> list[Piece]:
+    """The JSON text of a body template, as literal text and fields."""
     if isinstance(template, dict):
-        items = [(key, compile_json(v, environ)) for key, v in template.items()]
-        return lambda cols, i: {key: fn(cols, i) for key, fn in items}
+        pieces: list[Piece] = ["{"]
+        for n, (key, value) in enumerate(template.items()):
+            pieces += [("," if n else "") + json.dumps(key) + ":", *json_pieces(value, environ)]
+        return _merged([*pieces, "}"])
     if isinstance(template, list):
-        elements = [compile_json(v, environ) for v in template]
-        return lambda cols, i: [fn(cols, i) for fn in elements]
+        pieces = ["["]
+        for n, value in enumerate(template):
+            pieces += ["," if n else "", *json_pieces(value, environ)]
+        return _merged([*pieces, "]"])
     if isinstance(template, str):
-        parsed = list(string.Formatter().parse(template))
-        if (
-            len(parsed) == 1
-            and parsed[0][0] == ""
-            and parsed[0][1]
-            and not parsed[0][1].startswith(ENV_PREFIX)
-        ):
-            column = parsed[0][1]
-            return lambda cols, i: cols[column][i]
-        return compile_text(template, environ=environ)
-    return lambda cols, i: template
+        names = placeholders(template)
+        if len(names) == 1 and template == f"{{{names[0]}}}" and not names[0].startswith(ENV_PREFIX):
+            return [Field(names[0], "json")]
+        return _merged(['"', *text_pieces(template, "json_text", environ), '"'])
+    return [json.dumps(template)]
+
+
+def _merged(pieces: list[Piece]) -> list[Piece]:
+    out: list[Piece] = []
+    for p in pieces:
+        if isinstance(p, str) and out and isinstance(out[-1], str):
+            out[-1] += p
+        elif p != "":
+            out.append(p)
+    return out
+
+
+# -- filling a chunk at once --------------------------------------------------------------------
+
+
+def column(batch: pa.RecordBatch, name: str) -> pa.Array:
+    """A field of the batch, derived fields included."""
+    if name in ("ts", "ts_ms"):
+        return batch.column("ts").cast(pa.int64())
+    if name == "ts_iso":
+        return pc.strftime(batch.column("ts"), format="%Y-%m-%dT%H:%M:%SZ")
+    return batch.column(name)
+
+
+def _json_strings(texts: pa.Array) -> pa.Array:
+    """Quoted, escaped JSON strings (nulls stay null)."""
+    if pc.any(pc.match_substring_regex(texts, _NEEDS_JSON_ESCAPE)).as_py():
+        return pa.array([None if t is None else json.dumps(t, ensure_ascii=False) for t in texts.to_pylist()])
+    return pc.binary_join_element_wise('"', texts, '"', "")
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(values.type) or not pa.types.is_string(values.type):
+        return pc.cast(values, pa.string())
+    return values
+
+
+def field_strings(batch: pa.RecordBatch, f: Field) -> pa.Array:
+    """One string per row for a placeholder; null where the field is null (except typed JSON: "null")."""
+    values = column(batch, f.name)
+    texts = _as_text(values)
+    textual = pa.types.is_string(values.type) or pa.types.is_dictionary(values.type) or f.name == "ts_iso"
+    if f.mode == "json":
+        return pc.fill_null(_json_strings(texts) if textual else texts, "null")
+    if f.mode == "json_text":
+        quoted = _json_strings(texts)
+        return pc.utf8_slice_codeunits(quoted, 1, -1)
+    if f.mode == "url" and textual and not pc.all(pc.match_substring_regex(texts, _URL_SAFE)).as_py():
+        return pa.array([None if t is None else quote(t, safe="") for t in texts.to_pylist()], pa.string())
+    return texts
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A template filled for every row of a batch: the strings, and which field was null where."""
+
+    values: list[Any]  # str, or bytes when asked; None where a null field was needed
+    null_field: np.ndarray | None  # object array of field names (None = fine); None when no row lacks one
+
+
+def fill(pieces: list[Piece], batch: pa.RecordBatch, *, as_bytes: bool = False) -> Filled:
+    """Fill a template for every row; a row whose text needed a null field gets None."""
+    n = batch.num_rows
+    arrays: list[pa.Array | str] = []
+    null_field: np.ndarray | None = None
+    for p in pieces:
+        if isinstance(p, str):
+            arrays.append(p)
+            continue
+        strings_ = field_strings(batch, p)
+        if strings_.null_count:
+            null_field = np.full(n, None, object) if null_field is None else null_field
+            missing = strings_.is_null().to_numpy(zero_copy_only=False) & (null_field == None)  # noqa: E711
+            null_field[missing] = p.name
+        arrays.append(strings_)
+    if not any(isinstance(a, pa.Array) for a in arrays):
+        text = "".join(a for a in arrays if isinstance(a, str))
+        return Filled([text.encode() if as_bytes else text] * n, None)
+    joined = pc.binary_join_element_wise(*arrays, "")
+    return Filled((joined.cast(pa.binary()) if as_bytes else joined).to_pylist(), null_field)
