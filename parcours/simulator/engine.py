@@ -18,7 +18,7 @@ from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
 from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.channels import DWELL_S
 from parcours.simulator.expand import build, layout
-from parcours.simulator.plan import Sessions
+from parcours.simulator.plan import Sessions, session_key
 from parcours.simulator.rng import Purpose
 from parcours.simulator.service import World, start_visits
 from parcours.vocabulary import Channel, Outcome
@@ -87,7 +87,12 @@ def dispatch(world: World, s: Sessions) -> None:
 
 
 def _self_service(world: World, s: Sessions) -> None:
-    cols, _ = build(world.ctx, s, layout(world.ctx, s))
+    cols, last_s = build(world.ctx, s, layout(world.ctx, s))
+    overflow = last_s >= world.ctx.model.horizon_s
+    if overflow.any():  # the days end: a session that would run past the end does not happen
+        late = session_key(world.ctx.journeys.id[s.journey[overflow]], s.step[overflow])
+        keep = ~np.isin(cols["session"], late)
+        cols = {name: col[keep] for name, col in cols.items()}
     world.buffer.add(cols)
     bought = cols["amount"] >= 0
     if bought.any():
@@ -102,7 +107,9 @@ def run_day(world: World, sessions: Sessions, release: Release, tick: Tick) -> i
     """Run the shard's clock to the end of the horizon; returns the number of events released."""
     day = ShardDay(world, sessions, release, tick)
     world.env.process(day.clock())
-    world.env.run()
-    day.flush(float("inf"))
+    horizon = world.ctx.model.horizon_s
+    world.env.run(until=horizon)
+    # A desk still busy when the days end (only where it is open until midnight) is cut there.
+    day.flush((world.ctx.model.t0 + horizon) * 1000.0)
     tick(world.ctx.model.horizon_s, day.emitted)
     return day.emitted

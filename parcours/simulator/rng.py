@@ -134,6 +134,7 @@ def categorical(cum: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray
     One ``searchsorted`` for all groups: group g's cumulative values are shifted into (g, g+1].
     """
     groups, k = cum.shape
+    group = group.astype(np.int64, copy=False)
     shifted = (cum + np.arange(groups)[:, None]).ravel()
     idx = np.searchsorted(shifted, u + group, side="right")
     return np.minimum(idx - group * k, k - 1)

@@ -150,6 +150,7 @@ def simulate_run(
 
 def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float, out: Path) -> dict[str, Any]:
     totals = {k: sum(getattr(c, k) for c in counts) for k in asdict(counts[0])}
+    resources = {k: totals.pop(k) for k in ("phone_agents", "chat_agents")}
     return {
         "parcours_version": __version__,
         "schema_version": SCHEMA_VERSION,
@@ -161,6 +162,7 @@ def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float,
         "start": dt.datetime.fromtimestamp(model.t0, dt.UTC).isoformat(),
         "end": dt.datetime.fromtimestamp(model.t0 + model.horizon_s, dt.UTC).isoformat(),
         "counts": totals,
+        "resources": resources | {"staff_per_store": model.scenario.stores.staff_per_store},
         "wall_time_s": round(wall, 3),
         "events_per_s": round(totals["events"] / wall, 1) if wall > 0 else None,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -12,7 +12,10 @@ import simpy
 
 from parcours.output.rundir import ParquetSink
 from parcours.output.schema import (
+    CHANNEL_CODE,
+    CHANNEL_VALUES,
     CUSTOMER_SCHEMA,
+    EVENT_CODE,
     EVENT_SCHEMA,
     JOURNEY_SCHEMA,
     OUTCOME_VALUES,
@@ -24,13 +27,20 @@ from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.engine import run_day
 from parcours.simulator.expand import Context
 from parcours.simulator.identity import ACCOUNT, all_identities, identity_number, render
+from parcours.personas import DayPart, Persona
 from parcours.simulator.model import Model
 from parcours.simulator.plan import plan
 from parcours.simulator.population import Customers, draw_customers, shard_ids
 from parcours.simulator.rng import Streams
 from parcours.simulator.service import World
-from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
+from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
+SESSION_OPENERS = np.array(
+    [EVENT_CODE[e] for e in (
+        EventType.SESSION_START, EventType.STORE_ENTER, EventType.CALL_QUEUED, EventType.CHAT_QUEUED,
+        EventType.CATALOGUE_READ, EventType.MESSAGE_OPENED,
+    )]
+)
 SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a seed and shard count
 
 
@@ -47,6 +57,8 @@ class ShardCounts:
     events: int
     sessions: int
     journeys: int
+    phone_agents: int
+    chat_agents: int
 
 
 Tick = Callable[[int, float, int], None]
@@ -61,6 +73,7 @@ def run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Ti
     ctx = Context(model, streams, customers, journeys)
     world = World(ctx, simpy.Environment(), EventBuffer(), scenario.population.customers)
     end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
+    openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel) per session
     seq = 0
 
     with ParquetSink(paths.events, EVENT_SCHEMA) as sink:
@@ -93,6 +106,8 @@ def run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Ti
             sink.write(event_batch(batch_cols, model.names))
             rows = np.searchsorted(journeys.id, cols["journey"])
             np.maximum.at(end_ms, rows, cols["ts_ms"])
+            opens = np.isin(cols["event_type"], SESSION_OPENERS)
+            openings.append((rows[opens], cols["ts_ms"][opens], cols["channel"][opens]))
 
         def on_tick(sim_s: float, emitted: int) -> None:
             if tick is not None:
@@ -101,14 +116,15 @@ def run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Ti
         events = run_day(world, sessions, release, on_tick)
 
     _write_customers(model, streams, customers, shard, paths.customers)
-    n_sessions = len(sessions) + len(world.extra_sessions)
-    n_journeys = _write_journeys(model, world, sessions, end_ms, shard, paths.journeys)
-    return ShardCounts(len(customers), events, n_sessions, n_journeys)
+    opened = tuple(np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3))
+    n_journeys = _write_journeys(model, world, opened, end_ms, shard, paths.journeys)
+    return ShardCounts(
+        len(customers), events, len(opened[0]), n_journeys,
+        world.phone.resource.capacity, world.chat.resource.capacity,
+    )
 
 
 def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, path: Path) -> None:
-    from parcours.output.schema import CHANNEL_CODE
-
     used = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in _persona_channels(p)})
     account = render(np.full(len(c), ACCOUNT, np.int16), identity_number(streams, c.ids, np.int16(ACCOUNT)))
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
@@ -131,10 +147,7 @@ def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, p
             sink.write(batch)
 
 
-def _persona_channels(persona: object) -> list[Channel]:
-    from parcours.personas import DayPart, Persona
-
-    assert isinstance(persona, Persona)
+def _persona_channels(persona: Persona) -> list[Channel]:
     seen: dict[Channel, None] = {}
     for weekend in (False, True):
         mix = persona.channel_mix(weekend)
@@ -146,42 +159,29 @@ def _persona_channels(persona: object) -> list[Channel]:
 
 
 def _write_journeys(
-    model: Model, world: World, sessions: object, end_ms: np.ndarray, shard: int, path: Path
+    model: Model, world: World, opened: tuple[np.ndarray, ...], end_ms: np.ndarray, shard: int, path: Path
 ) -> int:
-    from parcours.simulator.plan import Sessions
-
-    assert isinstance(sessions, Sessions)
-    j = world.ctx.journeys
-    extra = np.array(world.extra_sessions, dtype=np.float64).reshape(-1, 4)
-    jrow = np.concatenate([sessions.journey, extra[:, 0].astype(np.int64)])
-    start = np.concatenate([sessions.start_s, extra[:, 2]])
-    channel = np.concatenate([sessions.channel.astype(np.int64), extra[:, 3].astype(np.int64)])
-    order = np.lexsort((start, jrow))
-    jrow, start, channel = jrow[order], start[order], channel[order]
-    # Channels in order of first use within each journey: drop repeats of a channel already seen.
-    first_of_pair = np.ones(len(jrow), dtype=bool)
-    pair = jrow * 64 + channel
-    _, first_index = np.unique(pair, return_index=True)
-    first_of_pair[:] = False
-    first_of_pair[first_index] = True
-    kept = jrow[first_of_pair], channel[first_of_pair]
+    """One row per journey that happened, with its channels in the order the customer used them."""
+    jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
+    order = np.lexsort((start_ms, jrow))
+    jrow, start_ms, channel = jrow[order], start_ms[order], channel[order]
+    _, first_use = np.unique(jrow * 64 + channel, return_index=True)
+    first_use.sort()  # back in (journey, time) order: a channel listed where it was first used
+    used_row, used_channel = jrow[first_use], channel[first_use]
     has = np.unique(jrow)
-    counts = np.bincount(kept[0], minlength=len(j))[has]
+    counts = np.bincount(used_row, minlength=len(world.ctx.journeys))[has]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    from parcours.output.schema import CHANNEL_VALUES
-
-    channel_names = pa.ListArray.from_arrays(pa.array(offsets), CHANNEL_VALUES.take(pa.array(kept[1])))
-    first_start = np.full(len(j), np.inf)
-    np.minimum.at(first_start, jrow, start)
-    crow = j.customer[has]
+    channel_names = pa.ListArray.from_arrays(pa.array(offsets), CHANNEL_VALUES.take(pa.array(used_channel)))
+    first_start = start_ms[np.searchsorted(jrow, has)]
+    crow = world.ctx.journeys.customer[has]
     c = world.ctx.customers
     table = pa.table(
         {
-            "journey_id": pa.array(j.id[has], pa.int64()),
+            "journey_id": pa.array(world.ctx.journeys.id[has], pa.int64()),
             "customer_id": pa.array(c.ids[crow], pa.int64()),
             "persona": dictionary(c.persona[crow], pa.array(model.names, pa.string())),
-            "start": pa.array(np.floor((model.t0 + first_start[has]) * 1000).astype(np.int64), TIMESTAMP),
-            "end": pa.array(np.maximum(end_ms[has], 0), TIMESTAMP),
+            "start": pa.array(first_start, TIMESTAMP),
+            "end": pa.array(end_ms[has], TIMESTAMP),
             "channels": channel_names,
             "outcome": dictionary(world.outcome[has], OUTCOME_VALUES),
             "revenue_cents": pa.array(world.revenue[has], pa.int64()),
