@@ -13,8 +13,14 @@ from parcours.simulator.run import Overrides, simulate_run
 
 
 def simulate(
-    out: Path, scenario: str = "omnichannel", *, customers: int = 2000, seed: int = 7, days: int | None = None,
-    start: str | None = None, workers: int = 1,
+    out: Path,
+    scenario: str = "omnichannel",
+    *,
+    customers: int = 2000,
+    seed: int = 7,
+    days: int | None = None,
+    start: str | None = None,
+    workers: int = 1,
 ) -> Run:
     overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
     simulate_run(scenario, overrides, out, workers=workers)

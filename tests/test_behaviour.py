@@ -26,7 +26,9 @@ def _is(values: np.ndarray, *wanted: str) -> np.ndarray:
     return np.isin(values, list(wanted))
 
 
-def test_office_workers_are_on_desktop_and_marketplaces_during_working_hours(s: dict[str, np.ndarray]) -> None:
+def test_office_workers_are_on_desktop_and_marketplaces_during_working_hours(
+    s: dict[str, np.ndarray],
+) -> None:
     office = s["persona"] == "office_worker"
     at_work = office & np.isin(s["hour"], WORK_HOURS)
     assert share(_is(s["channel"], "desktop_web", "marketplace"), at_work) > 0.55
@@ -46,7 +48,9 @@ def test_the_young_are_mobile_web_first_with_catalogue_and_store(s: dict[str, np
     assert share(_is(s["channel"], "mobile_web"), young) > 2 * share(_is(s["channel"], "mobile_web"), others)
 
 
-def test_traditional_customers_are_in_store_on_the_phone_and_with_the_catalogue(s: dict[str, np.ndarray]) -> None:
+def test_traditional_customers_are_in_store_on_the_phone_and_with_the_catalogue(
+    s: dict[str, np.ndarray],
+) -> None:
     traditional = s["persona"] == "traditional"
     assert share(_is(s["channel"], "store", "phone", "catalogue"), traditional) > 0.65
     assert share(_is(s["channel"], "mobile_app", "mobile_web", "social", "marketplace"), traditional) < 0.05

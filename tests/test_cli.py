@@ -15,8 +15,17 @@ from click.testing import CliRunner
 from parcours.output.reader import Run
 from parcours.simulator.cli import cli, main
 
-COMMANDS = [[], ["simulate"], ["personas"], ["personas", "list"], ["personas", "show"], ["scenarios"],
-            ["scenarios", "list"], ["scenarios", "show"], ["validate"]]
+COMMANDS = [
+    [],
+    ["simulate"],
+    ["personas"],
+    ["personas", "list"],
+    ["personas", "show"],
+    ["scenarios"],
+    ["scenarios", "list"],
+    ["scenarios", "show"],
+    ["validate"],
+]
 
 
 def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -65,7 +74,11 @@ def test_bare_simulate_runs_the_default_under_runs(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(
         [sys.executable, "-m", "parcours.simulator.cli", "simulate", "--customers", "200"],
-        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     made = list((tmp_path / "runs").iterdir())
@@ -106,18 +119,24 @@ def test_mistakes_end_in_one_line_and_exit_code_2(
     assert not (tmp_path / "runs").exists()
 
 
-def test_an_existing_directory_that_is_not_a_run_is_left_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_existing_directory_that_is_not_a_run_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.txt").write_text("years of work")
     for extra in ([], ["--overwrite"]):
-        code, _, err = run_main(["simulate", "-n", "100", "-o", str(precious), "--no-progress", *extra], capsys)
+        code, _, err = run_main(
+            ["simulate", "-n", "100", "-o", str(precious), "--no-progress", *extra], capsys
+        )
         assert code == 2 and "is not a parcours run" in err
     assert (precious / "chapter1.txt").read_text() == "years of work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
 
 
-def test_an_existing_run_is_replaced_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_existing_run_is_replaced_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "r"
     assert run_main(["simulate", "-n", "100", "--seed", "1", "-o", str(out), "--no-progress"], capsys)[0] == 0
     code, _, err = run_main(["simulate", "-n", "150", "-o", str(out), "--no-progress"], capsys)
@@ -136,7 +155,9 @@ def test_an_unwritable_place_is_refused(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 2 and "not writable" in err
 
 
-def test_an_unwritable_place_is_refused_even_for_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unwritable_place_is_refused_even_for_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code, _, err = run_main(["simulate", "-n", "100", "-o", str(blocker / "r"), "--no-progress"], capsys)
@@ -148,8 +169,21 @@ def test_an_interrupted_run_never_looks_finished(tmp_path: Path) -> None:
     out = tmp_path / "big"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "parcours.simulator.cli", "simulate", "-n", "200000", "-o", str(out), "--no-progress"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        [
+            sys.executable,
+            "-m",
+            "parcours.simulator.cli",
+            "simulate",
+            "-n",
+            "200000",
+            "-o",
+            str(out),
+            "--no-progress",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".big.partial-*/events/*.parquet")) and time.monotonic() < deadline:

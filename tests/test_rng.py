@@ -17,7 +17,10 @@ def test_a_draw_depends_only_on_seed_purpose_and_keys(seed: int, keys: list[int]
     alone = np.array([s.uniform(Purpose.CHANNEL, np.array([k]), 3)[0] for k in keys])
     assert np.array_equal(together, alone)
     assert ((together >= 0) & (together < 1)).all()
-    assert not np.array_equal(together, Streams(seed).uniform(Purpose.DWELL, np.array(keys), 3)) or len(keys) == 0
+    assert (
+        not np.array_equal(together, Streams(seed).uniform(Purpose.DWELL, np.array(keys), 3))
+        or len(keys) == 0
+    )
 
 
 def test_uniforms_are_uniform_and_uncorrelated() -> None:
@@ -30,8 +33,11 @@ def test_uniforms_are_uniform_and_uncorrelated() -> None:
 
 
 @given(
-    weights=st.lists(st.lists(st.floats(0, 10), min_size=3, max_size=6).filter(lambda w: sum(w) > 0.1),
-                     min_size=1, max_size=200),
+    weights=st.lists(
+        st.lists(st.floats(0, 10), min_size=3, max_size=6).filter(lambda w: sum(w) > 0.1),
+        min_size=1,
+        max_size=200,
+    ),
 )
 @settings(max_examples=30, deadline=None)
 def test_categorical_never_draws_a_zero_weight_category(weights: list[list[float]]) -> None:

@@ -15,7 +15,14 @@ from parcours.output.rundir import ParquetSink
 from parcours.output.schema import EVENT_SCHEMA
 from tests.support import simulate
 
-START_TYPES = {"session_start", "store_enter", "call_queued", "chat_queued", "catalogue_read", "message_opened"}
+START_TYPES = {
+    "session_start",
+    "store_enter",
+    "call_queued",
+    "chat_queued",
+    "catalogue_read",
+    "message_opened",
+}
 END_TYPES = {"session_end", "store_exit", "call_end", "chat_end", "call_abandoned", "chat_abandoned"}
 
 
@@ -46,15 +53,33 @@ def _by_customer(table: pa.Table, customers: int) -> pa.Table:
     return keep.sort_by([("customer_id", "ascending"), ("ts", "ascending"), ("session_id", "ascending")])
 
 
-SELF_SERVICE = ["mobile_app", "mobile_web", "desktop_web", "tablet", "marketplace", "social", "catalogue", "email"]
+SELF_SERVICE = [
+    "mobile_app",
+    "mobile_web",
+    "desktop_web",
+    "tablet",
+    "marketplace",
+    "social",
+    "catalogue",
+    "email",
+]
 
 
 def test_adding_customers_leaves_existing_customers_days_unchanged(tmp_path: Path) -> None:
     """Customers 0..N-1 live the same day when more customers are added. What they do at a desk (how
     long they wait for an agent or for staff) may change, since the newcomers queue with them; what
     they do by themselves may not."""
-    columns = ["customer_id", "ts", "session_id", "journey_id", "channel", "event_type", "product_id",
-               "amount_cents", "visible_id"]
+    columns = [
+        "customer_id",
+        "ts",
+        "session_id",
+        "journey_id",
+        "channel",
+        "event_type",
+        "product_id",
+        "amount_cents",
+        "visible_id",
+    ]
     small = simulate(tmp_path / "small", customers=2000, seed=5).events(columns)
     large = simulate(tmp_path / "large", customers=3000, seed=5).events(columns)
 
@@ -116,18 +141,24 @@ def _max_concurrent(starts: np.ndarray, ends: np.ndarray) -> int:
     return int(np.cumsum(deltas[order]).max()) if len(times) else 0
 
 
-@pytest.mark.parametrize(("answered", "end", "agents_key"), [
-    ("call_answered", "call_end", "phone_agents"), ("chat_answered", "chat_end", "chat_agents"),
-])
+@pytest.mark.parametrize(
+    ("answered", "end", "agents_key"),
+    [
+        ("call_answered", "call_end", "phone_agents"),
+        ("chat_answered", "chat_end", "chat_agents"),
+    ],
+)
 def test_call_centre_never_serves_more_at_once_than_it_has_agents(
     tmp_path: Path, answered: str, end: str, agents_key: str
 ) -> None:
     run = simulate(tmp_path / "busy", "omnichannel", customers=3000, seed=3)
     t = run.events(["session_id", "ts", "event_type"])
     types = t.column("event_type").cast(pa.string())
+
     def times(kind: str) -> tuple[np.ndarray, np.ndarray]:
         sub = t.filter(pc.equal(types, kind)).sort_by("session_id")
         return sub.column("session_id").to_numpy(), sub.column("ts").cast(pa.int64()).to_numpy()
+
     sid_a, start = times(answered)
     sid_e, stop = times(end)
     assert len(sid_a) > 50 and (sid_a == sid_e).all()
@@ -155,7 +186,9 @@ def test_event_ids_are_unique_and_counts_match_the_manifest(omni_run: Run) -> No
     assert len(pc.unique(t.column("event_id"))) == t.num_rows == omni_run.manifest["counts"]["events"]
     journeys = omni_run.journeys()
     assert journeys.num_rows == omni_run.manifest["counts"]["journeys"]
-    assert set(pc.unique(t.column("journey_id")).to_pylist()) == set(journeys.column("journey_id").to_pylist())
+    assert set(pc.unique(t.column("journey_id")).to_pylist()) == set(
+        journeys.column("journey_id").to_pylist()
+    )
     assert omni_run.customers().num_rows == 4000
 
 

@@ -62,14 +62,18 @@ class EventBuffer:
 
     def _gather(self) -> Columns | None:
         if self._rows["gen"]:
-            single = {name: np.array(vals, dtype=COLUMNS.get(name, np.int64)) for name, vals in self._rows.items()}
+            single = {
+                name: np.array(vals, dtype=COLUMNS.get(name, np.int64)) for name, vals in self._rows.items()
+            }
             self._chunks.append(single)
             self._rows = {name: [] for name in self._rows}
         if not self._chunks:
             return None
-        merged = self._chunks[0] if len(self._chunks) == 1 else {
-            name: np.concatenate([c[name] for c in self._chunks]) for name in self._chunks[0]
-        }
+        merged = (
+            self._chunks[0]
+            if len(self._chunks) == 1
+            else {name: np.concatenate([c[name] for c in self._chunks]) for name in self._chunks[0]}
+        )
         self._chunks = []
         return merged
 

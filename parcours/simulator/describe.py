@@ -35,9 +35,11 @@ def describe_persona(p: Persona) -> str:
     lines = [
         f"{p.name}: {p.description}",
         f"  share of customers    {p.population_share:.0%}  ({p.remarks})",
-        f"  journeys per day      {a.journeys_per_day_weekday:g} weekday, {a.journeys_per_day_weekend:g} weekend; "
+        f"  journeys per day      {a.journeys_per_day_weekday:g} weekday, "
+        f"{a.journeys_per_day_weekend:g} weekend; "
         f"{a.sessions_per_journey:g} sessions each, {a.minutes_between_sessions:g} min apart",
-        f"  busiest hours         weekday {_peak_hours(a.hourly_weekday)}; weekend {_peak_hours(a.hourly_weekend)}",
+        f"  busiest hours         weekday {_peak_hours(a.hourly_weekday)}; "
+        f"weekend {_peak_hours(a.hourly_weekend)}",
         "  channels by time of day (weekday):",
     ]
     for part in DayPart:
@@ -56,9 +58,10 @@ def describe_persona(p: Persona) -> str:
         f"{w.service_contacts_per_day:g} service contacts a day",
     ]
     for channel, resp in p.responses.items():
+        respond_on = _top({str(k): v for k, v in resp.respond_on.items()}, 2)
         lines.append(
             f"  answers {channel.value:<13} opens {resp.open_rate:.0%}, clicks {resp.click_rate:.0%}, "
-            f"after ~{resp.mean_delay_minutes:g} min, on {_top({str(k): v for k, v in resp.respond_on.items()}, 2)}"
+            f"after ~{resp.mean_delay_minutes:g} min, on {respond_on}"
         )
     if p.multitasking:
         lines.append(f"  uses two channels at once on {p.multitasking:.0%} of store visits")

@@ -15,7 +15,6 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
-from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.channels import DWELL_S
 from parcours.simulator.expand import build, layout
 from parcours.simulator.plan import Sessions, session_key
@@ -99,8 +98,6 @@ def _self_service(world: World, s: Sessions) -> None:
         rows = np.searchsorted(world.ctx.journeys.id, cols["journey"][bought])
         world.outcome[rows] = OUTCOME_CODE[Outcome.BOUGHT]
         np.add.at(world.revenue, rows, cols["amount"][bought])
-
-
 
 
 def run_day(world: World, sessions: Sessions, release: Release, tick: Tick) -> int:

@@ -93,8 +93,10 @@ def layout(ctx: Context, s: Sessions, *, ends: bool = True) -> Layout:
     persona = c.persona[crow]
     channel = s.channel.astype(np.int64)
     t = ctx.model.tables
-    login = IDENTIFIES[channel] & c.account[crow] & (
-        ctx.streams.uniform(Purpose.LOGIN, jid, s.step) < t["login_rate"][persona]
+    login = (
+        IDENTIFIES[channel]
+        & c.account[crow]
+        & (ctx.streams.uniform(Purpose.LOGIN, jid, s.step) < t["login_rate"][persona])
     )
     looks = 1 + ctx.streams.poisson(MEAN_VIEWS[channel], Purpose.EVENT_COUNT, jid, s.step)
     looks[j.service[s.journey]] = 1
@@ -131,8 +133,14 @@ def build(ctx: Context, s: Sessions, lay: Layout) -> tuple[Columns, np.ndarray]:
     look = _look_types(ctx, channel, session, pos, ctx.journeys.service[jrow])
     etype = np.select(
         [pos < b1, pos < b2, pos < b3, pos < b4, (pos == b4) & (pos < b5), pos < b5],
-        [START_TYPE[channel], EVENT_CODE[EventType.LOGIN], look, EVENT_CODE[EventType.CART_ADD],
-         EVENT_CODE[EventType.CHECKOUT], EVENT_CODE[EventType.PURCHASE]],
+        [
+            START_TYPE[channel],
+            EVENT_CODE[EventType.LOGIN],
+            look,
+            EVENT_CODE[EventType.CART_ADD],
+            EVENT_CODE[EventType.CHECKOUT],
+            EVENT_CODE[EventType.PURCHASE],
+        ],
         END_TYPE[channel],
     )
     gaps = ctx.streams.exponential(DWELL_S[channel], Purpose.DWELL, session, pos)
@@ -187,7 +195,9 @@ def _products_and_baskets(
         etype,
         [EVENT_CODE[e] for e in (EventType.PRODUCT_VIEW, EventType.STOCK_CHECK)],
     )
-    basket = np.isin(etype, [EVENT_CODE[e] for e in (EventType.CART_ADD, EventType.CHECKOUT, EventType.PURCHASE)])
+    basket = np.isin(
+        etype, [EVENT_CODE[e] for e in (EventType.CART_ADD, EventType.CHECKOUT, EventType.PURCHASE)]
+    )
     cols["product"] = np.where(has_product, viewed, np.where(basket, focal, -1))
     quantity, amount = basket_of(ctx, ctx.journeys.id[jrow])
     cols["quantity"] = np.where(basket, quantity, -1)

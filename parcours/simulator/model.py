@@ -35,7 +35,9 @@ def _hour_starts(scenario: Scenario) -> np.ndarray:
     rows = []
     for d in range(scenario.calendar.days + 1):
         day = first + dt.timedelta(days=d)
-        rows.append([dt.datetime(day.year, day.month, day.day, h, tzinfo=zone).timestamp() for h in range(24)])
+        rows.append(
+            [dt.datetime(day.year, day.month, day.day, h, tzinfo=zone).timestamp() for h in range(24)]
+        )
     return np.array(rows, dtype=np.float64)
 
 
@@ -126,7 +128,9 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
     service_mask = np.zeros(N_CHANNELS, dtype=bool)
     for channel in SERVICE_CHANNELS:
         service_mask[CHANNEL_CODE[channel]] = True
-    service = np.where(service_mask, mix, 0.0) + np.where(service_mask & ~closed[np.arange(len(mix)) % 24], 0.01, 0)
+    service = np.where(service_mask, mix, 0.0) + np.where(
+        service_mask & ~closed[np.arange(len(mix)) % 24], 0.01, 0
+    )
     return {"channel_cum": cumulative(mix), "buy_cum": cumulative(buy), "service_cum": cumulative(service)}
 
 
@@ -146,7 +150,9 @@ def resolve_personas(scenario: Scenario, source: str) -> tuple[tuple[Persona, ..
         chosen = tuple(get_persona(name) for name in builtin_names())
         shares = np.array([p.population_share for p in chosen])
         if abs(shares.sum() - 1.0) > 1e-3:
-            raise SpecError(source, "population.personas", f"built-in population shares sum to {shares.sum():.4f}")
+            raise SpecError(
+                source, "population.personas", f"built-in population shares sum to {shares.sum():.4f}"
+            )
         return chosen, shares
     chosen_list = []
     for name in mix:

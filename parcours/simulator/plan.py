@@ -76,7 +76,9 @@ def local_hour(model: Model, start_s: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return idx // 24, idx % 24
 
 
-def _purchase_journeys(model: Model, streams: Streams, customers: Customers, day: int) -> dict[str, np.ndarray]:
+def _purchase_journeys(
+    model: Model, streams: Streams, customers: Customers, day: int
+) -> dict[str, np.ndarray]:
     t = model.tables
     weekend = bool(model.weekend[day])
     rate = t["journeys_weekend" if weekend else "journeys_weekday"][customers.persona] * customers.activity
@@ -97,7 +99,9 @@ def _purchase_journeys(model: Model, streams: Streams, customers: Customers, day
     }
 
 
-def _service_contacts(model: Model, streams: Streams, customers: Customers, day: int) -> dict[str, np.ndarray]:
+def _service_contacts(
+    model: Model, streams: Streams, customers: Customers, day: int
+) -> dict[str, np.ndarray]:
     t = model.tables
     weekend = bool(model.weekend[day])
     rate = t["contacts_per_day"][customers.persona] * customers.activity

@@ -44,7 +44,9 @@ def shard_ids(total: int, customers_per_store: int, shards: int, shard: int) -> 
 
 def draw_customers(model: Model, streams: Streams, ids: np.ndarray) -> Customers:
     t = model.tables
-    persona = categorical(t["persona_cum"], np.zeros(len(ids), dtype=np.int64), streams.uniform(Purpose.PERSONA, ids))
+    persona = categorical(
+        t["persona_cum"], np.zeros(len(ids), dtype=np.int64), streams.uniform(Purpose.PERSONA, ids)
+    )
     spread = t["activity_spread"][persona]
     activity = np.exp(spread * streams.normal(Purpose.ACTIVITY, ids) - spread**2 / 2)
     opt_rates = np.array(

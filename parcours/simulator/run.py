@@ -137,8 +137,14 @@ def simulate_run(
         progress = _Progress(workers, model.horizon_s, on_progress)
         run = _run_local if workers == 1 else _run_processes
         counts = run(model, writer, workers, progress)
-        concat_parquet([_shard_paths(writer, s).customers for s in range(workers)], writer.path(CUSTOMERS), CUSTOMER_SCHEMA)
-        concat_parquet([_shard_paths(writer, s).journeys for s in range(workers)], writer.path(JOURNEYS), JOURNEY_SCHEMA)
+        concat_parquet(
+            [_shard_paths(writer, s).customers for s in range(workers)],
+            writer.path(CUSTOMERS),
+            CUSTOMER_SCHEMA,
+        )
+        concat_parquet(
+            [_shard_paths(writer, s).journeys for s in range(workers)], writer.path(JOURNEYS), JOURNEY_SCHEMA
+        )
         for s in range(workers):
             _shard_paths(writer, s).customers.unlink()
             _shard_paths(writer, s).journeys.unlink()

@@ -15,8 +15,8 @@ import simpy
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
 from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.expand import Context, basket_of
-from parcours.simulator.model import agents_for, open_hours
 from parcours.simulator.identity import identity_code, identity_number
+from parcours.simulator.model import agents_for, open_hours
 from parcours.simulator.plan import MAX_PLANNED_STEPS, Sessions, local_hour, session_key
 from parcours.simulator.rng import Purpose
 from parcours.vocabulary import Channel, EventType, Outcome
@@ -67,30 +67,47 @@ class Desk:
 class World:
     """The shard's SimPy environment, its desks, its event buffer and the journeys' running outcomes."""
 
-    def __init__(self, ctx: Context, env: simpy.Environment, buffer: EventBuffer, customers_total: int) -> None:
+    def __init__(
+        self, ctx: Context, env: simpy.Environment, buffer: EventBuffer, customers_total: int
+    ) -> None:
         self.ctx, self.env, self.buffer = ctx, env, buffer
         sc = ctx.model.scenario
         share = len(ctx.customers) / customers_total
         cc = sc.call_centre
         self.phone = Desk(
-            simpy.Resource(env, max(1, round(agents_for(cc.agents_per_10k_customers, customers_total) * share))),
-            E[EventType.CALL_ANSWERED], E[EventType.CALL_ABANDONED], E[EventType.CALL_END], can_buy=True,
+            simpy.Resource(
+                env, max(1, round(agents_for(cc.agents_per_10k_customers, customers_total) * share))
+            ),
+            E[EventType.CALL_ANSWERED],
+            E[EventType.CALL_ABANDONED],
+            E[EventType.CALL_END],
+            can_buy=True,
         )
         self.chat = Desk(
-            simpy.Resource(env, max(1, round(agents_for(cc.chat_agents_per_10k_customers, customers_total) * share))),
-            E[EventType.CHAT_ANSWERED], E[EventType.CHAT_ABANDONED], E[EventType.CHAT_END], can_buy=False,
+            simpy.Resource(
+                env, max(1, round(agents_for(cc.chat_agents_per_10k_customers, customers_total) * share))
+            ),
+            E[EventType.CHAT_ANSWERED],
+            E[EventType.CHAT_ABANDONED],
+            E[EventType.CHAT_END],
+            can_buy=False,
         )
         self.staff: dict[int, Desk] = {}
         self.call_centre_open = open_hours(cc)
         n = len(ctx.journeys)
-        self.outcome = np.where(ctx.journeys.service, OUTCOME_CODE[Outcome.SERVICE], OUTCOME_CODE[Outcome.ABANDONED])
+        self.outcome = np.where(
+            ctx.journeys.service, OUTCOME_CODE[Outcome.SERVICE], OUTCOME_CODE[Outcome.ABANDONED]
+        )
         self.outcome = self.outcome.astype(np.int8)
         self.revenue = np.zeros(n, dtype=np.int64)
         self.extra_sessions: list[tuple[int, int, float, int]] = []  # jrow, step, start_s, channel
 
     def call_back(self, v: Visit, step: int, at_s: float) -> None:
         one = Sessions(
-            np.array([v.jrow]), np.array([step]), np.array([at_s]), np.array([v.channel], np.int8),
+            np.array([v.jrow]),
+            np.array([step]),
+            np.array([at_s]),
+            np.array([v.channel], np.int8),
             np.array([v.buys]),
         )
         start_visits(self, one, one.start_s)
@@ -103,7 +120,10 @@ class World:
         if store not in self.staff:
             self.staff[store] = Desk(
                 simpy.Resource(self.env, self.ctx.model.scenario.stores.staff_per_store),
-                E[EventType.STAFF_ASSIST], E[EventType.STORE_EXIT], E[EventType.STORE_EXIT], can_buy=True,
+                E[EventType.STAFF_ASSIST],
+                E[EventType.STORE_EXIT],
+                E[EventType.STORE_EXIT],
+                can_buy=True,
             )
         return self.staff[store]
 
@@ -188,19 +208,35 @@ def visits(world: World, s: Sessions, arrival_s: np.ndarray) -> list[Visit]:
     crow = ctx.journeys.customer[s.journey]
     persona = ctx.customers.persona[crow]
     channel = s.channel.astype(np.int64)
-    code = identity_code(ctx.model.scenario.integration, channel, np.zeros(len(s), bool), ctx.customers.account[crow])
+    code = identity_code(
+        ctx.model.scenario.integration, channel, np.zeros(len(s), bool), ctx.customers.account[crow]
+    )
     number = identity_number(ctx.streams, ctx.customers.ids[crow], code)
     cc, stores = ctx.model.scenario.call_centre, ctx.model.scenario.stores
-    service_mean = np.select([channel == PHONE, channel == CHAT], [cc.mean_talk_s, cc.mean_chat_s], stores.mean_assist_s)
+    service_mean = np.select(
+        [channel == PHONE, channel == CHAT], [cc.mean_talk_s, cc.mean_chat_s], stores.mean_assist_s
+    )
     patience = ctx.streams.exponential(t["patience_s"][persona], Purpose.PATIENCE, jid, s.step)
     service = ctx.streams.exponential(service_mean, Purpose.TALK, jid, s.step)
     callback_u = ctx.streams.uniform(Purpose.CALLBACK, jid, s.step)
     gap = ctx.streams.exponential(CALLBACK_GAP_S, Purpose.CALLBACK, jid, s.step, 1)
     quantity, amount = basket_of(ctx, jid)
     rows = zip(
-        s.journey.tolist(), s.step.tolist(), channel.tolist(), np.asarray(arrival_s).tolist(), code.tolist(),
-        number.tolist(), s.buy.tolist(), patience.tolist(), service.tolist(), callback_u.tolist(), gap.tolist(),
-        amount.tolist(), quantity.tolist(), ctx.journeys.product[s.journey].tolist(), strict=True,
+        s.journey.tolist(),
+        s.step.tolist(),
+        channel.tolist(),
+        np.asarray(arrival_s).tolist(),
+        code.tolist(),
+        number.tolist(),
+        s.buy.tolist(),
+        patience.tolist(),
+        service.tolist(),
+        callback_u.tolist(),
+        gap.tolist(),
+        amount.tolist(),
+        quantity.tolist(),
+        ctx.journeys.product[s.journey].tolist(),
+        strict=True,
     )
     return [Visit(*row) for row in rows]
 

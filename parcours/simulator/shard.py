@@ -23,11 +23,11 @@ from parcours.output.schema import (
     dictionary,
     event_batch,
 )
+from parcours.personas import DayPart, Persona
 from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.engine import run_day
 from parcours.simulator.expand import Context
 from parcours.simulator.identity import ACCOUNT, all_identities, identity_number, render
-from parcours.personas import DayPart, Persona
 from parcours.simulator.model import Model
 from parcours.simulator.plan import plan
 from parcours.simulator.population import Customers, draw_customers, shard_ids
@@ -36,10 +36,17 @@ from parcours.simulator.service import World
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 SESSION_OPENERS = np.array(
-    [EVENT_CODE[e] for e in (
-        EventType.SESSION_START, EventType.STORE_ENTER, EventType.CALL_QUEUED, EventType.CHAT_QUEUED,
-        EventType.CATALOGUE_READ, EventType.MESSAGE_OPENED,
-    )]
+    [
+        EVENT_CODE[e]
+        for e in (
+            EventType.SESSION_START,
+            EventType.STORE_ENTER,
+            EventType.CALL_QUEUED,
+            EventType.CHAT_QUEUED,
+            EventType.CATALOGUE_READ,
+            EventType.MESSAGE_OPENED,
+        )
+    ]
 )
 SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a seed and shard count
 
@@ -64,7 +71,9 @@ class ShardCounts:
 Tick = Callable[[int, float, int], None]
 
 
-def run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None) -> ShardCounts:
+def run_shard(
+    model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None
+) -> ShardCounts:
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
@@ -116,17 +125,23 @@ def run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Ti
         events = run_day(world, sessions, release, on_tick)
 
     _write_customers(model, streams, customers, shard, paths.customers)
-    opened = tuple(np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3))
+    opened = tuple(
+        np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
+    )
     n_journeys = _write_journeys(model, world, opened, end_ms, shard, paths.journeys)
     return ShardCounts(
-        len(customers), events, len(opened[0]), n_journeys,
-        world.phone.resource.capacity, world.chat.resource.capacity,
+        len(customers),
+        events,
+        len(opened[0]),
+        n_journeys,
+        int(world.phone.resource.capacity),
+        int(world.chat.resource.capacity),
     )
 
 
 def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, path: Path) -> None:
     used = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in _persona_channels(p)})
-    account = render(np.full(len(c), ACCOUNT, np.int16), identity_number(streams, c.ids, np.int16(ACCOUNT)))
+    account = render(np.full(len(c), ACCOUNT, np.int16), identity_number(streams, c.ids, np.full(len(c), ACCOUNT, np.int16)))
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     opt_ins = [[ch.value for k, ch in enumerate(OUTBOUND_CHANNELS) if row[k]] for row in c.opt_in]
     table = pa.table(
