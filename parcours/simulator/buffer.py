@@ -28,6 +28,7 @@ COLUMNS: dict[str, Any] = {
     "id_code": np.int16,
     "id_number": np.int64,
 }
+INT_COLUMNS = [name for name in COLUMNS if name != "wait_s"]
 _NULLS = {"product": -1, "store": -1, "campaign": -1, "quantity": -1, "amount": -1, "wait_s": np.nan}
 
 Columns = dict[str, np.ndarray]
@@ -36,7 +37,8 @@ Columns = dict[str, np.ndarray]
 class EventBuffer:
     def __init__(self) -> None:
         self._chunks: list[Columns] = []
-        self._rows: dict[str, list[Any]] = {name: [] for name in (*COLUMNS, "gen")}
+        self._rows: list[tuple[int, ...]] = []  # single events, INT_COLUMNS order then gen
+        self._waits: list[float] = []
         self._gen = 0
         self.pending = 0
 
@@ -51,29 +53,27 @@ class EventBuffer:
         self.pending += n
         self._chunks.append(chunk)
 
-    def add_one(self, **values: Any) -> None:
-        """Add a single event (from a SimPy process); unnamed nullable columns are null."""
-        rows = self._rows
-        for name in COLUMNS:
-            rows[name].append(values[name] if name in values else _NULLS[name])
-        rows["gen"].append(self._gen)
+    def add_row(self, ints: tuple[int, ...], wait_s: float) -> None:
+        """Add a single event (from a SimPy process), its integer columns in INT_COLUMNS order."""
+        self._rows.append((*ints, self._gen))
+        self._waits.append(wait_s)
         self._gen += 1
         self.pending += 1
 
     def _gather(self) -> Columns | None:
-        if self._rows["gen"]:
-            single = {
-                name: np.array(vals, dtype=COLUMNS.get(name, np.int64)) for name, vals in self._rows.items()
-            }
+        if self._rows:
+            table = np.array(self._rows, dtype=np.int64)
+            single = {name: table[:, i].astype(COLUMNS[name]) for i, name in enumerate(INT_COLUMNS)}
+            single["gen"] = table[:, -1]
+            single["wait_s"] = np.array(self._waits, dtype=np.float32)
             self._chunks.append(single)
-            self._rows = {name: [] for name in self._rows}
+            self._rows, self._waits = [], []
         if not self._chunks:
             return None
-        merged = (
-            self._chunks[0]
-            if len(self._chunks) == 1
-            else {name: np.concatenate([c[name] for c in self._chunks]) for name in self._chunks[0]}
-        )
+        if len(self._chunks) == 1:
+            merged = self._chunks[0]
+        else:
+            merged = {name: np.concatenate([c[name] for c in self._chunks]) for name in self._chunks[0]}
         self._chunks = []
         return merged
 

@@ -15,12 +15,13 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
+from parcours.simulator.aftersale import schedule_returns
 from parcours.simulator.buffer import Columns
 from parcours.simulator.channels import CAN_BUY, DWELL_S
 from parcours.simulator.expand import basket_of, build, layout
 from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, session_key
 from parcours.simulator.rng import Purpose
-from parcours.simulator.service import World, click_and_collect, schedule_return, start_visits
+from parcours.simulator.service import PICKUP_DELAY_S, World, click_and_collect, start_visits, visits
 from parcours.vocabulary import Channel, IntegrationLevel, Outcome
 
 SLICE_S = 600.0
@@ -67,6 +68,7 @@ class ShardDay:
             if later is not None:
                 batch.append(later)
             dispatch(world, Sessions.concat(batch))
+            world.sold.flush(world)
             i, m_i = j, m_j
             yield world.env.timeout(SLICE_S)
             t = world.env.now
@@ -153,40 +155,31 @@ def _outage_hits(world: World, cols: Columns) -> np.ndarray:
     return np.concatenate(hits) if hits else np.zeros(0, np.int64)
 
 
-def _after_online_purchase(
-    world: World, rows: np.ndarray, cols: dict[str, np.ndarray], bought: np.ndarray
-) -> None:
+def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought: np.ndarray) -> None:
     """Linked channels offer click & collect; every purchase may come back as a return."""
     ctx = world.ctx
     at_s = cols["ts_ms"][bought] / 1000.0 - ctx.model.t0
     channel, product = cols["channel"][bought], cols["product"][bought]
     quantity, amount = cols["quantity"][bought], cols["amount"][bought]
-    collect = np.zeros(len(rows), dtype=bool)
-    if world.level is not IntegrationLevel.MULTICHANNEL:
-        rate = ctx.model.tables["click_collect_rate"][ctx.customers.persona[ctx.journeys.customer[rows]]]
-        collect = ctx.streams.uniform(Purpose.JOURNEY_PATH, ctx.journeys.id[rows], 1) < rate
-    for i in np.flatnonzero(collect).tolist():
-        world.env.process(
-            click_and_collect(
-                world,
-                int(rows[i]),
-                float(at_s[i]),
-                int(channel[i]),
-                int(product[i]),
-                int(quantity[i]),
-                int(amount[i]),
-            )
-        )
-    for i in range(len(rows)):
-        schedule_return(
-            world,
-            int(rows[i]),
-            int(channel[i]),
-            float(at_s[i]),
-            int(amount[i]),
-            int(product[i]),
-            int(quantity[i]),
-        )
+    schedule_returns(world, rows, channel, at_s, amount, product, quantity)
+    if world.level is IntegrationLevel.MULTICHANNEL:
+        return
+    jid = ctx.journeys.id[rows]
+    rate = ctx.model.tables["click_collect_rate"][ctx.customers.persona[ctx.journeys.customer[rows]]]
+    collect = np.flatnonzero(ctx.streams.uniform(Purpose.JOURNEY_PATH, jid, 1) < rate)
+    if len(collect) == 0:
+        return
+    orders = Sessions(
+        rows[collect],
+        np.zeros(len(collect), np.int64),
+        at_s[collect],
+        channel[collect].astype(np.int8),
+        np.ones(len(collect), bool),
+        channel[collect].astype(np.int8),
+    )
+    pickup_delay = ctx.streams.exponential(PICKUP_DELAY_S, Purpose.RETURNS, jid[collect], 9)
+    for v, delay in zip(visits(world, orders, at_s[collect]), pickup_delay.tolist(), strict=True):
+        world.env.process(click_and_collect(world, v, delay))
 
 
 def _second_screens(world: World, visits_: Sessions) -> None:

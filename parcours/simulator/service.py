@@ -1,10 +1,12 @@
 """The contended part of the day, as SimPy processes: callers waiting for agents, store customers
-waiting for staff, shelves running out, click & collect orders being prepared, returns at the desk.
-Only what is happening now is a process; everything else is columns.
+waiting for staff at a shelf that may be empty, click & collect orders waiting for staff to prepare
+them. Only what contends is a process; everything else is columns, and what follows a contended step
+without contending (a pick-up, a kiosk order) is written ahead with the times it will happen.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field, replace
@@ -14,11 +16,12 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
+from parcours.simulator.aftersale import schedule_returns
 from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.expand import Context, basket_of
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.model import agents_for, open_hours
-from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, Sessions, local_hour, session_key
+from parcours.simulator.identity import ACCOUNT, SILO, identity_code, identity_number, linked_on
+from parcours.simulator.model import agents_for
+from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, Sessions
 from parcours.simulator.rng import Purpose
 from parcours.simulator.stock import Stock
 from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
@@ -28,11 +31,13 @@ C = CHANNEL_CODE
 PHONE, CHAT, STORE, KIOSK = C[Channel.PHONE], C[Channel.CHAT], C[Channel.STORE], C[Channel.KIOSK]
 MAX_CALLBACKS = 3
 CALLBACK_GAP_S = 1800.0  # mean time before an abandoned caller tries again
+ONLINE_LATER_S = 7200.0  # mean time before a customer who met an empty shelf looks online
 PICKUP_DELAY_S = 3 * 3600.0  # mean time between "your order is ready" and the pick-up
-RETURN_DELAY_S = 36 * 3600.0  # mean time between a purchase and its return
-EXCHANGE_SHARE = 0.3  # returns in store that end in an exchange rather than a refund
 STEP_GAP_S = 30.0  # between two steps at a desk or a kiosk
-SLICE_AHEAD_S = 601.0  # more than the clock's slice
+SLICE_AHEAD_S = 601.0  # more than the clock's slice: sessions decided now start after it
+# Pre-drawn uniforms of a Visit, by use.
+U_ORDER, U_HOLD, U_ONLINE, U_FRICTION, U_CALLBACK = range(5)
+N_DRAWS = 5
 
 
 @dataclass
@@ -43,17 +48,26 @@ class Visit:
     step: int
     channel: int
     arrival_s: float
+    customer: int
+    persona: int
+    journey_id: int
+    store: int
+    account: bool
     id_code: int
     id_number: int
     buys: bool
     patience_s: float
     service_s: float
-    callback_u: float  # below the persona's call-back rate: calls back after abandoning
-    callback_gap_s: float
     amount: int
     quantity: int
     product: int
+    u: tuple[float, ...]  # uniforms for the visit's decisions, U_* order
+    delay_s: float  # an exponential(1) draw, scaled where a delay is needed
     assisted: bool = False
+
+    @property
+    def session(self) -> int:
+        return (self.journey_id << STEP_BITS) | self.step
 
 
 @dataclass
@@ -67,6 +81,19 @@ class Desk:
     can_buy: bool
     served: int = 0
     gave_up: int = 0
+
+
+@dataclass
+class Sold:
+    """Purchases made at desks, collected for the returns that may follow."""
+
+    rows: list[tuple[int, int, float, int, int, int]] = field(default_factory=list)
+
+    def flush(self, world: World) -> None:
+        if self.rows:
+            cols = [np.array(c) for c in zip(*self.rows, strict=True)]
+            self.rows = []
+            schedule_returns(world, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
 
 
 @dataclass
@@ -91,6 +118,26 @@ class Pending:
         )
 
 
+class Hours:
+    """Opening hours over the run, for scalar questions asked by processes (bisect, no NumPy)."""
+
+    def __init__(self, edges: list[float], open_hours: np.ndarray) -> None:
+        self.edges = edges
+        flat = np.tile(open_hours, len(edges) // 24 + 1)[: len(edges)].tolist()
+        self.open = flat
+        nxt: list[float | None] = [None] * (len(edges) + 1)
+        for i in range(len(edges) - 1, -1, -1):
+            nxt[i] = edges[i] if flat[i] else nxt[i + 1]
+        self.next = nxt
+
+    def next_opening(self, at_s: float) -> float | None:
+        """The first moment at or after ``at_s`` when open, within the run."""
+        i = max(0, bisect.bisect_right(self.edges, at_s) - 1)
+        if self.open[i]:
+            return at_s
+        return self.next[i + 1]
+
+
 class World:
     """The shard's SimPy environment, desks, stock, event buffer and the journeys' running outcomes."""
 
@@ -98,14 +145,15 @@ class World:
         self, ctx: Context, env: simpy.Environment, buffer: EventBuffer, customers_total: int
     ) -> None:
         self.ctx, self.env, self.buffer = ctx, env, buffer
-        sc = ctx.model.scenario
+        model, sc = ctx.model, ctx.model.scenario
         self.level = sc.integration
+        self.t0_ms = model.t0 * 1000.0
         share = len(ctx.customers) / customers_total
-        cc = sc.call_centre
 
         def agents(per_10k: float) -> simpy.Resource:
             return simpy.Resource(env, max(1, round(agents_for(per_10k, customers_total) * share)))
 
+        cc = sc.call_centre
         self.phone = Desk(
             agents(cc.agents_per_10k_customers),
             E[EventType.CALL_ANSWERED],
@@ -121,28 +169,38 @@ class World:
             can_buy=False,
         )
         self.staff: dict[int, Desk] = {}
-        self.call_centre_open = open_hours(cc)
-        self.store_open = open_hours(sc.stores)
-        self.stock = Stock(ctx.model, ctx.streams, np.unique(ctx.customers.store))
+        edges = (model.hour_starts[:-1].ravel() - model.t0).tolist()
+        self.store_hours = Hours(edges, model.opening[STORE])
+        self.call_hours = Hours(edges, model.opening[PHONE])
+        self.stock = Stock(model, ctx.streams, np.unique(ctx.customers.store))
         j = ctx.journeys
         outcome = np.where(j.service, OUTCOME_CODE[Outcome.SERVICE], OUTCOME_CODE[Outcome.ABANDONED])
         self.outcome = np.where(j.responded, outcome, OUTCOME_CODE[Outcome.NO_RESPONSE]).astype(np.int8)
         self.revenue = np.zeros(len(j), dtype=np.int64)
         self.next_step = np.full(len(j), FIRST_FOLLOW_UP, dtype=np.int16)
         self.pending = Pending()
+        self.sold = Sold()
         self.outage_windows = [
             (
                 C[o.channel],
                 *(
-                    1000.0 * (ctx.model.hour_starts[o.day - 1, 0] + 60.0 * _minutes(t))
+                    1000.0 * (model.hour_starts[o.day - 1, 0] + 60.0 * _minutes(t))
                     for t in (o.begins, o.ends)
                 ),
             )
             for o in sc.outages
         ]
-        self._ids: dict[tuple[int, int], int] = {}
-
-    # -- who, where, when ------------------------------------------------------------------------
+        self._numbers: dict[tuple[int, int], int] = {}
+        self.persona_rates = {
+            name: model.tables[name].tolist()
+            for name in (
+                "callback_rate",
+                "stockout_order_rate",
+                "stockout_online_rate",
+                "click_collect_rate",
+                "switch_friction",
+            )
+        }
 
     def desk(self, channel: int, store: int) -> Desk:
         if channel == PHONE:
@@ -159,16 +217,8 @@ class World:
             )
         return self.staff[store]
 
-    def store_of(self, jrow: int) -> int:
-        return int(self.ctx.customers.store[self.ctx.journeys.customer[jrow]])
-
-    def persona_value(self, name: str, jrow: int) -> float:
-        return float(
-            self.ctx.model.tables[name][self.ctx.customers.persona[self.ctx.journeys.customer[jrow]]]
-        )
-
-    def draw(self, purpose: Purpose, jrow: int, *keys: int) -> float:
-        return float(self.ctx.streams.uniform(purpose, np.array([self.ctx.journeys.id[jrow]]), *keys)[0])
+    def rate(self, name: str, v: Visit) -> float:
+        return float(self.persona_rates[name][v.persona])
 
     def follow_up_step(self, jrow: int) -> int | None:
         step = int(self.next_step[jrow])
@@ -180,68 +230,68 @@ class World:
     def linked(self) -> bool:
         return self.level is not IntegrationLevel.MULTICHANNEL
 
-    def is_open(self, at_s: float, hours: np.ndarray) -> bool:
-        _, hour = local_hour(self.ctx.model, np.array([at_s]))
-        return bool(hours[int(hour[0])])
-
-    def next_opening(self, at_s: float, hours: np.ndarray) -> float | None:
-        """The first moment at or after ``at_s`` when ``hours`` are open, within the run."""
-        model = self.ctx.model
-        day, hour = local_hour(model, np.array([at_s]))
-        for d in range(int(day[0]), model.days):
-            for h in range(24):
-                begins = model.hour_starts[d, h] - model.t0
-                if hours[h] and begins + 3600.0 > at_s:
-                    return max(at_s, begins)
-        return None
-
-    def identity(self, jrow: int, channel: int, logged_in: bool = False) -> tuple[int, int]:
-        c, crow = self.ctx.customers, int(self.ctx.journeys.customer[jrow])
-        code = int(
-            identity_code(
-                self.level, np.array([channel]), np.array([logged_in]), np.array([c.account[crow]])
-            )[0]
+    def session(self, v: Visit, channel: int, step: int, logged_in: bool = False) -> Visit:
+        """The same customer and journey, in another session on another channel."""
+        linked = bool(
+            linked_on(self.level, np.array([channel]), np.array([logged_in]), np.array([v.account]))[0]
         )
-        key = (crow, code)
-        if key not in self._ids:
-            self._ids[key] = int(
-                identity_number(self.ctx.streams, c.ids[crow : crow + 1], np.array([code]))[0]
+        if self.level is IntegrationLevel.MULTICHANNEL:
+            code = (
+                SILO + channel
+                if logged_in or (v.account and channel in (STORE, PHONE, CHAT, KIOSK))
+                else channel
             )
-        return code, self._ids[key]
+        else:
+            code = ACCOUNT if linked else channel
+        key = (v.customer, code)
+        if key not in self._numbers:
+            self._numbers[key] = int(
+                identity_number(self.ctx.streams, np.array([v.customer]), np.array([code]))[0]
+            )
+        return replace(v, channel=channel, step=step, id_code=code, id_number=self._numbers[key])
 
-    # -- events -----------------------------------------------------------------------------------
-
-    def ts_ms(self) -> int:
-        return math.floor((self.ctx.model.t0 + self.env.now) * 1000.0)
-
-    def emit(self, v: Visit, event_type: int, **extra: Any) -> None:
-        j, c = self.ctx.journeys, self.ctx.customers
-        crow = int(j.customer[v.jrow])
-        self.buffer.add_one(
-            ts_ms=self.ts_ms(),
-            customer=int(c.ids[crow]),
-            persona=int(c.persona[crow]),
-            channel=v.channel,
-            event_type=event_type,
-            session=int(session_key(j.id[v.jrow], v.step)),
-            journey=int(j.id[v.jrow]),
-            store=int(c.store[crow]) if v.channel in (STORE, KIOSK) else -1,
-            id_code=v.id_code,
-            id_number=v.id_number,
-            **extra,
+    def emit(
+        self,
+        v: Visit,
+        event_type: int,
+        *,
+        at_s: float | None = None,
+        product: int = -1,
+        quantity: int = -1,
+        amount: int = -1,
+        wait_s: float = math.nan,
+    ) -> None:
+        ts = math.floor(self.t0_ms + (self.env.now if at_s is None else at_s) * 1000.0)
+        store = v.store if v.channel in (STORE, KIOSK) else -1
+        self.buffer.add_row(
+            (
+                ts,
+                v.customer,
+                v.persona,
+                v.channel,
+                event_type,
+                v.session,
+                v.journey_id,
+                product,
+                store,
+                -1,
+                quantity,
+                amount,
+                v.id_code,
+                v.id_number,
+            ),
+            wait_s,
         )
 
-    def buy(self, v: Visit) -> None:
-        basket = {"product": v.product, "quantity": v.quantity}
-        self.emit(v, E[EventType.CHECKOUT], **basket)
-        self.emit(v, E[EventType.PURCHASE], amount=v.amount, **basket)
+    def buy(self, v: Visit, at_s: float | None = None) -> None:
+        self.emit(v, E[EventType.CHECKOUT], at_s=at_s, product=v.product, quantity=v.quantity)
+        self.emit(
+            v, E[EventType.PURCHASE], at_s=at_s, product=v.product, quantity=v.quantity, amount=v.amount
+        )
         self.outcome[v.jrow] = OUTCOME_CODE[Outcome.BOUGHT]
         self.revenue[v.jrow] += v.amount
-        schedule_return(self, v.jrow, v.channel, self.env.now, v.amount, v.product, v.quantity)
-
-    def session(self, v: Visit, channel: int, step: int, logged_in: bool = False) -> Visit:
-        code, number = self.identity(v.jrow, channel, logged_in)
-        return replace(v, channel=channel, step=step, id_code=code, id_number=number)
+        when = self.env.now if at_s is None else at_s
+        self.sold.rows.append((v.jrow, v.channel, when, v.amount, v.product, v.quantity))
 
 
 def _minutes(clock: str) -> int:
@@ -288,12 +338,10 @@ def wait_for(world: World, desk: Desk, v: Visit) -> Generator[simpy.Event, Any, 
 
 def _maybe_call_back(world: World, v: Visit) -> None:
     """An abandoned caller may try again later, while the call centre is still open."""
-    if v.step >= FIRST_FOLLOW_UP + MAX_CALLBACKS - 1 or v.callback_u >= world.persona_value(
-        "callback_rate", v.jrow
-    ):
+    if v.step >= FIRST_FOLLOW_UP + MAX_CALLBACKS - 1 or v.u[U_CALLBACK] >= world.rate("callback_rate", v):
         return
-    again = world.env.now + v.callback_gap_s
-    if again >= world.ctx.model.horizon_s or not world.is_open(again, world.call_centre_open):
+    again = world.env.now + CALLBACK_GAP_S * v.delay_s
+    if again >= world.ctx.model.horizon_s or world.call_hours.next_opening(again) != again:
         return
     step = world.follow_up_step(v.jrow)
     if step is not None:
@@ -314,7 +362,7 @@ def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
     if v.arrival_s > env.now:
         yield env.timeout(v.arrival_s - env.now)
     if v.assisted:
-        helped = yield from wait_for(world, world.desk(STORE, world.store_of(v.jrow)), v)
+        helped = yield from wait_for(world, world.desk(STORE, v.store), v)
         if not helped:
             world.emit(v, E[EventType.STORE_EXIT])
             return
@@ -324,174 +372,92 @@ def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
 
 
 def store_purchase(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
-    store = world.store_of(v.jrow)
-    if world.stock.take(store, v.product, v.quantity):
+    if world.stock.take(v.store, v.product, v.quantity):
         world.buy(v)
         return
     world.emit(v, E[EventType.STOCK_OUT], product=v.product)
     world.outcome[v.jrow] = OUTCOME_CODE[Outcome.LOST_TO_STOCKOUT]
     if world.linked():
-        if world.draw(Purpose.STOCK, v.jrow, v.step, 0) < world.persona_value("stockout_order_rate", v.jrow):
-            ordered = yield from order_from_store(world, v, store)
+        if v.u[U_ORDER] < world.rate("stockout_order_rate", v):
+            ordered = yield from order_from_store(world, v)
             if ordered:
                 return
-        elif world.level is IntegrationLevel.OMNICHANNEL and world.draw(Purpose.STOCK, v.jrow, v.step, 4) < (
-            world.persona_value("click_collect_rate", v.jrow)
+        elif world.level is IntegrationLevel.OMNICHANNEL and v.u[U_HOLD] < world.rate(
+            "click_collect_rate", v
         ):
             # One live view of every store's stock: staff hold one from another store for collection.
             world.buy(v)
             return
-    if world.draw(Purpose.STOCK, v.jrow, v.step, 1) < world.persona_value("stockout_online_rate", v.jrow):
+    if v.u[U_ONLINE] < world.rate("stockout_online_rate", v):
         online_later(world, v)
 
 
-def order_from_store(world: World, v: Visit, store: int) -> Generator[simpy.Event, Any, bool]:
+def order_from_store(world: World, v: Visit) -> Generator[simpy.Event, Any, bool]:
     """Linked channels let the store order for home delivery: at a kiosk if there is one, else staff."""
     if world.ctx.model.scenario.stores.kiosks:
         step = world.follow_up_step(v.jrow)
         if step is None:
             return False
-        yield from kiosk_order(world, world.session(v, KIOSK, step, logged_in=True))
+        kiosk_order(world, world.session(v, KIOSK, step, logged_in=True))
         return True
-    ordered = yield from wait_for(world, world.desk(STORE, store), replace(v, service_s=STEP_GAP_S * 4))
+    ordered = yield from wait_for(world, world.desk(STORE, v.store), replace(v, service_s=STEP_GAP_S * 4))
     if ordered:
         world.buy(v)  # ordered at the desk, delivered home
     return ordered
 
 
-def kiosk_order(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
+def kiosk_order(world: World, v: Visit) -> None:
     """At the in-store kiosk: check stock elsewhere, order for delivery; no staff needed."""
-    env = world.env
-    world.emit(v, E[EventType.SESSION_START])
-    yield env.timeout(STEP_GAP_S)
-    world.emit(v, E[EventType.STOCK_CHECK], product=v.product)
-    yield env.timeout(STEP_GAP_S)
-    world.emit(v, E[EventType.KIOSK_ORDER], product=v.product, quantity=v.quantity)
-    world.buy(v)
-    world.emit(v, E[EventType.SESSION_END])
+    now = world.env.now
+    world.emit(v, E[EventType.SESSION_START], at_s=now)
+    world.emit(v, E[EventType.STOCK_CHECK], at_s=now + STEP_GAP_S, product=v.product)
+    world.emit(v, E[EventType.KIOSK_ORDER], at_s=now + 2 * STEP_GAP_S, product=v.product, quantity=v.quantity)
+    world.buy(v, at_s=now + 2 * STEP_GAP_S)
+    world.emit(v, E[EventType.SESSION_END], at_s=now + 3 * STEP_GAP_S)
 
 
 def online_later(world: World, v: Visit) -> None:
     """After a stock-out, the customer looks for the product online, later, by themselves."""
-    # At least a clock slice ahead: the clock starts sessions at the beginning of their slice.
-    at = world.env.now + max(
-        SLICE_AHEAD_S,
-        world.ctx.streams.exponential(
-            7200.0, Purpose.STOCK, np.array([world.ctx.journeys.id[v.jrow]]), v.step, 2
-        )[0],
-    )
+    at = world.env.now + max(SLICE_AHEAD_S, ONLINE_LATER_S * v.delay_s)
     step = world.follow_up_step(v.jrow)
     if at >= world.ctx.model.horizon_s - 3600.0 or step is None:
         return
-    channel = (
-        C[Channel.MOBILE_APP]
-        if world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]]
-        else C[Channel.MOBILE_WEB]
-    )
+    app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
+    channel = C[Channel.MOBILE_APP] if app else C[Channel.MOBILE_WEB]
     # Unlinked channels: the search starts over, and some give up on the way.
-    gives_up = not world.linked() and world.draw(Purpose.STOCK, v.jrow, v.step, 3) < world.persona_value(
-        "switch_friction", v.jrow
-    )
+    gives_up = not world.linked() and v.u[U_FRICTION] < world.rate("switch_friction", v)
     world.pending.rows.append((v.jrow, step, float(at), channel, not gives_up, STORE))
 
 
-# -- after a purchase: click & collect, returns -----------------------------------------------------
-
-
-def click_and_collect(
-    world: World, jrow: int, at_s: float, channel: int, product: int, quantity: int, amount: int
-) -> Generator[simpy.Event, Any, None]:
-    """Store staff prepare the order, a message says it is ready, the customer comes to pick it up."""
+def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generator[simpy.Event, Any, None]:
+    """Store staff prepare the order; a message says it is ready; the customer comes to pick it up."""
     env = world.env
-    if at_s > env.now:
-        yield env.timeout(at_s - env.now)
-    store = world.store_of(jrow)
-    opening = world.next_opening(env.now, world.store_open)
+    opening = world.store_hours.next_opening(max(env.now, v.arrival_s))
     if opening is None:
         return
     if opening > env.now:
         yield env.timeout(opening - env.now)
-    with world.desk(STORE, store).resource.request() as request:
+    with world.desk(STORE, v.store).resource.request() as request:
         yield request
         yield env.timeout(world.ctx.model.scenario.stores.prepare_order_s)
-    if not world.stock.take(store, product, quantity):
-        yield env.timeout(4 * 3600.0)  # sent from the warehouse instead
-    ready_step, pickup_step = world.follow_up_step(jrow), world.follow_up_step(jrow)
-    if ready_step is None or pickup_step is None:
+    ready_at = env.now
+    if not world.stock.take(v.store, v.product, v.quantity):
+        ready_at += 4 * 3600.0  # sent from the warehouse instead
+    ready_step, pickup_step = world.follow_up_step(v.jrow), world.follow_up_step(v.jrow)
+    if ready_step is None or pickup_step is None or ready_at >= world.ctx.model.horizon_s:
         return
-    app = bool(world.ctx.customers.app[world.ctx.journeys.customer[jrow]])
-    base = Visit(
-        jrow, ready_step, channel, env.now, 0, 0, False, 0.0, 0.0, 1.0, 0.0, amount, quantity, product
+    app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
+    ready = world.session(v, C[Channel.PUSH] if app else C[Channel.SMS], ready_step, logged_in=True)
+    world.emit(ready, E[EventType.ORDER_READY], at_s=ready_at, product=v.product, quantity=v.quantity)
+    pickup_at = world.store_hours.next_opening(ready_at + pickup_delay_s)
+    if pickup_at is None or pickup_at + 6 * STEP_GAP_S >= world.ctx.model.horizon_s:
+        return
+    pickup = world.session(v, STORE, pickup_step)
+    world.emit(pickup, E[EventType.STORE_ENTER], at_s=pickup_at)
+    world.emit(
+        pickup, E[EventType.PICKUP], at_s=pickup_at + 4 * STEP_GAP_S, product=v.product, quantity=v.quantity
     )
-    ready = world.session(base, C[Channel.PUSH] if app else C[Channel.SMS], ready_step, logged_in=True)
-    world.emit(ready, E[EventType.ORDER_READY], product=product, quantity=quantity)
-    delay = world.ctx.streams.exponential(
-        PICKUP_DELAY_S, Purpose.RETURNS, np.array([world.ctx.journeys.id[jrow]]), 9
-    )[0]
-    pickup_at = world.next_opening(env.now + delay, world.store_open)
-    if pickup_at is None:
-        return
-    yield env.timeout(pickup_at - env.now)
-    pickup = world.session(base, STORE, pickup_step)
-    world.emit(pickup, E[EventType.STORE_ENTER])
-    yield env.timeout(STEP_GAP_S * 4)
-    world.emit(pickup, E[EventType.PICKUP], product=product, quantity=quantity)
-    yield env.timeout(STEP_GAP_S)
-    world.emit(pickup, E[EventType.STORE_EXIT])
-
-
-def schedule_return(
-    world: World, jrow: int, channel: int, at_s: float, amount: int, product: int, quantity: int
-) -> None:
-    if world.draw(Purpose.RETURNS, jrow, 0) >= world.persona_value("return_rate", jrow):
-        return
-    when = (
-        at_s
-        + world.ctx.streams.exponential(
-            RETURN_DELAY_S, Purpose.RETURNS, np.array([world.ctx.journeys.id[jrow]]), 1
-        )[0]
-    )
-    if when < world.ctx.model.horizon_s:
-        world.env.process(give_back(world, jrow, channel, float(when), amount, product, quantity))
-
-
-def give_back(
-    world: World, jrow: int, channel: int, at_s: float, amount: int, product: int, quantity: int
-) -> Generator[simpy.Event, Any, None]:
-    """A return: at the store's desk where channels are linked or it was bought there, else by post."""
-    env = world.env
-    in_store = world.linked() or channel in (STORE, KIOSK)
-    if in_store:
-        opening = world.next_opening(at_s, world.store_open)
-        if opening is None:
-            return
-        at_s = opening
-    if at_s > env.now:
-        yield env.timeout(at_s - env.now)
-    step = world.follow_up_step(jrow)
-    if step is None:
-        return
-    base = Visit(jrow, step, channel, env.now, 0, 0, False, 0.0, 0.0, 1.0, 0.0, amount, quantity, product)
-    exchange = in_store and world.draw(Purpose.RETURNS, jrow, 2) < EXCHANGE_SHARE
-    kind = E[EventType.EXCHANGE] if exchange else E[EventType.RETURN]
-    if not exchange:
-        world.outcome[jrow] = OUTCOME_CODE[Outcome.RETURNED]
-        world.revenue[jrow] -= amount
-    if not in_store:
-        world.emit(
-            world.session(base, channel, step, logged_in=True),
-            kind,
-            product=product,
-            quantity=quantity,
-            amount=amount,
-        )
-        return
-    v = world.session(base, STORE, step)
-    world.emit(v, E[EventType.STORE_ENTER])
-    yield env.timeout(STEP_GAP_S * 4)
-    world.emit(v, kind, product=product, quantity=quantity, amount=amount)
-    yield env.timeout(STEP_GAP_S)
-    world.emit(v, E[EventType.STORE_EXIT])
+    world.emit(pickup, E[EventType.STORE_EXIT], at_s=pickup_at + 5 * STEP_GAP_S)
 
 
 # -- contended sessions in bulk ---------------------------------------------------------------------
@@ -500,14 +466,15 @@ def give_back(
 def visits(
     world: World, s: Sessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
 ) -> list[Visit]:
-    """The contended sessions as Visits, with every draw made in bulk."""
+    """The sessions as Visits, with every draw made in bulk."""
     ctx = world.ctx
     t = ctx.model.tables
     jid = ctx.journeys.id[s.journey]
     crow = ctx.journeys.customer[s.journey]
     persona = ctx.customers.persona[crow]
     channel = s.channel.astype(np.int64)
-    code = identity_code(world.level, channel, np.zeros(len(s), bool), ctx.customers.account[crow])
+    account = ctx.customers.account[crow]
+    code = identity_code(world.level, channel, np.zeros(len(s), bool), account)
     number = identity_number(ctx.streams, ctx.customers.ids[crow], code)
     cc, stores = ctx.model.scenario.call_centre, ctx.model.scenario.stores
     service_mean = np.select(
@@ -515,25 +482,30 @@ def visits(
     )
     patience = ctx.streams.exponential(t["patience_s"][persona], Purpose.PATIENCE, jid, s.step)
     service = ctx.streams.exponential(service_mean, Purpose.TALK, jid, s.step)
-    callback_u = ctx.streams.uniform(Purpose.CALLBACK, jid, s.step)
-    gap = ctx.streams.exponential(CALLBACK_GAP_S, Purpose.CALLBACK, jid, s.step, 1)
+    u = ctx.streams.uniform(Purpose.STOCK, jid[:, None], s.step[:, None], np.arange(N_DRAWS)[None, :])
+    delay = ctx.streams.exponential(1.0, Purpose.CALLBACK, jid, s.step)
     quantity, amount = basket_of(ctx, jid)
     helped = np.zeros(len(s), bool) if assisted is None else assisted
     rows = zip(
         s.journey.tolist(),
         s.step.tolist(),
         channel.tolist(),
-        np.asarray(arrival_s).tolist(),
+        np.asarray(arrival_s, np.float64).tolist(),
+        ctx.customers.ids[crow].tolist(),
+        persona.tolist(),
+        jid.tolist(),
+        ctx.customers.store[crow].tolist(),
+        account.tolist(),
         code.tolist(),
         number.tolist(),
         s.buy.tolist(),
         patience.tolist(),
         service.tolist(),
-        callback_u.tolist(),
-        gap.tolist(),
         amount.tolist(),
         quantity.tolist(),
         ctx.journeys.product[s.journey].tolist(),
+        map(tuple, u.tolist()),
+        delay.tolist(),
         helped.tolist(),
         strict=True,
     )
