@@ -119,6 +119,16 @@ def _drain(queue: Any, progress: _Progress, timeout: float) -> None:
         return
 
 
+def _merge(parts: list[Path], dest: Path, schema: Any) -> None:
+    """The shards' ground-truth parts as one file (a single part is simply renamed)."""
+    if len(parts) == 1:
+        parts[0].rename(dest)
+        return
+    concat_parquet(parts, dest, schema)
+    for part in parts:
+        part.unlink()
+
+
 def simulate_run(
     scenario_name: str,
     overrides: Overrides,

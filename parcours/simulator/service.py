@@ -19,7 +19,7 @@ from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
 from parcours.simulator.aftersale import schedule_returns
 from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.expand import Context, basket_of
-from parcours.simulator.identity import ACCOUNT, SILO, identity_code, identity_number, linked_on
+from parcours.simulator.identity import ACCOUNT, SILO, identity_code, identity_number
 from parcours.simulator.model import agents_for
 from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, Sessions
 from parcours.simulator.rng import Purpose
@@ -29,6 +29,7 @@ from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
 E = EVENT_CODE
 C = CHANNEL_CODE
 PHONE, CHAT, STORE, KIOSK = C[Channel.PHONE], C[Channel.CHAT], C[Channel.STORE], C[Channel.KIOSK]
+KNOWN_OFFLINE = (STORE, PHONE, CHAT, KIOSK)  # a card or a known number identifies the customer here
 MAX_CALLBACKS = 3
 CALLBACK_GAP_S = 1800.0  # mean time before an abandoned caller tries again
 ONLINE_LATER_S = 7200.0  # mean time before a customer who met an empty shelf looks online
@@ -232,17 +233,13 @@ class World:
 
     def session(self, v: Visit, channel: int, step: int, logged_in: bool = False) -> Visit:
         """The same customer and journey, in another session on another channel."""
-        linked = bool(
-            linked_on(self.level, np.array([channel]), np.array([logged_in]), np.array([v.account]))[0]
-        )
+        known = logged_in or (v.account and channel in KNOWN_OFFLINE)
         if self.level is IntegrationLevel.MULTICHANNEL:
-            code = (
-                SILO + channel
-                if logged_in or (v.account and channel in (STORE, PHONE, CHAT, KIOSK))
-                else channel
-            )
+            code = SILO + channel if known else channel
+        elif self.level is IntegrationLevel.CROSSCHANNEL:
+            code = ACCOUNT if known else channel
         else:
-            code = ACCOUNT if linked else channel
+            code = ACCOUNT
         key = (v.customer, code)
         if key not in self._numbers:
             self._numbers[key] = int(

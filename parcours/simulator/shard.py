@@ -91,7 +91,7 @@ def run_shard(
     openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel) per session
     seq = 0
 
-    with ParquetSink(paths.events, EVENT_SCHEMA) as sink:
+    with ParquetSink(paths.events, EVENT_SCHEMA, background=True) as sink:
 
         def release(cols: dict[str, np.ndarray]) -> None:
             nonlocal seq
