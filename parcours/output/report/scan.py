@@ -63,6 +63,7 @@ class Sessions:
 
     session: np.ndarray
     customer: np.ndarray
+    journey: np.ndarray  # the journey of the session's first event
     persona: np.ndarray
     channel: np.ndarray
     start_local_ms: np.ndarray
@@ -100,6 +101,7 @@ class SessionCollector:
         return Sessions(
             session=ids,
             customer=firsts.customer[first],
+            journey=firsts.journey[first],
             persona=firsts.persona[first],
             channel=firsts.channel[first],
             start_local_ms=firsts.local_ms[first],

@@ -31,6 +31,8 @@ class RunSummary:
     funnel: np.ndarray  # [persona, channel, stage]
     sales: commerce.Sales
     stockouts: commerce.Stockouts
+    cart_abandonment: float  # online sessions with a cart and no order
+    ropo_share: float  # store purchases preceded by an online session of the same journey
     calls: service.Queue
     chats: service.Queue
     stores: service.Stores
@@ -74,6 +76,8 @@ def summarise(run: Run, label: str | None = None) -> RunSummary:
         funnel=commerce.funnel(found.sessions, found.cube, vocab),
         sales=commerce.sales(found.picked, vocab),
         stockouts=commerce.stockouts(found.picked, j, vocab, outcomes),
+        cart_abandonment=commerce.cart_abandonment(found.sessions, vocab),
+        ropo_share=commerce.research_online_buy_in_store(found.sessions, found.picked, vocab),
         calls=service.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
         chats=service.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
         stores=service.stores(found.cube, found.picked, vocab, days),
