@@ -63,6 +63,16 @@ class Stores:
     assist: Queue  # waiting for a member of staff
 
 
+def occupancy(net: np.ndarray, quiet_quarter: int = 16) -> np.ndarray:
+    """People inside at each quarter-hour from entries minus exits per quarter-hour.
+
+    The running sum starts at 04:00, when stores are shut, so a visit that spans midnight is counted
+    where it happens instead of pushing the early hours below zero.
+    """
+    rolled = np.cumsum(np.roll(net, -quiet_quarter))
+    return np.asarray(np.maximum(np.roll(rolled, quiet_quarter), 0))
+
+
 def stores(cube: np.ndarray, picked: Events, vocab: Vocab, days: int) -> Stores:
     store = vocab.channels.code("store")
     enter = cube[:, vocab.events.code(EventType.STORE_ENTER.value), store].sum(axis=0)  # [persona, quarter]
@@ -70,6 +80,6 @@ def stores(cube: np.ndarray, picked: Events, vocab: Vocab, days: int) -> Stores:
     visits = enter.reshape(len(vocab.personas), 24, QUARTERS // 24).sum(axis=2) / days
     return Stores(
         visits=visits,
-        occupancy=np.cumsum(enter.sum(axis=0) - leave.sum(axis=0)) / days,
+        occupancy=occupancy(enter.sum(axis=0) - leave.sum(axis=0)) / days,
         assist=queue(picked, vocab, days, EventType.STAFF_ASSIST, None),
     )
