@@ -104,6 +104,7 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"
     LOST_TO_STOCKOUT = "lost_to_stockout"
     RETURNED = "returned"
+    SERVICE = "service"  # a customer-service contact with no purchase intent
 
 
 class IntegrationLevel(StrEnum):

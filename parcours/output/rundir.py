@@ -47,7 +47,9 @@ def check_out_dir(out: Path, *, overwrite: bool) -> None:
         try:
             parent.mkdir(parents=True)
         except OSError as exc:
-            raise RunDirError(f"{parent}: cannot create the output's parent directory ({exc.strerror})") from None
+            raise RunDirError(
+                f"{parent}: cannot create the output's parent directory ({exc.strerror})"
+            ) from None
     if not os.access(parent, os.W_OK | os.X_OK):
         raise RunDirError(f"{parent}: not writable")
 

@@ -87,6 +87,7 @@ class Stores(OpeningHours):
     staff_per_store: Annotated[int, Field(gt=0)]
     assist_rate: Probability
     mean_assist_s: Positive
+    products: Annotated[int, Field(gt=0)] = 2000
     remarks: Remarks
 
 
