@@ -32,6 +32,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .inside { color: #2e7d32; font-weight: bold; }
 .outside { color: #c62828; font-weight: bold; }
 small { color: #666; }
+p.empty { font-style: italic; color: #666; }
 """
 
 
@@ -43,6 +44,7 @@ class Section:
     image: str | None = None  # base64 PNG
     facts: Sequence[str] = ()
     table: str = ""  # ready-made HTML
+    empty: str = ""  # what to say instead of a figure when there is nothing to draw
 
 
 def esc(text: object) -> str:
@@ -114,6 +116,8 @@ def section_html(s: Section) -> str:
     parts = [f'<section id="{s.id}"><h2>{esc(s.title)}</h2><p class="lead">{esc(s.lead)}</p>']
     if s.image:
         parts.append(f'<img alt="{esc(s.title)}" src="data:image/png;base64,{s.image}">')
+    elif s.empty:
+        parts.append(f'<p class="empty">{esc(s.empty)}</p>')
     if s.facts:
         parts.append('<ul class="facts">' + "".join(f"<li>{esc(f)}</li>" for f in s.facts) + "</ul>")
     parts.append(s.table + "</section>")

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.container import BarContainer
+from matplotlib.ticker import FuncFormatter
 
 from parcours.output.report.commerce import FUNNEL
 from parcours.output.report.plots.style import figure, grouped_offsets, persona_colour, png_base64, run_colour
@@ -45,7 +47,12 @@ def funnel(runs: Sequence[RunSummary]) -> str:
         top, bottom = fig.subfigures(2, 1, height_ratios=(4.2, 3.4 * len(runs)), squeeze=False)[:, 0]
         stages, conversion = top.subplots(1, 2, width_ratios=(2, 3))
         _grouped_bars(stages, FUNNEL, [r.funnel.sum(axis=(0, 1)) / r.days for r in runs], runs)
-        stages.set_yscale("log")
+        for bars in stages.containers:
+            if isinstance(bars, BarContainer):
+                stages.bar_label(bars, fmt="{:,.0f}", fontsize=8)
+        stages.set_yscale("symlog", linthresh=10)
+        stages.set_ylim(0, max(float(r.funnel[..., 0].sum()) / r.days for r in runs) * 4)  # room for labels
+        stages.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         stages.set_ylabel("per day (log scale)")
         stages.set_title("Funnel: sessions, carts, orders, pickups, returns")
         rates = [_conversion(r.funnel.sum(axis=0))[chans] * 100 for r in runs]
@@ -135,8 +142,10 @@ def _basket(ax: Axes, runs: Sequence[RunSummary]) -> None:
     ax.legend()
 
 
-def stockouts(runs: Sequence[RunSummary]) -> str:
-    """Journeys that met a stock-out, by what became of them."""
+def stockouts(runs: Sequence[RunSummary]) -> str | None:
+    """Journeys that met a stock-out, by what became of them; None when no journey met one."""
+    if not any(r.stockouts.journeys for r in runs):
+        return None
     fates: list[str] = []
     for r in runs:
         fates += [f for f in r.stockouts.fate if f not in fates and r.stockouts.fate[f] > 0]

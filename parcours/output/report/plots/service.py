@@ -66,11 +66,15 @@ def _waits(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], title:
     ax.legend()
 
 
-def queues(runs: Sequence[RunSummary]) -> str:
-    """One row for the phone, one for chat when the run has any."""
-    rows = [("calls", [r.calls for r in runs])]
-    if any(r.chats.total for r in runs):
-        rows.append(("chats", [r.chats for r in runs]))
+def queues(runs: Sequence[RunSummary]) -> str | None:
+    """One row for the phone, one for chat, each when a run has any; None when none has either."""
+    rows = [
+        (what, qs)
+        for what, qs in (("calls", [r.calls for r in runs]), ("chats", [r.chats for r in runs]))
+        if any(q.total for q in qs)
+    ]
+    if not rows:
+        return None
     with figure(0.4 + 3.6 * len(rows)) as fig:
         axes = fig.subplots(len(rows), 3, squeeze=False)
         for (what, qs), (load, abandon, waits) in zip(rows, axes, strict=True):
@@ -80,8 +84,10 @@ def queues(runs: Sequence[RunSummary]) -> str:
         return png_base64(fig)
 
 
-def stores(runs: Sequence[RunSummary]) -> str:
+def stores(runs: Sequence[RunSummary]) -> str | None:
     """Store visits by hour, people in store over the day, and waits for a member of staff."""
+    if not any(r.stores.visits.sum() for r in runs):
+        return None
     with figure(3.9) as fig:
         visits, occupancy, assist = fig.subplots(1, 3)
         if len(runs) == 1:
