@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from report_support import PERSONAS, Content, Ev, random_content, write_run
 
 from parcours.output.reader import Run
 from parcours.output.report.kpis import headline
 from parcours.output.report.summary import RunSummary, summarise
+from tests.report_support import PERSONAS, Content, Ev, random_content, write_run
 
 COMPANY = {"message_sent", "order_ready"}
 ONLINE = {"mobile_app", "mobile_web", "desktop_web", "tablet", "marketplace", "social"}

@@ -13,12 +13,17 @@ FORMATS = ("html", "json")
 
 
 def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
-    from parcours.output.report.build import html_report, summarise_all, write_atomic
+    from parcours.output.reader import Run
+    from parcours.output.report.build import check_out, html_report, summarise_all, write_atomic
     from parcours.output.report.jsondoc import json_report
 
-    runs = summarise_all(paths)
+    opened = [Run(p) for p in paths]  # a missing or unfinished run fails here, before any work
+    to_stdout = out is None or str(out) == "-"
+    if not to_stdout:
+        check_out(out)  # type: ignore[arg-type]  # not None here
+    runs = summarise_all(opened)
     text = html_report(runs) if fmt == "html" else json_report(runs)
-    if out is None or str(out) == "-":
+    if to_stdout or out is None:
         sys.stdout.write(text)
         return
     write_atomic(out, text)

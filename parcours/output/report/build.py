@@ -16,9 +16,8 @@ from parcours.output.report.realism import realism
 from parcours.output.report.summary import RunSummary, label_of, summarise
 
 
-def summarise_all(paths: Sequence[Path]) -> list[RunSummary]:
-    """Open every run first (so a bad one fails fast), then summarise each under a distinct label."""
-    runs = [Run(p) for p in paths]
+def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
+    """Summarise each run under a distinct label: the scenario's name, else the directory's."""
     labels = [label_of(r) for r in runs]
     if len(set(labels)) < len(labels):
         labels = [r.path.name for r in runs]
@@ -124,13 +123,21 @@ def html_report(runs: Sequence[RunSummary]) -> str:
     return page(title, runs, sections(runs))
 
 
-def write_atomic(out: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``out``, then rename: ``out`` is never half written."""
+def check_out(out: Path) -> None:
+    """Refuse an output path that cannot take the report, before any work is done."""
     if out.is_dir():
         raise ParcoursError(f"{out}: is a directory; give a file name for the report")
     parent = out.absolute().parent
     if not parent.is_dir():
         raise ParcoursError(f"{parent}: no such directory for the report")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ParcoursError(f"{parent}: not writable")
+
+
+def write_atomic(out: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``out``, then rename: ``out`` is never half written."""
+    check_out(out)
+    parent = out.absolute().parent
     tmp = parent / f".{out.name}.tmp-{os.getpid()}"
     try:
         tmp.write_text(text, encoding="utf-8")
