@@ -75,36 +75,39 @@ class SessionCollector:
     """Keeps each session's first row per batch; a session's earliest row wins at the end.
 
     Rows come in time order within a part and a part holds whole customers, so the first row seen of a
-    session is its start.
+    session is its start. Only the columns a session needs are kept: memory follows sessions.
     """
+
+    COLUMNS = ("session", "customer", "journey", "persona", "channel", "local_ms")
 
     def __init__(self, vocab: Vocab) -> None:
         self.company = codes_of(vocab, COMPANY_EVENTS)
         self.cart_code = vocab.events.code(EventType.CART_ADD.value)
         self.orders = codes_of(vocab, ORDER_EVENTS)
-        self.firsts: list[Events] = []
+        self.firsts: dict[str, list[np.ndarray]] = {c: [] for c in self.COLUMNS}
         self.carts: list[np.ndarray] = []
         self.ordered: list[np.ndarray] = []
 
     def add(self, ev: Events) -> None:
         ev = ev.where(~np.isin(ev.event, self.company))
         _, first = np.unique(ev.session, return_index=True)
-        self.firsts.append(ev.where(first))
+        for name, kept in self.firsts.items():
+            kept.append(getattr(ev, name)[first])
         self.carts.append(np.unique(ev.session[ev.event == self.cart_code]))
         self.ordered.append(np.unique(ev.session[np.isin(ev.event, self.orders)]))
 
     def finish(self) -> Sessions:
-        firsts = concat(self.firsts)
-        ids, first = np.unique(firsts.session, return_index=True)  # stable: keeps the earliest batch's row
+        firsts = {name: np.concatenate([np.zeros(0, np.int64), *kept]) for name, kept in self.firsts.items()}
+        ids, first = np.unique(firsts["session"], return_index=True)  # stable: keeps the earliest batch's row
         carts = np.concatenate([np.zeros(0, np.int64), *self.carts])
         ordered = np.concatenate([np.zeros(0, np.int64), *self.ordered])
         return Sessions(
             session=ids,
-            customer=firsts.customer[first],
-            journey=firsts.journey[first],
-            persona=firsts.persona[first],
-            channel=firsts.channel[first],
-            start_local_ms=firsts.local_ms[first],
+            customer=firsts["customer"][first],
+            journey=firsts["journey"][first],
+            persona=firsts["persona"][first],
+            channel=firsts["channel"][first],
+            start_local_ms=firsts["local_ms"][first],
             cart=np.isin(ids, carts),
             order=np.isin(ids, ordered),
         )
