@@ -156,6 +156,8 @@ def revenue(runs: Sequence[RunSummary]) -> list[str]:
 
 def stockouts(runs: Sequence[RunSummary]) -> list[str]:
     so = [r.stockouts for r in runs]
+    if not any(x.journeys for x in so):
+        return []
     bought = [sum(v for k, v in x.fate.items() if k.startswith("bought")) for x in so]
     return [
         line(

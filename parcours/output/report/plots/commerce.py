@@ -43,8 +43,8 @@ def _grouped_bars(
 def funnel(runs: Sequence[RunSummary]) -> str:
     """Funnel stages per day, conversion per channel, and conversion per channel and persona."""
     chans = used_channels(runs, [r.funnel[..., 0] for r in runs])
-    with figure(4.2 + 3.4 * len(runs)) as fig:
-        top, bottom = fig.subfigures(2, 1, height_ratios=(4.2, 3.4 * len(runs)), squeeze=False)[:, 0]
+    with figure(4.2 + 2.8 * len(runs)) as fig:
+        top, bottom = fig.subfigures(2, 1, height_ratios=(4.2, 2.8 * len(runs)), squeeze=False)[:, 0]
         stages, conversion = top.subplots(1, 2, width_ratios=(2, 3))
         _grouped_bars(stages, FUNNEL, [r.funnel.sum(axis=(0, 1)) / r.days for r in runs], runs)
         for bars in stages.containers:
@@ -59,7 +59,7 @@ def funnel(runs: Sequence[RunSummary]) -> str:
         _grouped_bars(conversion, [runs[0].channels[c] for c in chans], rates, runs)
         conversion.set_ylabel("% of sessions with an order")
         conversion.set_title("Conversion per channel")
-        axes = bottom.subplots(1, len(runs), squeeze=False)[0]
+        axes = bottom.subplots(len(runs), 1, squeeze=False, sharex=True)[:, 0]
         for ax, run in zip(axes, runs, strict=True):
             _conversion_map(ax, run, chans)
         return png_base64(fig)
@@ -77,9 +77,9 @@ def _conversion_map(ax: Axes, run: RunSummary, chans: list[int]) -> None:
     for (i, k), v in np.ndenumerate(rate):
         if run.funnel[i, chans[k], 0]:
             ax.text(k, i, f"{v:.0%}", ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(len(chans)), [run.channels[c] for c in chans], rotation=30, ha="right")
+    ax.set_xticks(range(len(chans)), [run.channels[c] for c in chans])
     ax.set_yticks(range(len(run.personas)), run.personas)
-    ax.set_title(f"{run.label}: % of sessions with an order, by persona and channel")
+    ax.set_title(f"{run.label}: % of sessions with an order, by persona and channel (blank: no session)")
 
 
 def revenue(runs: Sequence[RunSummary]) -> str:
@@ -136,7 +136,7 @@ def _basket(ax: Axes, runs: Sequence[RunSummary]) -> None:
                 density=True,
                 label=f"{run.label}: mean €{v.mean():,.2f}",
             )
-    ax.set_xlabel("€ per purchase (last bin: 99th pct and above)")
+    ax.set_xlabel("€ per purchase (top 1% in the last bin)")
     ax.set_ylabel("share of purchases per €")
     ax.set_title("Basket size")
     ax.legend()

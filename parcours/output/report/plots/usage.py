@@ -58,9 +58,14 @@ def transitions(runs: Sequence[RunSummary]) -> str:
     """Per run: given a session on a channel (row), where the customer's next session was (column)."""
     chans = used_channels(runs, [r.transitions + r.transitions.T for r in runs])
     names = [runs[0].channels[c] for c in chans]
-    with figure(5.8, min(13.0, 6.4 * len(runs))) as fig:
-        axes = fig.subplots(1, len(runs), squeeze=False)[0]
-        for ax, run in zip(axes, runs, strict=True):
+    cols = min(len(runs), 2)
+    rows = -(-len(runs) // cols)
+    with figure(5.8 * rows, 6.6 * cols) as fig:
+        grid = fig.subplots(rows, cols, squeeze=False)
+        axes = list(grid.flat)
+        for ax in axes[len(runs) :]:
+            ax.set_visible(False)
+        for ax, run in zip(axes, runs, strict=False):
             m = run.transitions[np.ix_(chans, chans)].astype(float)
             share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
             image = ax.imshow(share * 100, cmap="Blues", vmin=0, vmax=100)
@@ -81,7 +86,7 @@ def transitions(runs: Sequence[RunSummary]) -> str:
             ax.set_xlabel("next session's channel")
             ax.set_ylabel("session's channel")
             ax.set_title(f"{run.label}: {int(m.sum()):,} moves")
-        fig.colorbar(image, ax=axes, shrink=0.7, label="% of next sessions (row sums to 100%)")
+        fig.colorbar(image, ax=grid, shrink=0.7 / rows, label="% of next sessions (row sums to 100%)")
         return png_base64(fig)
 
 
@@ -123,7 +128,7 @@ def _spend(ax: Axes, runs: Sequence[RunSummary]) -> None:
         mean = t.revenue_cents.sum(axis=0) / np.maximum(t.counts.sum(axis=0), 1) / 100
         ax.bar(x + (i - (len(runs) - 1) / 2) * width, mean, width, color=run_colour(i), label=run.label)
     ax.set_xticks(x, TYPOLOGY)
-    ax.set_ylabel("€ per customer-day")
-    ax.set_title("Spend per customer-day (journeys, net of returns)")
+    ax.set_ylabel("€ per customer-day (journey revenue, net)")
+    ax.set_title("Spend per customer-day")
     if len(runs) > 1:
         ax.legend()
