@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from parcours.output.reader import Run
+from parcours.output.report.arrays import distinct
 from parcours.output.report.codes import Codes
 from parcours.output.report.events import Calendar, Vocab
 from parcours.output.rundir import JOURNEYS
@@ -52,7 +53,7 @@ def read_journeys(run: Run, vocab: Vocab, calendar: Calendar, outcomes: Codes) -
     lists = table["channels"].combine_chunks()
     rows = np.asarray(pc.list_parent_indices(lists).to_numpy(), np.int64)
     chans = vocab.channels.encode(pc.list_flatten(lists)).astype(np.int64)
-    pairs = np.unique(rows * len(vocab.channels) + chans)
+    pairs = distinct(rows * len(vocab.channels) + chans)
     start_day = calendar.local_ms(table["start"]) // 86_400_000 - calendar.first_day
     return Journeys(
         journey=table["journey_id"].to_numpy(),
@@ -79,7 +80,7 @@ def typology(j: Journeys, n_personas: int, n_channels: int, days: int) -> Typolo
     key = j.customer.astype(np.int64) * days + j.day  # one customer-day
     keys, row_key = np.unique(key, return_inverse=True)
     per_journey = np.bincount(j.pair_row, minlength=len(key))
-    day_pairs = np.unique(row_key[j.pair_row] * n_channels + j.pair_channel)
+    day_pairs = distinct(row_key[j.pair_row] * n_channels + j.pair_channel)
     n_channels_day = np.bincount(day_pairs // n_channels, minlength=len(keys))
     crossed = np.bincount(row_key, weights=per_journey >= 2, minlength=len(keys)) > 0
     kind = np.where(crossed, CROSS, np.where(n_channels_day >= 2, MULTI, MONO))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.output.reader import Run
+from parcours.output.report.arrays import distinct, member
 from parcours.output.report.events import DAY_MS, Calendar, Events, Vocab, concat, read_events
 from parcours.vocabulary import EventType
 
@@ -93,14 +94,14 @@ class SessionCollector:
         _, first = np.unique(ev.session, return_index=True)
         for name, kept in self.firsts.items():
             kept.append(getattr(ev, name)[first])
-        self.carts.append(np.unique(ev.session[ev.event == self.cart_code]))
-        self.ordered.append(np.unique(ev.session[np.isin(ev.event, self.orders)]))
+        self.carts.append(distinct(ev.session[ev.event == self.cart_code]))
+        self.ordered.append(distinct(ev.session[np.isin(ev.event, self.orders)]))
 
     def finish(self) -> Sessions:
         firsts = {name: np.concatenate([np.zeros(0, np.int64), *kept]) for name, kept in self.firsts.items()}
         ids, first = np.unique(firsts["session"], return_index=True)  # stable: keeps the earliest batch's row
-        carts = np.concatenate([np.zeros(0, np.int64), *self.carts])
-        ordered = np.concatenate([np.zeros(0, np.int64), *self.ordered])
+        carts = distinct(np.concatenate([np.zeros(0, np.int64), *self.carts]))
+        ordered = distinct(np.concatenate([np.zeros(0, np.int64), *self.ordered]))
         return Sessions(
             session=ids,
             customer=firsts["customer"][first],
@@ -108,8 +109,8 @@ class SessionCollector:
             persona=firsts["persona"][first],
             channel=firsts["channel"][first],
             start_local_ms=firsts["local_ms"][first],
-            cart=np.isin(ids, carts),
-            order=np.isin(ids, ordered),
+            cart=member(ids, carts),
+            order=member(ids, ordered),
         )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.colors import PowerNorm
 
 from parcours.output.report.journeys import TYPOLOGY
 from parcours.output.report.plots.style import TYPOLOGY_COLOURS, figure, hour_axis, png_base64, run_colour
@@ -40,8 +41,7 @@ def channel_use(runs: Sequence[RunSummary]) -> str:
                     run.sessions_by_hour[t, col][chans],
                     aspect="auto",
                     cmap="viridis",
-                    vmin=0,
-                    vmax=vmax,
+                    norm=PowerNorm(0.5, vmin=0, vmax=vmax),  # square root: quiet personas stay visible
                     interpolation="nearest",
                 )
                 ax.grid(False)
