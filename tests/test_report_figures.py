@@ -12,9 +12,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
+from parcours.errors import RunDirError
 from parcours.output.reader import Run
+from parcours.output.report.build import summarise_all
+from parcours.output.report.codes import Codes
 from parcours.output.report.kpis import headline
 from parcours.output.report.summary import RunSummary, summarise
 from tests.report_support import PERSONAS, Content, Ev, random_content, write_run
@@ -252,3 +256,34 @@ def test_same_run_gives_the_same_figures(tmp_path: Path) -> None:
     assert headline(a) == pytest.approx(headline(b), nan_ok=True)
     assert np.array_equal(a.transitions, b.transitions)
     assert np.array_equal(a.funnel, b.funnel)
+
+
+def test_compared_runs_line_their_personas_up_by_name(tmp_path: Path) -> None:
+    full = random_content(seed=6, customers=80)
+    keep = {"young", "traditional"}
+    part = Content(
+        personas={c: p for c, p in full.personas.items() if p in keep},
+        events=[e for e in full.events if e.persona in keep],
+        journeys=[j for j in full.journeys if j.persona in keep],
+    )
+    runs = [Run(write_run(tmp_path / "all", full)), Run(write_run(tmp_path / "two", part))]
+    both = summarise_all(runs)
+    alone = summarise(runs[1])
+    assert both[0].personas == both[1].personas == PERSONAS
+    for persona in keep:
+        got = both[1].typology.counts[both[1].personas.index(persona)]
+        assert list(got) == list(alone.typology.counts[alone.personas.index(persona)])
+        assert got.sum() > 0
+    for persona in set(PERSONAS) - keep:
+        assert both[1].typology.counts[both[1].personas.index(persona)].sum() == 0
+
+
+def test_codes_need_only_the_values_rows_use() -> None:
+    codes = Codes("channel", ["store", "phone"])
+    unused = pa.DictionaryArray.from_arrays(
+        pa.array([1, 1, 0], pa.int8()), pa.array(["store", "phone", "fax"])
+    )
+    assert list(codes.encode(unused)) == [1, 1, 0]
+    used = pa.DictionaryArray.from_arrays(pa.array([2, 0], pa.int8()), pa.array(["store", "phone", "fax"]))
+    with pytest.raises(RunDirError, match="unknown channel 'fax'"):
+        codes.encode(used)

@@ -9,6 +9,7 @@ from pathlib import Path
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.output.report import facts
+from parcours.output.report.events import Vocab
 from parcours.output.report.html import Section, kpi_table, page, realism_table
 from parcours.output.report.kpis import headline
 from parcours.output.report.plots import commerce, service, usage
@@ -23,7 +24,8 @@ def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
         labels = [r.path.name for r in runs]
     if len(set(labels)) < len(labels):
         labels = [f"{i + 1}:{name}" for i, name in enumerate(labels)]
-    return [summarise(r, label) for r, label in zip(runs, labels, strict=True)]
+    vocab = Vocab.for_runs(runs)
+    return [summarise(r, label, vocab) for r, label in zip(runs, labels, strict=True)]
 
 
 def sections(runs: Sequence[RunSummary]) -> list[Section]:

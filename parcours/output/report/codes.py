@@ -40,9 +40,15 @@ class Codes:
     def _encode_chunk(self, chunk: pa.Array) -> np.ndarray:
         if not isinstance(chunk, pa.DictionaryArray):
             chunk = chunk.dictionary_encode()
-        lookup = np.array([self.code(str(v)) for v in chunk.dictionary.to_pylist()], np.int16)
+        # A dictionary may list values no row uses (every persona of the scenario, say): only a
+        # value that a row refers to has to be known.
+        names = [str(v) for v in chunk.dictionary.to_pylist()]
+        lookup = np.array([self._index.get(n, -1) for n in names], np.int16)
         indices = chunk.indices.to_numpy(zero_copy_only=False)
-        return lookup[indices] if len(lookup) else np.zeros(len(indices), np.int16)
+        codes = lookup[indices] if len(lookup) else np.zeros(len(indices), np.int16)
+        if (codes < 0).any():
+            self.code(names[int(indices[np.argmax(codes < 0)])])  # raises, naming the value
+        return np.asarray(codes)
 
     def __len__(self) -> int:
         return len(self.names)

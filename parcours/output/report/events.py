@@ -7,7 +7,7 @@ size, not the run size.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -45,9 +45,13 @@ class Vocab:
     personas: Codes
 
     @classmethod
-    def for_run(cls, run: Run) -> Vocab:
-        personas = pq.read_table(run.path / CUSTOMERS, columns=["persona"])["persona"].unique().to_pylist()
-        return cls(channel_codes(), event_codes(), persona_codes(str(p) for p in personas))
+    def for_runs(cls, runs: Sequence[Run]) -> Vocab:
+        """One numbering for all ``runs``, so that compared runs line their personas up."""
+        found: set[str] = set()
+        for run in runs:
+            column = pq.read_table(run.path / CUSTOMERS, columns=["persona"])["persona"]
+            found.update(str(p) for p in column.unique().to_pylist())
+        return cls(channel_codes(), event_codes(), persona_codes(found))
 
 
 @dataclass(frozen=True)

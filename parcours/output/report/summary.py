@@ -53,9 +53,10 @@ def label_of(run: Run) -> str:
     return str(name) if name else run.path.name
 
 
-def summarise(run: Run, label: str | None = None) -> RunSummary:
+def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) -> RunSummary:
+    """The figures of one run; ``vocab`` shared between runs that are to be compared."""
     calendar = Calendar.of(run.manifest)
-    vocab = Vocab.for_run(run)
+    vocab = vocab or Vocab.for_runs([run])
     outcomes = journeys.outcome_codes()
     found = scan(run, vocab, calendar)
     j = journeys.read_journeys(run, vocab, calendar, outcomes)
