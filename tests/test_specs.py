@@ -157,8 +157,8 @@ BAD_SCENARIOS = [
     ("omnichannel", 'opens = "08:00"', 'opens = "8 o\'clock"', "call_centre.opens", "should match pattern"),
     (
         "omnichannel",
-        "staff_per_store = 4",
-        "staff_per_store = -4",
+        "staff_per_store = 3",
+        "staff_per_store = -3",
         "stores.staff_per_store",
         "greater than 0",
     ),

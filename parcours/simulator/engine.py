@@ -15,14 +15,16 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
-from parcours.simulator.channels import DWELL_S
-from parcours.simulator.expand import build, layout
-from parcours.simulator.plan import Sessions, session_key
+from parcours.simulator.buffer import Columns
+from parcours.simulator.channels import CAN_BUY, DWELL_S
+from parcours.simulator.expand import basket_of, build, layout
+from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, session_key
 from parcours.simulator.rng import Purpose
-from parcours.simulator.service import World, start_visits
-from parcours.vocabulary import Channel, Outcome
+from parcours.simulator.service import World, click_and_collect, schedule_return, start_visits
+from parcours.vocabulary import Channel, IntegrationLevel, Outcome
 
 SLICE_S = 600.0
+KIOSK_USE_RATE = 0.15  # store visitors who use the kiosk, where there is one
 PHONE = CHANNEL_CODE[Channel.PHONE]
 CHAT = CHANNEL_CODE[Channel.CHAT]
 STORE = CHANNEL_CODE[Channel.STORE]
@@ -37,6 +39,7 @@ class ShardDay:
 
     world: World
     sessions: Sessions
+    messages: Columns
     release: Release
     tick: Tick
     emitted: int = 0
@@ -48,41 +51,77 @@ class ShardDay:
             self.release(out)
 
     def clock(self) -> Generator[simpy.Event, Any, None]:
-        env, s = self.world.env, self.sessions
-        horizon = self.world.ctx.model.horizon_s
-        i = 0
+        """Each slice: restock overnight, send the slice's messages, start the slice's sessions."""
+        world, s, m = self.world, self.sessions, self.messages
+        model = world.ctx.model
+        i = m_i = 0
         t = 0.0
-        while t < horizon:
-            j = int(np.searchsorted(s.start_s, t + SLICE_S, side="left"))
-            if j > i:
-                dispatch(self.world, s.take(np.arange(i, j)))
-                i = j
-            yield env.timeout(SLICE_S)
-            t = env.now
-            self.flush((self.world.ctx.model.t0 + t) * 1000.0)
+        while t < model.horizon_s:
+            end = t + SLICE_S
+            world.stock.restock(int(local_hour(model, np.array([t]))[0][0]))
+            m_j = int(np.searchsorted(m["ts_ms"], (model.t0 + end) * 1000.0, side="left"))
+            world.buffer.add({name: col[m_i:m_j] for name, col in m.items()})
+            j = int(np.searchsorted(s.start_s, end, side="left"))
+            batch = [s.take(slice(i, j))]
+            later = world.pending.due(end)
+            if later is not None:
+                batch.append(later)
+            dispatch(world, Sessions.concat(batch))
+            i, m_i = j, m_j
+            yield world.env.timeout(SLICE_S)
+            t = world.env.now
+            self.flush((model.t0 + t) * 1000.0)
             self.tick(t, self.emitted)
 
 
 def dispatch(world: World, s: Sessions) -> None:
-    """Self-service sessions to events now; contended ones to SimPy processes."""
+    """Self-service sessions to events now; contended ones (desks, store purchases) to SimPy processes."""
     ctx = world.ctx
+    s = _look_before_going(world, s)
     jid = ctx.journeys.id[s.journey]
-    assisted = (s.channel == STORE) & (
+    store = s.channel == STORE
+    assisted = store & (
         ctx.streams.uniform(Purpose.ASSIST, jid, s.step) < ctx.model.scenario.stores.assist_rate
     )
+    in_store_process = store & (assisted | s.buy)
     desk = (s.channel == PHONE) | (s.channel == CHAT)
-    self_service = ~desk & ~assisted
-    _self_service(world, s.take(np.flatnonzero(self_service)))
-    visit_store = s.take(np.flatnonzero(assisted))
-    prefix = layout(ctx, visit_store, ends=False)
+    _self_service(world, s.take(np.flatnonzero(~desk & ~in_store_process)))
+    visit = s.take(np.flatnonzero(in_store_process))
+    prefix = layout(ctx, visit, ends=False)
     prefix.buy[:] = 0
     prefix.cart[:] = 0
-    cols, last_s = build(ctx, visit_store, prefix)
+    cols, last_s = build(ctx, visit, prefix)
     world.buffer.add(cols)
-    arrival = last_s + DWELL_S[STORE]
-    start_visits(world, visit_store, arrival)
+    start_visits(world, visit, last_s + DWELL_S[STORE], assisted[in_store_process])
     desks = s.take(np.flatnonzero(desk))
     start_visits(world, desks, desks.start_s)
+    _second_screens(world, s.take(np.flatnonzero(store)))
+
+
+def _look_before_going(world: World, s: Sessions) -> Sessions:
+    """Where stock is visible online, a customer who researched online checks the store has the
+    product before going; if it does not, they buy online instead (live stock in omnichannel, this
+    morning's in cross-channel, nothing in silos)."""
+    level = world.level
+    if level is IntegrationLevel.MULTICHANNEL:
+        return s
+    researched = (s.channel == STORE) & s.buy & (s.prev_channel >= 0) & CAN_BUY[np.maximum(s.prev_channel, 0)]
+    researched &= s.prev_channel != STORE
+    if not researched.any():
+        return s
+    rows = np.flatnonzero(researched)
+    ctx = world.ctx
+    crow = ctx.journeys.customer[s.journey[rows]]
+    quantity, _ = basket_of(ctx, ctx.journeys.id[s.journey[rows]])
+    there = world.stock.has(
+        ctx.customers.store[crow],
+        ctx.journeys.product[s.journey[rows]],
+        quantity,
+        live=level is IntegrationLevel.OMNICHANNEL,
+    )
+    channel = s.channel.copy()
+    channel[rows[~there]] = s.prev_channel[rows[~there]]
+    return Sessions(s.journey, s.step, s.start_s, channel, s.buy, s.prev_channel)
 
 
 def _self_service(world: World, s: Sessions) -> None:
@@ -93,16 +132,86 @@ def _self_service(world: World, s: Sessions) -> None:
         keep = ~np.isin(cols["session"], late)
         cols = {name: col[keep] for name, col in cols.items()}
     world.buffer.add(cols)
-    bought = cols["amount"] >= 0
-    if bought.any():
-        rows = np.searchsorted(world.ctx.journeys.id, cols["journey"][bought])
-        world.outcome[rows] = OUTCOME_CODE[Outcome.BOUGHT]
-        np.add.at(world.revenue, rows, cols["amount"][bought])
+    bought = np.flatnonzero(cols["amount"] >= 0)
+    if len(bought) == 0:
+        return
+    rows = np.searchsorted(world.ctx.journeys.id, cols["journey"][bought])
+    world.outcome[rows] = OUTCOME_CODE[Outcome.BOUGHT]
+    np.add.at(world.revenue, rows, cols["amount"][bought])
+    _after_online_purchase(world, rows, cols, bought)
 
 
-def run_day(world: World, sessions: Sessions, release: Release, tick: Tick) -> int:
+def _after_online_purchase(
+    world: World, rows: np.ndarray, cols: dict[str, np.ndarray], bought: np.ndarray
+) -> None:
+    """Linked channels offer click & collect; every purchase may come back as a return."""
+    ctx = world.ctx
+    at_s = cols["ts_ms"][bought] / 1000.0 - ctx.model.t0
+    channel, product = cols["channel"][bought], cols["product"][bought]
+    quantity, amount = cols["quantity"][bought], cols["amount"][bought]
+    collect = np.zeros(len(rows), dtype=bool)
+    if world.level is not IntegrationLevel.MULTICHANNEL:
+        rate = ctx.model.tables["click_collect_rate"][ctx.customers.persona[ctx.journeys.customer[rows]]]
+        collect = ctx.streams.uniform(Purpose.JOURNEY_PATH, ctx.journeys.id[rows], 1) < rate
+    for i in np.flatnonzero(collect).tolist():
+        world.env.process(
+            click_and_collect(
+                world,
+                int(rows[i]),
+                float(at_s[i]),
+                int(channel[i]),
+                int(product[i]),
+                int(quantity[i]),
+                int(amount[i]),
+            )
+        )
+    for i in range(len(rows)):
+        schedule_return(
+            world,
+            int(rows[i]),
+            int(channel[i]),
+            float(at_s[i]),
+            int(amount[i]),
+            int(product[i]),
+            int(quantity[i]),
+        )
+
+
+def _second_screens(world: World, visits_: Sessions) -> None:
+    """In the store, some check the kiosk (where there is one) or their phone: two channels at once."""
+    if len(visits_) == 0:
+        return
+    ctx = world.ctx
+    jid = ctx.journeys.id[visits_.journey]
+    crow = ctx.journeys.customer[visits_.journey]
+    u = ctx.streams.uniform(Purpose.MULTITASK, jid, visits_.step)
+    kiosk = ctx.model.scenario.stores.kiosks & (u < KIOSK_USE_RATE)
+    phone = ~kiosk & (
+        ctx.streams.uniform(Purpose.MULTITASK, jid, visits_.step, 1)
+        < ctx.model.tables["multitasking"][ctx.customers.persona[crow]]
+    )
+    chosen = kiosk | phone
+    if not chosen.any():
+        return
+    own = np.where(
+        ctx.customers.app[crow], CHANNEL_CODE[Channel.MOBILE_APP], CHANNEL_CODE[Channel.MOBILE_WEB]
+    )
+    channel = np.where(kiosk, CHANNEL_CODE[Channel.KIOSK], own)[chosen]
+    rows = np.flatnonzero(chosen)
+    second = Sessions(
+        visits_.journey[rows],
+        COMPANION_STEP + visits_.step[rows],
+        visits_.start_s[rows] + 60.0,
+        channel.astype(np.int8),
+        np.zeros(len(rows), bool),
+        np.full(len(rows), STORE, np.int8),
+    )
+    _self_service(world, second)
+
+
+def run_day(world: World, sessions: Sessions, messages: Columns, release: Release, tick: Tick) -> int:
     """Run the shard's clock to the end of the horizon; returns the number of events released."""
-    day = ShardDay(world, sessions, release, tick)
+    day = ShardDay(world, sessions, messages, release, tick)
     world.env.process(day.clock())
     horizon = world.ctx.model.horizon_s
     world.env.run(until=horizon)

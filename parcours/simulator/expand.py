@@ -12,10 +12,10 @@ import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
 from parcours.simulator.buffer import Columns, nulls
-from parcours.simulator.channels import CAN_BUY, DWELL_S, IDENTIFIES, MEAN_VIEWS, N_CHANNELS
+from parcours.simulator.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
 from parcours.simulator.identity import identity_code, identity_number
 from parcours.simulator.model import Model
-from parcours.simulator.plan import Journeys, Sessions, session_key
+from parcours.simulator.plan import Journeys, Sessions, logs_in, session_key
 from parcours.simulator.population import Customers
 from parcours.simulator.rng import Purpose, Streams
 from parcours.vocabulary import Channel, EventType
@@ -57,6 +57,7 @@ LOOK_TYPE = _per_channel(
     NONE,  # digital screens mix searches, pages and products
 )
 STORE = CHANNEL_CODE[Channel.STORE]
+IN_STORE = [STORE, CHANNEL_CODE[Channel.KIOSK]]
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,8 @@ def layout(ctx: Context, s: Sessions, *, ends: bool = True) -> Layout:
     j, c = ctx.journeys, ctx.customers
     crow = j.customer[s.journey]
     jid = j.id[s.journey]
-    persona = c.persona[crow]
     channel = s.channel.astype(np.int64)
-    t = ctx.model.tables
-    login = (
-        IDENTIFIES[channel]
-        & c.account[crow]
-        & (ctx.streams.uniform(Purpose.LOGIN, jid, s.step) < t["login_rate"][persona])
-    )
+    login = logs_in(ctx.model, ctx.streams, c, crow, jid, s.step, channel)
     looks = 1 + ctx.streams.poisson(MEAN_VIEWS[channel], Purpose.EVENT_COUNT, jid, s.step)
     looks[j.service[s.journey]] = 1
     last_of_nonbuyer = ~s.buy & ~j.buys[s.journey] & ~j.service[s.journey]
@@ -162,7 +157,8 @@ def build(ctx: Context, s: Sessions, lay: Layout) -> tuple[Columns, np.ndarray]:
         journey=jid,
     )
     _products_and_baskets(ctx, cols, jrow, session, pos, etype)
-    cols["store"] = np.where(channel == STORE, ctx.customers.store[crow], -1)
+    cols["store"] = np.where(np.isin(channel, IN_STORE), ctx.customers.store[crow], -1)
+    cols["campaign"] = np.where(step == 0, ctx.journeys.campaign[jrow], -1)
     logged_in = (lay.login[row] == 1) & (pos >= b2)
     code = identity_code(ctx.model.scenario.integration, channel, logged_in, ctx.customers.account[crow])
     cols["id_code"] = code

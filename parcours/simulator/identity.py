@@ -1,11 +1,12 @@
 """What the backend sees of a customer (``visible_id``), by integration level.
 
-- multichannel: every channel is a silo with its own id for the person, never linked;
-- crosschannel: an anonymous device id until the customer logs in (or shows a loyalty card, or calls
-  from a known number), then the account id;
+- multichannel: every channel is a silo: an anonymous device or cookie id, and once the customer logs
+  in (or shows the card, or calls from a known number) that channel's own account id, never linked;
+- crosschannel: the anonymous id until the customer identifies, then the one shared account id;
 - omnichannel: one profile follows the customer everywhere.
 
-Ids are numbers drawn from the customer's stream, rendered with a prefix per channel or ``acct-``.
+Ids are numbers drawn from the customer's stream, rendered with a prefix: ``mobile_web-123`` for a
+device or cookie, ``mobile_web-acct-456`` for a silo's account, ``acct-789`` for the shared account.
 """
 
 from __future__ import annotations
@@ -14,28 +15,41 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parcours.output.schema import CHANNEL_CODE
 from parcours.simulator.rng import Purpose, Streams
 from parcours.vocabulary import Channel, IntegrationLevel
 
-ACCOUNT = len(Channel)  # identity code of the account id; codes below it are per-channel ids
-PREFIXES = pa.array([f"{c.value}-" for c in Channel] + ["acct-"], pa.string())
+ACCOUNT = len(Channel)  # identity code of the shared account; codes below it are devices per channel
+SILO = ACCOUNT + 1  # SILO + channel code: that channel's own account, in silos
+PREFIXES = pa.array(
+    [f"{c.value}-" for c in Channel] + ["acct-"] + [f"{c.value}-acct-" for c in Channel], pa.string()
+)
 _ID_SPACE = np.uint64(10**12)
 _KNOWN_OFFLINE = np.array(
     [c in (Channel.STORE, Channel.PHONE, Channel.CHAT, Channel.KIOSK) for c in Channel], dtype=bool
 )
 
 
+def linked_on(
+    level: IntegrationLevel, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+) -> np.ndarray:
+    """Whether the channel knows the person as their account (and so what they did elsewhere)."""
+    channel = np.asarray(channel, dtype=np.int64)
+    if level is IntegrationLevel.OMNICHANNEL:
+        return np.ones(channel.shape, dtype=bool)
+    if level is IntegrationLevel.MULTICHANNEL:
+        return np.zeros(channel.shape, dtype=bool)
+    return logged_in | (has_account & _KNOWN_OFFLINE[channel])
+
+
 def identity_code(
     level: IntegrationLevel, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
 ) -> np.ndarray:
     """Which of the person's ids an event shows: ACCOUNT or the channel's own code."""
-    channel = channel.astype(np.int16)
-    if level is IntegrationLevel.OMNICHANNEL:
-        return np.full(channel.shape, ACCOUNT, dtype=np.int16)
+    channel = np.asarray(channel, dtype=np.int16)
     if level is IntegrationLevel.MULTICHANNEL:
-        return channel
-    linked = logged_in | (has_account & _KNOWN_OFFLINE[channel])
+        known = logged_in | (has_account & _KNOWN_OFFLINE[channel])
+        return np.where(known, SILO + channel, channel).astype(np.int16)
+    linked = linked_on(level, channel, logged_in, has_account)
     return np.where(linked, ACCOUNT, channel).astype(np.int16)
 
 
@@ -51,14 +65,12 @@ def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
 
 
 def all_identities(streams: Streams, customer_ids: np.ndarray, channels: list[int]) -> pa.Array:
-    """Every id each customer can show: the account, then one per channel they use (a list column)."""
-    codes = np.array([ACCOUNT, *channels], dtype=np.int16)
+    """Every id each customer can show: the account, a device id and a silo account per channel they
+    use (a list column)."""
+    codes = np.array([ACCOUNT, *channels, *(SILO + c for c in channels)], dtype=np.int16)
     n = len(customer_ids)
     cust = np.repeat(customer_ids, len(codes))
     code = np.tile(codes, n)
     strings = render(code, identity_number(streams, cust, code))
     offsets = pa.array(np.arange(0, n * len(codes) + 1, len(codes), dtype=np.int32))
     return pa.ListArray.from_arrays(offsets, strings)
-
-
-CHANNEL_OF_CODE = {code: channel for channel, code in CHANNEL_CODE.items()}

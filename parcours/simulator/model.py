@@ -16,7 +16,7 @@ from parcours.scenarios import Scenario
 from parcours.scenarios.spec import OpeningHours, minutes_of
 from parcours.simulator.channels import CAN_BUY, N_CHANNELS
 from parcours.simulator.rng import cumulative
-from parcours.vocabulary import Channel
+from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 
 SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.EMAIL, Channel.SOCIAL)
 DAY_S = 86_400
@@ -94,6 +94,37 @@ def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
         "callback_rate": column(lambda p: p.patience.callback_rate),
         "contacts_per_day": column(lambda p: p.patience.service_contacts_per_day),
         "multitasking": column(lambda p: p.multitasking),
+        "switch_friction": column(lambda p: p.purchase.switch_friction),
+        "click_collect_rate": column(lambda p: p.purchase.click_collect_rate),
+        "stockout_order_rate": column(lambda p: p.purchase.stockout_order_rate),
+        "stockout_online_rate": column(lambda p: p.purchase.stockout_online_rate),
+    }
+
+
+def _response_tables(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
+    """How each persona answers each outbound channel: rows persona * len(OUTBOUND) + channel."""
+    rows = len(personas) * len(OUTBOUND_CHANNELS)
+    open_rate, click_rate, delay_s = np.zeros(rows), np.zeros(rows), np.full(rows, 3600.0)
+    respond = np.zeros((rows, N_CHANNELS))
+    for p, persona in enumerate(personas):
+        for k, channel in enumerate(OUTBOUND_CHANNELS):
+            r = persona.responses.get(channel)
+            row = p * len(OUTBOUND_CHANNELS) + k
+            if r is None:
+                respond[row, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
+                continue
+            open_rate[row], click_rate[row], delay_s[row] = (
+                r.open_rate,
+                r.click_rate,
+                r.mean_delay_minutes * 60,
+            )
+            for ch, share in r.respond_on.items():
+                respond[row, CHANNEL_CODE[ch]] = share
+    return {
+        "open_rate": open_rate,
+        "click_rate": click_rate,
+        "response_delay_s": delay_s,
+        "respond_cum": cumulative(respond),
     }
 
 
@@ -163,12 +194,26 @@ def resolve_personas(scenario: Scenario, source: str) -> tuple[tuple[Persona, ..
     return tuple(chosen_list), np.array(list(mix.values()), dtype=np.float64)
 
 
+def _check_days(scenario: Scenario, source: str) -> None:
+    days = {"campaigns": [c.day for c in scenario.campaigns], "outages": [o.day for o in scenario.outages]}
+    for kind, listed in days.items():
+        for i, day in enumerate(listed):
+            if day > scenario.calendar.days:
+                raise SpecError(source, f"{kind}[{i}].day", f"day {day} is after the run's last day")
+
+
 def build_model(scenario: Scenario, source: str = "scenario") -> Model:
+    _check_days(scenario, source)
     personas, shares = resolve_personas(scenario, source)
+    for i, campaign in enumerate(scenario.campaigns):
+        for name in campaign.personas or []:
+            if name not in [p.name for p in personas]:
+                raise SpecError(source, f"campaigns[{i}].personas", f"{name!r} is not in the population")
     hour_starts = _hour_starts(scenario)
     first = scenario.calendar.start
     weekend = np.array([(first + dt.timedelta(days=d)).weekday() >= 5 for d in range(scenario.calendar.days)])
     tables = _persona_numbers(personas) | _channel_tables(scenario, personas)
+    tables |= _response_tables(personas)
     tables["hour_cum"] = _hour_tables(personas)
     tables["persona_cum"] = cumulative(shares[None, :])
     return Model(scenario, personas, shares, hour_starts, weekend, tables)

@@ -28,6 +28,7 @@ from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.engine import run_day
 from parcours.simulator.expand import Context
 from parcours.simulator.identity import ACCOUNT, all_identities, identity_number, render
+from parcours.simulator.messages import message_events
 from parcours.simulator.model import Model
 from parcours.simulator.plan import plan
 from parcours.simulator.population import Customers, draw_customers, shard_ids
@@ -45,8 +46,12 @@ SESSION_OPENERS = np.array(
             EventType.CHAT_QUEUED,
             EventType.CATALOGUE_READ,
             EventType.MESSAGE_OPENED,
+            EventType.MESSAGE_SENT,
+            EventType.ORDER_READY,
         )
+        # a session's first event; a return by post is a session of one event
     ]
+    + [EVENT_CODE[EventType.RETURN], EVENT_CODE[EventType.EXCHANGE]]
 )
 SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a seed and shard count
 
@@ -78,10 +83,11 @@ def run_shard(
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
     customers = draw_customers(model, streams, ids)
-    journeys, sessions = plan(model, streams, customers)
+    journeys, sessions, messages = plan(model, streams, customers)
     ctx = Context(model, streams, customers, journeys)
     world = World(ctx, simpy.Environment(), EventBuffer(), scenario.population.customers)
     end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
+    start_ms = np.full(len(journeys), np.iinfo(np.int64).max, dtype=np.int64)
     openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel) per session
     seq = 0
 
@@ -115,6 +121,7 @@ def run_shard(
             sink.write(event_batch(batch_cols, model.names))
             rows = np.searchsorted(journeys.id, cols["journey"])
             np.maximum.at(end_ms, rows, cols["ts_ms"])
+            np.minimum.at(start_ms, rows, cols["ts_ms"])
             opens = np.isin(cols["event_type"], SESSION_OPENERS)
             openings.append((rows[opens], cols["ts_ms"][opens], cols["channel"][opens]))
 
@@ -122,13 +129,15 @@ def run_shard(
             if tick is not None:
                 tick(shard, sim_s, emitted)
 
-        events = run_day(world, sessions, release, on_tick)
+        events = run_day(
+            world, sessions, message_events(model, streams, customers, messages), release, on_tick
+        )
 
     _write_customers(model, streams, customers, shard, paths.customers)
     opened = tuple(
         np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
     )
-    n_journeys = _write_journeys(model, world, opened, end_ms, shard, paths.journeys)
+    n_journeys = _write_journeys(model, world, opened, (start_ms, end_ms), shard, paths.journeys)
     return ShardCounts(
         len(customers),
         events,
@@ -141,7 +150,10 @@ def run_shard(
 
 def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, path: Path) -> None:
     used = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in _persona_channels(p)})
-    account = render(np.full(len(c), ACCOUNT, np.int16), identity_number(streams, c.ids, np.full(len(c), ACCOUNT, np.int16)))
+    account = render(
+        np.full(len(c), ACCOUNT, np.int16),
+        identity_number(streams, c.ids, np.full(len(c), ACCOUNT, np.int16)),
+    )
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     opt_ins = [[ch.value for k, ch in enumerate(OUTBOUND_CHANNELS) if row[k]] for row in c.opt_in]
     table = pa.table(
@@ -174,7 +186,12 @@ def _persona_channels(persona: Persona) -> list[Channel]:
 
 
 def _write_journeys(
-    model: Model, world: World, opened: tuple[np.ndarray, ...], end_ms: np.ndarray, shard: int, path: Path
+    model: Model,
+    world: World,
+    opened: tuple[np.ndarray, ...],
+    span_ms: tuple[np.ndarray, np.ndarray],
+    shard: int,
+    path: Path,
 ) -> int:
     """One row per journey that happened, with its channels in the order the customer used them."""
     jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
@@ -183,11 +200,12 @@ def _write_journeys(
     _, first_use = np.unique(jrow * 64 + channel, return_index=True)
     first_use.sort()  # back in (journey, time) order: a channel listed where it was first used
     used_row, used_channel = jrow[first_use], channel[first_use]
-    has = np.unique(jrow)
+    start_ms_all, end_ms = span_ms
+    has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
     counts = np.bincount(used_row, minlength=len(world.ctx.journeys))[has]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     channel_names = pa.ListArray.from_arrays(pa.array(offsets), CHANNEL_VALUES.take(pa.array(used_channel)))
-    first_start = start_ms[np.searchsorted(jrow, has)]
+    first_start = start_ms_all[has]
     crow = world.ctx.journeys.customer[has]
     c = world.ctx.customers
     table = pa.table(
