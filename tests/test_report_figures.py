@@ -7,6 +7,7 @@ row groups and batches small enough that sessions straddle them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import statistics
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -174,7 +175,7 @@ def test_stockouts_and_what_became_of_them(one_day: tuple[Content, RunSummary]) 
         elif outcome[j] == "abandoned":
             fate["abandoned"] += 1
         elif outcome[j] in ("bought", "returned"):
-            fate[f"bought on {last_buy[j]}"] += 1
+            fate[f"then bought: {last_buy[j]}"] += 1
     first_price = {}
     for e in sorted(c.events, key=lambda e: e.ts_ms):
         if e.event == "stock_out":
@@ -186,6 +187,16 @@ def test_stockouts_and_what_became_of_them(one_day: tuple[Content, RunSummary]) 
     assert headline(s)["lost_sales_per_day"] == len(
         [j for j in c.journeys if j.outcome == "lost_to_stockout"]
     )
+
+
+def test_lost_value_is_unknown_when_stock_outs_carry_no_price(tmp_path: Path) -> None:
+    c = random_content(seed=3, customers=220)
+    for e in c.events:
+        if e.event == "stock_out":
+            e.amount = -1
+    s = summarise(Run(write_run(tmp_path / "unpriced", c)))
+    assert s.stockouts.journeys > 0 and math.isnan(s.stockouts.lost_value_cents)
+    assert math.isnan(headline(s)["lost_sales_eur_per_day"])
 
 
 def test_call_centre_by_hour_of_arrival(one_day: tuple[Content, RunSummary]) -> None:

@@ -85,7 +85,8 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             "stockouts",
             "Stock-outs and what happened instead",
             "Journeys that met at least one stock-out, by outcome: lost to the stock-out, abandoned, or "
-            "bought after all (on the channel of the journey's last purchase).",
+            "bought after all (on the channel of the journey's last purchase). Lost value needs a price on "
+            "stock_out events (amount_cents); without one it shows n/a.",
             commerce.stockouts(runs),
             facts.stockouts(runs),
         ),

@@ -81,7 +81,7 @@ class Stockouts:
 
     journeys: int
     fate: dict[str, int]  # "lost", "abandoned", "bought on CHANNEL", ...
-    lost_value_cents: int  # the out-of-stock products' prices, over journeys lost to the stock-out
+    lost_value_cents: float  # out-of-stock products' prices over journeys lost to them; NaN if unpriced
 
 
 def _lookup(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +108,11 @@ def stockouts(picked: Events, j: Journeys, vocab: Vocab, outcomes: Codes) -> Sto
     }
     bought = np.isin(outcome, [outcomes.code(Outcome.BOUGHT.value), outcomes.code(Outcome.RETURNED.value)])
     for code in np.unique(channel[bought & (channel >= 0)]):
-        fate[f"bought on {vocab.channels.names[code]}"] = int((channel[bought] == code).sum())
+        fate[f"then bought: {vocab.channels.names[code]}"] = int((channel[bought] == code).sum())
     fate["other"] = len(ids) - sum(fate.values())
-    return Stockouts(len(ids), fate, int(np.maximum(out.amount_cents[first][lost], 0).sum()))
+    prices = out.amount_cents[first][lost]
+    priced = (prices >= 0).any() or not len(prices)
+    return Stockouts(len(ids), fate, float(np.maximum(prices, 0).sum()) if priced else float("nan"))
 
 
 def online(vocab: Vocab) -> np.ndarray:

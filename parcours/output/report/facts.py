@@ -158,7 +158,7 @@ def stockouts(runs: Sequence[RunSummary]) -> list[str]:
     so = [r.stockouts for r in runs]
     if not any(x.journeys for x in so):
         return []
-    bought = [sum(v for k, v in x.fate.items() if k.startswith("bought")) for x in so]
+    bought = [sum(v for k, v in x.fate.items() if k.startswith("then bought")) for x in so]
     return [
         line(
             "Journeys that met a stock-out, per day",

@@ -72,7 +72,7 @@ def run_document(r: RunSummary, realism_values: list[dict[str, Any]]) -> dict[st
         "stockouts": {
             "journeys": r.stockouts.journeys,
             "fate": r.stockouts.fate,
-            "lost_value_eur": r.stockouts.lost_value_cents / 100,
+            "lost_value_eur": _num(r.stockouts.lost_value_cents / 100),
         },
         "calls": _queue(r.calls, r.days),
         "chats": _queue(r.chats, r.days),
