@@ -26,17 +26,24 @@ def euros(v: float) -> str:
 
 
 def minutes(v: float) -> str:
-    return "n/a" if math.isnan(v) else f"{v / 60:.1f} min"
+    """A wait: seconds while short, minutes after two of them."""
+    if math.isnan(v):
+        return "n/a"
+    return f"{v:.0f} s" if v < 120 else f"{v / 60:.1f} min"
 
 
 def points(v: float, base: float) -> str:
-    return "n/a" if math.isnan(v) or math.isnan(base) else f"{(v - base) * 100:+.1f} pts"
+    if math.isnan(v) or math.isnan(base):
+        return "n/a"
+    change = (v - base) * 100
+    return f"{0.0 if abs(change) < 0.05 else change:+.1f} pts"  # no "-0.0 pts"
 
 
 def relative(v: float, base: float) -> str:
     if math.isnan(v) or math.isnan(base) or not base:
         return "n/a"
-    return f"{(v - base) / abs(base):+.0%}"
+    change = (v - base) / abs(base)
+    return f"{0.0 if abs(change) < 0.005 else change:+.0%}"  # no "-0%"
 
 
 def line(

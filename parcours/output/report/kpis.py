@@ -113,8 +113,10 @@ def delta(kpi: Kpi, value: float, base: float) -> str:
     if math.isnan(value) or math.isnan(base):
         return "n/a"
     if kpi.unit == "%":
-        return f"{(value - base) * 100:+.1f} pts"
-    rel = f" ({(value - base) / abs(base):+.0%})" if base else ""
+        points = (value - base) * 100
+        return f"{0.0 if abs(points) < 0.05 else points:+.1f} pts"  # no "-0.0 pts"
+    change = (value - base) / abs(base) if base else 0.0
+    rel = f" ({0.0 if abs(change) < 0.005 else change:+.0%})" if base else ""
     return f"{fmt(kpi, value - base, signed=True)}{rel}"
 
 
@@ -128,5 +130,5 @@ def fmt(kpi: Kpi, value: float, signed: bool = False) -> str:
         sign = ("-" if value < 0 else "+") if signed else ("-" if value < 0 else "")
         return f"{sign}€{abs(value):,.2f}" if abs(value) < 1000 else f"{sign}€{abs(value):,.0f}"
     if kpi.unit == "s":
-        return f"{value:{sign},.0f} s"
+        return f"{0.0 if abs(value) < 0.5 else value:{sign},.0f} s"
     return f"{value:{sign},.2f}" if abs(value) < 100 else f"{value:{sign},.0f}"
