@@ -40,6 +40,21 @@ def test_level_scenarios_differ_only_in_integration() -> None:
 
 # (file, text replaced, replacement, field named in the error, words of the error)
 BAD_PERSONAS = [
+    (
+        "young",
+        "switch_friction = 0.30",
+        "switch_friction = 1.30",
+        "purchase.switch_friction",
+        "less than or equal to 1",
+    ),
+    ("young", "click_collect_rate = 0.50\n", "", "purchase.click_collect_rate", "missing"),
+    (
+        "young",
+        "stockout_order_rate = 0.40",
+        'stockout_order_rate = "often"',
+        "purchase.stockout_order_rate",
+        "valid number",
+    ),
     ("young", 'name = "young"', 'name = "young"\nname2 = 3', "name2", "unknown field"),
     (
         "young",
@@ -122,7 +137,74 @@ BAD_PERSONAS = [
     ("young", "[patience]", "[patience", "", "not valid TOML"),
 ]
 
+CAMPAIGN = '\n[[campaigns]]\nname = "push_am"\nchannel = "push"\nat = "10:00"\n'
+OUTAGE = '\n[[outages]]\nchannel = "mobile_app"\nbegins = "12:00"\nends = "14:00"\n'
+LAST_LINE = 'remarks = "One store per 2,000 customers, a handful of staff; assumption to calibrate."'
+
 BAD_SCENARIOS = [
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN.replace("push", "store", 1).replace('"push"', '"store"'),
+        "campaigns[0].channel",
+        "not an outbound channel",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN.replace('"10:00"', '"25:00"'),
+        "campaigns[0].at",
+        "pattern",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN + "day = 3\n",
+        "campaigns[0].day",
+        "after the run's last day",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN + 'personas = ["hermit"]\n',
+        "campaigns[0].personas",
+        "not in the population",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + OUTAGE.replace('"14:00"', '"11:00"'),
+        "outages[0]",
+        "must come before ends",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + OUTAGE + "switch_rate = 2\n",
+        "outages[0].switch_rate",
+        "less than or equal to 1",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + "\n[demand]\njourneys_multiplier = 0\n",
+        "demand.journeys_multiplier",
+        "greater than 0",
+    ),
+    (
+        "omnichannel",
+        "mean_stock_units = 2.0",
+        "mean_stock_units = -1.0",
+        "stores.mean_stock_units",
+        "greater than 0",
+    ),
+    (
+        "omnichannel",
+        "mean_stock_units = 2.0",
+        'mean_stock_units = 2.0\nkiosks = "maybe"',
+        "stores.kiosks",
+        "valid boolean",
+    ),
     (
         "omnichannel",
         'integration = "omnichannel"',

@@ -127,9 +127,12 @@ def _look_before_going(world: World, s: Sessions) -> Sessions:
 def _self_service(world: World, s: Sessions) -> None:
     cols, last_s = build(world.ctx, s, layout(world.ctx, s))
     overflow = last_s >= world.ctx.model.horizon_s
-    if overflow.any():  # the days end: a session that would run past the end does not happen
-        late = session_key(world.ctx.journeys.id[s.journey[overflow]], s.step[overflow])
-        keep = ~np.isin(cols["session"], late)
+    # The days end: a session that would run past the end does not happen; nor does one that runs
+    # into a channel's outage (the customer meets an error page and leaves).
+    doomed = session_key(world.ctx.journeys.id[s.journey[overflow]], s.step[overflow])
+    doomed = np.concatenate([doomed, _outage_hits(world, cols)])
+    if len(doomed):
+        keep = ~np.isin(cols["session"], doomed)
         cols = {name: col[keep] for name, col in cols.items()}
     world.buffer.add(cols)
     bought = np.flatnonzero(cols["amount"] >= 0)
@@ -139,6 +142,15 @@ def _self_service(world: World, s: Sessions) -> None:
     world.outcome[rows] = OUTCOME_CODE[Outcome.BOUGHT]
     np.add.at(world.revenue, rows, cols["amount"][bought])
     _after_online_purchase(world, rows, cols, bought)
+
+
+def _outage_hits(world: World, cols: Columns) -> np.ndarray:
+    """Sessions with an event on a channel while it is down."""
+    hits = []
+    for channel, begins_ms, ends_ms in world.outage_windows:
+        hit = (cols["channel"] == channel) & (cols["ts_ms"] >= begins_ms) & (cols["ts_ms"] < ends_ms)
+        hits.append(np.unique(cols["session"][hit]))
+    return np.concatenate(hits) if hits else np.zeros(0, np.int64)
 
 
 def _after_online_purchase(

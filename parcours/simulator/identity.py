@@ -64,10 +64,15 @@ def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
-def all_identities(streams: Streams, customer_ids: np.ndarray, channels: list[int]) -> pa.Array:
-    """Every id each customer can show: the account, a device id and a silo account per channel they
-    use (a list column)."""
-    codes = np.array([ACCOUNT, *channels, *(SILO + c for c in channels)], dtype=np.int16)
+def all_identities(
+    streams: Streams, customer_ids: np.ndarray, channels: list[int], level: IntegrationLevel
+) -> pa.Array:
+    """Every id each customer can show at this integration level, as a list column: the shared account
+    (linked levels), a device id per channel (unless omnichannel), each silo's account (multichannel)."""
+    devices = [] if level is IntegrationLevel.OMNICHANNEL else list(channels)
+    shared = [] if level is IntegrationLevel.MULTICHANNEL else [ACCOUNT]
+    silos = [SILO + c for c in channels] if level is IntegrationLevel.MULTICHANNEL else []
+    codes = np.array([*shared, *devices, *silos], dtype=np.int16)
     n = len(customer_ids)
     cust = np.repeat(customer_ids, len(codes))
     code = np.tile(codes, n)

@@ -51,6 +51,7 @@ class Model:
     hour_starts: np.ndarray  # epoch s, (days + 1, 24)
     weekend: np.ndarray  # bool per day
     tables: dict[str, np.ndarray] = field(repr=False)
+    opening: dict[int, np.ndarray] = field(repr=False, default_factory=dict)  # channel code: open hours
 
     @property
     def names(self) -> list[str]:
@@ -216,7 +217,12 @@ def build_model(scenario: Scenario, source: str = "scenario") -> Model:
     tables |= _response_tables(personas)
     tables["hour_cum"] = _hour_tables(personas)
     tables["persona_cum"] = cumulative(shares[None, :])
-    return Model(scenario, personas, shares, hour_starts, weekend, tables)
+    opening = {
+        CHANNEL_CODE[Channel.STORE]: open_hours(scenario.stores),
+        CHANNEL_CODE[Channel.PHONE]: open_hours(scenario.call_centre),
+        CHANNEL_CODE[Channel.CHAT]: open_hours(scenario.call_centre),
+    }
+    return Model(scenario, personas, shares, hour_starts, weekend, tables, opening)
 
 
 def agents_for(per_10k: float, customers: int) -> int:

@@ -157,6 +157,24 @@ def _propensity(model: Model, persona: np.ndarray) -> np.ndarray:
     return np.minimum(0.95, model.tables["propensity"][persona] * model.scenario.demand.propensity_multiplier)
 
 
+def when_open(model: Model, at_s: np.ndarray, channel: np.ndarray) -> np.ndarray:
+    """The first moment at or after ``at_s`` when the channel is open (stores, the call centre)."""
+    edges = model.hour_starts.ravel() - model.t0
+    out = np.array(at_s, dtype=np.float64)
+    for code, hours in model.opening.items():
+        rows = np.flatnonzero(channel == code)
+        if len(rows) == 0:
+            continue
+        open_flat = np.tile(hours, len(model.hour_starts))
+        # the start of the first open hour at or after each hour (inf where none is left)
+        next_open = np.full(len(edges) + 1, np.inf)
+        for i in range(len(edges) - 1, -1, -1):
+            next_open[i] = edges[i] if open_flat[i] else next_open[i + 1]
+        idx = np.clip(np.searchsorted(edges, out[rows], side="right") - 1, 0, len(edges) - 1)
+        out[rows] = np.where(open_flat[idx], out[rows], next_open[idx])
+    return out
+
+
 def _campaign_journeys(
     model: Model, streams: Streams, customers: Customers, messages: Messages
 ) -> dict[str, np.ndarray]:
@@ -170,7 +188,7 @@ def _campaign_journeys(
     return {
         "id": jid,
         "customer": crow,
-        "start": messages.open_s + 60.0,
+        "start": when_open(model, messages.open_s + 60.0, messages.respond_channel),
         "n_sessions": np.where(clicked, np.minimum(n_sessions, MAX_PLANNED_STEPS), 0),
         "buys": clicked & (streams.uniform(Purpose.BUYS, jid) < _propensity(model, persona)),
         "service": np.zeros(n, dtype=bool),

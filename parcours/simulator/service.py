@@ -130,6 +130,16 @@ class World:
         self.revenue = np.zeros(len(j), dtype=np.int64)
         self.next_step = np.full(len(j), FIRST_FOLLOW_UP, dtype=np.int16)
         self.pending = Pending()
+        self.outage_windows = [
+            (
+                C[o.channel],
+                *(
+                    1000.0 * (ctx.model.hour_starts[o.day - 1, 0] + 60.0 * _minutes(t))
+                    for t in (o.begins, o.ends)
+                ),
+            )
+            for o in sc.outages
+        ]
         self._ids: dict[tuple[int, int], int] = {}
 
     # -- who, where, when ------------------------------------------------------------------------
@@ -232,6 +242,11 @@ class World:
     def session(self, v: Visit, channel: int, step: int, logged_in: bool = False) -> Visit:
         code, number = self.identity(v.jrow, channel, logged_in)
         return replace(v, channel=channel, step=step, id_code=code, id_number=number)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 # -- desks: phone, chat, store staff ----------------------------------------------------------------

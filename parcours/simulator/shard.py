@@ -148,30 +148,39 @@ def run_shard(
     )
 
 
+CUSTOMER_CHUNK = 100_000
+
+
 def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, path: Path) -> None:
-    used = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in _persona_channels(p)})
-    account = render(
-        np.full(len(c), ACCOUNT, np.int16),
-        identity_number(streams, c.ids, np.full(len(c), ACCOUNT, np.int16)),
-    )
+    """Ground truth per customer, in chunks so the identity lists never fill memory."""
+    extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
-    opt_ins = [[ch.value for k, ch in enumerate(OUTBOUND_CHANNELS) if row[k]] for row in c.opt_in]
-    table = pa.table(
-        {
-            "customer_id": pa.array(c.ids, pa.int64()),
-            "persona": dictionary(c.persona, pa.array(model.names, pa.string())),
-            "home_store_id": pa.array(c.store, pa.int32()),
-            "account_id": account,
-            "channels": pa.array([channels[p] for p in c.persona.tolist()], pa.list_(pa.string())),
-            "opt_ins": pa.array(opt_ins, pa.list_(pa.string())),
-            "identities": all_identities(streams, c.ids, used),
-            "shard": pa.array(np.full(len(c), shard, np.int32)),
-        },
-        schema=CUSTOMER_SCHEMA,
-    )
+    codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
     with ParquetSink(path, CUSTOMER_SCHEMA) as sink:
-        for batch in table.to_batches(max_chunksize=262_144):
-            sink.write(batch)
+        for first in range(0, len(c), CUSTOMER_CHUNK):
+            rows = np.arange(first, min(first + CUSTOMER_CHUNK, len(c)))
+            ids = c.ids[rows]
+            account_code = np.full(len(rows), ACCOUNT, np.int16)
+            opt_ins = [
+                [ch.value for k, ch in enumerate(OUTBOUND_CHANNELS) if row[k]] for row in c.opt_in[rows]
+            ]
+            table = pa.table(
+                {
+                    "customer_id": pa.array(ids, pa.int64()),
+                    "persona": dictionary(c.persona[rows], pa.array(model.names, pa.string())),
+                    "home_store_id": pa.array(c.store[rows], pa.int32()),
+                    "account_id": render(account_code, identity_number(streams, ids, account_code)),
+                    "channels": pa.array(
+                        [channels[p] for p in c.persona[rows].tolist()], pa.list_(pa.string())
+                    ),
+                    "opt_ins": pa.array(opt_ins, pa.list_(pa.string())),
+                    "identities": all_identities(streams, ids, codes, model.scenario.integration),
+                    "shard": pa.array(np.full(len(rows), shard, np.int32)),
+                },
+                schema=CUSTOMER_SCHEMA,
+            )
+            for batch in table.to_batches():
+                sink.write(batch)
 
 
 def _persona_channels(persona: Persona) -> list[Channel]:
