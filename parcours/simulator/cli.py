@@ -155,5 +155,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
 
 
+from parcours.simulator.cli_report import compare, report  # noqa: E402
+
+cli.add_command(report)
+cli.add_command(compare)
+
 if __name__ == "__main__":
     main()
