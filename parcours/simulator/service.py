@@ -372,7 +372,7 @@ def store_purchase(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
     if world.stock.take(v.store, v.product, v.quantity):
         world.buy(v)
         return
-    world.emit(v, E[EventType.STOCK_OUT], product=v.product)
+    world.emit(v, E[EventType.STOCK_OUT], product=v.product, quantity=v.quantity, amount=v.amount)
     world.outcome[v.jrow] = OUTCOME_CODE[Outcome.LOST_TO_STOCKOUT]
     if world.linked():
         if v.u[U_ORDER] < world.rate("stockout_order_rate", v):

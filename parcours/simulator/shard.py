@@ -46,12 +46,9 @@ SESSION_OPENERS = np.array(
             EventType.CHAT_QUEUED,
             EventType.CATALOGUE_READ,
             EventType.MESSAGE_OPENED,
-            EventType.MESSAGE_SENT,
-            EventType.ORDER_READY,
         )
-        # a session's first event; a return by post is a session of one event
+        # a session's first event, the customer's own doing (not a message the company sent)
     ]
-    + [EVENT_CODE[EventType.RETURN], EVENT_CODE[EventType.EXCHANGE]]
 )
 SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a seed and shard count
 
