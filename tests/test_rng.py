@@ -63,3 +63,11 @@ def test_poisson_has_the_right_mean_and_variance() -> None:
     u = Streams(5).uniform(Purpose.JOURNEYS, np.arange(100_000))
     k = poisson_from_uniform(np.full(len(u), 2.5), u)
     assert abs(k.mean() - 2.5) < 0.03 and abs(k.var() - 2.5) < 0.08
+
+
+@given(seed=st.integers(0, 2**63), keys=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=4))
+@settings(max_examples=100, deadline=None)
+def test_one_draw_in_python_equals_the_vectorised_draw(seed: int, keys: list[int]) -> None:
+    s = Streams(seed)
+    vectorised = s.bits(Purpose.IDENTITY, *[np.array([k], dtype=np.int64) for k in keys])[0]
+    assert s.bits_one(Purpose.IDENTITY, *keys) == int(vectorised)

@@ -57,6 +57,10 @@ def identity_number(streams: Streams, customer: np.ndarray, code: np.ndarray) ->
     return (streams.bits(Purpose.IDENTITY, customer, code) % _ID_SPACE).astype(np.int64)
 
 
+def identity_number_one(streams: Streams, customer: int, code: int) -> int:
+    return streams.bits_one(Purpose.IDENTITY, customer, code) % (10**12)
+
+
 def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
     """Identity strings such as ``acct-123456789012`` or ``mobile_web-42``, built in Arrow."""
     prefix = pc.take(PREFIXES, pa.array(code.astype(np.int16, copy=False)))

@@ -69,6 +69,19 @@ def _mix(x: np.ndarray, scratch: np.ndarray) -> None:
     x ^= scratch
 
 
+_MASK = (1 << 64) - 1
+_GOLDEN_INT = 0x9E3779B97F4A7C15
+
+
+def _mix_int(x: int) -> int:
+    """SplitMix64's finaliser on one Python int (the same function as ``_mix``)."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
 class Streams:
     """The run's random streams, derived from one root seed."""
 
@@ -88,6 +101,13 @@ class Streams:
                 scratch *= _GOLDEN
                 h ^= scratch
                 _mix(h, scratch)
+        return h
+
+    def bits_one(self, purpose: Purpose, *keys: int) -> int:
+        """``bits`` for one draw, in plain Python: a SimPy process asking for one value stays fast."""
+        h = (self._key ^ (int(purpose) * _GOLDEN_INT)) & _MASK
+        for k in keys:
+            h = _mix_int(h ^ (((k & _MASK) * _GOLDEN_INT) & _MASK))
         return h
 
     def uniform(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:

@@ -19,7 +19,7 @@ from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
 from parcours.simulator.aftersale import schedule_returns
 from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.expand import Context, basket_of
-from parcours.simulator.identity import ACCOUNT, SILO, identity_code, identity_number
+from parcours.simulator.identity import ACCOUNT, SILO, identity_code, identity_number, identity_number_one
 from parcours.simulator.model import agents_for
 from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, Sessions
 from parcours.simulator.rng import Purpose
@@ -191,7 +191,6 @@ class World:
             )
             for o in sc.outages
         ]
-        self._numbers: dict[tuple[int, int], int] = {}
         self.persona_rates = {
             name: model.tables[name].tolist()
             for name in (
@@ -240,12 +239,8 @@ class World:
             code = ACCOUNT if known else channel
         else:
             code = ACCOUNT
-        key = (v.customer, code)
-        if key not in self._numbers:
-            self._numbers[key] = int(
-                identity_number(self.ctx.streams, np.array([v.customer]), np.array([code]))[0]
-            )
-        return replace(v, channel=channel, step=step, id_code=code, id_number=self._numbers[key])
+        number = identity_number_one(self.ctx.streams, v.customer, code)
+        return replace(v, channel=channel, step=step, id_code=code, id_number=number)
 
     def emit(
         self,
