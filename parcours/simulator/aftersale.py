@@ -18,7 +18,7 @@ from parcours.simulator.rng import Purpose
 from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
 
 if TYPE_CHECKING:
-    from parcours.simulator.service import World
+    from parcours.simulator.world import World
 
 RETURN_DELAY_S = 36 * 3600.0  # mean time between a purchase and its return
 EXCHANGE_SHARE = 0.3  # returns in store that end in an exchange rather than a refund

@@ -21,7 +21,8 @@ from parcours.simulator.channels import CAN_BUY, DWELL_S
 from parcours.simulator.expand import basket_of, build, layout
 from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, session_key
 from parcours.simulator.rng import Purpose
-from parcours.simulator.service import PICKUP_DELAY_S, World, click_and_collect, start_visits, visits
+from parcours.simulator.service import click_and_collect, start_visits, visits
+from parcours.simulator.world import PICKUP_DELAY_S, World
 from parcours.vocabulary import Channel, IntegrationLevel, Outcome
 
 SLICE_S = 600.0

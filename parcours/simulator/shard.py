@@ -33,7 +33,7 @@ from parcours.simulator.model import Model
 from parcours.simulator.plan import plan
 from parcours.simulator.population import Customers, draw_customers, shard_ids
 from parcours.simulator.rng import Streams
-from parcours.simulator.service import World
+from parcours.simulator.world import World
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 SESSION_OPENERS = np.array(
