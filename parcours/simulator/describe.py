@@ -72,19 +72,29 @@ def describe_scenario(name: str) -> str:
     s = get_scenario(name)
     model = build_model(s, name)
     mix = ", ".join(f"{n} {share:.0%}" for n, share in zip(model.names, model.shares, strict=True))
-    cc, st = s.call_centre, s.stores
-    return "\n".join(
-        [
-            f"{s.name}: {s.description}",
-            f"  integration   {s.integration.value}",
-            f"  population    {s.population.customers:,} customers, seed {s.population.seed}; {mix}",
-            f"  calendar      {s.calendar.days} day(s) from {s.calendar.start} ({s.calendar.timezone})",
-            f"  call centre   {cc.opens}-{cc.closes}, {cc.agents_per_10k_customers:g} agents and "
-            f"{cc.chat_agents_per_10k_customers:g} chat agents per 10,000 customers",
-            f"  stores        {st.opens}-{st.closes}, one per {st.customers_per_store:,} customers, "
-            f"{st.staff_per_store} staff each",
-        ]
-    )
+    cc, st, d = s.call_centre, s.stores, s.demand
+    lines = [
+        f"{s.name}: {s.description}",
+        f"  integration   {s.integration.value}",
+        f"  population    {s.population.customers:,} customers, seed {s.population.seed}; {mix}",
+        f"  calendar      {s.calendar.days} day(s) from {s.calendar.start} ({s.calendar.timezone})",
+        f"  call centre   {cc.opens}-{cc.closes}, {cc.agents_per_10k_customers:g} agents and "
+        f"{cc.chat_agents_per_10k_customers:g} chat agents per 10,000 customers",
+        f"  stores        {st.opens}-{st.closes}, one per {st.customers_per_store:,} customers, "
+        f"{st.staff_per_store} staff each, {st.products:,} products, {st.mean_stock_units:g} units deep"
+        + (", kiosks" if st.kiosks else ""),
+    ]
+    if (d.journeys_multiplier, d.contacts_multiplier, d.propensity_multiplier) != (1.0, 1.0, 1.0):
+        lines.append(
+            f"  demand        journeys x{d.journeys_multiplier:g}, "
+            f"service contacts x{d.contacts_multiplier:g}, propensity to buy x{d.propensity_multiplier:g}"
+        )
+    for c in s.campaigns:
+        who = ", ".join(c.personas) if c.personas else "every persona"
+        lines.append(f"  campaign      {c.name}: {c.channel.value} on day {c.day} at {c.at} to {who}")
+    for o in s.outages:
+        lines.append(f"  outage        {o.channel.value} down on day {o.day} from {o.begins} to {o.ends}")
+    return "\n".join(lines)
 
 
 def validate_file(path: Path) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from parcours.simulator.rng import cumulative
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 
 SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.EMAIL, Channel.SOCIAL)
+SERVICE_FLOOR = 0.01
 DAY_S = 86_400
 
 
@@ -152,17 +153,17 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
             for hour in range(24):
                 any_mix[(p * 2 + weekend) * 24 + hour] = _channel_weights(persona, bool(weekend), hour)
     mix = np.where(closed[np.arange(len(any_mix)) % 24], 0.0, any_mix)
-    # Where every channel the persona likes at that hour is closed, fall back to its digital ones.
-    empty = mix.sum(axis=1) == 0
-    mix[empty] = any_mix[empty] * ~closed[np.flatnonzero(empty) % 24]
+    # Where every channel the persona likes at that hour is closed, the customer goes to the website.
+    mix[mix.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
     buy = np.where(CAN_BUY, mix, 0.0)
     buy[buy.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
     service_mask = np.zeros(N_CHANNELS, dtype=bool)
     for channel in SERVICE_CHANNELS:
         service_mask[CHANNEL_CODE[channel]] = True
-    service = np.where(service_mask, mix, 0.0) + np.where(
-        service_mask & ~closed[np.arange(len(mix)) % 24], 0.01, 0
-    )
+    # A service contact goes where the persona already goes, with a small floor on every open service
+    # channel so that a persona who never chats still has somewhere to turn at any open hour.
+    open_service = service_mask & ~closed[np.arange(len(mix)) % 24]
+    service = np.where(service_mask, mix, 0.0) + np.where(open_service, SERVICE_FLOOR, 0.0)
     return {"channel_cum": cumulative(mix), "buy_cum": cumulative(buy), "service_cum": cumulative(service)}
 
 
