@@ -18,6 +18,7 @@ test: install
 
 demo: install
 	$(BIN)/parcours simulate --scenario omnichannel --customers 10000 --seed 7 --out runs/demo --overwrite
+	$(BIN)/parcours report runs/demo -o runs/demo/report.html
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

@@ -76,6 +76,7 @@ class EventType(StrEnum):
     STORE_ENTER = "store_enter"
     STORE_EXIT = "store_exit"
     STAFF_ASSIST = "staff_assist"
+    ASSIST_ABANDONED = "assist_abandoned"
     STOCK_OUT = "stock_out"
     CALL_QUEUED = "call_queued"
     CALL_ANSWERED = "call_answered"
@@ -104,6 +105,8 @@ class Outcome(StrEnum):
     ABANDONED = "abandoned"
     LOST_TO_STOCKOUT = "lost_to_stockout"
     RETURNED = "returned"
+    SERVICE = "service"  # a customer-service contact with no purchase intent
+    NO_RESPONSE = "no_response"  # a campaign message the customer did not act upon
 
 
 class IntegrationLevel(StrEnum):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,22 @@ EVENTS_DIR = "events"
 CUSTOMERS = "customers.parquet"
 JOURNEYS = "journeys.parquet"
 PARQUET_COMPRESSION = "zstd"
+PARQUET_OPTIONS = {
+    "compression": PARQUET_COMPRESSION,
+    "compression_level": 1,  # level 3 costs a third more time for 1-2% smaller files
+}
+#: Columns with few distinct values; dictionary-encoding the others (ids, times) only costs time.
+DICTIONARY_COLUMNS = [
+    "persona",
+    "channel",
+    "event_type",
+    "outcome",
+    "visible_id",
+    "store_id",
+    "campaign_id",
+    "home_store_id",
+    "shard",
+]
 
 
 def part_name(shard: int) -> str:
@@ -47,24 +65,42 @@ def check_out_dir(out: Path, *, overwrite: bool) -> None:
         try:
             parent.mkdir(parents=True)
         except OSError as exc:
-            raise RunDirError(f"{parent}: cannot create the output's parent directory ({exc.strerror})") from None
+            raise RunDirError(
+                f"{parent}: cannot create the output's parent directory ({exc.strerror})"
+            ) from None
     if not os.access(parent, os.W_OK | os.X_OK):
         raise RunDirError(f"{parent}: not writable")
 
 
 class ParquetSink:
-    """One Parquet file written in row groups of about ``row_group_rows`` rows, batch by batch."""
+    """One Parquet file written in row groups of about ``row_group_rows`` rows, batch by batch.
 
-    def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int = 262_144) -> None:
+    With ``background=True`` a thread encodes and compresses row groups while the caller goes on
+    producing the next ones (pyarrow releases the GIL while it writes); a bounded queue keeps memory
+    flat, and an error in the thread is raised by the next ``write`` or by ``close``.
+    """
+
+    def __init__(
+        self, path: Path, schema: pa.Schema, row_group_rows: int = 262_144, *, background: bool = False
+    ) -> None:
         self.path = path
         self.schema = schema
         self.row_group_rows = row_group_rows
         self.rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
-        self._writer = pq.ParquetWriter(path, schema, compression=PARQUET_COMPRESSION)
+        dictionary = [name for name in schema.names if name in DICTIONARY_COLUMNS]
+        self._writer = pq.ParquetWriter(path, schema, use_dictionary=dictionary, **PARQUET_OPTIONS)
+        self._queue: queue.Queue[pa.Table | None] | None = None
+        self._error: BaseException | None = None
+        if background:
+            self._queue = queue.Queue(maxsize=2)
+            self._thread = threading.Thread(target=self._drain, name=f"parquet-{path.name}", daemon=True)
+            self._thread.start()
 
     def write(self, batch: pa.RecordBatch) -> None:
+        if self._error is not None:
+            raise self._error
         if batch.num_rows == 0:
             return
         self._pending.append(batch)
@@ -74,14 +110,34 @@ class ParquetSink:
             self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
-            table = pa.Table.from_batches(self._pending, schema=self.schema)
-            self._writer.write_table(table, row_group_size=max(self._pending_rows, 1))
-            self._pending, self._pending_rows = [], 0
+        if not self._pending:
+            return
+        table = pa.Table.from_batches(self._pending, schema=self.schema)
+        self._pending, self._pending_rows = [], 0
+        if self._queue is None:
+            self._writer.write_table(table, row_group_size=table.num_rows)
+        else:
+            self._queue.put(table)
+
+    def _drain(self) -> None:
+        assert self._queue is not None
+        while (table := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._writer.write_table(table, row_group_size=table.num_rows)
+                except BaseException as exc:  # handed to the producer: raised by write or close
+                    self._error = exc
 
     def close(self) -> None:
-        self._flush()
-        self._writer.close()
+        try:
+            self._flush()
+        finally:
+            if self._queue is not None:
+                self._queue.put(None)
+                self._thread.join()
+            self._writer.close()
+        if self._error is not None:
+            raise self._error
 
     def __enter__(self) -> ParquetSink:
         return self

@@ -135,13 +135,25 @@ class Response(Spec):
 
 
 class Purchase(Spec):
-    """How likely a journey ends in a purchase, and what the basket holds."""
+    """How likely a journey ends in a purchase, what the basket holds, and what gets in the way.
+
+    - ``switch_friction``: chance of giving up when the customer changes channel to buy and the new
+      channel does not know what they did on the last one (their cart, their search);
+    - ``click_collect_rate``: share of online orders collected in store, where the company offers it;
+    - ``stockout_order_rate``: share who accept to order for delivery when the store is out of stock,
+      where the store can order (linked channels);
+    - ``stockout_online_rate``: share who look for the product online later, by themselves.
+    """
 
     propensity: Probability
     mean_basket_eur: Positive
     basket_sigma: Annotated[float, Field(gt=0.0, le=3.0)]
     mean_items: Annotated[float, Field(ge=1.0)]
     return_rate: Probability
+    switch_friction: Probability
+    click_collect_rate: Probability
+    stockout_order_rate: Probability
+    stockout_online_rate: Probability
     remarks: Remarks
 
 

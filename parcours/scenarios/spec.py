@@ -87,7 +87,54 @@ class Stores(OpeningHours):
     staff_per_store: Annotated[int, Field(gt=0)]
     assist_rate: Probability
     mean_assist_s: Positive
+    products: Annotated[int, Field(gt=0)] = 2000
+    mean_stock_units: Positive = 3.0
+    prepare_order_s: Positive = 300.0
+    kiosks: bool = False
     remarks: Remarks
+
+
+class Demand(Spec):
+    """How much busier than an ordinary day: a sale day, a peak."""
+
+    journeys_multiplier: Annotated[float, Field(gt=0.0, le=20.0)] = 1.0
+    contacts_multiplier: Annotated[float, Field(gt=0.0, le=20.0)] = 1.0
+    propensity_multiplier: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
+    remarks: Remarks = "an ordinary day"
+
+
+class Campaign(Spec):
+    """A message sent to a segment at a set time; some recipients open it, some act on it."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    channel: Channel
+    day: Annotated[int, Field(ge=1)] = 1
+    at: ClockTime
+    personas: list[str] | None = None
+    reach: Probability = 1.0
+
+    @field_validator("channel")
+    @classmethod
+    def _outbound(cls, channel: Channel) -> Channel:
+        if channel not in OUTBOUND_CHANNELS:
+            raise ValueError(f"{channel} is not an outbound channel ({', '.join(OUTBOUND_CHANNELS)})")
+        return channel
+
+
+class Outage(Spec):
+    """A channel down for a time window: customers try another channel or give up."""
+
+    channel: Channel
+    day: Annotated[int, Field(ge=1)] = 1
+    begins: ClockTime
+    ends: ClockTime
+    switch_rate: Probability = 0.6
+
+    @model_validator(mode="after")
+    def _begins_before_end(self) -> Outage:
+        if minutes_of(self.begins) >= minutes_of(self.ends):
+            raise ValueError(f"begins ({self.begins}) must come before ends ({self.ends})")
+        return self
 
 
 class Scenario(Spec):
@@ -98,6 +145,9 @@ class Scenario(Spec):
     calendar: Calendar
     call_centre: CallCentre
     stores: Stores
+    demand: Demand = Demand()
+    campaigns: list[Campaign] = []
+    outages: list[Outage] = []
 
     def persona_mix(self, default_shares: dict[str, float]) -> dict[str, float]:
         return dict(self.population.personas) if self.population.personas is not None else default_shares

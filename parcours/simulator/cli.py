@@ -28,12 +28,16 @@ def _default_out(scenario: str) -> Path:
 
 
 @cli.command()
-@click.option("--scenario", "-s", default="omnichannel", show_default=True, help="Built-in name or .toml path.")
+@click.option(
+    "--scenario", "-s", default="omnichannel", show_default=True, help="Built-in name or .toml path."
+)
 @click.option("--customers", "-n", type=int, help="Population size (overrides the scenario).")
 @click.option("--seed", type=int, help="Root seed (overrides the scenario).")
 @click.option("--days", type=int, help="Number of simulated days (overrides the scenario).")
 @click.option("--start", help="First day, YYYY-MM-DD (overrides the scenario).")
-@click.option("--out", "-o", type=click.Path(path_type=Path), help="Run directory [default: runs/SCENARIO-TIME].")
+@click.option(
+    "--out", "-o", type=click.Path(path_type=Path), help="Run directory [default: runs/SCENARIO-TIME]."
+)
 @click.option("--workers", "-w", type=int, default=1, show_default=True, help="Processes, one shard each.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run at --out.")
 @click.option("--progress/--no-progress", default=None, help="Progress display [default: on a terminal].")
@@ -56,7 +60,11 @@ def simulate(
     show = sys.stderr.isatty() if progress is None else progress
     with Progress(enabled=show) as bar:
         manifest = simulate_run(
-            scenario, overrides, out or _default_out(scenario), workers=workers, overwrite=overwrite,
+            scenario,
+            overrides,
+            out or _default_out(scenario),
+            workers=workers,
+            overwrite=overwrite,
             on_progress=bar.update,
         )
     counts = manifest["counts"]
@@ -147,10 +155,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
 
 
+from parcours.simulator.cli_report import compare, report  # noqa: E402
+
+cli.add_command(report)
+cli.add_command(compare)
 
 from parcours.simulator.cli_replay import replay  # noqa: E402
-cli.add_command(replay)
 
+cli.add_command(replay)
 
 if __name__ == "__main__":
     main()

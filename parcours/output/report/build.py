@@ -1,0 +1,151 @@
+"""From run directories to one HTML page or one JSON document, written safely."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from parcours.errors import ParcoursError
+from parcours.output.reader import Run
+from parcours.output.report import facts
+from parcours.output.report.events import Vocab
+from parcours.output.report.html import Section, kpi_table, page, realism_table
+from parcours.output.report.kpis import headline
+from parcours.output.report.plots import commerce, service, usage
+from parcours.output.report.realism import realism
+from parcours.output.report.summary import RunSummary, label_of, summarise
+
+
+def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
+    """Summarise each run under a distinct label: the scenario's name, else the directory's."""
+    labels = [label_of(r) for r in runs]
+    if len(set(labels)) < len(labels):
+        labels = [r.path.name for r in runs]
+    if len(set(labels)) < len(labels):
+        labels = [f"{i + 1}:{name}" for i, name in enumerate(labels)]
+    vocab = Vocab.for_runs(runs)
+    return [summarise(r, label, vocab) for r, label in zip(runs, labels, strict=True)]
+
+
+def sections(runs: Sequence[RunSummary]) -> list[Section]:
+    values = [headline(r) for r in runs]
+    several = len(runs) > 1
+    return [
+        Section(
+            "kpis",
+            "Headline figures",
+            "The numbers to remember" + (f", each run against {runs[0].label}." if several else "."),
+            table=kpi_table(runs, values),
+        ),
+        Section(
+            "channel-use",
+            "Channel use by hour and persona",
+            "Sessions started per day in each local hour, per channel (rows) and persona (columns); weekdays "
+            "and weekend apart when the run has both. A session is all events sharing a session id; "
+            "messages the company sends do not count as sessions.",
+            usage.channel_use(runs),
+            facts.channel_use(runs),
+        ),
+        Section(
+            "transitions",
+            "From one channel to the next",
+            "For each customer's sessions in time order: given a session on the row's channel, the share of "
+            "next sessions on each channel. The diagonal is staying on the same channel.",
+            usage.transitions(runs),
+            facts.transitions(runs),
+        ),
+        Section(
+            "typology",
+            "Mono-, multi- and cross-channel customers",
+            "A customer's day is mono-channel when it touches one channel, cross-channel when one journey "
+            "(one purchase intent) spans several channels, multi-channel when it touches several channels "
+            "with each journey on one. From journeys.parquet (ground truth), active customer-days only.",
+            usage.typology(runs),
+            facts.typology(runs),
+        ),
+        Section(
+            "funnel",
+            "Funnel and conversion",
+            "Sessions, sessions with a cart, sessions with an order (purchase or kiosk order), pickups of "
+            "click & collect orders and returns or exchanges, per day; conversion = sessions with an order "
+            "over sessions.",
+            commerce.funnel(runs),
+            facts.funnel(runs),
+        ),
+        Section(
+            "revenue",
+            "Revenue and basket",
+            "Purchase amounts by the channel they were paid on and by persona, and the distribution of the "
+            "amount per purchase.",
+            commerce.revenue(runs),
+            facts.revenue(runs),
+        ),
+        Section(
+            "stockouts",
+            "Stock-outs and what happened instead",
+            "Journeys that met at least one stock-out, by outcome: lost to the stock-out, abandoned, or "
+            "bought after all (on the channel of the journey's last purchase). Lost value needs a price on "
+            "stock_out events (amount_cents); without one it shows n/a.",
+            commerce.stockouts(runs),
+            facts.stockouts(runs),
+        ),
+        Section(
+            "service",
+            "Call centre and chat",
+            "Calls and chats by local hour of arrival (the answer or hang-up time minus the wait), the share "
+            "given up before an agent answered, and waiting time percentiles, per mean day.",
+            service.queues(runs),
+            facts.service(runs),
+        ),
+        Section(
+            "stores",
+            "Store traffic",
+            "Store entries by hour and persona, customers inside all stores at each quarter-hour, and waits "
+            "for a member of staff.",
+            service.stores(runs),
+            facts.stores(runs),
+        ),
+        Section(
+            "realism",
+            "Realism: the run against published figures",
+            "Each row sets a figure of the run next to a published one, with its source, and says whether "
+            "the run falls inside the range stated as plausible (the range is a judgement, explained under "
+            "each figure).",
+            table=realism_table(runs, realism(list(runs))),
+        ),
+    ]
+
+
+def html_report(runs: Sequence[RunSummary]) -> str:
+    title = (
+        ("parcours compare: " + " vs ".join(r.label for r in runs))
+        if len(runs) > 1
+        else f"parcours report: {runs[0].label}"
+    )
+    return page(title, runs, sections(runs))
+
+
+def check_out(out: Path) -> None:
+    """Refuse an output path that cannot take the report, before any work is done."""
+    if out.is_dir():
+        raise ParcoursError(f"{out}: is a directory; give a file name for the report")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise ParcoursError(f"{parent}: no such directory for the report")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ParcoursError(f"{parent}: not writable")
+
+
+def write_atomic(out: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``out``, then rename: ``out`` is never half written."""
+    check_out(out)
+    parent = out.absolute().parent
+    tmp = parent / f".{out.name}.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ParcoursError(f"{out}: cannot write the report ({exc.strerror})") from None
+    return out

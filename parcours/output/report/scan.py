@@ -1,0 +1,146 @@
+"""One pass over the event log, feeding a few accumulators; everything else works on their output.
+
+- ``Cube``: event counts by day type, event type, channel, persona and quarter-hour of local time;
+- ``SessionCollector``: one row per session (its first event), with whether it reached a cart or an order;
+- ``Picked``: the rare events whose values matter one by one (purchases, returns, stock-outs, waits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from parcours.output.reader import Run
+from parcours.output.report.arrays import distinct, member
+from parcours.output.report.events import DAY_MS, Calendar, Events, Vocab, concat, read_events
+from parcours.vocabulary import EventType
+
+QUARTER_MS = 15 * 60_000
+QUARTERS = 96
+#: The company acts, not the customer: these rows do not make a session on their channel.
+COMPANY_EVENTS = (EventType.MESSAGE_SENT, EventType.ORDER_READY)
+ORDER_EVENTS = (EventType.PURCHASE, EventType.KIOSK_ORDER)
+PICKED_EVENTS = (
+    EventType.PURCHASE,
+    EventType.RETURN,
+    EventType.EXCHANGE,
+    EventType.STOCK_OUT,
+    EventType.CALL_ANSWERED,
+    EventType.CALL_ABANDONED,
+    EventType.CHAT_ANSWERED,
+    EventType.CHAT_ABANDONED,
+    EventType.STAFF_ASSIST,
+)
+
+
+def codes_of(vocab: Vocab, types: tuple[EventType, ...]) -> np.ndarray:
+    return np.array([vocab.events.code(t.value) for t in types], np.int16)
+
+
+class Cube:
+    """counts[weekend, event, channel, persona, quarter-hour]: the shape of the day, per everything."""
+
+    def __init__(self, vocab: Vocab, calendar: Calendar) -> None:
+        self.shape = (2, len(vocab.events), len(vocab.channels), len(vocab.personas), QUARTERS)
+        self.counts = np.zeros(int(np.prod(self.shape)), np.int64)
+        self.weekend = calendar.weekend().astype(np.int64)
+        self.calendar = calendar
+
+    def add(self, ev: Events) -> None:
+        quarter = (ev.local_ms % DAY_MS) // QUARTER_MS
+        index = np.ravel_multi_index(
+            (self.weekend[ev.day(self.calendar)], ev.event, ev.channel, ev.persona, quarter), self.shape
+        )
+        self.counts += np.bincount(index, minlength=self.counts.size)
+
+    def finish(self) -> np.ndarray:
+        return self.counts.reshape(self.shape)
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """One row per session, ordered by session id: where, who, when it started, how far it got."""
+
+    session: np.ndarray
+    customer: np.ndarray
+    journey: np.ndarray  # the journey of the session's first event
+    persona: np.ndarray
+    channel: np.ndarray
+    start_local_ms: np.ndarray
+    cart: np.ndarray  # bool: a cart_add happened in the session
+    order: np.ndarray  # bool: a purchase or kiosk order happened in the session
+
+
+class SessionCollector:
+    """Keeps each session's first row per batch; a session's earliest row wins at the end.
+
+    Rows come in time order within a part and a part holds whole customers, so the first row seen of a
+    session is its start. Only the columns a session needs are kept: memory follows sessions.
+    """
+
+    COLUMNS = ("session", "customer", "journey", "persona", "channel", "local_ms")
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.company = codes_of(vocab, COMPANY_EVENTS)
+        self.cart_code = vocab.events.code(EventType.CART_ADD.value)
+        self.orders = codes_of(vocab, ORDER_EVENTS)
+        self.firsts: dict[str, list[np.ndarray]] = {c: [] for c in self.COLUMNS}
+        self.carts: list[np.ndarray] = []
+        self.ordered: list[np.ndarray] = []
+
+    def add(self, ev: Events) -> None:
+        ev = ev.where(~np.isin(ev.event, self.company))
+        _, first = np.unique(ev.session, return_index=True)
+        for name, kept in self.firsts.items():
+            kept.append(getattr(ev, name)[first])
+        self.carts.append(distinct(ev.session[ev.event == self.cart_code]))
+        self.ordered.append(distinct(ev.session[np.isin(ev.event, self.orders)]))
+
+    def finish(self) -> Sessions:
+        firsts = {name: np.concatenate([np.zeros(0, np.int64), *kept]) for name, kept in self.firsts.items()}
+        ids, first = np.unique(firsts["session"], return_index=True)  # stable: keeps the earliest batch's row
+        carts = distinct(np.concatenate([np.zeros(0, np.int64), *self.carts]))
+        ordered = distinct(np.concatenate([np.zeros(0, np.int64), *self.ordered]))
+        return Sessions(
+            session=ids,
+            customer=firsts["customer"][first],
+            journey=firsts["journey"][first],
+            persona=firsts["persona"][first],
+            channel=firsts["channel"][first],
+            start_local_ms=firsts["local_ms"][first],
+            cart=member(ids, carts),
+            order=member(ids, ordered),
+        )
+
+
+class Picked:
+    """Every row of a few rare event types, kept whole."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.codes = codes_of(vocab, PICKED_EVENTS)
+        self.parts: list[Events] = []
+
+    def add(self, ev: Events) -> None:
+        self.parts.append(ev.where(np.isin(ev.event, self.codes)))
+
+    def finish(self) -> Events:
+        return concat(self.parts)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What one pass over the events leaves behind."""
+
+    cube: np.ndarray
+    sessions: Sessions
+    picked: Events
+
+
+def scan(run: Run, vocab: Vocab, calendar: Calendar) -> Scan:
+    cube, sessions, picked = Cube(vocab, calendar), SessionCollector(vocab), Picked(vocab)
+    for ev in read_events(run, vocab, calendar):
+        cube.add(ev)
+        sessions.add(ev)
+        picked.add(ev)
+    return Scan(cube.finish(), sessions.finish(), picked.finish())

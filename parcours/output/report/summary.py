@@ -1,0 +1,85 @@
+"""Everything the report shows about one run, computed once from its Parquet files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from parcours.output.reader import Run
+from parcours.output.report import commerce, journeys, service, usage
+from parcours.output.report.events import Calendar, Vocab
+from parcours.output.report.scan import scan
+from parcours.vocabulary import EventType
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    label: str
+    path: str
+    manifest: dict[str, Any]
+    channels: list[str]
+    personas: list[str]
+    outcomes: list[str]
+    calendar: Calendar
+    customers: int
+    sessions_by_hour: np.ndarray  # [weekend, persona, channel, hour] per day
+    transitions: np.ndarray  # [from channel, to channel]
+    typology: journeys.Typology
+    journeys_by_outcome: np.ndarray  # [persona, outcome]
+    funnel: np.ndarray  # [persona, channel, stage]
+    sales: commerce.Sales
+    stockouts: commerce.Stockouts
+    cart_abandonment: float  # online sessions with a cart and no order
+    ropo_share: float  # store purchases preceded by an online session of the same journey
+    calls: service.Queue
+    chats: service.Queue
+    stores: service.Stores
+
+    @property
+    def days(self) -> int:
+        return self.calendar.days
+
+    @property
+    def has_weekend_and_weekdays(self) -> bool:
+        weekend = self.calendar.weekend()
+        return bool(weekend.any() and (~weekend).any())
+
+
+def label_of(run: Run) -> str:
+    """The scenario's name, or the directory's when the manifest has none."""
+    name = run.manifest.get("scenario", {}).get("name")
+    return str(name) if name else run.path.name
+
+
+def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) -> RunSummary:
+    """The figures of one run; ``vocab`` shared between runs that are to be compared."""
+    calendar = Calendar.of(run.manifest)
+    vocab = vocab or Vocab.for_runs([run])
+    outcomes = journeys.outcome_codes()
+    found = scan(run, vocab, calendar)
+    j = journeys.read_journeys(run, vocab, calendar, outcomes)
+    n_p, n_c, days = len(vocab.personas), len(vocab.channels), calendar.days
+    return RunSummary(
+        label=label or label_of(run),
+        path=str(run.path),
+        manifest=run.manifest,
+        channels=vocab.channels.names,
+        personas=vocab.personas.names,
+        outcomes=outcomes.names,
+        calendar=calendar,
+        customers=int(run.manifest.get("counts", {}).get("customers", 0)),
+        sessions_by_hour=usage.sessions_by_hour(found.sessions, calendar, n_p, n_c),
+        transitions=usage.transitions(found.sessions, n_c),
+        typology=journeys.typology(j, n_p, n_c, days),
+        journeys_by_outcome=journeys.outcomes_by_persona(j, n_p, len(outcomes)),
+        funnel=commerce.funnel(found.sessions, found.cube, vocab),
+        sales=commerce.sales(found.picked, vocab),
+        stockouts=commerce.stockouts(found.picked, j, vocab, outcomes),
+        cart_abandonment=commerce.cart_abandonment(found.sessions, vocab),
+        ropo_share=commerce.research_online_buy_in_store(found.sessions, found.picked, vocab),
+        calls=service.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
+        chats=service.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
+        stores=service.stores(found.cube, found.picked, vocab, days),
+    )

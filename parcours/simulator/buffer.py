@@ -1,0 +1,96 @@
+"""Events waiting to be written: columnar chunks, released in time order behind the clock.
+
+An event is only ever created at or after the simulated moment it carries, or for a future moment, so
+once the clock has passed ``t`` nothing earlier than ``t`` can still arrive: everything before it is
+final, sorted and handed to the writer; memory holds only what lies ahead of the clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+COLUMNS: dict[str, Any] = {
+    "ts_ms": np.int64,
+    "customer": np.int64,
+    "persona": np.int8,
+    "channel": np.int8,
+    "event_type": np.int8,
+    "session": np.int64,
+    "journey": np.int64,
+    "product": np.int64,
+    "store": np.int32,
+    "campaign": np.int32,
+    "quantity": np.int32,
+    "amount": np.int64,
+    "wait_s": np.float32,
+    "id_code": np.int16,
+    "id_number": np.int64,
+}
+INT_COLUMNS = [name for name in COLUMNS if name != "wait_s"]
+_NULLS = {"product": -1, "store": -1, "campaign": -1, "quantity": -1, "amount": -1, "wait_s": np.nan}
+
+Columns = dict[str, np.ndarray]
+
+
+class EventBuffer:
+    def __init__(self) -> None:
+        self._chunks: list[Columns] = []
+        self._rows: list[tuple[int, ...]] = []  # single events, INT_COLUMNS order then gen
+        self._waits: list[float] = []
+        self._gen = 0
+        self.pending = 0
+
+    def add(self, columns: Columns) -> None:
+        """Add a chunk of events; they keep their order among events of the same millisecond."""
+        n = len(columns["ts_ms"])
+        if n == 0:
+            return
+        chunk = {name: np.asarray(columns[name], dtype=dtype) for name, dtype in COLUMNS.items()}
+        chunk["gen"] = np.arange(self._gen, self._gen + n, dtype=np.int64)
+        self._gen += n
+        self.pending += n
+        self._chunks.append(chunk)
+
+    def add_row(self, ints: tuple[int, ...], wait_s: float) -> None:
+        """Add a single event (from a SimPy process), its integer columns in INT_COLUMNS order."""
+        self._rows.append((*ints, self._gen))
+        self._waits.append(wait_s)
+        self._gen += 1
+        self.pending += 1
+
+    def _gather(self) -> Columns | None:
+        if self._rows:
+            table = np.array(self._rows, dtype=np.int64)
+            single = {name: table[:, i].astype(COLUMNS[name]) for i, name in enumerate(INT_COLUMNS)}
+            single["gen"] = table[:, -1]
+            single["wait_s"] = np.array(self._waits, dtype=np.float32)
+            self._chunks.append(single)
+            self._rows, self._waits = [], []
+        if not self._chunks:
+            return None
+        if len(self._chunks) == 1:
+            merged = self._chunks[0]
+        else:
+            merged = {name: np.concatenate([c[name] for c in self._chunks]) for name in self._chunks[0]}
+        self._chunks = []
+        return merged
+
+    def release(self, before_ms: float) -> Columns | None:
+        """Events earlier than ``before_ms``, sorted by (ts, creation order); the rest stay."""
+        merged = self._gather()
+        if merged is None:
+            return None
+        order = np.lexsort((merged["gen"], merged["ts_ms"]))
+        merged = {name: col[order] for name, col in merged.items()}
+        cut = int(np.searchsorted(merged["ts_ms"], before_ms, side="left"))
+        if cut < len(order):
+            self._chunks.append({name: col[cut:] for name, col in merged.items()})
+        self.pending -= cut
+        return {name: col[:cut] for name, col in merged.items()} if cut else None
+
+
+def nulls(n: int) -> Columns:
+    """Null-filled nullable columns for n events."""
+    return {name: np.full(n, value, dtype=COLUMNS[name]) for name, value in _NULLS.items()}

@@ -1,0 +1,227 @@
+"""One shard's day(s): plan in bulk, then let SimPy's clock walk through time in slices.
+
+At each slice the sessions starting in it are dispatched: self-service ones become events at once, in
+bulk; contended ones (calls, chats, store visits that need staff) become SimPy processes. Behind the
+clock, finished events are released in time order to the Parquet writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
+from parcours.simulator.aftersale import schedule_returns
+from parcours.simulator.buffer import Columns
+from parcours.simulator.channels import CAN_BUY, DWELL_S
+from parcours.simulator.expand import basket_of, build, layout
+from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, session_key
+from parcours.simulator.rng import Purpose
+from parcours.simulator.service import click_and_collect, start_visits, visits
+from parcours.simulator.world import PICKUP_DELAY_S, World
+from parcours.vocabulary import Channel, IntegrationLevel, Outcome
+
+SLICE_S = 600.0
+KIOSK_USE_RATE = 0.15  # store visitors who use the kiosk, where there is one
+PHONE = CHANNEL_CODE[Channel.PHONE]
+CHAT = CHANNEL_CODE[Channel.CHAT]
+STORE = CHANNEL_CODE[Channel.STORE]
+
+Release = Callable[[dict[str, np.ndarray]], None]
+Tick = Callable[[float, int], None]
+
+
+@dataclass
+class ShardDay:
+    """The running shard: its world, the plan, and where released events go."""
+
+    world: World
+    sessions: Sessions
+    messages: Columns
+    release: Release
+    tick: Tick
+    emitted: int = 0
+
+    def flush(self, before_ms: float) -> None:
+        out = self.world.buffer.release(before_ms)
+        if out is not None:
+            self.emitted += len(out["ts_ms"])
+            self.release(out)
+
+    def clock(self) -> Generator[simpy.Event, Any, None]:
+        """Each slice: restock overnight, send the slice's messages, start the slice's sessions."""
+        world, s, m = self.world, self.sessions, self.messages
+        model = world.ctx.model
+        i = m_i = 0
+        t = 0.0
+        while t < model.horizon_s:
+            end = t + SLICE_S
+            world.stock.restock(int(local_hour(model, np.array([t]))[0][0]))
+            m_j = int(np.searchsorted(m["ts_ms"], (model.t0 + end) * 1000.0, side="left"))
+            world.buffer.add({name: col[m_i:m_j] for name, col in m.items()})
+            j = int(np.searchsorted(s.start_s, end, side="left"))
+            batch = [s.take(slice(i, j))]
+            later = world.pending.due(end)
+            if later is not None:
+                batch.append(later)
+            dispatch(world, Sessions.concat(batch))
+            world.sold.flush(world)
+            i, m_i = j, m_j
+            yield world.env.timeout(SLICE_S)
+            t = world.env.now
+            self.flush((model.t0 + t) * 1000.0)
+            self.tick(t, self.emitted)
+
+
+def dispatch(world: World, s: Sessions) -> None:
+    """Self-service sessions to events now; contended ones (desks, store purchases) to SimPy processes."""
+    ctx = world.ctx
+    s = _look_before_going(world, s)
+    jid = ctx.journeys.id[s.journey]
+    store = s.channel == STORE
+    assisted = store & (
+        ctx.streams.uniform(Purpose.ASSIST, jid, s.step) < ctx.model.scenario.stores.assist_rate
+    )
+    in_store_process = store & (assisted | s.buy)
+    desk = (s.channel == PHONE) | (s.channel == CHAT)
+    _self_service(world, s.take(np.flatnonzero(~desk & ~in_store_process)))
+    visit = s.take(np.flatnonzero(in_store_process))
+    prefix = layout(ctx, visit, ends=False)
+    prefix.buy[:] = 0
+    prefix.cart[:] = 0
+    cols, last_s = build(ctx, visit, prefix)
+    world.buffer.add(cols)
+    start_visits(world, visit, last_s + DWELL_S[STORE], assisted[in_store_process])
+    desks = s.take(np.flatnonzero(desk))
+    start_visits(world, desks, desks.start_s)
+    _second_screens(world, s.take(np.flatnonzero(store)))
+
+
+def _look_before_going(world: World, s: Sessions) -> Sessions:
+    """Where stock is visible online, a customer who researched online checks the store has the
+    product before going; if it does not, they buy online instead (live stock in omnichannel, this
+    morning's in cross-channel, nothing in silos)."""
+    level = world.level
+    if level is IntegrationLevel.MULTICHANNEL:
+        return s
+    researched = (s.channel == STORE) & s.buy & (s.prev_channel >= 0) & CAN_BUY[np.maximum(s.prev_channel, 0)]
+    researched &= s.prev_channel != STORE
+    if not researched.any():
+        return s
+    rows = np.flatnonzero(researched)
+    ctx = world.ctx
+    crow = ctx.journeys.customer[s.journey[rows]]
+    quantity, _ = basket_of(ctx, ctx.journeys.id[s.journey[rows]])
+    there = world.stock.has(
+        ctx.customers.store[crow],
+        ctx.journeys.product[s.journey[rows]],
+        quantity,
+        live=level is IntegrationLevel.OMNICHANNEL,
+    )
+    channel = s.channel.copy()
+    channel[rows[~there]] = s.prev_channel[rows[~there]]
+    return Sessions(s.journey, s.step, s.start_s, channel, s.buy, s.prev_channel)
+
+
+def _self_service(world: World, s: Sessions) -> None:
+    cols, last_s = build(world.ctx, s, layout(world.ctx, s))
+    overflow = last_s >= world.ctx.model.horizon_s
+    # The days end: a session that would run past the end does not happen; nor does one that runs
+    # into a channel's outage (the customer meets an error page and leaves).
+    doomed = session_key(world.ctx.journeys.id[s.journey[overflow]], s.step[overflow])
+    doomed = np.concatenate([doomed, _outage_hits(world, cols)])
+    if len(doomed):
+        keep = ~np.isin(cols["session"], doomed)
+        cols = {name: col[keep] for name, col in cols.items()}
+    world.buffer.add(cols)
+    bought = np.flatnonzero(cols["amount"] >= 0)
+    if len(bought) == 0:
+        return
+    rows = np.searchsorted(world.ctx.journeys.id, cols["journey"][bought])
+    world.outcome[rows] = OUTCOME_CODE[Outcome.BOUGHT]
+    np.add.at(world.revenue, rows, cols["amount"][bought])
+    _after_online_purchase(world, rows, cols, bought)
+
+
+def _outage_hits(world: World, cols: Columns) -> np.ndarray:
+    """Sessions with an event on a channel while it is down."""
+    hits = []
+    for channel, begins_ms, ends_ms in world.outage_windows:
+        hit = (cols["channel"] == channel) & (cols["ts_ms"] >= begins_ms) & (cols["ts_ms"] < ends_ms)
+        hits.append(np.unique(cols["session"][hit]))
+    return np.concatenate(hits) if hits else np.zeros(0, np.int64)
+
+
+def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought: np.ndarray) -> None:
+    """Linked channels offer click & collect; every purchase may come back as a return."""
+    ctx = world.ctx
+    at_s = cols["ts_ms"][bought] / 1000.0 - ctx.model.t0
+    channel, product = cols["channel"][bought], cols["product"][bought]
+    quantity, amount = cols["quantity"][bought], cols["amount"][bought]
+    schedule_returns(world, rows, channel, at_s, amount, product, quantity)
+    if world.level is IntegrationLevel.MULTICHANNEL:
+        return
+    jid = ctx.journeys.id[rows]
+    rate = ctx.model.tables["click_collect_rate"][ctx.customers.persona[ctx.journeys.customer[rows]]]
+    collect = np.flatnonzero(ctx.streams.uniform(Purpose.JOURNEY_PATH, jid, 1) < rate)
+    if len(collect) == 0:
+        return
+    orders = Sessions(
+        rows[collect],
+        np.zeros(len(collect), np.int64),
+        at_s[collect],
+        channel[collect].astype(np.int8),
+        np.ones(len(collect), bool),
+        channel[collect].astype(np.int8),
+    )
+    pickup_delay = ctx.streams.exponential(PICKUP_DELAY_S, Purpose.RETURNS, jid[collect], 9)
+    for v, delay in zip(visits(world, orders, at_s[collect]), pickup_delay.tolist(), strict=True):
+        world.env.process(click_and_collect(world, v, delay))
+
+
+def _second_screens(world: World, visits_: Sessions) -> None:
+    """In the store, some check the kiosk (where there is one) or their phone: two channels at once."""
+    if len(visits_) == 0:
+        return
+    ctx = world.ctx
+    jid = ctx.journeys.id[visits_.journey]
+    crow = ctx.journeys.customer[visits_.journey]
+    u = ctx.streams.uniform(Purpose.MULTITASK, jid, visits_.step)
+    kiosk = ctx.model.scenario.stores.kiosks & (u < KIOSK_USE_RATE)
+    phone = ~kiosk & (
+        ctx.streams.uniform(Purpose.MULTITASK, jid, visits_.step, 1)
+        < ctx.model.tables["multitasking"][ctx.customers.persona[crow]]
+    )
+    chosen = kiosk | phone
+    if not chosen.any():
+        return
+    own = np.where(
+        ctx.customers.app[crow], CHANNEL_CODE[Channel.MOBILE_APP], CHANNEL_CODE[Channel.MOBILE_WEB]
+    )
+    channel = np.where(kiosk, CHANNEL_CODE[Channel.KIOSK], own)[chosen]
+    rows = np.flatnonzero(chosen)
+    second = Sessions(
+        visits_.journey[rows],
+        COMPANION_STEP + visits_.step[rows],
+        visits_.start_s[rows] + 60.0,
+        channel.astype(np.int8),
+        np.zeros(len(rows), bool),
+        np.full(len(rows), STORE, np.int8),
+    )
+    _self_service(world, second)
+
+
+def run_day(world: World, sessions: Sessions, messages: Columns, release: Release, tick: Tick) -> int:
+    """Run the shard's clock to the end of the horizon; returns the number of events released."""
+    day = ShardDay(world, sessions, messages, release, tick)
+    world.env.process(day.clock())
+    horizon = world.ctx.model.horizon_s
+    world.env.run(until=horizon)
+    # A desk still busy when the days end (only where it is open until midnight) is cut there.
+    day.flush((world.ctx.model.t0 + horizon) * 1000.0)
+    tick(world.ctx.model.horizon_s, day.emitted)
+    return day.emitted

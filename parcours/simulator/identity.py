@@ -1,0 +1,85 @@
+"""What the backend sees of a customer (``visible_id``), by integration level.
+
+- multichannel: every channel is a silo: an anonymous device or cookie id, and once the customer logs
+  in (or shows the card, or calls from a known number) that channel's own account id, never linked;
+- crosschannel: the anonymous id until the customer identifies, then the one shared account id;
+- omnichannel: one profile follows the customer everywhere.
+
+Ids are numbers drawn from the customer's stream, rendered with a prefix: ``mobile_web-123`` for a
+device or cookie, ``mobile_web-acct-456`` for a silo's account, ``acct-789`` for the shared account.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from parcours.simulator.rng import Purpose, Streams
+from parcours.vocabulary import Channel, IntegrationLevel
+
+ACCOUNT = len(Channel)  # identity code of the shared account; codes below it are devices per channel
+SILO = ACCOUNT + 1  # SILO + channel code: that channel's own account, in silos
+PREFIXES = pa.array(
+    [f"{c.value}-" for c in Channel] + ["acct-"] + [f"{c.value}-acct-" for c in Channel], pa.string()
+)
+_ID_SPACE = np.uint64(10**12)
+_KNOWN_OFFLINE = np.array(
+    [c in (Channel.STORE, Channel.PHONE, Channel.CHAT, Channel.KIOSK) for c in Channel], dtype=bool
+)
+
+
+def linked_on(
+    level: IntegrationLevel, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+) -> np.ndarray:
+    """Whether the channel knows the person as their account (and so what they did elsewhere)."""
+    channel = np.asarray(channel, dtype=np.int64)
+    if level is IntegrationLevel.OMNICHANNEL:
+        return np.ones(channel.shape, dtype=bool)
+    if level is IntegrationLevel.MULTICHANNEL:
+        return np.zeros(channel.shape, dtype=bool)
+    return logged_in | (has_account & _KNOWN_OFFLINE[channel])
+
+
+def identity_code(
+    level: IntegrationLevel, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+) -> np.ndarray:
+    """Which of the person's ids an event shows: ACCOUNT or the channel's own code."""
+    channel = np.asarray(channel, dtype=np.int16)
+    if level is IntegrationLevel.MULTICHANNEL:
+        known = logged_in | (has_account & _KNOWN_OFFLINE[channel])
+        return np.where(known, SILO + channel, channel).astype(np.int16)
+    linked = linked_on(level, channel, logged_in, has_account)
+    return np.where(linked, ACCOUNT, channel).astype(np.int16)
+
+
+def identity_number(streams: Streams, customer: np.ndarray, code: np.ndarray) -> np.ndarray:
+    return (streams.bits(Purpose.IDENTITY, customer, code) % _ID_SPACE).astype(np.int64)
+
+
+def identity_number_one(streams: Streams, customer: int, code: int) -> int:
+    return streams.bits_one(Purpose.IDENTITY, customer, code) % (10**12)
+
+
+def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
+    """Identity strings such as ``acct-123456789012`` or ``mobile_web-42``, built in Arrow."""
+    prefix = pc.take(PREFIXES, pa.array(code.astype(np.int16, copy=False)))
+    digits = pc.cast(pa.array(number), pa.string())
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def all_identities(
+    streams: Streams, customer_ids: np.ndarray, channels: list[int], level: IntegrationLevel
+) -> pa.Array:
+    """Every id each customer can show at this integration level, as a list column: the shared account
+    (linked levels), a device id per channel (unless omnichannel), each silo's account (multichannel)."""
+    devices = [] if level is IntegrationLevel.OMNICHANNEL else list(channels)
+    shared = [] if level is IntegrationLevel.MULTICHANNEL else [ACCOUNT]
+    silos = [SILO + c for c in channels] if level is IntegrationLevel.MULTICHANNEL else []
+    codes = np.array([*shared, *devices, *silos], dtype=np.int16)
+    n = len(customer_ids)
+    cust = np.repeat(customer_ids, len(codes))
+    code = np.tile(codes, n)
+    strings = render(code, identity_number(streams, cust, code))
+    offsets = pa.array(np.arange(0, n * len(codes) + 1, len(codes), dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, strings)

@@ -1,0 +1,145 @@
+"""Campaigns: messages sent to a segment at a set time, opened after a while, sometimes acted upon.
+
+Who receives, opens and clicks is drawn per (customer, campaign) in bulk; a click starts a purchase
+journey on the channel the persona answers that kind of message on (push: the app within minutes; the
+paper catalogue: the store, days later).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
+from parcours.simulator.buffer import Columns, nulls
+from parcours.simulator.identity import identity_code, identity_number
+from parcours.simulator.model import Model
+from parcours.simulator.population import Customers
+from parcours.simulator.rng import Purpose, Streams, categorical
+from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
+
+SEND_STEP, OPEN_STEP = 62, 63  # the message's own sessions, after any the journey may have
+CAMPAIGN_SLOT = 64
+
+
+@dataclass
+class Messages:
+    customer: np.ndarray  # row into Customers
+    campaign: np.ndarray  # index into scenario.campaigns
+    channel: np.ndarray  # outbound channel code
+    send_s: np.ndarray
+    open_s: np.ndarray  # inf when never opened within the run
+    clicked: np.ndarray
+    respond_channel: np.ndarray  # where a click leads
+    journey_id: np.ndarray
+    journey_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __len__(self) -> int:
+        return len(self.customer)
+
+
+def _recipients(model: Model, streams: Streams, customers: Customers, c: int) -> np.ndarray:
+    campaign = model.scenario.campaigns[c]
+    k = OUTBOUND_CHANNELS.index(campaign.channel)
+    chosen = customers.opt_in[:, k].copy()
+    if campaign.channel is Channel.PUSH:
+        chosen &= customers.app
+    if campaign.personas is not None:
+        wanted = [model.names.index(name) for name in campaign.personas]
+        chosen &= np.isin(customers.persona, wanted)
+    chosen &= streams.uniform(Purpose.CAMPAIGN, customers.ids, c) < campaign.reach
+    return np.flatnonzero(chosen)
+
+
+def plan_campaigns(model: Model, streams: Streams, customers: Customers) -> Messages:
+    parts = []
+    for c, campaign in enumerate(model.scenario.campaigns):
+        rows = _recipients(model, streams, customers, c)
+        cid = customers.ids[rows]
+        k = OUTBOUND_CHANNELS.index(campaign.channel)
+        table_row = customers.persona[rows].astype(np.int64) * len(OUTBOUND_CHANNELS) + k
+        t = model.tables
+        hours, minutes = (int(x) for x in campaign.at.split(":"))
+        send = model.hour_starts[campaign.day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
+        opened = streams.uniform(Purpose.RESPONSE, cid, c, 0) < t["open_rate"][table_row]
+        delay = streams.exponential(t["response_delay_s"][table_row], Purpose.RESPONSE, cid, c, 2)
+        open_s = np.where(opened, send + delay, np.inf)
+        open_s[open_s >= model.horizon_s - 600.0] = np.inf  # opened after the run: not seen
+        click_given_open = t["click_rate"][table_row] / np.maximum(t["open_rate"][table_row], 1e-12)
+        clicked = np.isfinite(open_s) & (streams.uniform(Purpose.RESPONSE, cid, c, 1) < click_given_open)
+        respond = categorical(t["respond_cum"], table_row, streams.uniform(Purpose.RESPONSE, cid, c, 3))
+        parts.append(
+            Messages(
+                rows,
+                np.full(len(rows), c),
+                np.full(len(rows), CHANNEL_CODE[campaign.channel]),
+                np.full(len(rows), send),
+                open_s,
+                clicked,
+                respond,
+                (cid << 20) | (np.int64(campaign.day - 1) << 8) | (CAMPAIGN_SLOT + c),
+            )
+        )
+    if not parts:
+        empty = np.zeros(0, np.int64)
+        return Messages(empty, empty, empty, np.zeros(0), np.zeros(0), np.zeros(0, bool), empty, empty)
+    return Messages(
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in (
+                "customer",
+                "campaign",
+                "channel",
+                "send_s",
+                "open_s",
+                "clicked",
+                "respond_channel",
+                "journey_id",
+            )
+        )
+    )
+
+
+def message_events(model: Model, streams: Streams, customers: Customers, m: Messages) -> Columns:
+    """Every message event of the run (sent, opened or read, clicked), sorted by time."""
+    opened = np.isfinite(m.open_s)
+    catalogue = m.channel == CHANNEL_CODE[Channel.CATALOGUE]
+    open_type = np.where(
+        catalogue, EVENT_CODE[EventType.CATALOGUE_READ], EVENT_CODE[EventType.MESSAGE_OPENED]
+    )
+    parts = [
+        (np.arange(len(m)), m.send_s, np.full(len(m), EVENT_CODE[EventType.MESSAGE_SENT]), SEND_STEP),
+        (np.flatnonzero(opened), m.open_s[opened], open_type[opened], OPEN_STEP),
+        (
+            np.flatnonzero(m.clicked),
+            m.open_s[m.clicked] + 20.0,
+            np.full(int(m.clicked.sum()), EVENT_CODE[EventType.MESSAGE_CLICKED]),
+            OPEN_STEP,
+        ),
+    ]
+    row = np.concatenate([p[0] for p in parts])
+    t_s = np.concatenate([p[1] for p in parts])
+    etype = np.concatenate([p[2] for p in parts])
+    step = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
+    order = np.lexsort((etype == EVENT_CODE[EventType.MESSAGE_CLICKED], t_s))
+    row, t_s, etype, step = row[order], t_s[order], etype[order], step[order]
+    crow = m.customer[row]
+    cols = nulls(len(row))
+    channel = m.channel[row]
+    code = identity_code(
+        model.scenario.integration, channel, np.ones(len(row), bool), customers.account[crow]
+    )
+    cols.update(
+        ts_ms=np.floor((model.t0 + t_s) * 1000.0).astype(np.int64),
+        customer=customers.ids[crow],
+        persona=customers.persona[crow],
+        channel=channel,
+        event_type=etype,
+        session=(m.journey_id[row] << 6) | step,
+        journey=m.journey_id[row],
+        campaign=m.campaign[row],
+        id_code=code,
+        id_number=identity_number(streams, customers.ids[crow], code),
+    )
+    return cols

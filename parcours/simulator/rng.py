@@ -1,0 +1,169 @@
+"""Counter-based random streams: every draw is a pure function of (root seed, purpose, keys).
+
+A draw for customer 42's third journey is the same whatever else is simulated, in whatever order, in
+whichever shard: that is what makes runs reproducible, lets shards run anywhere, and keeps existing
+customers' days unchanged when customers are added. The root key comes from NumPy's SeedSequence; each
+draw is a SplitMix64-style hash of the key and the counters, vectorised over NumPy arrays.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_TO_UNIT = 2.0**-53
+
+
+class Purpose(IntEnum):
+    """What a draw is for; each purpose is its own independent stream."""
+
+    PERSONA = 1
+    ACTIVITY = 2
+    APP = 3
+    ACCOUNT = 4
+    OPT_IN = 5
+    JOURNEYS = 6
+    JOURNEY_HOUR = 7
+    JOURNEY_MINUTE = 8
+    SESSIONS = 9
+    SESSION_GAP = 10
+    CHANNEL = 11
+    BUYS = 12
+    EVENT_COUNT = 13
+    DWELL = 14
+    EVENT_KIND = 15
+    PRODUCT = 16
+    BASKET = 17
+    ITEMS = 18
+    LOGIN = 19
+    CONTACTS = 20
+    CONTACT_TIME = 21
+    CONTACT_CHANNEL = 22
+    PATIENCE = 23
+    TALK = 24
+    CALLBACK = 25
+    ASSIST = 26
+    IDENTITY = 27
+    CART_ABANDON = 28
+    CAMPAIGN = 29
+    RESPONSE = 30
+    STOCK = 31
+    JOURNEY_PATH = 32
+    RETURNS = 33
+    MULTITASK = 34
+    OUTAGE = 35
+
+
+def _mix(x: np.ndarray, scratch: np.ndarray) -> None:
+    """SplitMix64's finaliser, in place on a uint64 array (``scratch`` avoids temporaries)."""
+    for shift, mult in ((_S30, _M1), (_S27, _M2)):
+        np.right_shift(x, shift, out=scratch)
+        x ^= scratch
+        x *= mult
+    np.right_shift(x, _S31, out=scratch)
+    x ^= scratch
+
+
+_MASK = (1 << 64) - 1
+_GOLDEN_INT = 0x9E3779B97F4A7C15
+
+
+def _mix_int(x: int) -> int:
+    """SplitMix64's finaliser on one Python int (the same function as ``_mix``)."""
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & _MASK
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+class Streams:
+    """The run's random streams, derived from one root seed."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self._key = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
+
+    def bits(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
+        """64 random bits per element, a function of the purpose and the keys (broadcast together)."""
+        arrays = np.broadcast_arrays(*[np.asarray(k) for k in keys]) if keys else [np.zeros(1)]
+        start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
+        h = np.full(arrays[0].shape, start, dtype=np.uint64)
+        scratch = np.empty_like(h)
+        with np.errstate(over="ignore"):
+            for k in arrays:
+                np.copyto(scratch, k, casting="unsafe")
+                scratch *= _GOLDEN
+                h ^= scratch
+                _mix(h, scratch)
+        return h
+
+    def bits_one(self, purpose: Purpose, *keys: int) -> int:
+        """``bits`` for one draw, in plain Python: a SimPy process asking for one value stays fast."""
+        h = (self._key ^ (int(purpose) * _GOLDEN_INT)) & _MASK
+        for k in keys:
+            h = _mix_int(h ^ (((k & _MASK) * _GOLDEN_INT) & _MASK))
+        return h
+
+    def uniform(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
+        """Uniform floats in [0, 1)."""
+        h = self.bits(purpose, *keys)
+        h >>= _S11
+        out = h.astype(np.float64)
+        out *= _TO_UNIT
+        return out
+
+    def exponential(self, mean: np.ndarray | float, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
+        return -np.asarray(mean) * np.log1p(-self.uniform(purpose, *keys))
+
+    def normal(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
+        """Standard normal draws (Box-Muller on two independent uniforms)."""
+        u1 = self.uniform(purpose, *keys, 0)
+        u2 = self.uniform(purpose, *keys, 1)
+        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+
+    def poisson(self, lam: np.ndarray, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
+        return poisson_from_uniform(np.asarray(lam, dtype=np.float64), self.uniform(purpose, *keys))
+
+
+def poisson_from_uniform(lam: np.ndarray, u: np.ndarray, cap: int = 64) -> np.ndarray:
+    """Inverse-CDF Poisson draws, vectorised; counts stop at ``cap`` (far in the tail for our rates)."""
+    lam = np.broadcast_to(lam, u.shape)
+    k = np.zeros(u.shape, dtype=np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    active = u >= cdf
+    n = 0
+    while active.any() and n < cap:
+        n += 1
+        k += active
+        p = p * lam / n
+        cdf += p
+        active &= u >= cdf
+    return k
+
+
+def categorical(cum: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Draw a category per row from the cumulative table ``cum[group]`` (shape groups x categories).
+
+    One ``searchsorted`` for all groups: group g's cumulative values are shifted into (g, g+1].
+    """
+    groups, k = cum.shape
+    group = group.astype(np.int64, copy=False)
+    shifted = (cum + np.arange(groups)[:, None]).ravel()
+    idx = np.searchsorted(shifted, u + group, side="right")
+    return np.minimum(idx - group * k, k - 1)
+
+
+def cumulative(weights: np.ndarray) -> np.ndarray:
+    """Row-wise cumulative probabilities ending exactly at 1 (rows of zeros stay all-zero but for the end)."""
+    totals = weights.sum(axis=1, keepdims=True)
+    safe = np.where(totals > 0, totals, 1.0)
+    cum = np.cumsum(weights / safe, axis=1)
+    cum[:, -1] = 1.0
+    return cum

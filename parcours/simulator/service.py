@@ -1,0 +1,263 @@
+"""The contended part of the day, as SimPy processes: callers waiting for agents, store customers
+waiting for staff at a shelf that may be empty, click & collect orders waiting for staff to prepare
+them. Only what contends is a process; everything else is columns, and what follows a contended step
+without contending (a pick-up, a kiosk order) is written ahead with the times it will happen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import simpy
+
+from parcours.output.schema import OUTCOME_CODE
+from parcours.simulator.expand import basket_of
+from parcours.simulator.identity import identity_code, identity_number
+from parcours.simulator.plan import FIRST_FOLLOW_UP, Sessions
+from parcours.simulator.rng import Purpose
+from parcours.simulator.world import (
+    CALLBACK_GAP_S,
+    CHAT,
+    KIOSK,
+    MAX_CALLBACKS,
+    N_DRAWS,
+    ONLINE_LATER_S,
+    PHONE,
+    SLICE_AHEAD_S,
+    STEP_GAP_S,
+    STORE,
+    U_CALLBACK,
+    U_FRICTION,
+    U_HOLD,
+    U_ONLINE,
+    U_ORDER,
+    C,
+    Desk,
+    E,
+    Visit,
+    World,
+)
+from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
+
+# -- desks: phone, chat, store staff ----------------------------------------------------------------
+
+
+def serve(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
+    """A caller or chatter: queue, then served or gone when patience runs out; may call back."""
+    env = world.env
+    if v.arrival_s > env.now:
+        yield env.timeout(v.arrival_s - env.now)
+    desk = world.desk(v.channel, -1)
+    world.emit(v, E[EventType.CALL_QUEUED] if v.channel == PHONE else E[EventType.CHAT_QUEUED])
+    served = yield from wait_for(world, desk, v)
+    if not served:
+        _maybe_call_back(world, v)
+        return
+    if v.buys and desk.can_buy:
+        world.buy(v)
+    if desk.end is not None:
+        world.emit(v, desk.end)
+
+
+def wait_for(world: World, desk: Desk, v: Visit) -> Generator[simpy.Event, Any, bool]:
+    """Queue at a desk with the customer's patience; served for ``v.service_s`` or gone."""
+    env = world.env
+    queued = env.now
+    with desk.resource.request() as request:
+        outcome = yield request | env.timeout(v.patience_s)
+        waited = env.now - queued
+        if request not in outcome:
+            desk.gave_up += 1
+            world.emit(v, desk.abandoned, wait_s=waited)
+            return False
+        desk.served += 1
+        world.emit(v, desk.answered, wait_s=waited)
+        yield env.timeout(v.service_s)
+    return True
+
+
+def _maybe_call_back(world: World, v: Visit) -> None:
+    """An abandoned caller may try again later, while the call centre is still open."""
+    if v.step >= FIRST_FOLLOW_UP + MAX_CALLBACKS - 1 or v.u[U_CALLBACK] >= world.rate("callback_rate", v):
+        return
+    again = world.env.now + CALLBACK_GAP_S * v.delay_s
+    if again >= world.ctx.model.horizon_s or world.call_hours.next_opening(again) != again:
+        return
+    step = world.follow_up_step(v.jrow)
+    if step is not None:
+        one = Sessions(
+            np.array([v.jrow]),
+            np.array([step]),
+            np.array([again]),
+            np.array([v.channel], np.int8),
+            np.array([v.buys]),
+            np.array([v.channel], np.int8),
+        )
+        start_visits(world, one, one.start_s)
+
+
+def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
+    """In the store: maybe ask staff for help, maybe buy (if the shelf has it), then leave."""
+    env = world.env
+    if v.arrival_s > env.now:
+        yield env.timeout(v.arrival_s - env.now)
+    if v.assisted:
+        helped = yield from wait_for(world, world.desk(STORE, v.store), v)
+        if not helped:
+            world.emit(v, E[EventType.STORE_EXIT])
+            return
+    if v.buys:
+        yield from store_purchase(world, v)
+    world.emit(v, E[EventType.STORE_EXIT])
+
+
+def store_purchase(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
+    if world.stock.take(v.store, v.product, v.quantity):
+        world.buy(v)
+        return
+    world.emit(v, E[EventType.STOCK_OUT], product=v.product, quantity=v.quantity, amount=v.amount)
+    world.outcome[v.jrow] = OUTCOME_CODE[Outcome.LOST_TO_STOCKOUT]
+    if world.linked():
+        if v.u[U_ORDER] < world.rate("stockout_order_rate", v):
+            ordered = yield from order_from_store(world, v)
+            if ordered:
+                return
+        elif world.level is IntegrationLevel.OMNICHANNEL and v.u[U_HOLD] < world.rate(
+            "click_collect_rate", v
+        ):
+            # One live view of every store's stock: staff hold one from another store for collection.
+            world.buy(v)
+            return
+    if v.u[U_ONLINE] < world.rate("stockout_online_rate", v):
+        online_later(world, v)
+
+
+def order_from_store(world: World, v: Visit) -> Generator[simpy.Event, Any, bool]:
+    """Linked channels let the store order for home delivery: at a kiosk if there is one, else staff."""
+    if world.ctx.model.scenario.stores.kiosks:
+        step = world.follow_up_step(v.jrow)
+        if step is None:
+            return False
+        kiosk_order(world, world.session(v, KIOSK, step, logged_in=True))
+        return True
+    ordered = yield from wait_for(world, world.desk(STORE, v.store), replace(v, service_s=STEP_GAP_S * 4))
+    if ordered:
+        world.buy(v)  # ordered at the desk, delivered home
+    return ordered
+
+
+def kiosk_order(world: World, v: Visit) -> None:
+    """At the in-store kiosk: check stock elsewhere, order for delivery; no staff needed."""
+    now = world.env.now
+    world.emit(v, E[EventType.SESSION_START], at_s=now)
+    world.emit(v, E[EventType.STOCK_CHECK], at_s=now + STEP_GAP_S, product=v.product)
+    world.emit(v, E[EventType.KIOSK_ORDER], at_s=now + 2 * STEP_GAP_S, product=v.product, quantity=v.quantity)
+    world.buy(v, at_s=now + 2 * STEP_GAP_S)
+    world.emit(v, E[EventType.SESSION_END], at_s=now + 3 * STEP_GAP_S)
+
+
+def online_later(world: World, v: Visit) -> None:
+    """After a stock-out, the customer looks for the product online, later, by themselves."""
+    at = world.env.now + max(SLICE_AHEAD_S, ONLINE_LATER_S * v.delay_s)
+    step = world.follow_up_step(v.jrow)
+    if at >= world.ctx.model.horizon_s - 3600.0 or step is None:
+        return
+    app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
+    channel = C[Channel.MOBILE_APP] if app else C[Channel.MOBILE_WEB]
+    # Unlinked channels: the search starts over, and some give up on the way.
+    gives_up = not world.linked() and v.u[U_FRICTION] < world.rate("switch_friction", v)
+    world.pending.rows.append((v.jrow, step, float(at), channel, not gives_up, STORE))
+
+
+def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generator[simpy.Event, Any, None]:
+    """Store staff prepare the order; a message says it is ready; the customer comes to pick it up."""
+    env = world.env
+    opening = world.store_hours.next_opening(max(env.now, v.arrival_s))
+    if opening is None:
+        return
+    if opening > env.now:
+        yield env.timeout(opening - env.now)
+    with world.desk(STORE, v.store).resource.request() as request:
+        yield request
+        yield env.timeout(world.ctx.model.scenario.stores.prepare_order_s)
+    ready_at = env.now
+    if not world.stock.take(v.store, v.product, v.quantity):
+        ready_at += 4 * 3600.0  # sent from the warehouse instead
+    ready_step, pickup_step = world.follow_up_step(v.jrow), world.follow_up_step(v.jrow)
+    if ready_step is None or pickup_step is None or ready_at >= world.ctx.model.horizon_s:
+        return
+    app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
+    ready = world.session(v, C[Channel.PUSH] if app else C[Channel.SMS], ready_step, logged_in=True)
+    world.emit(ready, E[EventType.ORDER_READY], at_s=ready_at, product=v.product, quantity=v.quantity)
+    pickup_at = world.store_hours.next_opening(ready_at + pickup_delay_s)
+    if pickup_at is None or pickup_at + 6 * STEP_GAP_S >= world.ctx.model.horizon_s:
+        return
+    pickup = world.session(v, STORE, pickup_step)
+    world.emit(pickup, E[EventType.STORE_ENTER], at_s=pickup_at)
+    world.emit(
+        pickup, E[EventType.PICKUP], at_s=pickup_at + 4 * STEP_GAP_S, product=v.product, quantity=v.quantity
+    )
+    world.emit(pickup, E[EventType.STORE_EXIT], at_s=pickup_at + 5 * STEP_GAP_S)
+
+
+# -- contended sessions in bulk ---------------------------------------------------------------------
+
+
+def visits(
+    world: World, s: Sessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
+) -> list[Visit]:
+    """The sessions as Visits, with every draw made in bulk."""
+    ctx = world.ctx
+    t = ctx.model.tables
+    jid = ctx.journeys.id[s.journey]
+    crow = ctx.journeys.customer[s.journey]
+    persona = ctx.customers.persona[crow]
+    channel = s.channel.astype(np.int64)
+    account = ctx.customers.account[crow]
+    code = identity_code(world.level, channel, np.zeros(len(s), bool), account)
+    number = identity_number(ctx.streams, ctx.customers.ids[crow], code)
+    cc, stores = ctx.model.scenario.call_centre, ctx.model.scenario.stores
+    service_mean = np.select(
+        [channel == PHONE, channel == CHAT], [cc.mean_talk_s, cc.mean_chat_s], stores.mean_assist_s
+    )
+    patience = ctx.streams.exponential(t["patience_s"][persona], Purpose.PATIENCE, jid, s.step)
+    service = ctx.streams.exponential(service_mean, Purpose.TALK, jid, s.step)
+    u = ctx.streams.uniform(Purpose.STOCK, jid[:, None], s.step[:, None], np.arange(N_DRAWS)[None, :])
+    delay = ctx.streams.exponential(1.0, Purpose.CALLBACK, jid, s.step)
+    quantity, amount = basket_of(ctx, jid)
+    helped = np.zeros(len(s), bool) if assisted is None else assisted
+    rows = zip(
+        s.journey.tolist(),
+        s.step.tolist(),
+        channel.tolist(),
+        np.asarray(arrival_s, np.float64).tolist(),
+        ctx.customers.ids[crow].tolist(),
+        persona.tolist(),
+        jid.tolist(),
+        ctx.customers.store[crow].tolist(),
+        account.tolist(),
+        code.tolist(),
+        number.tolist(),
+        s.buy.tolist(),
+        patience.tolist(),
+        service.tolist(),
+        amount.tolist(),
+        quantity.tolist(),
+        ctx.journeys.product[s.journey].tolist(),
+        map(tuple, u.tolist()),
+        delay.tolist(),
+        helped.tolist(),
+        strict=True,
+    )
+    return [Visit(*row) for row in rows]
+
+
+def start_visits(
+    world: World, s: Sessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
+) -> None:
+    for v in visits(world, s, arrival_s, assisted):
+        process = store_visit if v.channel == STORE else serve
+        world.env.process(process(world, v))

@@ -1,0 +1,234 @@
+"""One shard, start to finish: its customers, their plan, the SimPy day, and its Parquet parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import simpy
+
+from parcours.output.rundir import ParquetSink
+from parcours.output.schema import (
+    CHANNEL_CODE,
+    CHANNEL_VALUES,
+    CUSTOMER_SCHEMA,
+    EVENT_CODE,
+    EVENT_SCHEMA,
+    JOURNEY_SCHEMA,
+    OUTCOME_VALUES,
+    TIMESTAMP,
+    dictionary,
+    event_batch,
+)
+from parcours.personas import DayPart, Persona
+from parcours.simulator.buffer import EventBuffer
+from parcours.simulator.engine import run_day
+from parcours.simulator.expand import Context
+from parcours.simulator.identity import ACCOUNT, all_identities, identity_number, render
+from parcours.simulator.messages import message_events
+from parcours.simulator.model import Model
+from parcours.simulator.plan import plan
+from parcours.simulator.population import Customers, draw_customers, shard_ids
+from parcours.simulator.rng import Streams
+from parcours.simulator.world import World
+from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
+
+SESSION_OPENERS = np.array(
+    [
+        EVENT_CODE[e]
+        for e in (
+            EventType.SESSION_START,
+            EventType.STORE_ENTER,
+            EventType.CALL_QUEUED,
+            EventType.CHAT_QUEUED,
+            EventType.CATALOGUE_READ,
+            EventType.MESSAGE_OPENED,
+        )
+        # a session's first event, the customer's own doing (not a message the company sent)
+    ]
+)
+SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a seed and shard count
+
+
+@dataclass(frozen=True)
+class ShardPaths:
+    events: Path
+    customers: Path
+    journeys: Path
+
+
+@dataclass(frozen=True)
+class ShardCounts:
+    customers: int
+    events: int
+    sessions: int
+    journeys: int
+    phone_agents: int
+    chat_agents: int
+
+
+Tick = Callable[[int, float, int], None]
+
+
+def run_shard(
+    model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None
+) -> ShardCounts:
+    scenario = model.scenario
+    streams = Streams(scenario.population.seed)
+    ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
+    customers = draw_customers(model, streams, ids)
+    journeys, sessions, messages = plan(model, streams, customers)
+    ctx = Context(model, streams, customers, journeys)
+    world = World(ctx, simpy.Environment(), EventBuffer(), scenario.population.customers)
+    end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
+    start_ms = np.full(len(journeys), np.iinfo(np.int64).max, dtype=np.int64)
+    openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel) per session
+    seq = 0
+
+    with ParquetSink(paths.events, EVENT_SCHEMA, background=True) as sink:
+
+        def release(cols: dict[str, np.ndarray]) -> None:
+            nonlocal seq
+            n = len(cols["ts_ms"])
+            seqs = np.arange(seq, seq + n, dtype=np.int64)
+            seq += n
+            cols = dict(cols)
+            batch_cols: dict[str, np.ndarray | pa.Array] = {
+                "event_id": (np.int64(shard) << SEQ_BITS) | seqs,
+                "seq": seqs,
+                "ts": cols["ts_ms"],
+                "customer_id": cols["customer"],
+                "visible_id": render(cols["id_code"], cols["id_number"]),
+                "persona": cols["persona"],
+                "channel": cols["channel"],
+                "event_type": cols["event_type"],
+                "session_id": cols["session"],
+                "journey_id": cols["journey"],
+                "product_id": cols["product"],
+                "store_id": cols["store"],
+                "campaign_id": cols["campaign"],
+                "quantity": cols["quantity"],
+                "amount_cents": cols["amount"],
+                "wait_s": cols["wait_s"],
+                "shard": np.full(n, shard, dtype=np.int32),
+            }
+            sink.write(event_batch(batch_cols, model.names))
+            rows = np.searchsorted(journeys.id, cols["journey"])
+            np.maximum.at(end_ms, rows, cols["ts_ms"])
+            np.minimum.at(start_ms, rows, cols["ts_ms"])
+            opens = np.isin(cols["event_type"], SESSION_OPENERS)
+            openings.append((rows[opens], cols["ts_ms"][opens], cols["channel"][opens]))
+
+        def on_tick(sim_s: float, emitted: int) -> None:
+            if tick is not None:
+                tick(shard, sim_s, emitted)
+
+        events = run_day(
+            world, sessions, message_events(model, streams, customers, messages), release, on_tick
+        )
+
+    _write_customers(model, streams, customers, shard, paths.customers)
+    opened = tuple(
+        np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
+    )
+    n_journeys = _write_journeys(model, world, opened, (start_ms, end_ms), shard, paths.journeys)
+    return ShardCounts(
+        len(customers),
+        events,
+        len(opened[0]),
+        n_journeys,
+        int(world.phone.resource.capacity),
+        int(world.chat.resource.capacity),
+    )
+
+
+CUSTOMER_CHUNK = 100_000
+
+
+def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, path: Path) -> None:
+    """Ground truth per customer, in chunks so the identity lists never fill memory."""
+    extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
+    channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
+    codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
+    with ParquetSink(path, CUSTOMER_SCHEMA) as sink:
+        for first in range(0, len(c), CUSTOMER_CHUNK):
+            rows = np.arange(first, min(first + CUSTOMER_CHUNK, len(c)))
+            ids = c.ids[rows]
+            account_code = np.full(len(rows), ACCOUNT, np.int16)
+            opt_ins = [
+                [ch.value for k, ch in enumerate(OUTBOUND_CHANNELS) if row[k]] for row in c.opt_in[rows]
+            ]
+            table = pa.table(
+                {
+                    "customer_id": pa.array(ids, pa.int64()),
+                    "persona": dictionary(c.persona[rows], pa.array(model.names, pa.string())),
+                    "home_store_id": pa.array(c.store[rows], pa.int32()),
+                    "account_id": render(account_code, identity_number(streams, ids, account_code)),
+                    "channels": pa.array(
+                        [channels[p] for p in c.persona[rows].tolist()], pa.list_(pa.string())
+                    ),
+                    "opt_ins": pa.array(opt_ins, pa.list_(pa.string())),
+                    "identities": all_identities(streams, ids, codes, model.scenario.integration),
+                    "shard": pa.array(np.full(len(rows), shard, np.int32)),
+                },
+                schema=CUSTOMER_SCHEMA,
+            )
+            for batch in table.to_batches():
+                sink.write(batch)
+
+
+def _persona_channels(persona: Persona) -> list[Channel]:
+    seen: dict[Channel, None] = {}
+    for weekend in (False, True):
+        mix = persona.channel_mix(weekend)
+        for part in DayPart:
+            for ch, share in mix.shares(part).items():
+                if share > 0:
+                    seen[ch] = None
+    return sorted(seen, key=list(Channel).index)
+
+
+def _write_journeys(
+    model: Model,
+    world: World,
+    opened: tuple[np.ndarray, ...],
+    span_ms: tuple[np.ndarray, np.ndarray],
+    shard: int,
+    path: Path,
+) -> int:
+    """One row per journey that happened, with its channels in the order the customer used them."""
+    jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
+    order = np.lexsort((start_ms, jrow))
+    jrow, start_ms, channel = jrow[order], start_ms[order], channel[order]
+    _, first_use = np.unique(jrow * 64 + channel, return_index=True)
+    first_use.sort()  # back in (journey, time) order: a channel listed where it was first used
+    used_row, used_channel = jrow[first_use], channel[first_use]
+    start_ms_all, end_ms = span_ms
+    has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
+    counts = np.bincount(used_row, minlength=len(world.ctx.journeys))[has]
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    channel_names = pa.ListArray.from_arrays(pa.array(offsets), CHANNEL_VALUES.take(pa.array(used_channel)))
+    first_start = start_ms_all[has]
+    crow = world.ctx.journeys.customer[has]
+    c = world.ctx.customers
+    table = pa.table(
+        {
+            "journey_id": pa.array(world.ctx.journeys.id[has], pa.int64()),
+            "customer_id": pa.array(c.ids[crow], pa.int64()),
+            "persona": dictionary(c.persona[crow], pa.array(model.names, pa.string())),
+            "start": pa.array(first_start, TIMESTAMP),
+            "end": pa.array(end_ms[has], TIMESTAMP),
+            "channels": channel_names,
+            "outcome": dictionary(world.outcome[has], OUTCOME_VALUES),
+            "revenue_cents": pa.array(world.revenue[has], pa.int64()),
+            "shard": pa.array(np.full(len(has), shard, np.int32)),
+        },
+        schema=JOURNEY_SCHEMA,
+    )
+    with ParquetSink(path, JOURNEY_SCHEMA) as sink:
+        for batch in table.to_batches(max_chunksize=262_144):
+            sink.write(batch)
+    return len(has)

@@ -1,0 +1,286 @@
+"""The shard's world: its SimPy environment, desks, opening hours, stock, the event buffer and the
+journeys' running outcomes, and the Visit, one contended session with every draw it needs made ahead.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import simpy
+
+from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
+from parcours.simulator.aftersale import schedule_returns
+from parcours.simulator.buffer import EventBuffer
+from parcours.simulator.expand import Context
+from parcours.simulator.identity import ACCOUNT, SILO, identity_number_one
+from parcours.simulator.model import agents_for
+from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, Sessions
+from parcours.simulator.stock import Stock
+from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
+
+E = EVENT_CODE
+C = CHANNEL_CODE
+PHONE, CHAT, STORE, KIOSK = C[Channel.PHONE], C[Channel.CHAT], C[Channel.STORE], C[Channel.KIOSK]
+KNOWN_OFFLINE = (STORE, PHONE, CHAT, KIOSK)  # a card or a known number identifies the customer here
+MAX_CALLBACKS = 3
+CALLBACK_GAP_S = 1800.0  # mean time before an abandoned caller tries again
+ONLINE_LATER_S = 7200.0  # mean time before a customer who met an empty shelf looks online
+PICKUP_DELAY_S = 3 * 3600.0  # mean time between "your order is ready" and the pick-up
+STEP_GAP_S = 30.0  # between two steps at a desk or a kiosk
+SLICE_AHEAD_S = 601.0  # more than the clock's slice: sessions decided now start after it
+# Pre-drawn uniforms of a Visit, by use.
+U_ORDER, U_HOLD, U_ONLINE, U_FRICTION, U_CALLBACK = range(5)
+N_DRAWS = 5
+
+
+@dataclass
+class Visit:
+    """One contended session: who, where in their journey, and what they will do if served."""
+
+    jrow: int
+    step: int
+    channel: int
+    arrival_s: float
+    customer: int
+    persona: int
+    journey_id: int
+    store: int
+    account: bool
+    id_code: int
+    id_number: int
+    buys: bool
+    patience_s: float
+    service_s: float
+    amount: int
+    quantity: int
+    product: int
+    u: tuple[float, ...]  # uniforms for the visit's decisions, U_* order
+    delay_s: float  # an exponential(1) draw, scaled where a delay is needed
+    assisted: bool = False
+
+    @property
+    def session(self) -> int:
+        return (self.journey_id << STEP_BITS) | self.step
+
+
+@dataclass
+class Desk:
+    """Who answers on a channel: agents or staff, and the events they produce."""
+
+    resource: simpy.Resource
+    answered: int
+    abandoned: int
+    end: int | None
+    can_buy: bool
+    served: int = 0
+    gave_up: int = 0
+
+
+@dataclass
+class Sold:
+    """Purchases made at desks, collected for the returns that may follow."""
+
+    rows: list[tuple[int, int, float, int, int, int]] = field(default_factory=list)
+
+    def flush(self, world: World) -> None:
+        if self.rows:
+            cols = [np.array(c) for c in zip(*self.rows, strict=True)]
+            self.rows = []
+            schedule_returns(world, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5])
+
+
+@dataclass
+class Pending:
+    """Sessions decided during the day for later (a customer going online after a stock-out)."""
+
+    rows: list[tuple[int, int, float, int, bool, int]] = field(default_factory=list)
+
+    def due(self, until_s: float) -> Sessions | None:
+        ready = [r for r in self.rows if r[2] < until_s]
+        if not ready:
+            return None
+        self.rows = [r for r in self.rows if r[2] >= until_s]
+        cols = list(zip(*ready, strict=True))
+        return Sessions(
+            np.array(cols[0], np.int64),
+            np.array(cols[1], np.int64),
+            np.array(cols[2], np.float64),
+            np.array(cols[3], np.int8),
+            np.array(cols[4], bool),
+            np.array(cols[5], np.int8),
+        )
+
+
+class Hours:
+    """Opening hours over the run, for scalar questions asked by processes (bisect, no NumPy)."""
+
+    def __init__(self, edges: list[float], open_hours: np.ndarray) -> None:
+        self.edges = edges
+        flat = np.tile(open_hours, len(edges) // 24 + 1)[: len(edges)].tolist()
+        self.open = flat
+        nxt: list[float | None] = [None] * (len(edges) + 1)
+        for i in range(len(edges) - 1, -1, -1):
+            nxt[i] = edges[i] if flat[i] else nxt[i + 1]
+        self.next = nxt
+
+    def next_opening(self, at_s: float) -> float | None:
+        """The first moment at or after ``at_s`` when open, within the run."""
+        i = max(0, bisect.bisect_right(self.edges, at_s) - 1)
+        if self.open[i]:
+            return at_s
+        return self.next[i + 1]
+
+
+class World:
+    """The shard's SimPy environment, desks, stock, event buffer and the journeys' running outcomes."""
+
+    def __init__(
+        self, ctx: Context, env: simpy.Environment, buffer: EventBuffer, customers_total: int
+    ) -> None:
+        self.ctx, self.env, self.buffer = ctx, env, buffer
+        model, sc = ctx.model, ctx.model.scenario
+        self.level = sc.integration
+        self.t0_ms = model.t0 * 1000.0
+        share = len(ctx.customers) / customers_total
+
+        def agents(per_10k: float) -> simpy.Resource:
+            return simpy.Resource(env, max(1, round(agents_for(per_10k, customers_total) * share)))
+
+        cc = sc.call_centre
+        self.phone = Desk(
+            agents(cc.agents_per_10k_customers),
+            E[EventType.CALL_ANSWERED],
+            E[EventType.CALL_ABANDONED],
+            E[EventType.CALL_END],
+            can_buy=True,
+        )
+        self.chat = Desk(
+            agents(cc.chat_agents_per_10k_customers),
+            E[EventType.CHAT_ANSWERED],
+            E[EventType.CHAT_ABANDONED],
+            E[EventType.CHAT_END],
+            can_buy=False,
+        )
+        self.staff: dict[int, Desk] = {}
+        edges = (model.hour_starts[:-1].ravel() - model.t0).tolist()
+        self.store_hours = Hours(edges, model.opening[STORE])
+        self.call_hours = Hours(edges, model.opening[PHONE])
+        self.stock = Stock(model, ctx.streams, np.unique(ctx.customers.store))
+        j = ctx.journeys
+        outcome = np.where(j.service, OUTCOME_CODE[Outcome.SERVICE], OUTCOME_CODE[Outcome.ABANDONED])
+        self.outcome = np.where(j.responded, outcome, OUTCOME_CODE[Outcome.NO_RESPONSE]).astype(np.int8)
+        self.revenue = np.zeros(len(j), dtype=np.int64)
+        self.next_step = np.full(len(j), FIRST_FOLLOW_UP, dtype=np.int16)
+        self.pending = Pending()
+        self.sold = Sold()
+        self.outage_windows = [
+            (
+                C[o.channel],
+                *(
+                    1000.0 * (model.hour_starts[o.day - 1, 0] + 60.0 * _minutes(t))
+                    for t in (o.begins, o.ends)
+                ),
+            )
+            for o in sc.outages
+        ]
+        self.persona_rates = {
+            name: model.tables[name].tolist()
+            for name in (
+                "callback_rate",
+                "stockout_order_rate",
+                "stockout_online_rate",
+                "click_collect_rate",
+                "switch_friction",
+            )
+        }
+
+    def desk(self, channel: int, store: int) -> Desk:
+        if channel == PHONE:
+            return self.phone
+        if channel == CHAT:
+            return self.chat
+        if store not in self.staff:
+            self.staff[store] = Desk(
+                simpy.Resource(self.env, self.ctx.model.scenario.stores.staff_per_store),
+                E[EventType.STAFF_ASSIST],
+                E[EventType.ASSIST_ABANDONED],
+                None,
+                can_buy=True,
+            )
+        return self.staff[store]
+
+    def rate(self, name: str, v: Visit) -> float:
+        return float(self.persona_rates[name][v.persona])
+
+    def follow_up_step(self, jrow: int) -> int | None:
+        step = int(self.next_step[jrow])
+        if step > LAST_FOLLOW_UP:
+            return None
+        self.next_step[jrow] = step + 1
+        return step
+
+    def linked(self) -> bool:
+        return self.level is not IntegrationLevel.MULTICHANNEL
+
+    def session(self, v: Visit, channel: int, step: int, logged_in: bool = False) -> Visit:
+        """The same customer and journey, in another session on another channel."""
+        known = logged_in or (v.account and channel in KNOWN_OFFLINE)
+        if self.level is IntegrationLevel.MULTICHANNEL:
+            code = SILO + channel if known else channel
+        elif self.level is IntegrationLevel.CROSSCHANNEL:
+            code = ACCOUNT if known else channel
+        else:
+            code = ACCOUNT
+        number = identity_number_one(self.ctx.streams, v.customer, code)
+        return replace(v, channel=channel, step=step, id_code=code, id_number=number)
+
+    def emit(
+        self,
+        v: Visit,
+        event_type: int,
+        *,
+        at_s: float | None = None,
+        product: int = -1,
+        quantity: int = -1,
+        amount: int = -1,
+        wait_s: float = math.nan,
+    ) -> None:
+        ts = math.floor(self.t0_ms + (self.env.now if at_s is None else at_s) * 1000.0)
+        store = v.store if v.channel in (STORE, KIOSK) else -1
+        self.buffer.add_row(
+            (
+                ts,
+                v.customer,
+                v.persona,
+                v.channel,
+                event_type,
+                v.session,
+                v.journey_id,
+                product,
+                store,
+                -1,
+                quantity,
+                amount,
+                v.id_code,
+                v.id_number,
+            ),
+            wait_s,
+        )
+
+    def buy(self, v: Visit, at_s: float | None = None) -> None:
+        self.emit(v, E[EventType.CHECKOUT], at_s=at_s, product=v.product, quantity=v.quantity)
+        self.emit(
+            v, E[EventType.PURCHASE], at_s=at_s, product=v.product, quantity=v.quantity, amount=v.amount
+        )
+        self.outcome[v.jrow] = OUTCOME_CODE[Outcome.BOUGHT]
+        self.revenue[v.jrow] += v.amount
+        when = self.env.now if at_s is None else at_s
+        self.sold.rows.append((v.jrow, v.channel, when, v.amount, v.product, v.quantity))
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from parcours.output.reader import Run
+from tests.support import simulate
+
+
+@pytest.fixture(scope="session")
+def omni_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """One omnichannel weekday of 4,000 customers, shared by the read-only tests."""
+    return simulate(tmp_path_factory.mktemp("runs") / "omni", customers=4000)
+
+
+@pytest.fixture(scope="session")
+def week_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """A week (Monday 2026-11-23 to Sunday) of 1,500 customers."""
+    return simulate(tmp_path_factory.mktemp("runs") / "week", customers=1500, days=7, start="2026-11-23")
+
+
+@pytest.fixture()
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "run"

@@ -1,0 +1,73 @@
+"""The counter-based streams: deterministic, uniform, independent of how draws are batched."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parcours.simulator.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+
+
+@given(seed=st.integers(0, 2**63), keys=st.lists(st.integers(0, 2**40), min_size=1, max_size=50))
+@settings(max_examples=50, deadline=None)
+def test_a_draw_depends_only_on_seed_purpose_and_keys(seed: int, keys: list[int]) -> None:
+    s = Streams(seed)
+    together = s.uniform(Purpose.CHANNEL, np.array(keys), 3)
+    alone = np.array([s.uniform(Purpose.CHANNEL, np.array([k]), 3)[0] for k in keys])
+    assert np.array_equal(together, alone)
+    assert ((together >= 0) & (together < 1)).all()
+    assert (
+        not np.array_equal(together, Streams(seed).uniform(Purpose.DWELL, np.array(keys), 3))
+        or len(keys) == 0
+    )
+
+
+def test_uniforms_are_uniform_and_uncorrelated() -> None:
+    u = Streams(1).uniform(Purpose.DWELL, np.arange(200_000))
+    assert abs(u.mean() - 0.5) < 0.005
+    assert np.histogram(u, bins=10, range=(0, 1))[0].min() > 19_000
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.01
+    v = Streams(2).uniform(Purpose.DWELL, np.arange(200_000))
+    assert abs(np.corrcoef(u, v)[0, 1]) < 0.01
+
+
+@given(
+    weights=st.lists(
+        st.lists(st.floats(0, 10), min_size=3, max_size=6).filter(lambda w: sum(w) > 0.1),
+        min_size=1,
+        max_size=200,
+    ),
+)
+@settings(max_examples=30, deadline=None)
+def test_categorical_never_draws_a_zero_weight_category(weights: list[list[float]]) -> None:
+    width = max(len(w) for w in weights)
+    table = np.array([w + [0.0] * (width - len(w)) for w in weights])
+    cum = cumulative(table)
+    group = np.repeat(np.arange(len(table)), 50)
+    u = Streams(3).uniform(Purpose.CHANNEL, np.arange(len(group)))
+    drawn = categorical(cum, group.astype(np.int8 if len(table) < 128 else np.int16), u)
+    assert (table[group, drawn] > 0).all()
+
+
+def test_categorical_follows_the_weights_in_every_group() -> None:
+    table = np.array([[0.2, 0.3, 0.5], [0.0, 0.0, 1.0], [0.7, 0.3, 0.0]] * 60)  # 180 groups: past int8
+    group = np.repeat(np.arange(len(table)), 2000).astype(np.int16)
+    drawn = categorical(cumulative(table), group, Streams(4).uniform(Purpose.CHANNEL, np.arange(len(group))))
+    for g in (0, 1, 2, 177, 178, 179):
+        counts = np.bincount(drawn[group == g], minlength=3) / 2000
+        assert np.allclose(counts, table[g], atol=0.04), (g, counts)
+
+
+def test_poisson_has_the_right_mean_and_variance() -> None:
+    u = Streams(5).uniform(Purpose.JOURNEYS, np.arange(100_000))
+    k = poisson_from_uniform(np.full(len(u), 2.5), u)
+    assert abs(k.mean() - 2.5) < 0.03 and abs(k.var() - 2.5) < 0.08
+
+
+@given(seed=st.integers(0, 2**63), keys=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=4))
+@settings(max_examples=100, deadline=None)
+def test_one_draw_in_python_equals_the_vectorised_draw(seed: int, keys: list[int]) -> None:
+    s = Streams(seed)
+    vectorised = s.bits(Purpose.IDENTITY, *[np.array([k], dtype=np.int64) for k in keys])[0]
+    assert s.bits_one(Purpose.IDENTITY, *keys) == int(vectorised)
