@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from replay_support import make_run
 
 from parcours.loadtests import summary as summaries
 from parcours.simulator.cli import cli, main
+from tests.replay_support import make_run
 
 
 def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from replay_support import Arrival, Events, free_port, load_summary, make_run, recording_server
 
 from parcours.simulator.cli import main
 from parcours.vocabulary import EventType as E
+from tests.replay_support import Arrival, Events, free_port, load_summary, make_run, recording_server
 
 SPEED = 20.0
 

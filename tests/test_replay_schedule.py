@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from replay_support import T0_MS, make_run
 
 from parcours.errors import ParcoursError
 from parcours.loadtests import mapping as mappings
@@ -23,6 +22,7 @@ from parcours.loadtests.schedule import (
 )
 from parcours.output.reader import Run
 from parcours.vocabulary import EventType
+from tests.replay_support import T0_MS, make_run
 
 
 def test_windows_parse() -> None:
