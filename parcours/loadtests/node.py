@@ -19,16 +19,16 @@ from pathlib import Path
 from typing import Any, cast
 
 import gevent
-from locust.contrib.fasthttp import FastHttpSession
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from parcours.errors import ParcoursError
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import summary as summaries
-from parcours.loadtests.driver import Replay, Reply
+from parcours.loadtests.driver import Replay
 from parcours.loadtests.feed import Share
 from parcours.loadtests.schedule import Plan, make_plan, parse_duration_s, parse_window
+from parcours.loadtests.sender import LocustSender
 from parcours.output.reader import Run
 
 log = logging.getLogger("parcours.replay")
@@ -40,6 +40,7 @@ START_LEAD_S = 1.0
 STOP_GRACE_S = 2.0
 RESULT_WAIT_S = 15.0
 SUMMARY = "summary.json"
+CSV_SETTLE_S = 1.2
 
 
 def add_arguments(parser: Any) -> None:
@@ -57,49 +58,6 @@ def add_arguments(parser: Any) -> None:
     group.add_argument("--max-lag-ms", type=float, default=100.0, help="Lag gate: schedule lag p99 limit")
     group.add_argument("--fail-on", default="", help="Thresholds such as p99_ms=500,error_rate=0.01")
     group.add_argument("--replay-out", default="", help="Results folder [default: RUN/replays/TIMESTAMP]")
-
-
-class LocustSender:
-    """Requests through Locust's FastHttpSession (so Locust's own statistics and reports see them)."""
-
-    def __init__(self, environment: Environment, host: str, connections: int, timeout_s: float) -> None:
-        self.session = FastHttpSession(
-            host,
-            environment.events.request,
-            None,
-            concurrency=connections,
-            network_timeout=timeout_s,
-            connection_timeout=timeout_s,
-            max_retries=0,
-        )
-        # cookies belong to customers, not to the process: the replay keeps one jar per customer
-        self.session.client.cookiejar = None
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        name: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        success: frozenset[int],
-    ) -> Reply:
-        with self.session.request(
-            method,
-            path,
-            name=name,
-            data=body,  # type: ignore[arg-type]  # bytes go through to geventhttpclient as they are
-            headers=headers,
-            catch_response=True,
-        ) as resp:
-            status = int(resp.status_code or 0)
-            if status in success:
-                resp.success()
-            else:
-                resp.failure(f"HTTP {status}" if status else resp.error)
-            raw = resp.headers
-            cookies = tuple(raw.getlist("set-cookie")) if status and raw and "set-cookie" in raw else ()
-        return Reply(status, None if status else resp.error, cookies)
 
 
 def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
@@ -155,6 +113,11 @@ class Worker:
     def _report(self) -> None:
         if self.replay is not None and not self.reported:
             self.reported = True
+            runner = self.environment.runner
+            if isinstance(runner, WorkerRunner):
+                # Locust's own statistics reach the master every 3 s; send the last ones now, before
+                # the master writes its CSV and HTML report.
+                runner._send_stats()
             self.report(self.replay.result())
 
 
@@ -219,7 +182,8 @@ class Coordinator:
         if len(self.results) >= self.expected and not self.finished:
             self.finish(interrupted=any(r["stopped"] for r in self.results.values()))
             if self.options.headless:
-                gevent.spawn(self.environment.runner.quit)  # type: ignore[union-attr]
+                # Locust rewrites its CSV once a second and not on exit: let it catch up first.
+                gevent.spawn_later(CSV_SETTLE_S, self.environment.runner.quit)  # type: ignore[union-attr]
 
     def on_stop(self, **_: Any) -> None:
         """The test is stopping before the replay finished: gather what the workers measured."""
@@ -271,7 +235,7 @@ def attach(environment: Environment) -> None:
     """Give this Locust process its part: a worker replays a share; anyone else coordinates."""
     # The reading and folding threads hand the GIL back to the event loop within 1 ms, not the
     # default 5 ms, which would show as schedule lag.
-    sys.setswitchinterval(0.001)
+    sys.setswitchinterval(0.00005)
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         share = Worker(environment, lambda result: runner.send_message(RESULT, result))
