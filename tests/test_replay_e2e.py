@@ -6,6 +6,7 @@ headers) and from the summary; timings only ever get generous tolerances.
 
 from __future__ import annotations
 
+import csv
 import os
 import signal
 import subprocess
@@ -138,6 +139,9 @@ def test_faults_are_counted_per_event_and_the_replay_goes_on(tmp_path: Path) -> 
     assert summary["errors"]["by_status"] == {"200": 30, "500": 10}
     assert summary["events"]["ok"] == 30 and summary["events"]["error_rate"] == 0.5
     assert code == 1  # --fail-on error_rate=0.1 crossed
+    with (tmp_path / "faults" / "locust_stats.csv").open() as f:
+        (total,) = [row for row in csv.DictReader(f) if row["Name"] == "Aggregated"]
+    assert (total["Request Count"], total["Failure Count"]) == ("60", "30")  # Locust's own report agrees
 
     code, summary = replay(tmp_path / "run", f"http://127.0.0.1:{free_port()}", out=tmp_path / "refused")
     assert summary["errors"]["by_kind"] == {"refused": 60} and summary["events"]["sent"] == 60
@@ -199,7 +203,10 @@ def test_two_workers_split_customers_and_add_up(tmp_path: Path) -> None:
         )
     for log in (tmp_path / "w2").glob("locust-*.log"):
         assert "heartbeat" not in log.read_text().lower()  # reading Parquet never stalled the loop
-    assert (tmp_path / "w2" / "locust.html").is_file() and (tmp_path / "w2" / "locust_stats.csv").is_file()
+    assert (tmp_path / "w2" / "locust.html").is_file()
+    with (tmp_path / "w2" / "locust_stats.csv").open() as f:
+        (total,) = [row for row in csv.DictReader(f) if row["Name"] == "Aggregated"]
+    assert total["Request Count"] == "120"  # the workers' last statistics reached the master's report
 
 
 @pytest.mark.slow

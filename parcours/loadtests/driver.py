@@ -15,6 +15,7 @@ a greenlet per idle customer costs more than the request; the line costs O(1) pe
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import deque
@@ -143,6 +144,9 @@ class Replay:
         ]
 
     def start(self) -> None:
+        # Everything alive now (Locust, gevent, the plan) lives to the end of the process: a full
+        # collection scanning it would stall the loop for tens of ms, so the collector skips it.
+        gc.freeze()
         for reader in self.readers:
             self.dispatchers.spawn(self.dispatch, reader)
         for _ in range(self.connections):

@@ -23,7 +23,7 @@ from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS
 from parcours.loadtests.schedule import TimeMap
 
-CHUNK_ROWS = 4096
+CHUNK_ROWS = 2048
 #: Columns the replay loop always needs, whatever the mapping says.
 BASE_FIELDS = ("event_id", "seq", "ts", "customer_id", *DIMENSIONS)
 #: Headers every request carries, so the backend can measure its own queueing against the schedule.

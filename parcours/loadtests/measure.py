@@ -11,13 +11,14 @@ For each event four durations, all on the monotonic clock:
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
-from parcours.loadtests.histogram import HistogramSet
+from parcours.loadtests.histogram import Histogram, HistogramSet
 
 METRICS = ("lag", "schedule_lag", "service", "corrected")
 DIMENSIONS = ("channel", "persona", "event_type")
@@ -25,9 +26,9 @@ DIMENSIONS = ("channel", "persona", "event_type")
 OUTCOMES = ("ok", "status", "refused", "timeout", "closed", "other")
 OK = 0
 #: Records kept before folding them into histograms: bounds memory, keeps each fold to a few ms.
-FLUSH_ROWS = 16_384
-#: Rows converted to NumPy in one call while folding: short enough to let the event loop in between.
-SLICE_ROWS = 1024
+#: Not a multiple of the reading chunk, so that folding and reading do not keep falling together.
+FLUSH_ROWS = 15_000
+ROW_WIDTH = 8
 
 Row = tuple[int, int, int, float, float, float, float, int]
 
@@ -56,6 +57,56 @@ class Registry:
         return np.array([self.code(dimension, n) for n in names], np.int32)
 
 
+class Counts:
+    """Exact counts of (metric, dimension, key, microseconds), packed into one int64 each.
+
+    Folding a batch is a handful of NumPy calls (one sort for all sixteen histograms), which release
+    the GIL: done in a thread, it barely competes with the loop that sends. Partial results are
+    merged only when they pile up, and split into named histograms at the end.
+    """
+
+    VALUE_BITS = 40  # microseconds: up to 12 days
+    KEY_BITS = 16
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def add(self, keys: dict[str, np.ndarray], durations_us: dict[str, np.ndarray]) -> None:
+        packed = []
+        for m, us in enumerate(durations_us.values()):
+            for d, codes in enumerate([np.zeros_like(us), *keys.values()]):
+                combo = ((m * (len(keys) + 1) + d) << self.KEY_BITS) | codes
+                packed.append((combo << self.VALUE_BITS) | np.minimum(us, (1 << self.VALUE_BITS) - 1))
+        self.parts.append(np.unique(np.concatenate(packed), return_counts=True))
+        if len(self.parts) >= 16:
+            self.parts = [self._merged()]
+
+    def _merged(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.parts:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        keys, where = np.unique(np.concatenate([k for k, _ in self.parts]), return_inverse=True)
+        counts = np.bincount(where, weights=np.concatenate([c for _, c in self.parts]), minlength=len(keys))
+        return keys, counts.astype(np.int64)
+
+    def histograms(self, metrics: tuple[str, ...], names: dict[str, list[str]]) -> HistogramSet:
+        keys, counts = self._merged()
+        dims = ["all", *names]
+        combos = keys >> self.VALUE_BITS
+        values = keys & ((1 << self.VALUE_BITS) - 1)
+        bounds = np.flatnonzero(np.diff(combos)) + 1
+        out = HistogramSet()
+        for start, end in zip(np.r_[0, bounds], np.r_[bounds, len(keys)], strict=True):
+            if end > start:
+                combo = int(combos[start])
+                metric, dim = divmod(combo >> self.KEY_BITS, len(dims))
+                code = combo & ((1 << self.KEY_BITS) - 1)
+                key = "all" if dim == 0 else names[dims[dim]][code]
+                out.histograms[(metrics[metric], dims[dim], key)] = Histogram(
+                    values[start:end], counts[start:end]
+                )
+        return out
+
+
 class Inline:
     """Runs folds at once; the replay passes a one-thread pool instead, so folds leave the event loop."""
 
@@ -69,14 +120,15 @@ class Inline:
 class Recorder:
     """Collects ``(channel, persona, event_type, due, ready, sent, done, outcome)`` rows.
 
-    ``record`` only appends a tuple; every ``FLUSH_ROWS`` rows the batch is folded into histograms by
-    ``folds`` (in order), which converts it in slices so a thread doing it lets the loop run between.
+    ``record`` only appends eight numbers to a flat array; every ``FLUSH_ROWS`` rows NumPy takes the
+    array as it is and ``folds`` (a thread, in order) folds it into counts with GIL-free NumPy calls.
     """
 
     def __init__(self, registry: Registry, folds: Folds | None = None) -> None:
         self.registry = registry
-        self.folds: Folds = folds or Inline()
-        self.histograms = HistogramSet()
+        self.folds: Folds = Inline() if folds is None else folds  # a pool with no task is falsy
+        self.packed = Counts()
+        self.names: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
         self.counts: Counter[str] = Counter()
         self.status_codes: Counter[int] = Counter()
         self.errors_by_type: Counter[str] = Counter()
@@ -84,11 +136,11 @@ class Recorder:
         self.unmapped: Counter[str] = Counter()  # by event type: no request in the mapping
         self.skipped: Counter[str] = Counter()  # "type (null field)": a text template met a null
         self.order_violations = 0
-        self._rows: list[Row] = []
+        self._rows = array("d")  # flat doubles, ROW_WIDTH per event: NumPy reads it without copying
 
     def record(self, row: Row) -> None:
-        self._rows.append(row)
-        if len(self._rows) >= FLUSH_ROWS:
+        self._rows.extend(row)
+        if len(self._rows) >= FLUSH_ROWS * ROW_WIDTH:
             self.flush()
 
     def failed(self, kind: int, event_type: str, detail: str) -> None:
@@ -98,38 +150,34 @@ class Recorder:
 
     def flush(self) -> None:
         if self._rows:
-            rows, self._rows = self._rows, []
+            table = np.frombuffer(self._rows, np.float64).reshape(-1, ROW_WIDTH)
+            self._rows = array("d")
             names = {d: list(self.registry.names[d]) for d in DIMENSIONS}
-            self.folds.spawn(lambda: self._fold(rows, names))
+            self.folds.spawn(lambda: self._fold(table, names))
 
-    def _fold(self, rows: list[Row], names: dict[str, list[str]]) -> None:
-        table = np.concatenate(
-            [np.array(rows[k : k + SLICE_ROWS], np.float64) for k in range(0, len(rows), SLICE_ROWS)]
-        )
+    def _fold(self, table: np.ndarray, names: dict[str, list[str]]) -> None:
         due, ready, sent, done = table[:, 3], table[:, 4], table[:, 5], table[:, 6]
-        durations = {
+        seconds = {
             "lag": sent - due,
             "schedule_lag": sent - ready,
             "service": done - sent,
             "corrected": done - due,
         }
-        outcomes = table[:, 7].astype(np.int64)
-        for kind, n in zip(*np.unique(outcomes, return_counts=True), strict=True):
-            self.counts[OUTCOMES[int(kind)]] += int(n)
-        self.counts["sent"] += len(table)
+        us = {m: np.maximum(np.rint(v * 1e6), 0).astype(np.int64) for m, v in seconds.items()}
         keys = {d: table[:, column].astype(np.int64) for column, d in enumerate(DIMENSIONS)}
-        for metric, seconds in durations.items():
-            us = np.maximum(np.rint(seconds * 1e6), 0).astype(np.int64)
-            self.histograms.get(metric).add(us)
-            for dimension in DIMENSIONS:
-                self.histograms.add(metric, dimension, keys[dimension], names[dimension], us)
+        self.packed.add(keys, us)
+        outcomes, n = np.unique(table[:, 7].astype(np.int64), return_counts=True)
+        for kind, count in zip(outcomes.tolist(), n.tolist(), strict=True):
+            self.counts[OUTCOMES[kind]] += count
+        self.counts["sent"] += len(table)
+        self.names = names
 
     def result(self) -> dict[str, Any]:
         """Everything measured, as plain data (what a worker sends to the master)."""
         self.flush()
         self.folds.join()
         return {
-            "histograms": self.histograms.to_list(),
+            "histograms": self.packed.histograms(METRICS, self.names).to_list(),
             "counts": dict(self.counts),
             "status_codes": {str(k): v for k, v in self.status_codes.items()},
             "errors_by_type": dict(self.errors_by_type),
