@@ -215,10 +215,25 @@ def _run_locust(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> 
             log.close()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """A CI job cancelled with SIGTERM stops the replay as Ctrl-C does, instead of orphaning Locust."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _wait(procs: list[subprocess.Popen[str]]) -> bool:
     master, workers = procs[0], procs[1:]
     try:
-        master.wait()
+        with _sigterm_as_ctrl_c():
+            master.wait()
     except KeyboardInterrupt:
         master.send_signal(signal.SIGTERM)  # the master gathers what was measured and writes the summary
         _stop(master, STOP_WAIT_S)
