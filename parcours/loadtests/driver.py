@@ -16,7 +16,6 @@ a greenlet per idle customer costs more than the request; the line costs O(1) pe
 from __future__ import annotations
 
 import gc
-import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -37,8 +36,6 @@ from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS, OK, OUTCOMES, Recorder, Registry
 from parcours.loadtests.schedule import Plan
 from parcours.output.reader import Run
-
-log = logging.getLogger("parcours.replay")
 
 BATCH_HEADER = "X-Parcours-Events"
 #: Hand-overs in a row without sleeping before the dispatcher yields to the senders anyway.
@@ -179,7 +176,6 @@ class Replay:
         """Hand each event of one part to its customer when it is due."""
         streak = 0
         for chunk in prefetched(self.threads, reader):
-            self.recorder.unmapped.update(chunk.unmapped)
             codes = self._codes(chunk)
             for i, offset in enumerate(chunk.offset_s):
                 due = self.t0 + offset

@@ -7,9 +7,8 @@ releases the GIL) and converting to Python lists never stall the gevent loop tha
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +68,9 @@ class Chunk:
     null_field: list[str | None]  # set when the request needed a field this event lacks
     #: per dimension: the chunk's own names and each row's index into them
     names: dict[str, tuple[list[str], np.ndarray]]
-    unmapped: Counter[str] = field(default_factory=Counter)
 
     def __len__(self) -> int:
         return len(self.offset_s)
-
-    @classmethod
-    def empty(cls, unmapped: Counter[str]) -> Chunk:
-        """No event to send, only unmapped ones to count."""
-        none = np.empty(0, np.int32)
-        return cls([], [], [], [], [], [], [], [], [], [], {d: ([], none) for d in DIMENSIONS}, unmapped)
 
 
 def _dictionary(column: pa.Array) -> tuple[list[str], np.ndarray]:
@@ -167,24 +159,21 @@ class ShareReader:
 
     def _keep(
         self, batch: pa.RecordBatch, ts: np.ndarray, keys: list[str | None], codes: np.ndarray
-    ) -> tuple[np.ndarray, Counter[int]]:
-        """Rows to send, and the unmapped ones (in the window, of this worker) counted by type code."""
-        keep = self.time_map.in_window(ts)
+    ) -> np.ndarray:
+        """Rows to send: in the window, of this worker's customers, of a type the mapping sends."""
+        keep = self.time_map.in_window(ts) & np.array([k is not None for k in keys], bool)[codes]
         if self.filter_customers:
             customers = batch.column("customer_id").to_numpy()
             keep &= customers % self.share.workers == self.share.index
-        mapped = np.array([k is not None for k in keys], bool)[codes]
-        unmapped = Counter(codes[keep & ~mapped].tolist())
-        return keep & mapped, unmapped
+        return keep
 
     def _chunk(self, batch: pa.RecordBatch) -> Chunk | None:
         ts = batch.column("ts").cast(pa.int64()).to_numpy()
         types, codes = _dictionary(batch.column("event_type"))
         keys = [self.mapping.request_key(t) for t in types]
-        keep, unmapped_codes = self._keep(batch, ts, keys, codes)
-        unmapped = Counter({types[c]: n for c, n in unmapped_codes.items()})
+        keep = self._keep(batch, ts, keys, codes)
         if not keep.any():
-            return Chunk.empty(unmapped) if unmapped else None
+            return None
         batch, ts, codes = batch.filter(pa.array(keep)), ts[keep], codes[keep]
         offset_s = self.time_map.offset_ms(ts) / 1000 / self.speed
         event_id = batch.column("event_id").to_pylist()
@@ -207,5 +196,4 @@ class ShareReader:
             body=filled.body,
             null_field=filled.null_field,
             names={d: _dictionary(batch.column(d)) for d in DIMENSIONS},
-            unmapped=unmapped,
         )

@@ -133,7 +133,6 @@ class Recorder:
         self.status_codes: Counter[int] = Counter()
         self.errors_by_type: Counter[str] = Counter()
         self.error_samples: dict[str, str] = {}
-        self.unmapped: Counter[str] = Counter()  # by event type: no request in the mapping
         self.skipped: Counter[str] = Counter()  # "type (null field)": a text template met a null
         self.order_violations = 0
         self._rows = array("d")  # flat doubles, ROW_WIDTH per event: NumPy reads it without copying
@@ -182,7 +181,6 @@ class Recorder:
             "status_codes": {str(k): v for k, v in self.status_codes.items()},
             "errors_by_type": dict(self.errors_by_type),
             "error_samples": self.error_samples,
-            "unmapped": dict(self.unmapped),
             "skipped": dict(self.skipped),
             "order_violations": self.order_violations,
         }

@@ -41,23 +41,28 @@ STOP_GRACE_S = 2.0
 RESULT_WAIT_S = 15.0
 SUMMARY = "summary.json"
 CSV_SETTLE_S = 1.2
+SWITCH_INTERVAL_S = 0.001
+
+
+#: The replay's options as Locust command-line arguments: (flag, type, default, help).
+ARGUMENTS: list[tuple[str, type, Any, str]] = [
+    ("--run-dir", str, "", "The parcours run directory to replay"),
+    ("--mapping", str, "ingest", "Built-in mapping name or mapping .toml file"),
+    ("--speed", float, 1.0, "Replay speed: 60 plays an hour in a minute"),
+    ("--window", str, "", "Replay only HH:MM-HH:MM of each day (the run's time zone)"),
+    ("--max-gap", str, "", "Shorten idle stretches of simulated time to this (300s, 5m)"),
+    ("--connections", int, 100, "Requests in flight per process"),
+    ("--request-timeout", float, 10.0, "Seconds before a request times out"),
+    ("--max-lag-ms", float, 100.0, "Lag gate: schedule lag p99 above this makes the run invalid"),
+    ("--fail-on", str, "", "Thresholds such as p99_ms=500,error_rate=0.01"),
+    ("--replay-out", str, "", "Results folder [default: RUN/replays/TIMESTAMP]"),
+]
 
 
 def add_arguments(parser: Any) -> None:
-    """The replay's options, as Locust command-line arguments."""
-    group = parser.add_argument_group("parcours replay")
-    group.add_argument("--run-dir", default="", help="The parcours run directory to replay")
-    group.add_argument("--mapping", default="ingest", help="Built-in mapping name or mapping .toml file")
-    group.add_argument("--speed", type=float, default=1.0, help="Replay speed: 60 plays an hour in a minute")
-    group.add_argument("--window", default="", help="Replay only HH:MM-HH:MM of each day (run's time zone)")
-    group.add_argument("--max-gap", default="", help="Shorten idle stretches of simulated time to this (5m)")
-    group.add_argument("--connections", type=int, default=100, help="Concurrent requests per process")
-    group.add_argument(
-        "--request-timeout", type=float, default=10.0, help="Seconds before a request times out"
-    )
-    group.add_argument("--max-lag-ms", type=float, default=100.0, help="Lag gate: schedule lag p99 limit")
-    group.add_argument("--fail-on", default="", help="Thresholds such as p99_ms=500,error_rate=0.01")
-    group.add_argument("--replay-out", default="", help="Results folder [default: RUN/replays/TIMESTAMP]")
+    for flag, kind, default, text in ARGUMENTS:
+        # read once, when the process starts: the web UI could show them but not change the plan
+        parser.add_argument(flag, type=kind, default=default, help=text, include_in_web_ui=False)
 
 
 def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
@@ -235,7 +240,15 @@ def attach(environment: Environment) -> None:
     """Give this Locust process its part: a worker replays a share; anyone else coordinates."""
     # The reading and folding threads hand the GIL back to the event loop within 1 ms, not the
     # default 5 ms, which would show as schedule lag.
-    sys.setswitchinterval(0.00005)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    try:
+        _attach(environment)
+    except ParcoursError as exc:  # one line and exit code 2, as `parcours` itself does
+        log.error("parcours: error: %s", exc)
+        sys.exit(2)
+
+
+def _attach(environment: Environment) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         share = Worker(environment, lambda result: runner.send_message(RESULT, result))

@@ -86,7 +86,7 @@ def gate(latency_ms: dict[str, Any], max_lag_ms: float) -> tuple[bool, str | Non
 def merge(results: list[dict[str, Any]]) -> tuple[HistogramSet, dict[str, Counter[str]], int]:
     histograms = HistogramSet()
     totals: dict[str, Counter[str]] = {
-        k: Counter() for k in ("counts", "status_codes", "errors_by_type", "unmapped", "skipped")
+        k: Counter() for k in ("counts", "status_codes", "errors_by_type", "skipped")
     }
     violations = 0
     for r in results:
