@@ -7,6 +7,7 @@ headers) and from the summary; timings only ever get generous tolerances.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import subprocess
@@ -34,9 +35,7 @@ def replay(run: Path, url: str, *args: str, out: Path | None = None) -> tuple[in
     with pytest.raises(SystemExit) as exit_:
         main(argv)
         raise SystemExit(0)
-    summary = (
-        load_summary(run) if out is None else __import__("json").loads((out / "summary.json").read_text())
-    )
+    summary = load_summary(run) if out is None else json.loads((out / "summary.json").read_text())
     return int(exit_.value.code or 0), summary
 
 
@@ -233,7 +232,7 @@ def test_ctrl_c_stops_cleanly_and_still_writes_what_was_measured(tmp_path: Path)
         os.kill(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         received = len(server.arrivals)
-    summary = __import__("json").loads((tmp_path / "stopped" / "summary.json").read_text())
+    summary = json.loads((tmp_path / "stopped" / "summary.json").read_text())
     assert proc.returncode == 130, err
     assert summary["interrupted"] and "INTERRUPTED" in out
     assert 50 <= summary["events"]["sent"] == received < 1000
