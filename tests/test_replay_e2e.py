@@ -182,6 +182,19 @@ def test_builtin_target_runs_the_reference_backend(tmp_path: Path) -> None:
     assert ev["sent"] == ev["ok"] == 66 and ev["not_sent"] == 0
 
 
+def test_batches_carry_every_event_once_in_customer_order(tmp_path: Path) -> None:
+    events = make_run(tmp_path / "run", customers=40, events=5, span_s=10)
+    with recording_server() as (url, server):
+        code, summary = replay(tmp_path / "run", url, "--mapping", "ingest_batch", "--connections", "4")
+    assert code == 0 and summary["events"]["ok"] == 200
+    bodies = [a.body for a in sorted(server.arrivals, key=lambda a: a.arrived)]
+    assert all(isinstance(b, list) for b in bodies) and len(bodies) < 200  # arrays, several events each
+    sent = [e["event_id"] for body in bodies for e in body]
+    assert sorted(sent) == sorted(events.customer)
+    for customer in range(40):
+        assert [e for e in sent if events.customer[e] == customer] == events.ids_of(customer)
+
+
 @pytest.mark.slow
 def test_two_workers_split_customers_and_add_up(tmp_path: Path) -> None:
     events = make_run(tmp_path / "run", customers=24, events=5, span_s=40, parts=3)

@@ -103,6 +103,7 @@ class Replay:
         self.plan, self.mapping, self.share, self.sender = plan, mapping, share, sender
         self.requests: dict[str, Request] = mapping.compile()
         self.batch = mapping.batch_max_events
+        self.linger_s = mapping.batch_linger_s
         self.t0_wall = t0_wall
         # the shared start is wall-clock time; from here on only the monotonic clock counts
         self.t0 = time.monotonic() + (t0_wall - time.time())
@@ -216,12 +217,14 @@ class Replay:
     def send(self) -> None:
         """One connection's loop: serve the customer at the head of the ready line, one event at a time."""
         while (queue := self.ready.get()) is not None:
-            n = 1 if self.batch == 1 else min(self.batch, len(queue.items))
-            items = [queue.items.popleft() for _ in range(n)]
             if self.batch == 1:
-                queue.previous_done = self.send_one(items[0], queue.previous_done)
+                n = 1
+                queue.previous_done = self.send_one(queue.items.popleft(), queue.previous_done)
             else:
-                queue.previous_done = self.send_batch(items, queue.previous_done)
+                intended = self.linger(queue)
+                n = min(self.batch, len(queue.items))
+                items = [queue.items.popleft() for _ in range(n)]
+                queue.previous_done = self.send_batch(items, max(queue.previous_done, intended))
             self.pending -= n
             if self.stopped:
                 return
@@ -232,6 +235,16 @@ class Replay:
                 del self.queues[queue.key]  # an idle customer holds nothing but its cookies
             if not self.pending:
                 self.idle.set()
+
+    def linger(self, queue: Queue) -> float:
+        """Wait (up to the mapping's linger after the first event was due) for a fuller batch.
+
+        Returns when the batch was meant to leave: the replay's own lateness is counted from there.
+        """
+        deadline = queue.items[0][3] + self.linger_s
+        while len(queue.items) < self.batch and (left := deadline - time.monotonic()) > 0:
+            gevent.sleep(min(left, 0.002))
+        return min(deadline, time.monotonic())
 
     # -- sending -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ body = { product = "{product_id}", quantity = "{quantity}" }
 ```
 
 A ``[batch]`` table turns the mapping into a batching one: events go out as JSON arrays of up to
-``max_events`` bodies, all to the same method and path.
+``max_events`` bodies, all to the same method and path, waiting up to ``linger_ms`` for more.
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ class RequestSpec(Spec):
 
 class BatchSpec(Spec):
     max_events: Annotated[int, Field(ge=2, le=100_000)]
+    #: how long a batch may wait for more events after its first is due (the replay's schedule lag
+    #: does not count this wait; lag and corrected latency do)
+    linger_ms: Annotated[float, Field(ge=0, le=60_000)] = 0.0
 
 
 class MappingSpec(Spec):
@@ -137,6 +140,10 @@ class Mapping:
     @property
     def batch_max_events(self) -> int:
         return self.spec.batch.max_events if self.spec.batch else 1
+
+    @property
+    def batch_linger_s(self) -> float:
+        return self.spec.batch.linger_ms / 1000 if self.spec.batch else 0.0
 
     def handles(self, event_type: str) -> bool:
         return self.request_key(event_type) is not None
