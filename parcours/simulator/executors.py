@@ -180,7 +180,7 @@ class DaskExecutor(_Closing):
                 threads_per_worker=1,  # a shard is single-threaded NumPy and SimPy: one per process
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",  # any free port: never collides with a running cluster
                 silence_logs=logging.ERROR,
             )
             return cls(Client(cluster), cluster)
