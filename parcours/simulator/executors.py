@@ -181,7 +181,7 @@ class DaskExecutor(_Closing):
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address="127.0.0.1:0",  # any free port: never collides with a running cluster
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # task errors reach us as exceptions; the rest is noise
             )
             return cls(Client(cluster), cluster)
         try:
