@@ -8,10 +8,11 @@ from parcours.output.reader import Run
 from tests.support import simulate
 
 
-@pytest.fixture(scope="session")
-def omni_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """One omnichannel weekday of 4,000 customers, shared by the read-only tests."""
-    return simulate(tmp_path_factory.mktemp("runs") / "omni", customers=4000)
+@pytest.fixture(scope="session", params=[1, 2], ids=["1-worker", "2-workers"])
+def omni_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Run:
+    """One omnichannel weekday of 4,000 customers, shared by the read-only tests; every test that reads
+    it runs on one shard and on two (two stores, one per shard), so sharding keeps every invariant."""
+    return simulate(tmp_path_factory.mktemp("runs") / "omni", customers=4000, workers=request.param)
 
 
 @pytest.fixture(scope="session")

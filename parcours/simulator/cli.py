@@ -38,7 +38,21 @@ def _default_out(scenario: str) -> Path:
 @click.option(
     "--out", "-o", type=click.Path(path_type=Path), help="Run directory [default: runs/SCENARIO-TIME]."
 )
-@click.option("--workers", "-w", type=int, default=1, show_default=True, help="Processes, one shard each.")
+@click.option(
+    "--workers", "-w", type=int, default=1, show_default=True, help="Shards, each in its own process or task."
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "dask"]),  # as parcours.simulator.executors.EXECUTORS, without its imports
+    default="local",
+    show_default=True,
+    help="Where shards run: local processes, or a Dask cluster (pip install 'parcours[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler, e.g. tcp://HOST:8786 [default: a local cluster of --workers processes].",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing run at --out.")
 @click.option("--progress/--no-progress", default=None, help="Progress display [default: on a terminal].")
 def simulate(
@@ -49,6 +63,8 @@ def simulate(
     start: str | None,
     out: Path | None,
     workers: int,
+    executor: str,
+    scheduler: str | None,
     overwrite: bool,
     progress: bool | None,
 ) -> None:
@@ -64,6 +80,8 @@ def simulate(
             overrides,
             out or _default_out(scenario),
             workers=workers,
+            executor=executor,
+            scheduler=scheduler,
             overwrite=overwrite,
             on_progress=bar.update,
         )

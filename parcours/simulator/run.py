@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from parcours import __version__
 from parcours.errors import ParcoursError
-from parcours.output.rundir import CUSTOMERS, JOURNEYS, RunWriter, concat_parquet
+from parcours.output.rundir import CUSTOMERS, JOURNEYS, RunWriter, check_out_dir, concat_parquet
 from parcours.output.schema import CUSTOMER_SCHEMA, JOURNEY_SCHEMA, SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
+from parcours.simulator.executors import open_executor
 from parcours.simulator.model import Model, build_model
-from parcours.simulator.shard import ShardCounts, ShardPaths, run_shard
+from parcours.simulator.shard import ShardCounts, ShardPaths
 
 OnProgress = Callable[[float, float, int], None]  # simulated seconds done, horizon, events written
 
@@ -72,51 +71,14 @@ class _Progress:
         self.events = [0] * shards
         self.horizon_s = horizon_s
         self.on_progress = on_progress
+        self.shown = (-1.0, -1)
 
     def tick(self, shard: int, sim_s: float, emitted: int) -> None:
         self.clock[shard], self.events[shard] = sim_s, emitted
-        if self.on_progress is not None:
-            self.on_progress(min(self.clock), self.horizon_s, sum(self.events))
-
-
-def _run_local(model: Model, writer: RunWriter, shards: int, progress: _Progress) -> list[ShardCounts]:
-    return [run_shard(model, s, shards, _shard_paths(writer, s), progress.tick) for s in range(shards)]
-
-
-def _queue_tick(queue: Any) -> Callable[[int, float, int], None]:
-    def tick(shard: int, sim_s: float, emitted: int) -> None:
-        queue.put((shard, sim_s, emitted))
-
-    return tick
-
-
-def _run_shard_in_worker(model: Model, shard: int, shards: int, paths: ShardPaths, queue: Any) -> ShardCounts:
-    return run_shard(model, shard, shards, paths, _queue_tick(queue))
-
-
-def _run_processes(model: Model, writer: RunWriter, shards: int, progress: _Progress) -> list[ShardCounts]:
-    context = mp.get_context("spawn")  # no fork of a process that may hold threads (pyarrow)
-    with context.Manager() as manager, ProcessPoolExecutor(shards, mp_context=context) as pool:
-        queue = manager.Queue()
-        futures = [
-            pool.submit(_run_shard_in_worker, model, s, shards, _shard_paths(writer, s), queue)
-            for s in range(shards)
-        ]
-        while not all(f.done() for f in futures):
-            _drain(queue, progress, timeout=0.2)
-        _drain(queue, progress, timeout=0.0)
-        return [f.result() for f in futures]
-
-
-def _drain(queue: Any, progress: _Progress, timeout: float) -> None:
-    import queue as queue_module
-
-    try:
-        while True:
-            progress.tick(*queue.get(timeout=timeout))
-            timeout = 0.0
-    except queue_module.Empty:
-        return
+        now = (min(self.clock), sum(self.events))
+        if self.on_progress is not None and now != self.shown:  # executors repeat the last tick
+            self.shown = now
+            self.on_progress(now[0], self.horizon_s, now[1])
 
 
 def _merge(parts: list[Path], dest: Path, schema: Any) -> None:
@@ -135,29 +97,27 @@ def simulate_run(
     out: Path,
     *,
     workers: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
     overwrite: bool = False,
     on_progress: OnProgress | None = None,
 ) -> dict[str, Any]:
-    """Simulate and write a finished run directory at ``out``; returns its manifest."""
+    """Simulate and write a finished run directory at ``out``; returns its manifest.
+
+    ``workers`` is the shard count: that many local processes, or that many tasks on a Dask cluster
+    (``executor="dask"``, at ``scheduler`` or on a local cluster started for the run).
+    """
     if workers < 1:
         raise ParcoursError(f"--workers: must be at least 1, not {workers}")
     model = resolve(scenario_name, overrides)
+    check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
     began = time.perf_counter()
-    with RunWriter(out, overwrite=overwrite) as writer:
+    with open_executor(executor, workers, scheduler) as shards, RunWriter(out, overwrite=overwrite) as writer:
         progress = _Progress(workers, model.horizon_s, on_progress)
-        run = _run_local if workers == 1 else _run_processes
-        counts = run(model, writer, workers, progress)
-        concat_parquet(
-            [_shard_paths(writer, s).customers for s in range(workers)],
-            writer.path(CUSTOMERS),
-            CUSTOMER_SCHEMA,
-        )
-        concat_parquet(
-            [_shard_paths(writer, s).journeys for s in range(workers)], writer.path(JOURNEYS), JOURNEY_SCHEMA
-        )
-        for s in range(workers):
-            _shard_paths(writer, s).customers.unlink()
-            _shard_paths(writer, s).journeys.unlink()
+        paths = [_shard_paths(writer, s) for s in range(workers)]
+        counts = shards.run(model, paths, progress.tick)
+        _merge([p.customers for p in paths], writer.path(CUSTOMERS), CUSTOMER_SCHEMA)
+        _merge([p.journeys for p in paths], writer.path(JOURNEYS), JOURNEY_SCHEMA)
         wall = time.perf_counter() - began
         manifest = _manifest(model, workers, counts, wall, out)
         writer.finish(manifest)

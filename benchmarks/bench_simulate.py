@@ -1,0 +1,274 @@
+"""Benchmark ``parcours simulate`` against the naive SimPy baseline, in one run on one machine.
+
+Each figure comes from a child process (``python -m parcours.simulator.cli simulate ... --no-progress``,
+or ``benchmarks/naive_simpy.py``) timed by wall clock from start to exit, with the peak of the summed
+resident memory of the child and all its descendants, sampled every 20 ms. Ratios compare runs made in
+this same invocation, so the machine's state is shared by both sides of every ratio.
+
+    python benchmarks/bench_simulate.py                      # 1,000,000 customers (a few minutes)
+    python benchmarks/bench_simulate.py --customers 100000   # while developing
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import pstats
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+TARGET_EVENTS_PER_S = 700_000
+TARGET_VS_NAIVE = 10.0
+TARGET_PEAK_MB = 2048
+TARGET_SPEEDUP = 1.7
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: str
+    customers: int
+    events: int
+    wall_s: float
+    peak_mb: float
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.wall_s
+
+
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
+    """Wall seconds, peak tree RSS in MB and stdout of a child process; fails loudly if it fails."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss(root))
+        time.sleep(0.02)
+    wall = time.perf_counter() - began
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"benchmark step failed ({' '.join(cmd)}):\n{err}")
+    return wall, peak / 2**20, out
+
+
+def _tree_rss(root: psutil.Process) -> int:
+    total = 0
+    try:
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                continue
+    except psutil.NoSuchProcess:
+        pass
+    return total
+
+
+def parcours(customers: int, workers: int, work: Path, seed: int) -> Measure:
+    out = work / f"parcours-{customers}-w{workers}"
+    cmd = [sys.executable, "-m", "parcours.simulator.cli", "simulate", "--customers", str(customers)]
+    cmd += ["--seed", str(seed), "--workers", str(workers), "--out", str(out), "--overwrite", "--no-progress"]
+    wall, peak, _ = run_measured(cmd, work)
+    events = json.loads((out / "run.json").read_text())["counts"]["events"]
+    shutil.rmtree(out)
+    return Measure(f"parcours --workers {workers}", customers, events, wall, peak)
+
+
+def naive(customers: int, work: Path, seed: int) -> Measure:
+    out = work / f"naive-{customers}.parquet"
+    cmd = [sys.executable, str(HERE / "naive_simpy.py"), "--customers", str(customers)]
+    wall, peak, stdout = run_measured([*cmd, "--seed", str(seed), "--out", str(out)], work)
+    out.unlink()
+    return Measure("naive SimPy", customers, json.loads(stdout)["events"], wall, peak)
+
+
+def profile(customers: int, work: Path, seed: int, top: int = 18) -> str:
+    """cProfile of one in-process shard (workers 1): where the time goes, by own time and cumulative."""
+    prof, out = work / "simulate.prof", work / "profiled-run"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "parcours.simulator.cli", "simulate"]
+    run_measured(
+        [*cmd, "-n", str(customers), "--seed", str(seed), "-o", str(out), "--overwrite", "--no-progress"],
+        work,
+    )
+    shutil.rmtree(out)
+    stats = pstats.Stats(str(prof))
+    total = stats.total_tt
+    lines = [f"cProfile, {customers:,} customers, workers 1: {total:.1f} s under the profiler", ""]
+    lines += ["own time (tottime), top entries:"]
+    lines += _top(stats, "tottime", top, total)
+    lines += ["", "cumulative time, parcours functions:"]
+    lines += _top(stats, "cumulative", top, total, only="parcours/")
+    return "\n".join(lines)
+
+
+def _top(stats: pstats.Stats, key: str, n: int, total: float, only: str = "") -> list[str]:
+    rows = []
+    for (path, line, func), (_, calls, tottime, cumtime, _) in stats.stats.items():
+        if only and only not in path:
+            continue
+        where = f"{_short(path)}:{line}({func})"
+        rows.append((tottime if key == "tottime" else cumtime, calls, where))
+    rows.sort(reverse=True)
+    return [f"  {t:7.2f} s {100 * t / total:5.1f}%  {calls:>9}  {where}" for t, calls, where in rows[:n]]
+
+
+def _short(path: str) -> str:
+    for marker in ("site-packages/", "parcours/"):
+        if marker in path:
+            return ("" if marker == "site-packages/" else "parcours/") + path.split(marker, 1)[1]
+    return path
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = psutil.virtual_memory().total / 2**30
+    libs = ", ".join(f"{m} {version(m)}" for m in ("parcours", "simpy", "numpy", "pyarrow"))
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; {libs}"
+    )
+
+
+def verdict(ok: bool, applies: bool = True) -> str:
+    if not applies:
+        return "n/a below 1M customers"
+    return "met" if ok else "**missed**"
+
+
+def runs_table(measures: list[Measure]) -> list[str]:
+    lines = [
+        "| run | customers | events | wall s | events/s | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for m in measures:
+        figures = f"{m.events:,} | {m.wall_s:.1f} | {m.events_per_s:,.0f} | {m.peak_mb:,.0f}"
+        lines.append(f"| {m.label} | {m.customers:,} | {figures} |")
+    return lines
+
+
+def targets_table(runs: dict[str, Measure], memory: list[Measure]) -> list[str]:
+    w1, w2, nv = runs["w1"], runs["w2"], runs["naive"]
+    full = w1.customers >= 1_000_000
+    best = max(w1.events_per_s, w2.events_per_s)
+    vs1, vs2 = w1.events_per_s / nv.events_per_s, w2.events_per_s / nv.events_per_s
+    per_event = "" if nv.customers == w1.customers else f"; naive at {nv.customers:,} customers, per event"
+    speedup = w1.wall_s / w2.wall_s
+    marginal = _marginal_bytes(memory)
+    linear = len(marginal) < 2 or marginal[-1] <= 1.25 * marginal[0]
+    peak = max(w1.peak_mb, w2.peak_mb)
+    rows = [
+        (
+            f">= {TARGET_EVENTS_PER_S:,} events/s end to end",
+            f"{w1.events_per_s:,.0f} (workers 1), {w2.events_per_s:,.0f} (workers 2)",
+            verdict(best >= TARGET_EVENTS_PER_S, full),
+        ),
+        (
+            f">= {TARGET_VS_NAIVE:.0f}x the naive SimPy model",
+            f"{vs1:.1f}x (workers 1), {vs2:.1f}x (workers 2){per_event}",
+            verdict(vs1 >= TARGET_VS_NAIVE),
+        ),
+        (
+            f"peak RSS <= {TARGET_PEAK_MB:,} MB",
+            f"{w1.peak_mb:,.0f} MB (workers 1), {w2.peak_mb:,.0f} MB (workers 2, all processes)",
+            verdict(peak <= TARGET_PEAK_MB, full),
+        ),
+        ("memory linear in customers", _memory_line(memory, marginal), verdict(linear)),
+        (
+            f"--workers 2 >= {TARGET_SPEEDUP}x --workers 1",
+            f"{speedup:.2f}x",
+            verdict(speedup >= TARGET_SPEEDUP),
+        ),
+    ]
+    return ["| target | measured | verdict |", "|---|---|---|", *(f"| {t} | {m} | {v} |" for t, m, v in rows)]
+
+
+def report(args: argparse.Namespace, runs: dict[str, Measure], memory: list[Measure], load: str) -> str:
+    command = f"python benchmarks/bench_simulate.py --customers {args.customers}"
+    command += f" --naive-customers {args.naive_customers}"
+    lines = [
+        "## Simulate",
+        "",
+        f"Machine: {machine()}.",
+        f"Load average (1 min) before / after: {load} (a shared machine: every ratio is within one run).",
+        "",
+        f"Command: `{command}`",
+        "",
+        *runs_table([runs["w1"], runs["w2"], runs["naive"], *memory[:-1]]),
+        "",
+        *targets_table(runs, memory),
+    ]
+    return "\n".join(lines)
+
+
+def _marginal_bytes(memory: list[Measure]) -> list[float]:
+    """Peak RSS added per extra customer between successive sizes: flat when memory is linear."""
+    pairs = zip(memory, memory[1:], strict=False)
+    return [(b.peak_mb - a.peak_mb) * 2**20 / (b.customers - a.customers) for a, b in pairs]
+
+
+def _memory_line(memory: list[Measure], marginal: list[float]) -> str:
+    peaks = ", ".join(f"{m.peak_mb:,.0f} MB at {m.customers:,}" for m in memory)
+    steps = ", ".join(f"{b:,.0f}" for b in marginal)
+    return f"peak {peaks}; bytes per added customer {steps}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--naive-customers", type=int, default=100_000, help="naive baseline size [100,000]")
+    parser.add_argument(
+        "--memory-points", default="0.25,0.5", help="fractions of --customers for the memory check"
+    )
+    parser.add_argument("--profile-customers", type=int, default=0, help="also profile a run of this size")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/parcours-bench"))
+    args = parser.parse_args()
+    args.naive_customers = min(args.naive_customers, args.customers)
+    args.work.mkdir(parents=True, exist_ok=True)
+    load_before = f"{os.getloadavg()[0]:.2f}"
+    runs: dict[str, Measure] = {}
+    for key, step in (
+        ("w1", lambda: parcours(args.customers, 1, args.work, args.seed)),
+        ("w2", lambda: parcours(args.customers, 2, args.work, args.seed)),
+        ("naive", lambda: naive(args.naive_customers, args.work, args.seed)),
+    ):
+        runs[key] = step()
+        m = runs[key]
+        print(
+            f"{m.label:>22}: {m.customers:>9,} customers {m.events:>11,} events {m.wall_s:7.1f} s "
+            f"{m.events_per_s:>10,.0f} events/s  peak {m.peak_mb:7,.0f} MB",
+            flush=True,
+        )
+    memory = []
+    for fraction in (float(f) for f in args.memory_points.split(",") if f):
+        m = parcours(int(args.customers * fraction), 1, args.work, args.seed)
+        memory.append(m)
+        print(f"{'memory check':>22}: {m.customers:>9,} customers peak {m.peak_mb:7,.0f} MB", flush=True)
+    memory.append(runs["w1"])
+    print()
+    print(report(args, runs, memory, f"{load_before} / {os.getloadavg()[0]:.2f}"))
+    if args.profile_customers:
+        print()
+        print(profile(args.profile_customers, args.work, args.seed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Where a run's shards execute: in this process, in local worker processes, or on a Dask cluster.
+
+Every executor runs the same ``run_shard`` on the same arguments, so the output depends only on the
+seed and the shard count, never on where the shards ran. Each shard writes its own Parquet parts to
+the paths it is given; an executor only moves the shard's arguments, its progress ticks and its counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Protocol, Self
+
+from parcours import __version__
+from parcours.errors import ParcoursError
+from parcours.simulator.model import Model
+from parcours.simulator.shard import ShardCounts, ShardPaths, run_shard
+
+EXECUTORS = ("local", "dask")
+POLL_S = 0.2  # how often the client looks for progress ticks while shards run
+
+ShardTick = Callable[[int, float, int], None]  # shard, simulated seconds done, events written
+
+
+class Executor(Protocol):
+    """Runs every shard of a run and returns their counts, in shard order; a context manager."""
+
+    def run(self, model: Model, paths: Sequence[ShardPaths], tick: ShardTick) -> list[ShardCounts]: ...
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class _Pending(Protocol):
+    """What a concurrent.futures and a Dask future have in common, as far as waiting goes."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> ShardCounts: ...
+
+
+class _Closing:
+    """Closes what the executor holds when the run is over, however it ends."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_executor(name: str, workers: int, scheduler: str | None = None) -> Executor:
+    """The executor for ``--executor NAME``; connects (or starts a cluster) now, so mistakes show early."""
+    if name not in EXECUTORS:
+        raise ParcoursError(f"--executor: expected one of {', '.join(EXECUTORS)}, not {name!r}")
+    if scheduler is not None and name != "dask":
+        raise ParcoursError("--scheduler: only with --executor dask")
+    if name == "dask":
+        return DaskExecutor.connect(workers, scheduler)
+    return InProcess() if workers == 1 else ProcessPool(workers)
+
+
+def _drain(ticks: queue.Queue[Any] | Any, tick: ShardTick, timeout: float) -> None:
+    """Hand every waiting tick to ``tick``, waiting up to ``timeout`` for the first one."""
+    try:
+        while True:
+            shard, sim_s, emitted = ticks.get(timeout=timeout)
+            tick(int(shard), float(sim_s), int(emitted))
+            timeout = 0.0
+    except queue.Empty:
+        return
+
+
+def _final_ticks(model: Model, counts: list[ShardCounts], tick: ShardTick) -> None:
+    # Ticks travel separately from results and may arrive late (or, on a cluster, after the result):
+    # the counts themselves say where each finished shard stands, so the display ends exact.
+    for shard, c in enumerate(counts):
+        tick(shard, model.horizon_s, c.events)
+
+
+class InProcess(_Closing):
+    """One shard, run here: no process start-up, ticks go straight to the display."""
+
+    def run(self, model: Model, paths: Sequence[ShardPaths], tick: ShardTick) -> list[ShardCounts]:
+        return [run_shard(model, s, len(paths), p, tick) for s, p in enumerate(paths)]
+
+
+_ticks: Any = None  # in a pool worker: the queue its shard's ticks go to (set by _init_worker)
+
+
+def _init_worker(ticks: Any) -> None:
+    global _ticks
+    _ticks = ticks
+
+
+def _queue_tick(shard: int, sim_s: float, emitted: int) -> None:
+    _ticks.put((shard, sim_s, emitted))
+
+
+def _pool_shard(model: Model, shard: int, shards: int, paths: ShardPaths) -> ShardCounts:
+    return run_shard(model, shard, shards, paths, _queue_tick)
+
+
+class ProcessPool(_Closing):
+    """One local process per shard, started with spawn: no fork of a process that may hold threads."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def run(self, model: Model, paths: Sequence[ShardPaths], tick: ShardTick) -> list[ShardCounts]:
+        context = mp.get_context("spawn")
+        ticks = context.Queue()  # handed over at process start: a plain queue cannot travel with a task
+        with ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_init_worker, initargs=(ticks,)
+        ) as pool:
+            futures = [pool.submit(_pool_shard, model, s, len(paths), p) for s, p in enumerate(paths)]
+            counts = _wait(futures, ticks, tick)
+        _final_ticks(model, counts, tick)
+        return counts
+
+
+def _wait(futures: Sequence[_Pending], ticks: Any, tick: ShardTick) -> list[ShardCounts]:
+    while not all(f.done() for f in futures):
+        _drain(ticks, tick, timeout=POLL_S)
+    _drain(ticks, tick, timeout=0.0)
+    return [f.result() for f in futures]
+
+
+class _TopicTick:
+    """A shard's ticks on a Dask worker, sent as structured events the client subscribes to.
+
+    ``Worker.log_event`` only queues the message on the worker's batched stream to the scheduler, so a
+    tick never waits for a round trip the way a ``distributed.Queue.put`` would.
+    """
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+
+    def __call__(self, shard: int, sim_s: float, emitted: int) -> None:
+        from distributed import get_worker
+
+        get_worker().log_event(self.topic, [shard, sim_s, emitted])
+
+
+def _dask_shard(model: Model, shard: int, shards: int, paths: ShardPaths, topic: str) -> ShardCounts:
+    return run_shard(model, shard, shards, paths, _TopicTick(topic))
+
+
+def parcours_version() -> str:
+    """Run on every worker before any shard: a worker without parcours, or another version, says so."""
+    return __version__
+
+
+class DaskExecutor(_Closing):
+    """Shards as tasks on a Dask cluster: the one at ``scheduler``, or a local one started here."""
+
+    def __init__(self, client: Any, cluster: Any | None) -> None:
+        self.client = client
+        self.cluster = cluster
+
+    @classmethod
+    def connect(cls, workers: int, scheduler: str | None) -> DaskExecutor:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ParcoursError(
+                "--executor dask: dask.distributed is not installed; pip install 'parcours[dask]'"
+            ) from None
+        if scheduler is None:
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,  # a shard is single-threaded NumPy and SimPy: one per process
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",  # any free port: never collides with a running cluster
+                silence_logs=logging.CRITICAL,  # task errors reach us as exceptions; the rest is noise
+            )
+            return cls(Client(cluster), cluster)
+        try:
+            client = Client(scheduler)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ParcoursError(f"--scheduler {scheduler}: cannot reach a Dask scheduler ({exc})") from None
+        executor = cls(client, None)
+        try:
+            executor.check_workers(scheduler)
+        except BaseException:
+            executor.close()
+            raise
+        return executor
+
+    def check_workers(self, scheduler: str) -> None:
+        try:
+            self.client.wait_for_workers(1, timeout=30)
+        except TimeoutError:
+            raise ParcoursError(f"--scheduler {scheduler}: the cluster has no workers") from None
+        try:
+            versions = self.client.run(parcours_version)
+        except ImportError as exc:
+            raise ParcoursError(
+                f"--scheduler {scheduler}: a worker cannot import parcours ({exc}); "
+                "pip install 'parcours[dask]' on every worker"
+            ) from None
+        wrong = {w: v for w, v in versions.items() if v != __version__}
+        if wrong:
+            raise ParcoursError(
+                f"--scheduler {scheduler}: workers run another parcours version than {__version__}: {wrong}"
+            )
+
+    def run(self, model: Model, paths: Sequence[ShardPaths], tick: ShardTick) -> list[ShardCounts]:
+        topic = f"parcours-progress-{uuid.uuid4().hex}"
+        ticks: queue.Queue[Any] = queue.Queue()
+        # the handler runs on the client's event loop thread: hand the tick over to this one
+        self.client.subscribe_topic(topic, lambda event: ticks.put(event[1]))
+        try:
+            futures = [
+                self.client.submit(_dask_shard, model, s, len(paths), p, topic, pure=False)
+                for s, p in enumerate(paths)
+            ]
+            counts = _wait(futures, ticks, tick)
+        except OSError as exc:
+            raise ParcoursError(
+                f"--out: a worker could not write its part ({exc}); "
+                "on a cluster, --out must be on a filesystem every worker and this machine share"
+            ) from None
+        finally:
+            self.client.unsubscribe_topic(topic)
+        _final_ticks(model, counts, tick)
+        _check_visible(paths)
+        return counts
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def _check_visible(paths: Sequence[ShardPaths]) -> None:
+    """Parts written on another machine's disk would leave a run whose files are elsewhere."""
+    for p in paths:
+        for path in (p.events, p.customers, p.journeys):
+            if not path.exists():
+                raise ParcoursError(
+                    f"--out: {path} was written where this machine cannot see it; "
+                    "on a cluster, --out must be on a filesystem every worker and this machine share"
+                )
