@@ -113,6 +113,7 @@ def _write(
         journey=ctx.journeys.id[rows[ev]],
         id_code=code,
         id_number=identity_number(ctx.streams, ctx.customers.ids[crow], code),
+        jrow=rows[ev],
         store=np.where(in_store[ev], ctx.customers.store[crow], -1),
         product=np.where(at_desk, product[ev], -1),
         quantity=np.where(at_desk, quantity[ev], -1),

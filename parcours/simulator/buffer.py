@@ -27,6 +27,7 @@ COLUMNS: dict[str, Any] = {
     "wait_s": np.float32,
     "id_code": np.int16,
     "id_number": np.int64,
+    "jrow": np.int64,  # the journey's row in the shard (internal: not written)
 }
 INT_COLUMNS = [name for name in COLUMNS if name != "wait_s"]
 _NULLS = {"product": -1, "store": -1, "campaign": -1, "quantity": -1, "amount": -1, "wait_s": np.nan}

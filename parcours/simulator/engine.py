@@ -115,7 +115,7 @@ def _look_before_going(world: World, s: Sessions) -> Sessions:
     rows = np.flatnonzero(researched)
     ctx = world.ctx
     crow = ctx.journeys.customer[s.journey[rows]]
-    quantity, _ = basket_of(ctx, ctx.journeys.id[s.journey[rows]])
+    quantity, _ = basket_of(ctx, s.journey[rows])
     there = world.stock.has(
         ctx.customers.store[crow],
         ctx.journeys.product[s.journey[rows]],
@@ -141,7 +141,7 @@ def _self_service(world: World, s: Sessions) -> None:
     bought = np.flatnonzero(cols["amount"] >= 0)
     if len(bought) == 0:
         return
-    rows = np.searchsorted(world.ctx.journeys.id, cols["journey"][bought])
+    rows = cols["jrow"][bought]
     world.outcome[rows] = OUTCOME_CODE[Outcome.BOUGHT]
     np.add.at(world.revenue, rows, cols["amount"][bought])
     _after_online_purchase(world, rows, cols, bought)

@@ -163,6 +163,7 @@ def build(ctx: Context, s: Sessions, lay: Layout) -> tuple[Columns, np.ndarray]:
     code = identity_code(ctx.model.scenario.integration, channel, logged_in, ctx.customers.account[crow])
     cols["id_code"] = code
     cols["id_number"] = identity_number(ctx.streams, cols["customer"], code)
+    cols["jrow"] = jrow
     return cols, last_s
 
 
@@ -195,15 +196,16 @@ def _products_and_baskets(
         etype, [EVENT_CODE[e] for e in (EventType.CART_ADD, EventType.CHECKOUT, EventType.PURCHASE)]
     )
     cols["product"] = np.where(has_product, viewed, np.where(basket, focal, -1))
-    quantity, amount = basket_of(ctx, ctx.journeys.id[jrow])
+    quantity, amount = basket_of(ctx, jrow)
     cols["quantity"] = np.where(basket, quantity, -1)
     cols["amount"] = np.where(etype == EVENT_CODE[EventType.PURCHASE], amount, -1)
 
 
-def basket_of(ctx: Context, jid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def basket_of(ctx: Context, jrow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Items and amount (cents) of a journey's basket: the same wherever it is bought."""
     t = ctx.model.tables
-    persona = ctx.customers.persona[ctx.customers.row_of(jid >> 20)]
+    jid = ctx.journeys.id[jrow]
+    persona = ctx.customers.persona[ctx.journeys.customer[jrow]]
     quantity = 1 + ctx.streams.poisson(t["mean_items"][persona] - 1.0, Purpose.ITEMS, jid)
     sigma = t["basket_sigma"][persona]
     factor = np.exp(sigma * ctx.streams.normal(Purpose.BASKET, jid) - sigma**2 / 2)

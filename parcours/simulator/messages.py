@@ -141,5 +141,6 @@ def message_events(model: Model, streams: Streams, customers: Customers, m: Mess
         campaign=m.campaign[row],
         id_code=code,
         id_number=identity_number(streams, customers.ids[crow], code),
+        jrow=m.journey_row[row],
     )
     return cols

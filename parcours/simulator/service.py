@@ -67,9 +67,13 @@ def wait_for(world: World, desk: Desk, v: Visit) -> Generator[simpy.Event, Any, 
     env = world.env
     queued = env.now
     with desk.resource.request() as request:
-        outcome = yield request | env.timeout(v.patience_s)
+        if request.triggered:  # someone is free: no queue, so no patience timer to schedule
+            yield request
+            served = True
+        else:
+            served = request in (yield request | env.timeout(v.patience_s))
         waited = env.now - queued
-        if request not in outcome:
+        if not served:
             desk.gave_up += 1
             world.emit(v, desk.abandoned, wait_s=waited)
             return False
@@ -227,7 +231,7 @@ def visits(
     service = ctx.streams.exponential(service_mean, Purpose.TALK, jid, s.step)
     u = ctx.streams.uniform(Purpose.STOCK, jid[:, None], s.step[:, None], np.arange(N_DRAWS)[None, :])
     delay = ctx.streams.exponential(1.0, Purpose.CALLBACK, jid, s.step)
-    quantity, amount = basket_of(ctx, jid)
+    quantity, amount = basket_of(ctx, s.journey)
     helped = np.zeros(len(s), bool) if assisted is None else assisted
     rows = zip(
         s.journey.tolist(),

@@ -116,7 +116,7 @@ def run_shard(
                 "shard": np.full(n, shard, dtype=np.int32),
             }
             sink.write(event_batch(batch_cols, model.names))
-            rows = np.searchsorted(journeys.id, cols["journey"])
+            rows = cols["jrow"]
             np.maximum.at(end_ms, rows, cols["ts_ms"])
             np.minimum.at(start_ms, rows, cols["ts_ms"])
             opens = np.isin(cols["event_type"], SESSION_OPENERS)

@@ -266,6 +266,7 @@ class World:
                 amount,
                 v.id_code,
                 v.id_number,
+                v.jrow,
             ),
             wait_s,
         )
