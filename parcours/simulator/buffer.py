@@ -79,17 +79,20 @@ class EventBuffer:
         return merged
 
     def release(self, before_ms: float) -> Columns | None:
-        """Events earlier than ``before_ms``, sorted by (ts, creation order); the rest stay."""
+        """Events earlier than ``before_ms``, sorted by (ts, creation order); the rest stay, unsorted."""
         merged = self._gather()
         if merged is None:
             return None
-        order = np.lexsort((merged["gen"], merged["ts_ms"]))
-        merged = {name: col[order] for name, col in merged.items()}
-        cut = int(np.searchsorted(merged["ts_ms"], before_ms, side="left"))
-        if cut < len(order):
-            self._chunks.append({name: col[cut:] for name, col in merged.items()})
-        self.pending -= cut
-        return {name: col[:cut] for name, col in merged.items()} if cut else None
+        due = merged["ts_ms"] < before_ms
+        n_due = int(due.sum())
+        if n_due < len(due):
+            self._chunks.append({name: col[~due] for name, col in merged.items()})
+        if n_due == 0:
+            return None
+        ready = {name: col[due] for name, col in merged.items()} if n_due < len(due) else merged
+        order = np.lexsort((ready["gen"], ready["ts_ms"]))
+        self.pending -= n_due
+        return {name: col[order] for name, col in ready.items()}
 
 
 def nulls(n: int) -> Columns:
