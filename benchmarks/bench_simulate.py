@@ -147,6 +147,13 @@ def machine() -> str:
     )
 
 
+def per_workers(ok1: bool, ok2: bool, applies: bool = True) -> str:
+    """A target's verdict for each configuration: the plain command runs one worker."""
+    if not applies:
+        return verdict(False, applies)
+    return f"workers 1: {verdict(ok1)}; workers 2: {verdict(ok2)}"
+
+
 def verdict(ok: bool, applies: bool = True) -> str:
     if not applies:
         return "n/a below 1M customers"
@@ -167,7 +174,6 @@ def runs_table(measures: list[Measure]) -> list[str]:
 def targets_table(runs: dict[str, Measure], memory: list[Measure]) -> list[str]:
     w1, w2, nv = runs["w1"], runs["w2"], runs["naive"]
     full = w1.customers >= 1_000_000
-    best = max(w1.events_per_s, w2.events_per_s)
     vs1, vs2 = w1.events_per_s / nv.events_per_s, w2.events_per_s / nv.events_per_s
     per_event = "" if nv.customers == w1.customers else f"; naive at {nv.customers:,} customers, per event"
     speedup = w1.wall_s / w2.wall_s
@@ -178,12 +184,12 @@ def targets_table(runs: dict[str, Measure], memory: list[Measure]) -> list[str]:
         (
             f">= {TARGET_EVENTS_PER_S:,} events/s end to end",
             f"{w1.events_per_s:,.0f} (workers 1), {w2.events_per_s:,.0f} (workers 2)",
-            verdict(best >= TARGET_EVENTS_PER_S, full),
+            per_workers(w1.events_per_s >= TARGET_EVENTS_PER_S, w2.events_per_s >= TARGET_EVENTS_PER_S, full),
         ),
         (
             f">= {TARGET_VS_NAIVE:.0f}x the naive SimPy model",
             f"{vs1:.1f}x (workers 1), {vs2:.1f}x (workers 2){per_event}",
-            verdict(vs1 >= TARGET_VS_NAIVE),
+            per_workers(vs1 >= TARGET_VS_NAIVE, vs2 >= TARGET_VS_NAIVE),
         ),
         (
             f"peak RSS <= {TARGET_PEAK_MB:,} MB",
