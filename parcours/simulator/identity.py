@@ -83,3 +83,8 @@ def all_identities(
     strings = render(code, identity_number(streams, cust, code))
     offsets = pa.array(np.arange(0, n * len(codes) + 1, len(codes), dtype=np.int32))
     return pa.ListArray.from_arrays(offsets, strings)
+
+
+# pyarrow's compute layer imports optional modules on its first string call; do it now, not mid-run,
+# where a Ctrl-C landing inside that import was swallowed and the run went on to finish.
+render(np.zeros(1, np.int16), np.zeros(1, np.int64))
