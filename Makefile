@@ -19,6 +19,7 @@ test: install
 demo: install
 	$(BIN)/parcours simulate --scenario omnichannel --customers 10000 --seed 7 --out runs/demo --overwrite
 	$(BIN)/parcours report runs/demo -o runs/demo/report.html
+	$(BIN)/parcours replay runs/demo --target builtin --window 12:00-13:00 --speed 120
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

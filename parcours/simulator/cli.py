@@ -156,7 +156,7 @@ def validate(files: tuple[Path, ...]) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user mistakes become one line on stderr and exit code 2."""
     try:
-        cli.main(args=argv, prog_name="parcours", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="parcours", standalone_mode=False)
     except ParcoursError as exc:
         click.echo(f"parcours: error: {exc}", err=True)
         sys.exit(2)
@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("parcours: interrupted", err=True)
         sys.exit(130)
+    # without standalone mode, ctx.exit(n) comes back as the return value
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 from parcours.simulator.cli_report import compare, report  # noqa: E402
