@@ -20,7 +20,9 @@ from parcours.simulator.plan import FIRST_FOLLOW_UP, Sessions
 from parcours.simulator.rng import Purpose
 from parcours.simulator.world import (
     CALLBACK_GAP_S,
+    CH,
     CHAT,
+    EV,
     KIOSK,
     MAX_CALLBACKS,
     N_DRAWS,
@@ -34,13 +36,11 @@ from parcours.simulator.world import (
     U_HOLD,
     U_ONLINE,
     U_ORDER,
-    C,
     Desk,
-    E,
     Visit,
     World,
 )
-from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
+from parcours.vocabulary import Outcome
 
 # -- desks: phone, chat, store staff ----------------------------------------------------------------
 
@@ -51,7 +51,7 @@ def serve(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
     if v.arrival_s > env.now:
         yield env.timeout(v.arrival_s - env.now)
     desk = world.desk(v.channel, -1)
-    world.emit(v, E[EventType.CALL_QUEUED] if v.channel == PHONE else E[EventType.CHAT_QUEUED])
+    world.emit(v, EV.CALL_QUEUED if v.channel == PHONE else EV.CHAT_QUEUED)
     served = yield from wait_for(world, desk, v)
     if not served:
         _maybe_call_back(world, v)
@@ -111,27 +111,25 @@ def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
     if v.assisted:
         helped = yield from wait_for(world, world.desk(STORE, v.store), v)
         if not helped:
-            world.emit(v, E[EventType.STORE_EXIT])
+            world.emit(v, EV.STORE_EXIT)
             return
     if v.buys:
         yield from store_purchase(world, v)
-    world.emit(v, E[EventType.STORE_EXIT])
+    world.emit(v, EV.STORE_EXIT)
 
 
 def store_purchase(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
     if world.stock.take(v.store, v.product, v.quantity):
         world.buy(v)
         return
-    world.emit(v, E[EventType.STOCK_OUT], product=v.product, quantity=v.quantity, amount=v.amount)
+    world.emit(v, EV.STOCK_OUT, product=v.product, quantity=v.quantity, amount=v.amount)
     world.outcome[v.jrow] = OUTCOME_CODE[Outcome.LOST_TO_STOCKOUT]
     if world.linked():
         if v.u[U_ORDER] < world.rate("stockout_order_rate", v):
             ordered = yield from order_from_store(world, v)
             if ordered:
                 return
-        elif world.level is IntegrationLevel.OMNICHANNEL and v.u[U_HOLD] < world.rate(
-            "click_collect_rate", v
-        ):
+        elif world.omnichannel and v.u[U_HOLD] < world.rate("click_collect_rate", v):
             # One live view of every store's stock: staff hold one from another store for collection.
             world.buy(v)
             return
@@ -156,11 +154,11 @@ def order_from_store(world: World, v: Visit) -> Generator[simpy.Event, Any, bool
 def kiosk_order(world: World, v: Visit) -> None:
     """At the in-store kiosk: check stock elsewhere, order for delivery; no staff needed."""
     now = world.env.now
-    world.emit(v, E[EventType.SESSION_START], at_s=now)
-    world.emit(v, E[EventType.STOCK_CHECK], at_s=now + STEP_GAP_S, product=v.product)
-    world.emit(v, E[EventType.KIOSK_ORDER], at_s=now + 2 * STEP_GAP_S, product=v.product, quantity=v.quantity)
+    world.emit(v, EV.SESSION_START, at_s=now)
+    world.emit(v, EV.STOCK_CHECK, at_s=now + STEP_GAP_S, product=v.product)
+    world.emit(v, EV.KIOSK_ORDER, at_s=now + 2 * STEP_GAP_S, product=v.product, quantity=v.quantity)
     world.buy(v, at_s=now + 2 * STEP_GAP_S)
-    world.emit(v, E[EventType.SESSION_END], at_s=now + 3 * STEP_GAP_S)
+    world.emit(v, EV.SESSION_END, at_s=now + 3 * STEP_GAP_S)
 
 
 def online_later(world: World, v: Visit) -> None:
@@ -170,7 +168,7 @@ def online_later(world: World, v: Visit) -> None:
     if at >= world.ctx.model.horizon_s - 3600.0 or step is None:
         return
     app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
-    channel = C[Channel.MOBILE_APP] if app else C[Channel.MOBILE_WEB]
+    channel = CH.MOBILE_APP if app else CH.MOBILE_WEB
     # Unlinked channels: the search starts over, and some give up on the way.
     gives_up = not world.linked() and v.u[U_FRICTION] < world.rate("switch_friction", v)
     world.pending.rows.append((v.jrow, step, float(at), channel, not gives_up, STORE))
@@ -194,17 +192,15 @@ def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generato
     if ready_step is None or pickup_step is None or ready_at >= world.ctx.model.horizon_s:
         return
     app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
-    ready = world.session(v, C[Channel.PUSH] if app else C[Channel.SMS], ready_step, logged_in=True)
-    world.emit(ready, E[EventType.ORDER_READY], at_s=ready_at, product=v.product, quantity=v.quantity)
+    ready = world.session(v, CH.PUSH if app else CH.SMS, ready_step, logged_in=True)
+    world.emit(ready, EV.ORDER_READY, at_s=ready_at, product=v.product, quantity=v.quantity)
     pickup_at = world.store_hours.next_opening(ready_at + pickup_delay_s)
     if pickup_at is None or pickup_at + 6 * STEP_GAP_S >= world.ctx.model.horizon_s:
         return
     pickup = world.session(v, STORE, pickup_step)
-    world.emit(pickup, E[EventType.STORE_ENTER], at_s=pickup_at)
-    world.emit(
-        pickup, E[EventType.PICKUP], at_s=pickup_at + 4 * STEP_GAP_S, product=v.product, quantity=v.quantity
-    )
-    world.emit(pickup, E[EventType.STORE_EXIT], at_s=pickup_at + 5 * STEP_GAP_S)
+    world.emit(pickup, EV.STORE_ENTER, at_s=pickup_at)
+    world.emit(pickup, EV.PICKUP, at_s=pickup_at + 4 * STEP_GAP_S, product=v.product, quantity=v.quantity)
+    world.emit(pickup, EV.STORE_EXIT, at_s=pickup_at + 5 * STEP_GAP_S)
 
 
 # -- contended sessions in bulk ---------------------------------------------------------------------

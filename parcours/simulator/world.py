@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field, replace
+from types import SimpleNamespace
 
 import numpy as np
 import simpy
@@ -21,9 +22,11 @@ from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, 
 from parcours.simulator.stock import Stock
 from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
 
-E = EVENT_CODE
 C = CHANNEL_CODE
-PHONE, CHAT, STORE, KIOSK = C[Channel.PHONE], C[Channel.CHAT], C[Channel.STORE], C[Channel.KIOSK]
+# Plain int attributes for the hot paths: an enum member lookup per event adds up.
+EV = SimpleNamespace(**{e.name: EVENT_CODE[e] for e in EventType})
+CH = SimpleNamespace(**{c.name: CHANNEL_CODE[c] for c in Channel})
+PHONE, CHAT, STORE, KIOSK = CH.PHONE, CH.CHAT, CH.STORE, CH.KIOSK
 KNOWN_OFFLINE = (STORE, PHONE, CHAT, KIOSK)  # a card or a known number identifies the customer here
 MAX_CALLBACKS = 3
 CALLBACK_GAP_S = 1800.0  # mean time before an abandoned caller tries again
@@ -143,6 +146,8 @@ class World:
         self.ctx, self.env, self.buffer = ctx, env, buffer
         model, sc = ctx.model, ctx.model.scenario
         self.level = sc.integration
+        self.multichannel = self.level is IntegrationLevel.MULTICHANNEL
+        self.omnichannel = self.level is IntegrationLevel.OMNICHANNEL
         self.t0_ms = model.t0 * 1000.0
         share = len(ctx.customers) / customers_total
 
@@ -152,16 +157,16 @@ class World:
         cc = sc.call_centre
         self.phone = Desk(
             agents(cc.agents_per_10k_customers),
-            E[EventType.CALL_ANSWERED],
-            E[EventType.CALL_ABANDONED],
-            E[EventType.CALL_END],
+            EV.CALL_ANSWERED,
+            EV.CALL_ABANDONED,
+            EV.CALL_END,
             can_buy=True,
         )
         self.chat = Desk(
             agents(cc.chat_agents_per_10k_customers),
-            E[EventType.CHAT_ANSWERED],
-            E[EventType.CHAT_ABANDONED],
-            E[EventType.CHAT_END],
+            EV.CHAT_ANSWERED,
+            EV.CHAT_ABANDONED,
+            EV.CHAT_END,
             can_buy=False,
         )
         self.staff: dict[int, Desk] = {}
@@ -205,8 +210,8 @@ class World:
         if store not in self.staff:
             self.staff[store] = Desk(
                 simpy.Resource(self.env, self.ctx.model.scenario.stores.staff_per_store),
-                E[EventType.STAFF_ASSIST],
-                E[EventType.ASSIST_ABANDONED],
+                EV.STAFF_ASSIST,
+                EV.ASSIST_ABANDONED,
                 None,
                 can_buy=True,
             )
@@ -223,7 +228,7 @@ class World:
         return step
 
     def linked(self) -> bool:
-        return self.level is not IntegrationLevel.MULTICHANNEL
+        return not self.multichannel
 
     def session(self, v: Visit, channel: int, step: int, logged_in: bool = False) -> Visit:
         """The same customer and journey, in another session on another channel."""
@@ -272,10 +277,8 @@ class World:
         )
 
     def buy(self, v: Visit, at_s: float | None = None) -> None:
-        self.emit(v, E[EventType.CHECKOUT], at_s=at_s, product=v.product, quantity=v.quantity)
-        self.emit(
-            v, E[EventType.PURCHASE], at_s=at_s, product=v.product, quantity=v.quantity, amount=v.amount
-        )
+        self.emit(v, EV.CHECKOUT, at_s=at_s, product=v.product, quantity=v.quantity)
+        self.emit(v, EV.PURCHASE, at_s=at_s, product=v.product, quantity=v.quantity, amount=v.amount)
         self.outcome[v.jrow] = OUTCOME_CODE[Outcome.BOUGHT]
         self.revenue[v.jrow] += v.amount
         when = self.env.now if at_s is None else at_s
