@@ -158,19 +158,14 @@ def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, p
             rows = np.arange(first, min(first + CUSTOMER_CHUNK, len(c)))
             ids = c.ids[rows]
             account_code = np.full(len(rows), ACCOUNT, np.int16)
-            opt_ins = [
-                [ch.value for k, ch in enumerate(OUTBOUND_CHANNELS) if row[k]] for row in c.opt_in[rows]
-            ]
             table = pa.table(
                 {
                     "customer_id": pa.array(ids, pa.int64()),
                     "persona": dictionary(c.persona[rows], pa.array(model.names, pa.string())),
                     "home_store_id": pa.array(c.store[rows], pa.int32()),
                     "account_id": render(account_code, identity_number(streams, ids, account_code)),
-                    "channels": pa.array(
-                        [channels[p] for p in c.persona[rows].tolist()], pa.list_(pa.string())
-                    ),
-                    "opt_ins": pa.array(opt_ins, pa.list_(pa.string())),
+                    "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
+                    "opt_ins": _flags_as_lists(c.opt_in[rows], [ch.value for ch in OUTBOUND_CHANNELS]),
                     "identities": all_identities(streams, ids, codes, model.scenario.integration),
                     "shard": pa.array(np.full(len(rows), shard, np.int32)),
                 },
@@ -178,6 +173,13 @@ def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, p
             )
             for batch in table.to_batches():
                 sink.write(batch)
+
+
+def _flags_as_lists(flags: np.ndarray, names: list[str]) -> pa.Array:
+    """A (rows, names) boolean matrix as a list column of the names that are set, row by row."""
+    row, col = np.nonzero(flags)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(flags)))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(names, pa.string()).take(pa.array(col)))
 
 
 def _persona_channels(persona: Persona) -> list[Channel]:
