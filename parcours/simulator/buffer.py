@@ -33,6 +33,7 @@ INT_COLUMNS = [name for name in COLUMNS if name != "wait_s"]
 _NULLS = {"product": -1, "store": -1, "campaign": -1, "quantity": -1, "amount": -1, "wait_s": np.nan}
 
 Columns = dict[str, np.ndarray]
+BUCKET_MS = 3_600_000
 
 
 class EventBuffer:
@@ -40,6 +41,7 @@ class EventBuffer:
         self._chunks: list[Columns] = []
         self._rows: list[tuple[int, ...]] = []  # single events, INT_COLUMNS order then gen
         self._waits: list[float] = []
+        self._later: dict[int, list[Columns]] = {}  # events written far ahead, by hour they fall in
         self._gen = 0
         self.pending = 0
 
@@ -79,20 +81,40 @@ class EventBuffer:
         return merged
 
     def release(self, before_ms: float) -> Columns | None:
-        """Events earlier than ``before_ms``, sorted by (ts, creation order); the rest stay, unsorted."""
+        """Events earlier than ``before_ms``, sorted by (ts, creation order). Of the rest, those due
+        within the hour stay at hand; later ones wait in hourly buckets, looked at again only when
+        their hour comes (pick-ups and returns are written hours ahead)."""
+        hour_now = int(before_ms // BUCKET_MS)
+        for hour in [h for h in self._later if h <= hour_now]:
+            self._chunks.extend(self._later.pop(hour))
         merged = self._gather()
         if merged is None:
             return None
         due = merged["ts_ms"] < before_ms
         n_due = int(due.sum())
         if n_due < len(due):
-            self._chunks.append({name: col[~due] for name, col in merged.items()})
+            self._keep({name: col[~due] for name, col in merged.items()}, hour_now)
         if n_due == 0:
             return None
         ready = {name: col[due] for name, col in merged.items()} if n_due < len(due) else merged
         order = np.lexsort((ready["gen"], ready["ts_ms"]))
         self.pending -= n_due
         return {name: col[order] for name, col in ready.items()}
+
+    def _keep(self, rest: Columns, hour_now: int) -> None:
+        hours = rest["ts_ms"] // BUCKET_MS
+        near = hours <= hour_now + 1
+        if near.all():
+            self._chunks.append(rest)
+            return
+        self._chunks.append({name: col[near] for name, col in rest.items()})
+        far = {name: col[~near] for name, col in rest.items()}
+        far_hours = hours[~near]
+        order = np.argsort(far_hours, kind="stable")
+        bounds = np.flatnonzero(np.diff(far_hours[order])) + 1
+        for part in np.split(order, bounds):
+            hour = int(far_hours[part[0]]) - 1  # looked at from the hour before, so never late
+            self._later.setdefault(hour, []).append({name: col[part] for name, col in far.items()})
 
 
 def nulls(n: int) -> Columns:
