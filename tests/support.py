@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from parcours.output.reader import Run
+from parcours.simulator.cli import main
 from parcours.simulator.run import Overrides, simulate_run
 
 
@@ -55,3 +57,11 @@ def share(mask: np.ndarray, within: np.ndarray) -> float:
     total = int(within.sum())
     assert total > 0, "no rows to take a share of"
     return float((mask & within).sum() / total)
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the real entry point in-process: its exit code, stdout and stderr."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out, captured.err

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from parcours.output.reader import Run
-from parcours.simulator.cli import cli, main
+from parcours.simulator.cli import cli
+from tests.support import run_main
 
 COMMANDS = [
     [],
@@ -26,14 +27,6 @@ COMMANDS = [
     ["scenarios", "show"],
     ["validate"],
 ]
-
-
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 @pytest.mark.parametrize("args", COMMANDS)

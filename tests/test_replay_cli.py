@@ -11,16 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from parcours.loadtests import summary as summaries
-from parcours.simulator.cli import cli, main
+from parcours.simulator.cli import cli
 from tests.replay_support import make_run
-
-
-def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_:
-        main(argv)
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(exit_.value.code or 0), out, err
+from tests.support import run_main
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from parcours.output.reader import Run
 from parcours.output.report.build import write_atomic
 from parcours.output.report.kpis import KPIS, headline
 from parcours.output.report.summary import summarise
-from parcours.simulator.cli import main
 from tests.report_support import random_content, write_run
+from tests.support import run_main
 
 SECTIONS = (
     "kpis",
@@ -44,14 +44,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
             name="beta",
         ),
     ]
-
-
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return int(exit_info.value.code or 0), captured.out, captured.err
 
 
 def assert_self_contained(page: str) -> None:

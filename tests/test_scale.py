@@ -22,9 +22,9 @@ import pytest
 
 from parcours.output.reader import Run
 from parcours.scenarios import BUILTIN_DIR
-from parcours.simulator.cli import main
 from parcours.simulator.run import Overrides, simulate_run
 from parcours.simulator.shard import SEQ_BITS
+from tests.support import run_main
 
 CUSTOMERS = 1500
 SEED = 3
@@ -183,20 +183,13 @@ def test_dask_executor_writes_the_same_run_as_local_processes(
     _assert_progress_is_exact(on_dask, seen)
 
 
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(args)
-        raise SystemExit(0)
-    return int(exit_info.value.code or 0), capsys.readouterr().err
-
-
 def test_executor_dask_alone_starts_a_local_cluster(
     small_stores: str, runs: dict[str, Run], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("distributed")
     out = tmp_path / "run"
     args = ["simulate", "-s", small_stores, "-n", str(CUSTOMERS), "--seed", str(SEED), "-o", str(out)]
-    code, err = run_main([*args, "--executor", "dask", "--workers", "2", "--no-progress"], capsys)
+    code, _, err = run_main([*args, "--executor", "dask", "--workers", "2", "--no-progress"], capsys)
     assert code == 0, err
     assert Run(out).customers().equals(runs["w2"].customers())
     assert Run(out).events().equals(runs["w2"].events())
@@ -216,7 +209,7 @@ def _assert_refused(
     args: list[str], named: str, existing_run: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = {p.relative_to(existing_run): p.read_bytes() for p in existing_run.rglob("*") if p.is_file()}
-    code, err = run_main(
+    code, _, err = run_main(
         ["simulate", "-n", "100", "-o", str(existing_run), "--overwrite", "--no-progress", *args], capsys
     )
     assert code == 2
