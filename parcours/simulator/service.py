@@ -7,7 +7,6 @@ without contending (a pick-up, a kiosk order) is written ahead with the times it
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -62,8 +61,10 @@ def serve(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
         world.emit(v, desk.end)
 
 
-def wait_for(world: World, desk: Desk, v: Visit) -> Generator[simpy.Event, Any, bool]:
-    """Queue at a desk with the customer's patience; served for ``v.service_s`` or gone."""
+def wait_for(
+    world: World, desk: Desk, v: Visit, service_s: float | None = None
+) -> Generator[simpy.Event, Any, bool]:
+    """Queue at a desk with the customer's patience; served (for ``v.service_s`` unless given) or gone."""
     env = world.env
     queued = env.now
     with desk.resource.request() as request:
@@ -79,7 +80,7 @@ def wait_for(world: World, desk: Desk, v: Visit) -> Generator[simpy.Event, Any, 
             return False
         desk.served += 1
         world.emit(v, desk.answered, wait_s=waited)
-        yield env.timeout(v.service_s)
+        yield env.timeout(v.service_s if service_s is None else service_s)
     return True
 
 
@@ -145,7 +146,7 @@ def order_from_store(world: World, v: Visit) -> Generator[simpy.Event, Any, bool
             return False
         kiosk_order(world, world.session(v, KIOSK, step, logged_in=True))
         return True
-    ordered = yield from wait_for(world, world.desk(STORE, v.store), replace(v, service_s=STEP_GAP_S * 4))
+    ordered = yield from wait_for(world, world.desk(STORE, v.store), v, STEP_GAP_S * 4)
     if ordered:
         world.buy(v)  # ordered at the desk, delivered home
     return ordered

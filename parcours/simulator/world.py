@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field, replace
+from copy import copy
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import numpy as np
@@ -39,7 +40,7 @@ U_ORDER, U_HOLD, U_ONLINE, U_FRICTION, U_CALLBACK = range(5)
 N_DRAWS = 5
 
 
-@dataclass
+@dataclass(slots=True)
 class Visit:
     """One contended session: who, where in their journey, and what they will do if served."""
 
@@ -240,7 +241,9 @@ class World:
         else:
             code = ACCOUNT
         number = identity_number_one(self.ctx.streams, v.customer, code)
-        return replace(v, channel=channel, step=step, id_code=code, id_number=number)
+        moved = copy(v)
+        moved.channel, moved.step, moved.id_code, moved.id_number = channel, step, code, number
+        return moved
 
     def emit(
         self,
