@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,9 +75,30 @@ class ShardCounts:
 Tick = Callable[[int, float, int], None]
 
 
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run with the cyclic garbage collector triggered far less often.
+
+    A shard's day makes millions of short-lived objects (SimPy events, visits) while holding hundreds
+    of thousands of long-lived ones; at the default thresholds the collector kept walking them, which
+    made a 1M-customer shard a fifth slower than ten 100k ones. Memory stays the same (measured).
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run_shard(
     model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None
 ) -> ShardCounts:
+    with fewer_collections():
+        return _run_shard(model, shard, shards, paths, tick)
+
+
+def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None) -> ShardCounts:
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
