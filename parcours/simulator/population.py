@@ -28,9 +28,6 @@ class Customers:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def row_of(self, customer_ids: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.ids, customer_ids)
-
 
 def shard_of(ids: np.ndarray, customers_per_store: int, shards: int) -> np.ndarray:
     """Whole stores go to one shard, so a store's staff and stock never span two processes."""
