@@ -32,9 +32,6 @@ class OpeningHours(Spec):
             raise ValueError(f"opens ({self.opens}) must come before closes ({self.closes})")
         return self
 
-    def is_open(self, minute_of_day: float) -> bool:
-        return minutes_of(self.opens) <= minute_of_day < minutes_of(self.closes)
-
 
 class Population(Spec):
     customers: Annotated[int, Field(gt=0)]
@@ -148,9 +145,6 @@ class Scenario(Spec):
     demand: Demand = Demand()
     campaigns: list[Campaign] = []
     outages: list[Outage] = []
-
-    def persona_mix(self, default_shares: dict[str, float]) -> dict[str, float]:
-        return dict(self.population.personas) if self.population.personas is not None else default_shares
 
 
 __all__ = ["OUTBOUND_CHANNELS", "Calendar", "CallCentre", "Channel", "Population", "Scenario", "Stores"]

@@ -70,9 +70,6 @@ class Model:
     def horizon_s(self) -> float:
         return float(self.hour_starts[-1, 0] - self.t0)
 
-    def persona_table(self, attribute: str) -> np.ndarray:
-        return self.tables[attribute]
-
 
 def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
     def column(get: Any) -> np.ndarray:
