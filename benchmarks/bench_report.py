@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from parcours.output.reader import Run
-from parcours.output.report.build import html_report, summarise_all
-from parcours.output.report.events import COLUMNS
-from parcours.output.report.jsondoc import json_report
-from parcours.output.report.kpis import KPIS, fmt, headline
+from parcours.report.build import html_report, summarise_all
+from parcours.report.events import COLUMNS
+from parcours.report.jsondoc import json_report
+from parcours.report.kpis import KPIS, fmt, headline
 
 
 def peak_rss_mb() -> float:

@@ -1,6 +1,6 @@
 """Benchmark ``parcours simulate`` against the naive SimPy baseline, in one run on one machine.
 
-Each figure comes from a child process (``python -m parcours.simulator.cli simulate ... --no-progress``,
+Each figure comes from a child process (``python -m parcours.cli.main simulate ... --no-progress``,
 or ``benchmarks/naive_simpy.py``) timed by wall clock from start to exit, with the peak of the summed
 resident memory of the child and all its descendants, sampled every 20 ms. Ratios compare runs made in
 this same invocation, so the machine's state is shared by both sides of every ratio.
@@ -77,7 +77,7 @@ def _tree_rss(root: psutil.Process) -> int:
 
 def parcours(customers: int, workers: int, work: Path, seed: int) -> Measure:
     out = work / f"parcours-{customers}-w{workers}"
-    cmd = [sys.executable, "-m", "parcours.simulator.cli", "simulate", "--customers", str(customers)]
+    cmd = [sys.executable, "-m", "parcours.cli.main", "simulate", "--customers", str(customers)]
     cmd += ["--seed", str(seed), "--workers", str(workers), "--out", str(out), "--overwrite", "--no-progress"]
     wall, peak, _ = run_measured(cmd, work)
     events = json.loads((out / "run.json").read_text())["counts"]["events"]
@@ -96,7 +96,7 @@ def naive(customers: int, work: Path, seed: int) -> Measure:
 def profile(customers: int, work: Path, seed: int, top: int = 18) -> str:
     """cProfile of one in-process shard (workers 1): where the time goes, by own time and cumulative."""
     prof, out = work / "simulate.prof", work / "profiled-run"
-    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "parcours.simulator.cli", "simulate"]
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "parcours.cli.main", "simulate"]
     run_measured(
         [*cmd, "-n", str(customers), "--seed", str(seed), "-o", str(out), "--overwrite", "--no-progress"],
         work,

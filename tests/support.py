@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import pytest
 
 from parcours.output.reader import Run
-from parcours.simulator.cli import main
+from parcours.cli.main import main
 from parcours.simulator.run import Overrides, simulate_run
 
 

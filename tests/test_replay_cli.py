@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from parcours.loadtests import summary as summaries
-from parcours.simulator.cli import cli
+from parcours.cli.main import cli
 from tests.replay_support import make_run
 from tests.support import run_main
 
@@ -110,7 +110,7 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_the_cli_process_never_imports_locust_or_gevent(run_dir: Path) -> None:
     code = (
         "import sys\n"
-        "from parcours.simulator.cli import main\n"
+        "from parcours.cli.main import main\n"
         f"try:\n    main(['replay', {str(run_dir)!r}, '-t', 'http://127.0.0.1:9', '--dry-run'])\n"
         "except SystemExit:\n    pass\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('locust', 'gevent')))\n"

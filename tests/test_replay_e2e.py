@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from parcours.simulator.cli import main
+from parcours.cli.main import main
 from parcours.vocabulary import EventType as E
 from tests.replay_support import Arrival, Events, free_port, load_summary, make_run, recording_server
 
@@ -228,7 +228,7 @@ def test_ctrl_c_stops_cleanly_and_still_writes_what_was_measured(tmp_path: Path)
         cmd = [
             sys.executable,
             "-m",
-            "parcours.simulator.cli",
+            "parcours.cli.main",
             "replay",
             str(tmp_path / "run"),
             "-t",

@@ -18,10 +18,10 @@ import pytest
 
 from parcours.errors import RunDirError
 from parcours.output.reader import Run
-from parcours.output.report.build import summarise_all
-from parcours.output.report.codes import Codes
-from parcours.output.report.kpis import headline
-from parcours.output.report.summary import RunSummary, summarise
+from parcours.report.build import summarise_all
+from parcours.report.codes import Codes
+from parcours.report.kpis import headline
+from parcours.report.summary import RunSummary, summarise
 from tests.report_support import PERSONAS, Content, Ev, random_content, write_run
 
 COMPANY = {"message_sent", "order_ready"}

@@ -13,10 +13,10 @@ import pytest
 
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
-from parcours.output.report.journeys import MONO
-from parcours.output.report.kpis import headline
-from parcours.output.report.realism import METRICS, Reference, load_references, realism
-from parcours.output.report.summary import RunSummary, summarise
+from parcours.report.journeys import MONO
+from parcours.report.kpis import headline
+from parcours.report.realism import METRICS, Reference, load_references, realism
+from parcours.report.summary import RunSummary, summarise
 
 GOOD = """
 [[reference]]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.output.reader import Run
-from parcours.output.report.arrays import distinct, member
-from parcours.output.report.events import DAY_MS, Calendar, Events, Vocab, concat, read_events
+from parcours.report.arrays import distinct, member
+from parcours.report.events import DAY_MS, Calendar, Events, Vocab, concat, read_events
 from parcours.vocabulary import EventType
 
 QUARTER_MS = 15 * 60_000

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parcours.output.report.codes import Codes
-from parcours.output.report.events import Events, Vocab
-from parcours.output.report.journeys import Journeys
-from parcours.output.report.scan import Sessions
+from parcours.report.codes import Codes
+from parcours.report.events import Events, Vocab
+from parcours.report.journeys import Journeys
+from parcours.report.scan import Sessions
 from parcours.vocabulary import DIGITAL_CHANNELS, Channel, EventType, Outcome
 
 FUNNEL = ("sessions", "carts", "orders", "pickups", "returns")

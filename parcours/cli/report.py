@@ -1,4 +1,4 @@
-"""``parcours report RUN`` and ``parcours compare RUN RUN...``: thin commands over output.report."""
+"""``parcours report RUN`` and ``parcours compare RUN RUN...``: thin commands over parcours.report."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ FORMATS = ("html", "json")
 
 def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
     from parcours.output.reader import Run
-    from parcours.output.report.build import check_out, html_report, summarise_all, write_atomic
-    from parcours.output.report.jsondoc import json_report
+    from parcours.report.build import check_out, html_report, summarise_all, write_atomic
+    from parcours.report.jsondoc import json_report
 
     opened = [Run(p) for p in paths]  # a missing or unfinished run fails here, before any work
     to_stdout = out is None or str(out) == "-"

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from parcours.output.reader import Run
-from parcours.output.report import commerce, journeys, service, usage
-from parcours.output.report.events import Calendar, Vocab
-from parcours.output.report.scan import scan
+from parcours.report import commerce, journeys, service, usage
+from parcours.report.events import Calendar, Vocab
+from parcours.report.scan import scan
 from parcours.vocabulary import EventType
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from parcours.output.report.commerce import FUNNEL
-from parcours.output.report.journeys import TYPOLOGY
-from parcours.output.report.kpis import headline
-from parcours.output.report.realism import realism
-from parcours.output.report.service import PERCENTILES, Queue
-from parcours.output.report.summary import RunSummary
+from parcours.report.commerce import FUNNEL
+from parcours.report.journeys import TYPOLOGY
+from parcours.report.kpis import headline
+from parcours.report.realism import realism
+from parcours.report.service import PERCENTILES, Queue
+from parcours.report.summary import RunSummary
 
 FORMAT_VERSION = 1
 

@@ -11,8 +11,8 @@ from importlib.resources import files
 import numpy as np
 
 from parcours.errors import ParcoursError
-from parcours.output.report.journeys import MONO
-from parcours.output.report.summary import RunSummary
+from parcours.report.journeys import MONO
+from parcours.report.summary import RunSummary
 
 REFERENCES = "references.toml"
 FIELDS = ("metric", "label", "published", "source", "low", "high", "unit", "remarks")

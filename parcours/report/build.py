@@ -8,13 +8,13 @@ from pathlib import Path
 
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
-from parcours.output.report import facts
-from parcours.output.report.events import Vocab
-from parcours.output.report.html import Section, kpi_table, page, realism_table
-from parcours.output.report.kpis import headline
-from parcours.output.report.plots import commerce, service, usage
-from parcours.output.report.realism import realism
-from parcours.output.report.summary import RunSummary, label_of, summarise
+from parcours.report import facts
+from parcours.report.events import Vocab
+from parcours.report.html import Section, kpi_table, page, realism_table
+from parcours.report.kpis import headline
+from parcours.report.plots import commerce, service, usage
+from parcours.report.realism import realism
+from parcours.report.summary import RunSummary, label_of, summarise
 
 
 def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:

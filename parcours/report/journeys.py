@@ -14,9 +14,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from parcours.output.reader import Run
-from parcours.output.report.arrays import distinct
-from parcours.output.report.codes import Codes
-from parcours.output.report.events import Calendar, Vocab
+from parcours.report.arrays import distinct
+from parcours.report.codes import Codes
+from parcours.report.events import Calendar, Vocab
 from parcours.output.rundir import JOURNEYS
 from parcours.vocabulary import Outcome
 

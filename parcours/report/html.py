@@ -10,9 +10,9 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from parcours.output.report.kpis import KPIS, delta, fmt
-from parcours.output.report.realism import Check
-from parcours.output.report.summary import RunSummary
+from parcours.report.kpis import KPIS, delta, fmt
+from parcours.report.realism import Check
+from parcours.report.summary import RunSummary
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #222;

@@ -175,12 +175,12 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-from parcours.simulator.cli_report import compare, report  # noqa: E402
+from parcours.cli.report import compare, report  # noqa: E402
 
 cli.add_command(report)
 cli.add_command(compare)
 
-from parcours.simulator.cli_replay import replay  # noqa: E402
+from parcours.cli.replay import replay  # noqa: E402
 
 cli.add_command(replay)
 

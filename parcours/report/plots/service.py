@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from parcours.output.report.plots.style import figure, hour_axis, persona_colour, png_base64, run_colour
-from parcours.output.report.service import PERCENTILES, Queue
-from parcours.output.report.summary import RunSummary
+from parcours.report.plots.style import figure, hour_axis, persona_colour, png_base64, run_colour
+from parcours.report.service import PERCENTILES, Queue
+from parcours.report.summary import RunSummary
 
 HOURS = np.arange(24)
 

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from parcours.output.reader import Run
-from parcours.output.report.codes import Codes, channel_codes, event_codes, persona_codes
+from parcours.report.codes import Codes, channel_codes, event_codes, persona_codes
 from parcours.output.rundir import CUSTOMERS
 
 HOUR_MS = 3_600_000

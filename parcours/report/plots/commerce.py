@@ -9,10 +9,10 @@ from matplotlib.axes import Axes
 from matplotlib.container import BarContainer
 from matplotlib.ticker import FuncFormatter
 
-from parcours.output.report.commerce import FUNNEL
-from parcours.output.report.plots.style import figure, grouped_offsets, persona_colour, png_base64, run_colour
-from parcours.output.report.plots.usage import used_channels
-from parcours.output.report.summary import RunSummary
+from parcours.report.commerce import FUNNEL
+from parcours.report.plots.style import figure, grouped_offsets, persona_colour, png_base64, run_colour
+from parcours.report.plots.usage import used_channels
+from parcours.report.summary import RunSummary
 
 
 def _grouped_bars(

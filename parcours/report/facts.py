@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from parcours.output.report.journeys import TYPOLOGY
-from parcours.output.report.summary import RunSummary
+from parcours.report.journeys import TYPOLOGY
+from parcours.report.summary import RunSummary
 
 Show = Callable[[float], str]
 
