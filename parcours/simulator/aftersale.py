@@ -6,19 +6,33 @@ written ahead, stamped with the moment they will happen, and the buffer releases
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
-from parcours.simulator.buffer import nulls
+from parcours.simulator.buffer import EventBuffer, nulls
+from parcours.simulator.expand import Context
 from parcours.simulator.identity import identity_code, identity_number
 from parcours.simulator.plan import LAST_FOLLOW_UP, session_key, when_open
 from parcours.simulator.rng import Purpose
 from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
 
-if TYPE_CHECKING:
-    from parcours.simulator.world import World
+
+class World(Protocol):
+    """What returns need of the shard's world: its context, level, journey ledger and event buffer.
+
+    A protocol rather than an import of ``world``, which calls this module: no two modules import each
+    other.
+    """
+
+    ctx: Context
+    level: IntegrationLevel
+    next_step: np.ndarray
+    outcome: np.ndarray
+    revenue: np.ndarray
+    buffer: EventBuffer
+
 
 RETURN_DELAY_S = 36 * 3600.0  # mean time between a purchase and its return
 EXCHANGE_SHARE = 0.3  # returns in store that end in an exchange rather than a refund
