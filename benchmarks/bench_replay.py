@@ -165,7 +165,7 @@ def bare_loop(url: str, users: int, seconds: float, tmp: Path) -> float:
 
 
 def replay(url: str, run: Path, speed: float, connections: int, out: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "parcours.cli.main", "replay", str(run), "--target", url,
+    command = [sys.executable, "-m", "parcours", "replay", str(run), "--target", url,
                "--speed", str(speed), "--connections", str(connections), "--mapping", "ingest",
                "--max-lag-ms", "1000000", "--out", str(out)]  # fmt: skip
     subprocess.run(command, check=False, capture_output=True, timeout=600)

@@ -77,7 +77,7 @@ def _tree_rss(root: psutil.Process) -> int:
 
 def parcours(customers: int, workers: int, work: Path, seed: int) -> Measure:
     out = work / f"parcours-{customers}-w{workers}"
-    cmd = [sys.executable, "-m", "parcours.cli.main", "simulate", "--customers", str(customers)]
+    cmd = [sys.executable, "-m", "parcours", "simulate", "--customers", str(customers)]
     cmd += ["--seed", str(seed), "--workers", str(workers), "--out", str(out), "--overwrite", "--no-progress"]
     wall, peak, _ = run_measured(cmd, work)
     events = json.loads((out / "run.json").read_text())["counts"]["events"]
@@ -96,7 +96,7 @@ def naive(customers: int, work: Path, seed: int) -> Measure:
 def profile(customers: int, work: Path, seed: int, top: int = 18) -> str:
     """cProfile of one in-process shard (workers 1): where the time goes, by own time and cumulative."""
     prof, out = work / "simulate.prof", work / "profiled-run"
-    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "parcours.cli.main", "simulate"]
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "parcours", "simulate"]
     run_measured(
         [*cmd, "-n", str(customers), "--seed", str(seed), "-o", str(out), "--overwrite", "--no-progress"],
         work,

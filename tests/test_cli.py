@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from parcours.output.reader import Run
 from parcours.cli.main import cli
+from parcours.output.reader import Run
 from tests.support import run_main
 
 COMMANDS = [
@@ -26,6 +26,11 @@ COMMANDS = [
     ["scenarios", "list"],
     ["scenarios", "show"],
     ["validate"],
+    ["report"],
+    ["compare"],
+    ["replay"],
+    ["backend"],
+    ["locustfile"],
 ]
 
 
@@ -66,7 +71,7 @@ def test_simulate_writes_a_run_and_says_where(tmp_path: Path, capsys: pytest.Cap
 def test_bare_simulate_runs_the_default_under_runs(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     result = subprocess.run(
-        [sys.executable, "-m", "parcours.cli.main", "simulate", "--customers", "200"],
+        [sys.executable, "-m", "parcours", "simulate", "--customers", "200"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -165,7 +170,7 @@ def test_an_interrupted_run_never_looks_finished(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "parcours.cli.main",
+            "parcours",
             "simulate",
             "-n",
             "200000",

@@ -228,7 +228,7 @@ def test_ctrl_c_stops_cleanly_and_still_writes_what_was_measured(tmp_path: Path)
         cmd = [
             sys.executable,
             "-m",
-            "parcours.cli.main",
+            "parcours",
             "replay",
             str(tmp_path / "run"),
             "-t",

@@ -1,18 +1,22 @@
-"""The front door: ``parcours simulate | personas | scenarios | validate`` (and report, replay).
+"""The front door: the ``parcours`` command group and ``main()``, which turns user mistakes into one line.
 
-Commands are thin: they parse arguments and call plain functions. Anything a user can get wrong raises
-a ParcoursError, printed here on one line with exit code 2, never a traceback.
+Each verb group lives in its own module of this package and is thin: it parses arguments and calls
+plain functions of the package that does the work, imported inside the command, so that
+``parcours simulate`` never loads the report, Locust or gevent.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
-from pathlib import Path
 
 import click
 
 from parcours import __version__
+from parcours.cli.backend import backend
+from parcours.cli.replay import locust, locustfile, replay
+from parcours.cli.report import compare, report
+from parcours.cli.simulate import simulate
+from parcours.cli.specs import personas, scenarios, validate
 from parcours.errors import ParcoursError
 
 
@@ -22,135 +26,19 @@ def cli() -> None:
     """Simulate customers moving between channels, report on it, replay it against a backend."""
 
 
-def _default_out(scenario: str) -> Path:
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("runs") / f"{Path(scenario).stem}-{stamp}"
-
-
-@cli.command()
-@click.option(
-    "--scenario", "-s", default="omnichannel", show_default=True, help="Built-in name or .toml path."
-)
-@click.option("--customers", "-n", type=int, help="Population size (overrides the scenario).")
-@click.option("--seed", type=int, help="Root seed (overrides the scenario).")
-@click.option("--days", type=int, help="Number of simulated days (overrides the scenario).")
-@click.option("--start", help="First day, YYYY-MM-DD (overrides the scenario).")
-@click.option(
-    "--out", "-o", type=click.Path(path_type=Path), help="Run directory [default: runs/SCENARIO-TIME]."
-)
-@click.option(
-    "--workers", "-w", type=int, default=1, show_default=True, help="Shards, each in its own process or task."
-)
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "dask"]),  # as parcours.simulator.executors.EXECUTORS, without its imports
-    default="local",
-    show_default=True,
-    help="Where shards run: local processes, or a Dask cluster (pip install 'parcours[dask]').",
-)
-@click.option(
-    "--scheduler",
-    metavar="ADDRESS",
-    help="Dask scheduler, e.g. tcp://HOST:8786 [default: a local cluster of --workers processes].",
-)
-@click.option("--overwrite", is_flag=True, help="Replace an existing run at --out.")
-@click.option("--progress/--no-progress", default=None, help="Progress display [default: on a terminal].")
-def simulate(
-    scenario: str,
-    customers: int | None,
-    seed: int | None,
-    days: int | None,
-    start: str | None,
-    out: Path | None,
-    workers: int,
-    executor: str,
-    scheduler: str | None,
-    overwrite: bool,
-    progress: bool | None,
-) -> None:
-    """Simulate the scenario's customers and write a run directory of Parquet events."""
-    from parcours.simulator.progress import Progress
-    from parcours.simulator.run import Overrides, simulate_run
-
-    overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
-    show = sys.stderr.isatty() if progress is None else progress
-    with Progress(enabled=show) as bar:
-        manifest = simulate_run(
-            scenario,
-            overrides,
-            out or _default_out(scenario),
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
-            overwrite=overwrite,
-            on_progress=bar.update,
-        )
-    counts = manifest["counts"]
-    click.echo(
-        f"wrote {manifest['path']}: {counts['customers']:,} customers, {counts['events']:,} events, "
-        f"{counts['journeys']:,} journeys in {manifest['wall_time_s']:.1f} s "
-        f"({manifest['events_per_s']:,.0f} events/s)"
-    )
-
-
-@cli.group()
-def personas() -> None:
-    """The built-in personas."""
-
-
-@personas.command("list")
-def personas_list() -> None:
-    """The built-in personas, one line each."""
-    from parcours.personas import builtin_names, get_persona
-
-    for name in builtin_names():
-        p = get_persona(name)
-        click.echo(f"{name:<16} {p.population_share:>4.0%}  {p.description}")
-
-
-@personas.command("show")
-@click.argument("name")
-def personas_show(name: str) -> None:
-    """What a persona does over a day, in words and numbers (NAME or a .toml path)."""
-    from parcours.personas import get_persona
-    from parcours.simulator.describe import describe_persona
-
-    click.echo(describe_persona(get_persona(name)))
-
-
-@cli.group()
-def scenarios() -> None:
-    """The built-in scenarios."""
-
-
-@scenarios.command("list")
-def scenarios_list() -> None:
-    """The built-in scenarios, one line each."""
-    from parcours.scenarios import builtin_names, get_scenario
-
-    for name in builtin_names():
-        s = get_scenario(name)
-        click.echo(f"{name:<14} {s.population.customers:>9,} customers  {s.description}")
-
-
-@scenarios.command("show")
-@click.argument("name")
-def scenarios_show(name: str) -> None:
-    """A scenario's settings, resolved (NAME or a .toml path)."""
-    from parcours.simulator.describe import describe_scenario
-
-    click.echo(describe_scenario(name))
-
-
-@cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
-    """Check persona or scenario files without running anything."""
-    from parcours.simulator.describe import validate_file
-
-    for path in files:
-        kind, name = validate_file(path)
-        click.echo(f"{path}: ok ({kind} {name})")
+for command in (
+    simulate,
+    personas,
+    scenarios,
+    validate,
+    report,
+    compare,
+    replay,
+    backend,
+    locustfile,
+    locust,
+):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -173,16 +61,3 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     # without standalone mode, ctx.exit(n) comes back as the return value
     sys.exit(code if isinstance(code, int) else 0)
-
-
-from parcours.cli.report import compare, report  # noqa: E402
-
-cli.add_command(report)
-cli.add_command(compare)
-
-from parcours.cli.replay import replay  # noqa: E402
-
-cli.add_command(replay)
-
-if __name__ == "__main__":
-    main()

@@ -1,15 +1,22 @@
-"""``parcours replay``: play a run against an HTTP backend with Locust, at N times real speed.
+"""``parcours replay | locustfile | locust``: play a run against an HTTP backend with Locust.
 
-Thin on purpose: it parses options and calls ``parcours.loadtests.runner``, imported inside the
-command; Locust and gevent only ever load in the processes the runner starts.
+Thin on purpose: the commands parse options and call ``parcours.loadtests``, imported inside them;
+Locust and gevent only ever load in the processes the replay starts, never in this one.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
+
+FAIL_ON_HELP = (
+    "Thresholds that fail the run (exit 1), comma-separated NAME=LIMIT. NAME: p50_ms, p90_ms, p95_ms, "
+    "p99_ms, p99.9_ms, mean_ms, max_ms (corrected latency; prefix lag_, schedule_lag_ or service_ for "
+    "another measure), error_rate, errors, order_violations, not_sent. Example: p99_ms=500,error_rate=0.01."
+)
 
 
 @click.command()
@@ -40,7 +47,7 @@ import click
     show_default=True,
     help="Lag gate: a replay whose schedule lag p99 exceeds this is invalid (exit 3).",
 )
-@click.option("--fail-on", help="Thresholds that fail the run (exit 1), e.g. p99_ms=500,error_rate=0.01.")
+@click.option("--fail-on", metavar="NAME=LIMIT,...", help=FAIL_ON_HELP)
 @click.option(
     "--out", "-o", type=click.Path(path_type=Path), help="Results folder [default: RUN/replays/TIME]."
 )
@@ -91,3 +98,40 @@ def replay(
     code = run_replay(options, click.echo)
     if code:
         sys.exit(code)  # not click's Exit: main() runs click with standalone_mode=False, which drops it
+
+
+def _locustfile() -> Path:
+    # the file's path without importing it (importing it would load Locust and gevent here)
+    import parcours.loadtests
+
+    return Path(parcours.loadtests.__file__).with_name("locustfile.py")
+
+
+@click.command()
+def locustfile() -> None:
+    """Print the path of parcours's locustfile, for Locust's own UI and distributed runs.
+
+    \b
+    locust -f "$(parcours locustfile)" --run-dir runs/demo --window 12:00-12:10 --speed 60 \\
+        --host http://127.0.0.1:8080 --headless -t 30s
+    `parcours locust --help` lists the options it adds to Locust's.
+    """
+    click.echo(_locustfile())
+
+
+@click.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def locust(args: tuple[str, ...]) -> None:
+    """Run Locust itself on parcours's locustfile; ARGS are Locust's (--help lists parcours's too).
+
+    The same as `locust -f "$(parcours locustfile)" ARGS`, except that `--help` also lists the
+    options parcours adds (--run-dir, --speed, --mapping, --window...), which plain `locust --help`
+    cannot show because Locust prints its help before loading a locustfile.
+    """
+    argv = [sys.executable, "-m", "parcours.loadtests.launch", *args]
+    if not any(a in ("-f", "--locustfile") or a.startswith("--locustfile=") for a in args):
+        argv[3:3] = ["-f", str(_locustfile())]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)

@@ -59,7 +59,7 @@ def report(run: Path, out: Path | None, fmt: str) -> None:
     "--out",
     "-o",
     type=click.Path(path_type=Path),
-    help="Output file, '-' for stdout [default: compare.html; stdout for json].",
+    help="Output file, '-' for stdout [default: compare.html beside the first run; stdout for json].",
 )
 @click.option(
     "--format",
@@ -70,9 +70,10 @@ def report(run: Path, out: Path | None, fmt: str) -> None:
     help="html: the figures side by side with deltas; json: every headline number and its delta.",
 )
 def compare(runs: tuple[Path, ...], out: Path | None, fmt: str) -> None:
-    """Put two or more runs side by side, with differences against the first one."""
+    """Put two or more runs (RUNS: at least two run directories) side by side, with differences against
+    the first one."""
     if len(runs) < 2:
         raise ParcoursError(f"compare: RUNS needs at least two run directories, got {len(runs)}")
     if out is None and fmt == "html":
-        out = Path("compare.html")
+        out = runs[0].parent / "compare.html"
     _write(list(runs), out, fmt)
