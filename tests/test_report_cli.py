@@ -87,6 +87,18 @@ def test_compare_puts_runs_side_by_side_with_deltas(
     assert_self_contained(page)
 
 
+def test_compare_without_out_writes_beside_the_first_run(
+    runs: list[Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # not where the runs are
+    code, _, err = run_main(["compare", str(runs[0]), str(runs[1])], capsys)
+    assert code == 0, err
+    written = runs[0].parent / "compare.html"
+    assert f"wrote {written}" in err
+    assert "<section" in written.read_text() and not (tmp_path / "compare.html").exists()
+    written.unlink()
+
+
 def test_json_has_every_headline_number_and_the_deltas(
     runs: list[Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,6 +1,6 @@
 """The reference backend: a small cross-channel retailer API to replay a run against, on loopback.
 
-    python -m parcours.loadtests.backend --port 8080     # or: parcours replay RUN --target builtin
+    parcours backend --port 8080     # or: parcours replay RUN --target builtin
 
 Sessions and login (with cookies), carts, orders, returns, store visits, service contacts, message
 clicks and an ingest collector for every other event, all in memory; ``GET /stats`` returns the
@@ -21,6 +21,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from parcours.errors import ParcoursError
 
 MAX_HEAD = 65_536
 REASONS = {
@@ -243,12 +245,20 @@ async def serve(host: str, port: int, on_ready: Callable[[str], None]) -> None:
         await stop.wait()
 
 
+def run(host: str, port: int) -> None:
+    """Serve on ``host:port`` until SIGTERM or SIGINT, saying where once listening."""
+    try:
+        asyncio.run(serve(host, port, lambda url: print(f"listening on {url}", flush=True)))
+    except OSError as exc:
+        raise ParcoursError(f"--host/--port: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m parcours.loadtests.backend", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.host, args.port, lambda url: print(f"listening on {url}", flush=True)))
+    run(args.host, args.port)
 
 
 if __name__ == "__main__":

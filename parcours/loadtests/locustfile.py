@@ -1,6 +1,7 @@
 """Locust entry point of the parcours replay.
 
-    locust -f parcours/loadtests/locustfile.py --run-dir runs/demo --speed 60 --host http://127.0.0.1:8080
+    locust -f "$(parcours locustfile)" --run-dir runs/demo --window 12:00-12:10 --speed 60 \\
+        --host http://127.0.0.1:8080 --headless -t 30s
 
 or, with no server to start by hand and the summary printed at the end, ``parcours replay``. Each
 process replays its share of the run's customers (see ``node``); the number of Locust users does not
@@ -9,23 +10,11 @@ matter, as the events, not users, set the load.
 
 from __future__ import annotations
 
-from typing import Any
-
 from locust import User, constant, events, task
 
 from parcours.loadtests import node
 
-
-def _arguments(parser: Any, **_: Any) -> None:
-    node.add_arguments(parser)
-
-
-def _attach(environment: Any, **_: Any) -> None:
-    node.attach(environment)
-
-
-node.listen(events.init_command_line_parser, _arguments)
-node.listen(events.init, _attach)
+node.hook_into(events)
 
 
 class Replay(User):

@@ -266,3 +266,20 @@ def _attach(environment: Environment) -> None:
 
 def listen(event: Any, listener: Callable[..., None]) -> None:
     event.add_listener(listener)
+
+
+_hooked = False
+
+
+def hook_into(events: Any) -> None:
+    """Add the replay's options to Locust's parser and attach each process's part, once per process.
+
+    The locustfile calls this; it may be imported twice in one process (by ``parcours locust``, so that
+    ``--help`` lists the options, then by Locust under another module name), but must hook in once.
+    """
+    global _hooked
+    if _hooked:
+        return
+    _hooked = True
+    listen(events.init_command_line_parser, lambda parser, **_: add_arguments(parser))
+    listen(events.init, lambda environment, **_: attach(environment))
