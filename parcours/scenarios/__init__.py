@@ -18,15 +18,28 @@ def builtin_names() -> list[str]:
 
 
 def load_scenario(path: str | Path) -> Scenario:
+    """A scenario file; the persona files it names are found relative to it, not to the current folder."""
     path = Path(path)
-    return validate(Scenario, read_toml(path), path)
+    scenario = validate(Scenario, read_toml(path), path)
+    mix = scenario.population.personas
+    if not mix or not any(is_path(name) for name in mix):
+        return scenario
+    here = path.parent
+    resolved = {str(here / name) if is_path(name) else name: share for name, share in mix.items()}
+    population = scenario.population.model_copy(update={"personas": resolved})
+    return scenario.model_copy(update={"population": population})
+
+
+def is_path(name: str) -> bool:
+    """A persona or scenario given as a file rather than a built-in name."""
+    return name.endswith(".toml") or "/" in name
 
 
 def get_scenario(name_or_path: str) -> Scenario:
     """A built-in scenario by name, or a scenario file by path."""
     if name_or_path in builtin_names():
         return load_scenario(BUILTIN_DIR / f"{name_or_path}.toml")
-    if name_or_path.endswith(".toml") or "/" in name_or_path:
+    if is_path(name_or_path):
         return load_scenario(name_or_path)
     raise SpecError(
         name_or_path, "", f"unknown scenario (built-in: {', '.join(builtin_names())}; or give a .toml path)"
