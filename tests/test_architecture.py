@@ -1,0 +1,111 @@
+"""The layout of docs/architecture.md holds: who may import whom, and no import circles.
+
+Read from the source with ``ast`` (every import, at module level or inside a function), so that a lazy
+import in a command counts as much as one at the top of a module.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import parcours
+
+ROOT = Path(parcours.__file__).parent
+#: Modules every package may import: the package's version, the error base, the vocabulary, TOML reading.
+LEAVES = {"parcours", "parcours.errors", "parcours.vocabulary", "parcours.specfile", "parcours.__main__"}
+#: For each package, the packages of ours it may import besides the leaves and itself.
+MAY_IMPORT = {
+    "personas": set(),
+    "scenarios": {"personas"},
+    "output": set(),
+    "simulator": {"personas", "scenarios", "output"},
+    "report": {"output"},
+    "loadtests": {"output"},
+    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """The parcours modules ``path`` imports (a ``from package import module`` names the module)."""
+    found: set[str] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] == "parcours"}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "parcours":
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                found.add(candidate if candidate in MODULES else node.module)
+    return found
+
+
+MODULES = {_module_name(p): p for p in ROOT.rglob("*.py")}
+GRAPH = {name: _imports(path) - {name} for name, path in MODULES.items()}
+
+
+def _package(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in MAY_IMPORT else None
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _package(m)))
+def test_imports_follow_the_layout(module: str) -> None:
+    own = _package(module)
+    assert own is not None
+    allowed = MAY_IMPORT[own] | {own}
+    wrong = sorted(m for m in GRAPH[module] if m not in LEAVES and _package(m) not in allowed)
+    assert not wrong, f"{module} ({own}) may import {sorted(allowed)} and the leaves, not {wrong}"
+
+
+def test_only_loadtests_imports_locust_or_gevent() -> None:
+    offenders = []
+    for name, path in MODULES.items():
+        if _package(name) == "loadtests":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{name}: {n}" for n in names if n.split(".")[0] in ("locust", "gevent")]
+    assert not offenders
+
+
+def test_no_import_circles() -> None:
+    """Depth-first search for a back edge; the message names the circle."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(module: str) -> list[str] | None:
+        state[module] = 1
+        path.append(module)
+        for dep in sorted(GRAPH.get(module, ())):
+            if dep not in MODULES:
+                continue
+            if state.get(dep) == 1:
+                return path[path.index(dep) :] + [dep]
+            if dep not in state and (circle := visit(dep)):
+                return circle
+        path.pop()
+        state[module] = 2
+        return None
+
+    for module in sorted(MODULES):
+        if module not in state and (circle := visit(module)):
+            pytest.fail("import circle: " + " -> ".join(circle))
+
+
+def test_the_checks_see_a_forbidden_import(tmp_path: Path) -> None:
+    """The import reader itself: a simulator module importing the report would be caught."""
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f():\n    from parcours.report import build\n    import parcours.cli.main\n")
+    found = _imports(bad)
+    assert "parcours.report.build" in found and "parcours.cli.main" in found
+    assert _package("parcours.report.build") not in MAY_IMPORT["simulator"]
