@@ -20,7 +20,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from parcours.errors import RunDirError
 from parcours.output.reader import Run
+from parcours.output.rundir import RunWriter
 from tests.support import run_main, simulate
 
 Snapshot = dict[str, tuple[object, ...]]
@@ -219,6 +221,18 @@ def test_a_second_writer_into_the_same_out_fails_while_the_first_writes(
             first.stdout.close()
     assert code_of([*SIMULATE, str(out)], capsys) == 0  # the lock went with the first writer
     assert Run(out).manifest["counts"]["customers"] == 50
+
+
+def test_what_appears_at_out_while_a_run_is_written_is_left_alone(tmp_path: Path) -> None:
+    """The finish step checks --out again: a FIFO made there meanwhile stays, the new run is kept aside."""
+    out = tmp_path / "late"
+    writer = RunWriter(out)
+    os.mkfifo(out)
+    with pytest.raises(RunDirError, match=f"--out: {out} is a FIFO.*the new run is kept at {writer.tmp}"):
+        writer.finish({"schema_version": 1})
+    assert stat.S_ISFIFO(out.lstat().st_mode)
+    assert (writer.tmp / "run.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["late", writer.tmp.name])  # lock released
 
 
 def code_of(args: list[str], capsys: pytest.CaptureFixture[str]) -> int:

@@ -149,6 +149,7 @@ class RunWriter:
         check_run_out(out, overwrite=overwrite)
         self.out = out
         self.overwrite = overwrite
+        self.keep = False  # a finished run that could not be moved into place stays under its temporary name
         self.lock = OutLock(out).acquire()
         self.tmp = out.absolute().parent / f".{out.name}.partial-{os.getpid()}"
         try:
@@ -168,11 +169,16 @@ class RunWriter:
     def finish(self, manifest: dict[str, Any]) -> Path:
         """Write the manifest last, then move the finished run into place.
 
-        What is at ``out`` is checked again first: it may have changed while the run was written.
+        What is at ``out`` is checked again first, as it may have changed while the run was written;
+        if it now holds something parcours may not replace, the new run stays under its hidden name.
         """
         try:
             (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-            check_run_out(self.out, overwrite=self.overwrite)
+            try:
+                check_run_out(self.out, overwrite=self.overwrite)
+            except RunDirError as exc:
+                self.keep = True
+                raise RunDirError(f"{exc}; the new run is kept at {self.tmp}") from None
             old = self._move_aside()
             try:
                 self.tmp.rename(self.out)
@@ -180,8 +186,6 @@ class RunWriter:
                 if old is not None:
                     old.rename(self.out)  # put the previous run back
                 raise
-            if old is not None:
-                shutil.rmtree(old)
         except OSError as exc:
             self.abort()
             raise RunDirError(
@@ -191,6 +195,11 @@ class RunWriter:
             self.abort()
             raise
         self.lock.release()
+        if old is not None:
+            try:
+                shutil.rmtree(old)
+            except OSError as exc:
+                raise RunDirError(f"{old}: the replaced run could not be removed ({exc.strerror})") from None
         return self.out
 
     def _move_aside(self) -> Path | None:
@@ -204,7 +213,8 @@ class RunWriter:
         return None
 
     def abort(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
         self.lock.release()
 
     def __enter__(self) -> RunWriter:
