@@ -133,6 +133,7 @@ SIMULATE_OUT: dict[str, tuple[Callable[[Path], Path], list[str], str]] = {
         "is a directory that is not a parcours run",
     ),
     "inside a run's events": (lambda tmp: tmp / "run" / "events" / "new", [], "is inside the run"),
+    "the current directory": (lambda tmp: Path("."), [], "names no directory of its own"),
     "inside a run": (lambda tmp: tmp / "run" / "new", ["--overwrite"], "is inside the run"),
     "a run, no --overwrite": (lambda tmp: tmp / "run", [], "is a run already; pass --overwrite"),
 }

@@ -89,6 +89,8 @@ def _refuse(arg: str, path: Path, problem: str) -> RunDirError:
 
 def check_run_out(out: Path, *, overwrite: bool, arg: str = "--out") -> None:
     """Refuse a run directory's path unless it is free, an empty directory or (with overwrite) a run."""
+    if out.name in ("", ".", ".."):
+        raise _refuse(arg, out, "names no directory of its own; give the run a name, as runs/demo")
     st = _lstat(out)
     if st is not None and not stat.S_ISDIR(st.st_mode):
         raise _refuse(
