@@ -171,7 +171,7 @@ def test_overwrite_says_what_goes_with_the_old_run(
     code, _, err = run_main([*SIMULATE, str(run), "--overwrite"], capsys)
     assert code == 0, err
     (notice,) = [line for line in err.splitlines() if "--overwrite" in line]
-    assert notice.startswith(f"parcours: --overwrite: the run at {run} is replaced")
+    assert notice.startswith(f"parcours: --overwrite: replacing the run at {run} with the new one")
     assert "replays/ (1 replay(s))" in notice and "report.html" in notice
     assert Run(run).manifest["counts"]["customers"] == 50 != old[1]
     assert sorted(p.name for p in run.iterdir()) == [

@@ -150,10 +150,7 @@ def overwrite_notice(run: Path) -> str:
     if replays:
         goes.append(f"{REPLAYS_DIR}/ ({replays} replay(s))")
     goes += extra
-    return (
-        f"--overwrite: the run at {run} is replaced once the new one is complete; "
-        f"removed with it: {', '.join(goes)}"
-    )
+    return f"--overwrite: replacing the run at {run} with the new one; removed with it: {', '.join(goes)}"
 
 
 def check_file_out(out: Path, *, arg: str = "--out") -> None:

@@ -11,7 +11,7 @@ import os
 import queue
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from parcours.output.paths import CUSTOMERS as CUSTOMERS
 from parcours.output.paths import EVENTS_DIR as EVENTS_DIR
 from parcours.output.paths import JOURNEYS as JOURNEYS
 from parcours.output.paths import MANIFEST as MANIFEST
-from parcours.output.paths import OutLock, check_run_out
+from parcours.output.paths import OutLock, check_run_out, overwrite_notice
 from parcours.output.paths import is_run as is_run
 
 PARQUET_COMPRESSION = "zstd"
@@ -145,10 +145,13 @@ class RunWriter:
     """A run directory being written: a hidden temporary directory until ``finish``, and a lock on
     ``out`` for the whole time, so a second writer into the same path fails instead of replacing it."""
 
-    def __init__(self, out: Path, *, overwrite: bool = False) -> None:
+    def __init__(
+        self, out: Path, *, overwrite: bool = False, say: Callable[[str], None] | None = None
+    ) -> None:
         check_run_out(out, overwrite=overwrite)
         self.out = out
         self.overwrite = overwrite
+        self.say = say  # told in one line what an overwrite removes, as it happens
         self.keep = False  # a finished run that could not be moved into place stays under its temporary name
         self.lock = OutLock(out).acquire()
         self.tmp = out.absolute().parent / f".{out.name}.partial-{os.getpid()}"
@@ -205,6 +208,8 @@ class RunWriter:
     def _move_aside(self) -> Path | None:
         """Move the run being replaced out of the way (or remove the empty directory at ``out``)."""
         if is_run(self.out):
+            if self.say is not None:
+                self.say(overwrite_notice(self.out))
             old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"
             self.out.rename(old)
             return old

@@ -11,7 +11,6 @@ from typing import Any
 
 from parcours import __version__
 from parcours.errors import ParcoursError
-from parcours.output.paths import is_run, overwrite_notice
 from parcours.output.rundir import CUSTOMERS, JOURNEYS, RunWriter, check_out_dir, concat_parquet
 from parcours.output.schema import CUSTOMER_SCHEMA, JOURNEY_SCHEMA, SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
@@ -108,16 +107,17 @@ def simulate_run(
 
     ``workers`` is the shard count: that many local processes, or that many tasks on a Dask cluster
     (``executor="dask"``, at ``scheduler`` or on a local cluster started for the run). ``say`` is told,
-    in one line, what an ``overwrite`` removes.
+    in one line, what an ``overwrite`` removes, when it does.
     """
     if workers < 1:
         raise ParcoursError(f"--workers: must be at least 1, not {workers}")
     model = resolve(scenario_name, overrides)
     check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
-    if overwrite and is_run(out) and say is not None:
-        say(overwrite_notice(out))
     began = time.perf_counter()
-    with open_executor(executor, workers, scheduler) as shards, RunWriter(out, overwrite=overwrite) as writer:
+    with (
+        open_executor(executor, workers, scheduler) as shards,
+        RunWriter(out, overwrite=overwrite, say=say) as writer,
+    ):
         progress = _Progress(workers, model.horizon_s, on_progress)
         paths = [_shard_paths(writer, s) for s in range(workers)]
         counts = shards.run(model, paths, progress.tick)
