@@ -88,7 +88,7 @@ def simulate(
             scheduler=scheduler,
             overwrite=overwrite,
             on_progress=bar.update,
-            say=lambda line: click.echo(f"parcours: {line}", err=True),
+            say=lambda line: bar.note(f"parcours: {line}"),
         )
     counts = manifest["counts"]
     click.echo(
