@@ -22,7 +22,7 @@ import pytest
 
 from parcours.cli.main import main
 from parcours.vocabulary import EventType as E
-from tests.replay_support import Arrival, Events, free_port, load_summary, make_run, recording_server
+from tests.replay_support import Arrival, Events, load_summary, make_run, recording_server
 
 SPEED = 20.0
 #: The lag gate for tests whose subject is not the gate: CI runs on a busy two-core machine, where the
@@ -146,9 +146,26 @@ def test_faults_are_counted_per_event_and_the_replay_goes_on(tmp_path: Path) -> 
         (total,) = [row for row in csv.DictReader(f) if row["Name"] == "Aggregated"]
     assert (total["Request Count"], total["Failure Count"]) == ("60", "30")  # Locust's own report agrees
 
-    code, summary = replay(tmp_path / "run", f"http://127.0.0.1:{free_port()}", out=tmp_path / "refused")
-    assert summary["errors"]["by_kind"] == {"refused": 60} and summary["events"]["sent"] == 60
-    assert code == 0
+
+@pytest.mark.parametrize(
+    ("behave", "kind"), [(lambda a: (500, 0.0), "status"), (lambda a: None, "closed")], ids=["500", "hang-up"]
+)
+def test_a_replay_where_no_request_succeeds_fails_and_says_why(
+    behave: Any, kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every answer a 500 (or every connection dropped): exit 1 by default, even with a latency gate
+    that the fast failures pass, and one line on stderr saying why."""
+    make_run(tmp_path / "run", customers=10, events=6, span_s=60)
+    with recording_server(behave) as (url, server):
+        code, summary = replay(tmp_path / "run", url, "--fail-on", "p99_ms=5000", out=tmp_path / "res")
+    assert len(server.arrivals) == 60  # the target was reached: every event went out once
+    assert code == 1
+    assert summary["events"]["ok"] == 0 and summary["errors"]["by_kind"] == {kind: 60}
+    assert summary["failed_reason"].startswith("no request succeeded: 60 sent, all failed")
+    out, err = capsys.readouterr()
+    assert "): FAILED" in out and "FAILED: no request succeeded" in out
+    (line,) = err.splitlines()
+    assert line.startswith("parcours: replay failed: no request succeeded") and f"{kind} 60" in line
 
 
 def test_a_replay_that_falls_behind_its_schedule_is_invalid(

@@ -116,3 +116,7 @@ def _run(args: list[str], debug: bool) -> None:
         sys.exit(1)
     # without standalone mode, ctx.exit(n) comes back as the return value
     sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -40,7 +40,11 @@ def _default_out(scenario: str) -> Path:
     metavar="ADDRESS",
     help="Dask scheduler, e.g. tcp://HOST:8786 [default: a local cluster of --workers processes].",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing run at --out.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the run at --out, with its replays/ and reports, once the new one is complete.",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress display [default: on a terminal].")
 def simulate(
     scenario: str,
@@ -71,6 +75,7 @@ def simulate(
             scheduler=scheduler,
             overwrite=overwrite,
             on_progress=bar.update,
+            say=lambda line: bar.note(f"parcours: {line}"),
         )
     counts = manifest["counts"]
     click.echo(
