@@ -180,6 +180,10 @@ from parcours.cli.report import compare, report  # noqa: E402
 cli.add_command(report)
 cli.add_command(compare)
 
+from parcours.cli.realism import realism  # noqa: E402
+
+cli.add_command(realism)
+
 from parcours.cli.replay import replay  # noqa: E402
 
 cli.add_command(replay)
