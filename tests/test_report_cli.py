@@ -99,8 +99,9 @@ def test_json_has_every_headline_number_and_the_deltas(
     for key, value in a.items():
         assert doc["runs"][0]["kpis"][key] == pytest.approx(value, abs=1e-6)
         assert doc["deltas"][0]["kpis"][key] == pytest.approx(b[key] - value, abs=1e-5)
-    assert {c["metric"] for c in doc["runs"][0]["realism"]} >= {"several_channels_share", "call_abandonment"}
-    assert all(c["source"] for c in doc["runs"][0]["realism"])
+    realism = doc["runs"][0]["realism"]
+    assert {c["metric"] for c in realism} >= {"online_session_conversion", "call_abandonment"}
+    assert all(c["source"] and c["id"] == c["id"].strip() and c["verdict"] for c in realism)
 
 
 def test_report_json_to_a_file(runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
