@@ -170,10 +170,12 @@ def online_return_rate(b: Basis) -> Measure:
     online = buy.where(b.on(buy.channel, ONLINE_SALES) & (day < last_day))
     back = b.events(EventType.RETURN, EventType.EXCHANGE)
     order = np.lexsort((back.ts_ms, back.journey))
-    journeys, first = np.unique(back.journey[order], return_index=True)  # each journey's first return
+    journey, ts = back.journey[order], back.ts_ms[order]
+    last = np.concatenate((journey[1:] != journey[:-1], [True])) if len(journey) else np.zeros(0, bool)
+    journeys, latest = journey[last], ts[last]  # each journey's last return or exchange
     pos = np.clip(np.searchsorted(journeys, online.journey), 0, max(len(journeys) - 1, 0))
     found = member(online.journey, journeys)
-    later = found & (back.ts_ms[order][first][pos] > online.ts_ms) if len(journeys) else found
+    later = found & (latest[pos] > online.ts_ms) if len(journeys) else found
     return proportion(int(later.sum()), len(online))
 
 

@@ -51,7 +51,8 @@ def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float]:
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    low, high = centre - half, centre + half
+    return (0.0 if k <= 0 else max(0.0, low)), (1.0 if k >= n else min(1.0, high))
 
 
 def proportion(k: float, n: float) -> Measure:
