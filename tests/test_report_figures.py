@@ -226,15 +226,17 @@ def test_store_visits_and_staff_waits(one_day: tuple[Content, RunSummary]) -> No
     visits = Counter((e.persona, c.local(e.ts_ms).hour) for e in c.events if e.event == "store_enter")
     for (persona, hour), n in visits.items():
         assert s.stores.visits[p[persona], hour] == n
-    assists = [e.wait_s for e in c.events if e.event == "staff_assist"]
+    assists = [e.wait_s for e in c.events if e.event in ("staff_assist", "assist_abandoned")]
     assert sorted(s.stores.assist.waits) == sorted(assists)
+    gave_up = sum(e.event == "assist_abandoned" for e in c.events)
+    assert gave_up and s.stores.assist.abandonment() == pytest.approx(gave_up / len(assists))
 
 
 def test_conversion_and_channel_kpis(week: tuple[Content, RunSummary]) -> None:
     c, s = week
     intents = [j for j in c.journeys if j.outcome != "service"]
     k = headline(s)
-    assert k["conversion"] == pytest.approx(
+    assert k["journey_conversion"] == pytest.approx(
         sum(j.outcome in ("bought", "returned") for j in intents) / len(intents)
     )
     days: dict[tuple[int, dt.date], set[str]] = defaultdict(set)

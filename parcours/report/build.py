@@ -65,8 +65,12 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             "funnel",
             "Funnel and conversion",
             "Sessions, sessions with a cart, sessions with an order (purchase or kiosk order), pickups of "
-            "click & collect orders and returns or exchanges, per day; conversion = sessions with an order "
-            "over sessions.",
+            "click & collect orders and returns or exchanges, per day. Four conversions, each named for "
+            "what it counts: online session conversion (own-site and app sessions with a purchase, as "
+            "e-commerce benchmarks count it), cart abandonment (own-site carts not bought in their "
+            "session), store-visit conversion (store visits with a purchase) and purchase-intent (journey) "
+            "conversion (purchase journeys that bought, on any channel). Sessions with an order on every "
+            "channel mixes them and is no published rate.",
             commerce.funnel(runs),
             facts.funnel(runs),
         ),
@@ -99,7 +103,7 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             "stores",
             "Store traffic",
             "Store entries by hour and persona, customers inside all stores at each quarter-hour, and waits "
-            "for a member of staff.",
+            "for a member of staff, helped or given up (assist_abandoned over assistance requests).",
             service.stores(runs),
             facts.stores(runs),
         ),

@@ -11,7 +11,7 @@ import numpy as np
 
 from parcours.report.commerce import FUNNEL
 from parcours.report.journeys import TYPOLOGY
-from parcours.report.kpis import headline
+from parcours.report.kpis import ALIASES, headline
 from parcours.report.realism import Finding, finding_document
 from parcours.report.service import PERCENTILES, Queue
 from parcours.report.summary import RunSummary
@@ -47,6 +47,12 @@ def _per_persona_channel(r: RunSummary) -> dict[str, Any]:
     return out
 
 
+def _kpis(values: dict[str, float]) -> dict[str, float | None]:
+    """The headline numbers by key, and renamed ones under their format-1 name too."""
+    out = {k: _num(v) for k, v in values.items()}
+    return {**out, **{old: out[new] for old, new in ALIASES.items()}}
+
+
 def _realism(f: Finding) -> dict[str, Any]:
     """A realism finding, with the format-1 names (metric, low, high) kept beside the new ones."""
     low, high = (f.reference.low, f.reference.high) if f.reference.has_range else (None, None)
@@ -62,7 +68,7 @@ def run_document(r: RunSummary) -> dict[str, Any]:
         "integration": r.manifest.get("scenario", {}).get("integration"),
         "customers": r.customers,
         "days": r.days,
-        "kpis": {k: _num(v) for k, v in headline(r).items()},
+        "kpis": _kpis(headline(r)),
         "typology": {
             persona: {
                 "customer_days": int(t.counts[p].sum()),
