@@ -22,13 +22,13 @@ CALL_SERVICE_S = 20.0  # the "80% in 20 s" service level's threshold
 
 
 def online_revenue_share(b: Basis) -> Measure:
-    """R1: revenue of purchases online (own site + marketplace) / revenue of all purchases."""
+    """R1: revenue of purchases online (own site + marketplace) / revenue of all purchases, in euros."""
     if not b.store_visits.any():
         return unavailable("no store visit in this run: a pure player is not compared with store chains")
     buy = b.events(EventType.PURCHASE)
     kiosk = b.events(EventType.KIOSK_ORDER)  # counted only when it carries an amount and no purchase does
     kiosk = kiosk.where((kiosk.amount_cents >= 0) & ~member(kiosk.session, distinct(buy.session)))
-    amount = np.maximum(np.concatenate([buy.amount_cents, kiosk.amount_cents]), 0).astype(np.float64)
+    amount = np.maximum(np.concatenate([buy.amount_cents, kiosk.amount_cents]), 0) / 100  # euros
     online = np.concatenate([b.on(buy.channel, ONLINE_SALES), np.zeros(len(kiosk), bool)])
     return weighted_share(amount, online)
 
