@@ -103,3 +103,13 @@ def test_report_panel_and_json_hold_the_same_findings(inside: Path, outside: Pat
     verdicts = [{f["id"]: f["verdict"] for f in r["realism"]} for r in doc["runs"]]
     assert verdicts[0]["R5"] == "inside" and verdicts[1]["R5"] == "outside"
     assert doc["runs"][0]["kpis"]["journey_conversion"] == doc["runs"][0]["kpis"]["conversion"]
+
+
+def test_help_says_what_the_exit_codes_mean() -> None:
+    from click.testing import CliRunner
+
+    from parcours.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["realism", "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+    assert "1 when at least one is outside" in " ".join(result.output.split())

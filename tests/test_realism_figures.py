@@ -11,9 +11,12 @@ import datetime as dt
 from collections import defaultdict
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from parcours.output.reader import Run
+from parcours.report.figures import online_revenue_share
 from parcours.report.realism import Finding, assess_run
 from parcours.report.stats import INSIDE, NOT_CHECKABLE, OUTSIDE
 from tests.realism_support import MONDAY, Builder, store, web
@@ -241,3 +244,44 @@ def test_a_pure_player_month_is_not_compared_with_store_chains(tmp_path: Path) -
         b.session(1, "mobile_app", web(cart=True, buy=True), day=day)
     found = findings_of(b.finish(tmp_path / "pure"))["online_revenue_share"]
     assert found.verdict == NOT_CHECKABLE and "pure player" in found.reason
+
+
+# -- a real simulated day, against pyarrow group-bys over its Parquet files ------------------------------
+
+
+def test_simulated_day_agrees_with_an_independent_computation(omni_run: Run) -> None:
+    t = omni_run.events(["session_id", "channel", "event_type", "amount_cents"])
+    t = t.set_column(1, "channel", t["channel"].cast(pa.string())).set_column(
+        2, "event_type", t["event_type"].cast(pa.string())
+    )
+    own = t.filter(pc.is_in(t["channel"], pa.array(sorted(OWN_SITE))))
+    own = own.filter(pc.invert(pc.is_in(own["event_type"], pa.array(sorted(COMPANY)))))
+
+    def sessions_with(event: str) -> set[int]:
+        return set(own.filter(pc.equal(own["event_type"], event))["session_id"].to_pylist())
+
+    all_own, bought, carts = (
+        set(own["session_id"].to_pylist()),
+        sessions_with("purchase"),
+        sessions_with("cart_add"),
+    )
+    basis, findings = assess_run(omni_run)
+    found = {f.reference.key: f for f in findings}
+    assert counts(found["online_session_conversion"]) == (len(bought), len(all_own))
+    assert counts(found["cart_abandonment"]) == (len(carts - bought), len(carts))
+    buys = t.filter(pc.equal(t["event_type"], "purchase"))
+    online = buys.filter(pc.is_in(buys["channel"], pa.array(sorted(ONLINE_SALES))))
+    revenue = (pc.sum(online["amount_cents"]).as_py() / 100, pc.sum(buys["amount_cents"]).as_py() / 100)
+    assert found["online_revenue_share"].reason.startswith("needs a run of 28 days")  # one day: not checked
+    assert (online_revenue_share(basis).numerator, online_revenue_share(basis).denominator) == pytest.approx(
+        revenue
+    )
+
+    def n(event: str) -> int:
+        return int(pc.sum(pc.equal(t["event_type"], event)).as_py())
+
+    assert counts(found["call_abandonment"]) == (n("call_abandoned"), n("call_queued"))
+    assert counts(found["assist_giveup"]) == (
+        n("assist_abandoned"),
+        n("assist_abandoned") + n("staff_assist"),
+    )
