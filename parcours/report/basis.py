@@ -92,20 +92,11 @@ class Basis:
     def closed_days(self) -> np.ndarray:
         """For each day of the run, whether the scenario's calendar closes the stores that day.
 
-        Read from ``scenario.stores.hours``: a table keyed by weekday name, each ``{opens, closes}``; a
-        weekday missing from it, or marked ``"closed"`` / ``closed = true``, is a closed day. A scenario
-        with one set of hours for every day has no closed day.
+        Read from ``scenario.stores.week``: every weekday's hours, ``"10:00-19:00"`` or ``"closed"``. A
+        scenario with one set of hours for every day (``opens``/``closes``) has no closed day.
         """
-        hours = (self.scenario.get("stores", {}) or {}).get("hours")
-        if not isinstance(hours, dict):
+        week = (self.scenario.get("stores", {}) or {}).get("week")
+        if not isinstance(week, dict):
             return np.zeros(self.calendar.days, bool)
-        closed = np.array([not _open(hours.get(name)) for name in WEEKDAYS])
+        closed = np.array([str(week.get(name, "closed")).strip() == "closed" for name in WEEKDAYS])
         return np.asarray(closed[self.weekday_of_day()])
-
-
-def _open(day: Any) -> bool:
-    if isinstance(day, dict):
-        return not day.get("closed", False) and bool(day.get("opens")) and bool(day.get("closes"))
-    if isinstance(day, list | tuple):
-        return len(day) == 2
-    return False
