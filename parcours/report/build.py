@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
+from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.report import facts
 from parcours.report.events import Vocab
-from parcours.report.files import check_out, write_atomic
 from parcours.report.html import Section, kpi_table, page, realism_table
 from parcours.report.kpis import headline
 from parcours.report.plots import commerce, service, usage
@@ -129,4 +131,26 @@ def html_report(runs: Sequence[RunSummary]) -> str:
     return page(title, runs, sections(runs))
 
 
-__all__ = ["check_out", "html_report", "sections", "summarise_all", "write_atomic"]
+def check_out(out: Path) -> None:
+    """Refuse an output path that cannot take the report, before any work is done."""
+    if out.is_dir():
+        raise ParcoursError(f"{out}: is a directory; give a file name for the report")
+    parent = out.absolute().parent
+    if not parent.is_dir():
+        raise ParcoursError(f"{parent}: no such directory for the report")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ParcoursError(f"{parent}: not writable")
+
+
+def write_atomic(out: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``out``, then rename: ``out`` is never half written."""
+    check_out(out)
+    parent = out.absolute().parent
+    tmp = parent / f".{out.name}.tmp-{os.getpid()}"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ParcoursError(f"{out}: cannot write the report ({exc.strerror})") from None
+    return out
