@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from parcours.cli.main import main
 from parcours.output.reader import Run
+from parcours.cli.main import main
 from parcours.simulator.run import Overrides, simulate_run
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from parcours.cli.main import cli
 from parcours.output.reader import Run
+from parcours.cli.main import cli
 from tests.support import run_main
 
 COMMANDS = [

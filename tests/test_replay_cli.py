@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from parcours.cli.main import cli
 from parcours.loadtests import summary as summaries
+from parcours.cli.main import cli
 from tests.replay_support import make_run
 from tests.support import run_main
 

@@ -14,10 +14,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from parcours.output.reader import Run
-from parcours.output.rundir import JOURNEYS
 from parcours.report.arrays import distinct
 from parcours.report.codes import Codes
 from parcours.report.events import Calendar, Vocab
+from parcours.output.rundir import JOURNEYS
 from parcours.vocabulary import Outcome
 
 TYPOLOGY = ("mono-channel", "multi-channel", "cross-channel")
