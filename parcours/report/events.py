@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from parcours.output.reader import Run
-from parcours.output.rundir import CUSTOMERS
 from parcours.report.codes import Codes, channel_codes, event_codes, persona_codes
+from parcours.output.rundir import CUSTOMERS
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
