@@ -48,6 +48,8 @@ class Ev:
     amount: int = -1
     quantity: int = -1
     wait_s: float = math.nan
+    store: int = -1
+    campaign: int = -1
 
 
 @dataclass
@@ -69,6 +71,8 @@ class Content:
     journeys: list[Jr] = field(default_factory=list)
     start: dt.date = dt.date(2026, 11, 24)
     days: int = 1
+    scenario: dict[str, Any] = field(default_factory=dict)  # merged into the manifest's scenario
+    inactive: int = 0  # customers in the file with no event at all, after those in ``personas``
 
     def local(self, ts_ms: int) -> dt.datetime:
         return dt.datetime.fromtimestamp(ts_ms / 1000, dt.UTC).astimezone(ZoneInfo(TZ))
@@ -91,8 +95,8 @@ def _event_table(events: list[Ev]) -> pa.RecordBatch:
             "session_id": col("session").astype(np.int64),
             "journey_id": col("journey").astype(np.int64),
             "product_id": np.full(n, -1, np.int64),
-            "store_id": np.full(n, -1, np.int32),
-            "campaign_id": np.full(n, -1, np.int32),
+            "store_id": col("store").astype(np.int32),
+            "campaign_id": col("campaign").astype(np.int32),
             "quantity": col("quantity").astype(np.int32),
             "amount_cents": col("amount").astype(np.int64),
             "wait_s": col("wait_s").astype(np.float32),
@@ -103,11 +107,14 @@ def _event_table(events: list[Ev]) -> pa.RecordBatch:
 
 
 def _customer_table(c: Content) -> pa.Table:
-    ids = sorted(c.personas)
+    personas = {**c.personas}
+    first = max(personas, default=-1) + 1
+    personas.update({first + i: PERSONAS[i % len(PERSONAS)] for i in range(c.inactive)})
+    ids = sorted(personas)
     return pa.table(
         {
             "customer_id": pa.array(ids, pa.int64()),
-            "persona": pa.array([c.personas[i] for i in ids])
+            "persona": pa.array([personas[i] for i in ids])
             .dictionary_encode()
             .cast(CUSTOMER_SCHEMA.field("persona").type),
             "home_store_id": pa.array([0] * len(ids), pa.int32()),
@@ -160,14 +167,16 @@ def write_run(
 
 
 def manifest(c: Content, shards: int, name: str) -> dict[str, Any]:
+    customers = len(c.personas) + c.inactive
     scenario = {
         "name": name,
         "integration": "omnichannel",
-        "population": {"customers": len(c.personas), "seed": 1},
+        "population": {"customers": customers, "seed": 1},
         "calendar": {"start": c.start.isoformat(), "timezone": TZ, "days": c.days},
+        **c.scenario,
     }
     counts = {
-        "customers": len(c.personas),
+        "customers": customers,
         "events": len(c.events),
         "journeys": len(c.journeys),
         "sessions": len({e.session for e in c.events}),
@@ -252,16 +261,26 @@ def _digital(rng: np.random.Generator) -> list[Step]:
     if rng.random() < 0.5:
         steps.append(("cart_add", {"quantity": 1}))
         if rng.random() < 0.5:
-            steps += [("checkout", {}), _buy(rng)] + ([("order_ready", {})] if rng.random() < 0.3 else [])
+            event, extra = _buy(rng)
+            if rng.random() < 0.1:
+                extra["store"] = 0  # collected in store, marked on the purchase
+            steps += [("checkout", {}), (event, extra)] + (
+                [("order_ready", {})] if rng.random() < 0.3 else []
+            )
     return [*steps, ("session_end", {})]
 
 
 def _store(rng: np.random.Generator) -> list[Step]:
     steps: list[Step] = [("store_enter", {})]
     if rng.random() < 0.4:
-        steps.append(("staff_assist", {"wait_s": float(rng.integers(0, 600))}))
+        gave_up = rng.random() < 0.2
+        steps.append(
+            ("assist_abandoned" if gave_up else "staff_assist", {"wait_s": float(rng.integers(0, 600))})
+        )
     if rng.random() < 0.3:
         steps.append(("stock_out", {"amount": int(rng.integers(500, 9_000))}))
+        if rng.random() < 0.3:
+            steps.append(_buy(rng))  # held from another store: the same attempt
     elif rng.random() < 0.5:
         steps.append(_buy(rng))
     if rng.random() < 0.15:
@@ -286,8 +305,9 @@ def _kiosk(rng: np.random.Generator) -> list[Step]:
 
 
 def _email(rng: np.random.Generator) -> list[Step]:
-    opened = [("message_opened", {}), ("message_clicked", {})] if rng.random() < 0.6 else []
-    return [("message_sent", {}), *opened]
+    campaign = {"campaign": int(rng.integers(0, 3))}
+    opened = [("message_opened", campaign), ("message_clicked", campaign)] if rng.random() < 0.6 else []
+    return [("message_sent", campaign), *opened]
 
 
 SESSIONS: dict[str, Any] = {

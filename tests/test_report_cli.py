@@ -67,7 +67,7 @@ def test_report_writes_one_page_with_every_section(
     assert page.count("<img ") >= 8
     assert_self_contained(page)
     k = headline(summarise(Run(runs[0])))
-    assert f"{k['conversion']:.1%}" in page  # the headline numbers are on the page
+    assert f"{k['journey_conversion']:.1%}" in page  # the headline numbers are on the page
 
 
 def test_compare_puts_runs_side_by_side_with_deltas(
@@ -81,7 +81,7 @@ def test_compare_puts_runs_side_by_side_with_deltas(
         assert f'<section id="{section}">' in page
     assert "beta vs alpha" in page
     a, b = (headline(summarise(Run(r))) for r in runs)
-    points = (b["conversion"] - a["conversion"]) * 100
+    points = (b["journey_conversion"] - a["journey_conversion"]) * 100
     assert f"{points:+.1f} pts" in page
     assert "weekend" in page  # the second run covers a Saturday and a Sunday
     assert_self_contained(page)
@@ -107,12 +107,14 @@ def test_json_has_every_headline_number_and_the_deltas(
     doc = json.loads(out)
     a, b = (headline(summarise(Run(r))) for r in runs)
     assert [r["label"] for r in doc["runs"]] == ["alpha", "beta"]
-    assert set(doc["runs"][0]["kpis"]) == {k.key for k in KPIS}
+    assert set(doc["runs"][0]["kpis"]) == {k.key for k in KPIS} | {"conversion"}  # renamed, kept
+    assert doc["runs"][0]["kpis"]["conversion"] == doc["runs"][0]["kpis"]["journey_conversion"]
     for key, value in a.items():
         assert doc["runs"][0]["kpis"][key] == pytest.approx(value, abs=1e-6)
         assert doc["deltas"][0]["kpis"][key] == pytest.approx(b[key] - value, abs=1e-5)
-    assert {c["metric"] for c in doc["runs"][0]["realism"]} >= {"several_channels_share", "call_abandonment"}
-    assert all(c["source"] for c in doc["runs"][0]["realism"])
+    realism = doc["runs"][0]["realism"]
+    assert {c["metric"] for c in realism} >= {"online_session_conversion", "call_abandonment"}
+    assert all(c["source"] and c["id"] == c["id"].strip() and c["verdict"] for c in realism)
 
 
 def test_report_json_to_a_file(runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

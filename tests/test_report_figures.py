@@ -25,7 +25,7 @@ from parcours.report.summary import RunSummary, summarise
 from tests.report_support import PERSONAS, Content, Ev, random_content, write_run
 
 COMPANY = {"message_sent", "order_ready"}
-ONLINE = {"mobile_app", "mobile_web", "desktop_web", "tablet", "marketplace", "social"}
+OWN_SITE = {"mobile_app", "mobile_web", "desktop_web", "tablet"}
 
 
 @pytest.fixture(scope="module")
@@ -226,38 +226,51 @@ def test_store_visits_and_staff_waits(one_day: tuple[Content, RunSummary]) -> No
     visits = Counter((e.persona, c.local(e.ts_ms).hour) for e in c.events if e.event == "store_enter")
     for (persona, hour), n in visits.items():
         assert s.stores.visits[p[persona], hour] == n
-    assists = [e.wait_s for e in c.events if e.event == "staff_assist"]
+    assists = [e.wait_s for e in c.events if e.event in ("staff_assist", "assist_abandoned")]
     assert sorted(s.stores.assist.waits) == sorted(assists)
+    gave_up = sum(e.event == "assist_abandoned" for e in c.events)
+    assert gave_up and s.stores.assist.abandonment() == pytest.approx(gave_up / len(assists))
 
 
 def test_conversion_and_channel_kpis(week: tuple[Content, RunSummary]) -> None:
     c, s = week
     intents = [j for j in c.journeys if j.outcome != "service"]
     k = headline(s)
-    assert k["conversion"] == pytest.approx(
+    assert k["journey_conversion"] == pytest.approx(
         sum(j.outcome in ("bought", "returned") for j in intents) / len(intents)
     )
     days: dict[tuple[int, dt.date], set[str]] = defaultdict(set)
     for j in c.journeys:
         days[(j.customer, c.local(j.start_ms).date())].update(j.channels)
     assert k["channels_per_customer"] == pytest.approx(np.mean([len(v) for v in days.values()]))
-    assert k["active_share"] == pytest.approx(len(days) / (len(c.personas) * c.days))
+    dates = {c.start + dt.timedelta(days=d) for d in range(c.days)}  # a session after the run: not counted
+    active = {(e.customer, c.local(e.ts_ms).date()) for e in session_starts(c).values()} & {
+        (customer, d) for customer in c.personas for d in dates
+    }
+    assert k["active_share"] == pytest.approx(len(active) / (len(c.personas) * c.days))
 
 
-def test_cart_abandonment_and_research_online_buy_in_store(one_day: tuple[Content, RunSummary]) -> None:
+def test_report_realism_panel_uses_own_site_definitions(one_day: tuple[Content, RunSummary]) -> None:
+    """Cart abandonment and research-online-buy-in-store on the retailer's own site and app only."""
     c, s = one_day
     seen: dict[int, set[str]] = defaultdict(set)
     for e in c.events:
         seen[e.session].add(e.event)
     starts = session_starts(c)
-    carts = [sid for sid, e in starts.items() if e.channel in ONLINE and "cart_add" in seen[sid]]
-    assert s.cart_abandonment == pytest.approx(sum("purchase" not in seen[sid] for sid in carts) / len(carts))
-    store_buys = [e for e in c.events if e.event == "purchase" and e.channel == "store"]
+    carts = [sid for sid, e in starts.items() if e.channel in OWN_SITE and "cart_add" in seen[sid]]
+    abandoned = s.finding("cart_abandonment")
+    assert abandoned is not None
+    assert (abandoned.measure.numerator, abandoned.measure.denominator) == (
+        sum("purchase" not in seen[sid] for sid in carts),
+        len(carts),
+    )
+    store_buys = [e for e in c.events if e.event == "purchase" and e.channel in ("store", "kiosk")]
     researched = [
-        any(f.journey == e.journey and f.channel in ONLINE and f.ts_ms < e.ts_ms for f in starts.values())
+        any(f.journey == e.journey and f.channel in OWN_SITE and f.ts_ms < e.ts_ms for f in starts.values())
         for e in store_buys
     ]
-    assert s.ropo_share == pytest.approx(sum(researched) / len(store_buys))
+    ropo = s.finding("ropo_journeys")
+    assert ropo is not None and ropo.measure.value == pytest.approx(sum(researched) / len(store_buys))
 
 
 def test_same_run_gives_the_same_figures(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ import click
 
 from parcours import __version__
 from parcours.cli.backend import backend
+from parcours.cli.realism import realism
 from parcours.cli.replay import locust, locustfile, replay
 from parcours.cli.report import compare, report
 from parcours.cli.simulate import simulate
@@ -48,6 +49,7 @@ for command in (
     validate,
     report,
     compare,
+    realism,
     replay,
     backend,
     locustfile,

@@ -31,6 +31,8 @@ PARCOURS_FILE_MARKERS = (
     b"<title>parcours report: ",
     b"<title>parcours compare: ",
     b'{\n  "format_version": ',
+    b"parcours realism: ",
+    b'{\n  "parcours_realism": ',
 )
 _HEAD_BYTES = 1024
 

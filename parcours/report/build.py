@@ -14,7 +14,6 @@ from parcours.report.events import Vocab
 from parcours.report.html import Section, kpi_table, page, realism_table
 from parcours.report.kpis import headline
 from parcours.report.plots import commerce, service, usage
-from parcours.report.realism import realism
 from parcours.report.summary import RunSummary, label_of, summarise
 
 
@@ -69,8 +68,12 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             "funnel",
             "Funnel and conversion",
             "Sessions, sessions with a cart, sessions with an order (purchase or kiosk order), pickups of "
-            "click & collect orders and returns or exchanges, per day; conversion = sessions with an order "
-            "over sessions.",
+            "click & collect orders and returns or exchanges, per day. Four conversions, each named for "
+            "what it counts: online session conversion (own-site and app sessions with a purchase, as "
+            "e-commerce benchmarks count it), cart abandonment (own-site carts not bought in their "
+            "session), store-visit conversion (store visits with a purchase) and purchase-intent (journey) "
+            "conversion (purchase journeys that bought, on any channel). Sessions with an order on every "
+            "channel mixes them and is no published rate.",
             commerce.funnel(runs),
             facts.funnel(runs),
         ),
@@ -103,17 +106,19 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             "stores",
             "Store traffic",
             "Store entries by hour and persona, customers inside all stores at each quarter-hour, and waits "
-            "for a member of staff.",
+            "for a member of staff, helped or given up (assist_abandoned over assistance requests).",
             service.stores(runs),
             facts.stores(runs),
         ),
         Section(
             "realism",
             "Realism: the run against published figures",
-            "Each row sets a figure of the run next to a published one, with its source, and says whether "
-            "the run falls inside the range stated as plausible (the range is a judgement, explained under "
-            "each figure).",
-            table=realism_table(runs, realism(list(runs))),
+            "Each row sets a figure of the run, computed as its source defines it, next to the published "
+            "figure, its source, period and population (the same findings as `parcours realism`). Outside: "
+            "the figure's 95% interval lies wholly outside the published range; too few to check: the "
+            "interval is wider than the range; not checkable on this run: the run is too short, at another "
+            "integration level, or lacks what the figure counts. Shown figures and inputs are not checked.",
+            table=realism_table(runs),
         ),
     ]
 

@@ -10,7 +10,7 @@ from parcours.report.codes import Codes
 from parcours.report.events import Events, Vocab
 from parcours.report.journeys import Journeys
 from parcours.report.scan import Sessions
-from parcours.vocabulary import DIGITAL_CHANNELS, Channel, EventType, Outcome
+from parcours.vocabulary import EventType, Outcome
 
 FUNNEL = ("sessions", "carts", "orders", "pickups", "returns")
 
@@ -113,30 +113,3 @@ def stockouts(picked: Events, j: Journeys, vocab: Vocab, outcomes: Codes) -> Sto
     prices = out.amount_cents[first][lost]
     priced = (prices >= 0).any() or not len(prices)
     return Stockouts(len(ids), fate, float(np.maximum(prices, 0).sum()) if priced else float("nan"))
-
-
-def online(vocab: Vocab) -> np.ndarray:
-    """Channel codes where customers browse and buy on a screen of their own (the kiosk is in store)."""
-    return np.array([vocab.channels.code(c.value) for c in DIGITAL_CHANNELS if c != Channel.KIOSK])
-
-
-def cart_abandonment(s: Sessions, vocab: Vocab) -> float:
-    """Online sessions with a cart that ended without an order, over online sessions with a cart."""
-    carts = s.cart & np.isin(s.channel, online(vocab))
-    return float((carts & ~s.order).sum() / carts.sum()) if carts.any() else float("nan")
-
-
-def research_online_buy_in_store(s: Sessions, picked: Events, vocab: Vocab) -> float:
-    """Store purchases whose journey had an online session before the purchase, over store purchases."""
-    buy = picked.where(
-        (picked.event == vocab.events.code(EventType.PURCHASE.value))
-        & (picked.channel == vocab.channels.code(Channel.STORE.value))
-    )
-    if not len(buy):
-        return float("nan")
-    web = np.isin(s.channel, online(vocab))
-    order = np.lexsort((s.start_local_ms[web], s.journey[web]))
-    journeys, first = np.unique(s.journey[web][order], return_index=True)  # earliest online session first
-    pos, found = _lookup(journeys, buy.journey)
-    earliest = s.start_local_ms[web][order][first][pos] if len(first) else np.zeros(len(buy), np.int64)
-    return float((found & (earliest < buy.local_ms)).mean())

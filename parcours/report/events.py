@@ -33,6 +33,8 @@ COLUMNS = (
     "amount_cents",
     "quantity",
     "wait_s",
+    "store_id",
+    "campaign_id",
 )
 
 
@@ -96,6 +98,8 @@ class Events:
     amount_cents: np.ndarray  # -1 where null
     quantity: np.ndarray  # -1 where null
     wait_s: np.ndarray  # NaN where null
+    store: np.ndarray  # -1 where null
+    campaign: np.ndarray  # -1 where null
 
     def __len__(self) -> int:
         return len(self.ts_ms)
@@ -141,6 +145,8 @@ def to_events(table: pa.Table | pa.RecordBatch, vocab: Vocab, calendar: Calendar
         amount_cents=_filled(table["amount_cents"], -1, np.int64),
         quantity=_filled(table["quantity"], -1, np.int64),
         wait_s=_filled(table["wait_s"], np.nan, np.float64),
+        store=_filled(table["store_id"], -1, np.int64),
+        campaign=_filled(table["campaign_id"], -1, np.int64),
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from parcours.report.journeys import TYPOLOGY
+from parcours.report.kpis import journey_conversion
 from parcours.report.summary import RunSummary
 
 Show = Callable[[float], str]
@@ -117,11 +118,56 @@ def typology(runs: Sequence[RunSummary]) -> list[str]:
     return out
 
 
+def _finding(r: RunSummary, key: str) -> float:
+    found = r.finding(key)
+    return found.measure.value if found is not None else math.nan
+
+
 def funnel(runs: Sequence[RunSummary]) -> list[str]:
     total = [r.funnel.sum(axis=(0, 1)) for r in runs]
     out = [
-        line("Sessions with an order", runs, [_share(float(t[2]), float(t[0])) for t in total], pct, points),
-        line("Sessions with a cart", runs, [_share(float(t[1]), float(t[0])) for t in total], pct, points),
+        line(
+            "Online session conversion (own-site and app sessions with a purchase)",
+            runs,
+            [_finding(r, "online_session_conversion") for r in runs],
+            pct,
+            points,
+        ),
+        line(
+            "Cart abandonment (own-site and app sessions with a cart and no purchase)",
+            runs,
+            [_finding(r, "cart_abandonment") for r in runs],
+            pct,
+            points,
+        ),
+        line(
+            "Store-visit conversion (visits with a purchase, pick-up/return-only visits apart)",
+            runs,
+            [_finding(r, "store_visit_conversion") for r in runs],
+            pct,
+            points,
+        ),
+        line(
+            "Purchase-intent (journey) conversion (purchase journeys that bought)",
+            runs,
+            [journey_conversion(r) for r in runs],
+            pct,
+            points,
+        ),
+        line(
+            "Sessions with an order, every channel (store, phone, chat included)",
+            runs,
+            [_share(float(t[2]), float(t[0])) for t in total],
+            pct,
+            points,
+        ),
+        line(
+            "Sessions with a cart, every channel",
+            runs,
+            [_share(float(t[1]), float(t[0])) for t in total],
+            pct,
+            points,
+        ),
         line("Pickups per day", runs, [float(t[3]) / r.days for t, r in zip(total, runs, strict=True)]),
         line(
             "Returns and exchanges per day",
@@ -131,7 +177,7 @@ def funnel(runs: Sequence[RunSummary]) -> list[str]:
     ]
     for p, persona in enumerate(runs[0].personas):
         rates = [_share(float(r.funnel[p, :, 2].sum()), float(r.funnel[p, :, 0].sum())) for r in runs]
-        out.append(line(f"Sessions with an order, {persona}", runs, rates, pct, points))
+        out.append(line(f"Sessions with an order, every channel, {persona}", runs, rates, pct, points))
     return out
 
 
@@ -227,6 +273,15 @@ def stores(runs: Sequence[RunSummary]) -> list[str]:
             f"({r.stores.occupancy[q]:,.0f} in all stores)"
         )
     waits = [r.stores.assist.waits if r.stores.assist.total else np.array([math.nan]) for r in runs]
+    out.append(
+        line(
+            "Customers who asked for staff and gave up waiting",
+            runs,
+            [r.stores.assist.abandonment() if r.stores.assist.total else math.nan for r in runs],
+            pct,
+            points,
+        )
+    )
     out.append(line("Median wait for staff", runs, [float(np.median(w)) for w in waits], minutes))
     out.append(
         line("90th percentile wait for staff", runs, [float(np.percentile(w, 90)) for w in waits], minutes)

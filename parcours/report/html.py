@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from parcours.report.kpis import KPIS, delta, fmt
-from parcours.report.realism import Check
+from parcours.report.realism import Finding
+from parcours.report.realism_text import counts_text, value_text
+from parcours.report.references import Reference
 from parcours.report.summary import RunSummary
 
 CSS = """
@@ -31,6 +33,8 @@ th, td { border: 1px solid #ddd; padding: 0.3rem 0.6rem; text-align: left; verti
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .inside { color: #2e7d32; font-weight: bold; }
 .outside { color: #c62828; font-weight: bold; }
+.too-few-to-check, .not-checkable-on-this-run { color: #777; font-weight: bold; }
+.shown, .input { color: #4e79a7; font-weight: bold; }
 small { color: #666; }
 p.empty { font-style: italic; color: #666; }
 """
@@ -74,23 +78,43 @@ def kpi_table(runs: Sequence[RunSummary], values: Sequence[dict[str, float]]) ->
     return table(head, rows)
 
 
-def realism_table(runs: Sequence[RunSummary], checks: Sequence[Check]) -> str:
+def _verdict_cell(f: Finding) -> str:
+    css = f.verdict.replace(" ", "-")
+    cell = f'#{esc(value_text(f))} <span class="{css}">{esc(f.verdict)}</span>'
+    if f.reason:
+        cell += f"<br><small>{esc(f.reason)}</small>"
+    elif counts_text(f):
+        cell += f"<br><small>{esc(counts_text(f))}</small>"
+    return cell
+
+
+def _published_cell(ref: Reference) -> str:
+    cell = esc(ref.published)
+    if ref.has_range:
+        cell += f"<br>range: <b>{esc(ref.shown_range())}</b>"
+    cell += (
+        f"<br><small>Source: {esc(ref.source)}. Period: {esc(ref.period)}. "
+        f"Population: {esc(ref.population)}.</small>"
+    )
+    if ref.caveat:
+        cell += f"<br><small><i>{esc(ref.caveat)}</i></small>"
+    return cell
+
+
+def realism_table(runs: Sequence[RunSummary]) -> str:
+    """One row per published figure, one column per run; the same findings as `parcours realism`."""
     rows = []
-    for c in checks:
-        ref = c.reference
-        verdicts = [
-            f'#{esc(ref.show(v))} <span class="{verdict}">{verdict}</span>'
-            for v, verdict in zip(c.values, c.verdicts(), strict=True)
-        ]
+    for i, f in enumerate(runs[0].findings):
+        ref = f.reference
         rows.append(
             tr(
-                f"<b>{esc(ref.label)}</b><br><small>{esc(ref.remarks)}</small>",
-                f"{esc(ref.published)}<br><small>Source: {esc(ref.source)}</small>",
-                f"#{esc(ref.show(ref.low))} to {esc(ref.show(ref.high))}",
-                *verdicts,
+                f"<b>{esc(ref.id)} {esc(ref.label)}</b> <small>({esc(ref.kind)})</small>"
+                f"<br><small>{esc(ref.definition)}. {esc(ref.remarks)}</small>",
+                _published_cell(ref),
+                *(_verdict_cell(r.findings[i]) for r in runs),
             )
         )
-    return table(["figure", "published", "plausible range", *(r.label for r in runs)], rows)
+    return table(["figure", "published", *(r.label for r in runs)], rows)
 
 
 def run_table(runs: Sequence[RunSummary]) -> str:

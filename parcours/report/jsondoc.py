@@ -11,8 +11,8 @@ import numpy as np
 
 from parcours.report.commerce import FUNNEL
 from parcours.report.journeys import TYPOLOGY
-from parcours.report.kpis import headline
-from parcours.report.realism import realism
+from parcours.report.kpis import ALIASES, headline
+from parcours.report.realism import Finding, finding_document
 from parcours.report.service import PERCENTILES, Queue
 from parcours.report.summary import RunSummary
 
@@ -47,7 +47,19 @@ def _per_persona_channel(r: RunSummary) -> dict[str, Any]:
     return out
 
 
-def run_document(r: RunSummary, realism_values: list[dict[str, Any]]) -> dict[str, Any]:
+def _kpis(values: dict[str, float]) -> dict[str, float | None]:
+    """The headline numbers by key, and renamed ones under their format-1 name too."""
+    out = {k: _num(v) for k, v in values.items()}
+    return {**out, **{old: out[new] for old, new in ALIASES.items()}}
+
+
+def _realism(f: Finding) -> dict[str, Any]:
+    """A realism finding, with the format-1 names (metric, low, high) kept beside the new ones."""
+    low, high = (f.reference.low, f.reference.high) if f.reference.has_range else (None, None)
+    return {**finding_document(f), "metric": f.reference.key, "low": low, "high": high}
+
+
+def run_document(r: RunSummary) -> dict[str, Any]:
     t = r.typology
     return {
         "label": r.label,
@@ -56,7 +68,7 @@ def run_document(r: RunSummary, realism_values: list[dict[str, Any]]) -> dict[st
         "integration": r.manifest.get("scenario", {}).get("integration"),
         "customers": r.customers,
         "days": r.days,
-        "kpis": {k: _num(v) for k, v in headline(r).items()},
+        "kpis": _kpis(headline(r)),
         "typology": {
             persona: {
                 "customer_days": int(t.counts[p].sum()),
@@ -81,28 +93,12 @@ def run_document(r: RunSummary, realism_values: list[dict[str, Any]]) -> dict[st
             "peak_occupancy": _num(float(r.stores.occupancy.max())),
             "staff_wait": _queue(r.stores.assist, r.days),
         },
-        "realism": realism_values,
+        "realism": [_realism(f) for f in r.findings],
     }
 
 
 def json_report(runs: Sequence[RunSummary]) -> str:
-    checks = realism(list(runs))
-    documents = []
-    for i, r in enumerate(runs):
-        values = [
-            {
-                "metric": c.reference.metric,
-                "label": c.reference.label,
-                "value": _num(c.values[i]),
-                "low": c.reference.low,
-                "high": c.reference.high,
-                "verdict": c.verdicts()[i],
-                "published": c.reference.published,
-                "source": c.reference.source,
-            }
-            for c in checks
-        ]
-        documents.append(run_document(r, values))
+    documents = [run_document(r) for r in runs]
     base = documents[0]["kpis"]
     deltas = [
         {

@@ -25,12 +25,23 @@ def _share(num: float, den: float) -> float:
     return num / den if den else math.nan
 
 
-def conversion(r: RunSummary) -> float:
-    """Purchase journeys (all but service contacts) that ended with a purchase, kept or returned."""
+def journey_conversion(r: RunSummary) -> float:
+    """Purchase-intent (journey) conversion: purchase journeys (all but service contacts) that ended
+    with a purchase, kept or returned. Not the online session conversion the industry publishes."""
     by_outcome = r.journeys_by_outcome.sum(axis=0)
     code = {name: i for i, name in enumerate(r.outcomes)}
     bought = by_outcome[code[Outcome.BOUGHT.value]] + by_outcome[code[Outcome.RETURNED.value]]
     return _share(float(bought), float(by_outcome.sum() - by_outcome[code[SERVICE]]))
+
+
+def realism_value(key: str) -> Callable[[RunSummary], float]:
+    """A figure of the realism check (own-site session conversion, cart abandonment...), by its key."""
+
+    def value(r: RunSummary) -> float:
+        found = r.finding(key)
+        return found.measure.value if found is not None else math.nan
+
+    return value
 
 
 def lost_journeys(r: RunSummary) -> float:
@@ -42,8 +53,34 @@ def active_days(r: RunSummary) -> float:
     return float(r.typology.counts.sum())
 
 
+#: Renamed keys, still written in the JSON under their old name (format 1): old -> new.
+ALIASES = {"conversion": "journey_conversion"}
+
 KPIS = (
-    Kpi("conversion", "Conversion (purchase journeys that bought)", "%", conversion),
+    Kpi(
+        "journey_conversion",
+        "Purchase-intent (journey) conversion: purchase journeys that bought",
+        "%",
+        journey_conversion,
+    ),
+    Kpi(
+        "online_session_conversion",
+        "Online session conversion: own-site and app sessions with a purchase",
+        "%",
+        realism_value("online_session_conversion"),
+    ),
+    Kpi(
+        "cart_abandonment",
+        "Cart abandonment: own-site and app sessions with a cart and no purchase",
+        "%",
+        realism_value("cart_abandonment"),
+    ),
+    Kpi(
+        "store_visit_conversion",
+        "Store-visit conversion: store visits with a purchase (pick-up/return-only visits apart)",
+        "%",
+        realism_value("store_visit_conversion"),
+    ),
     Kpi(
         "revenue_eur_per_day",
         "Revenue (purchases, € per day)",
@@ -97,9 +134,9 @@ KPIS = (
     Kpi("sessions_per_day", "Sessions per day", "", lambda r: float(r.funnel[..., 0].sum()) / r.days),
     Kpi(
         "active_share",
-        "Customers active on a day",
+        "Customers active on a day (with a session, visit, call or open)",
         "%",
-        lambda r: _share(active_days(r), r.customers * r.days),
+        realism_value("active_customers_day"),  # as the realism check counts it
     ),
 )
 

@@ -1,116 +1,116 @@
-"""The realism panel: a run's figures next to published ones, each with its source and a range."""
+"""The realism check: a run's figures next to published ones, as `parcours realism` and the report show it.
+
+Each published figure (references.toml) is computed on the run as its source defines it (figures.py,
+flows.py), then judged by its 95% interval (stats.py): inside, outside, too few to check, or not
+checkable on this run (too short, wrong integration level, nothing of the kind happened). Figures the
+sources do not let us check are shown; model inputs are shown as inputs.
+"""
 
 from __future__ import annotations
 
 import math
-import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.resources import files
+from typing import Any
 
-import numpy as np
+from parcours.output.reader import Run
+from parcours.report.basis import Basis
+from parcours.report.events import Calendar, Vocab
+from parcours.report.references import KINDS, Reference, load_references
+from parcours.report.scan import Scan, scan
+from parcours.report.stats import INPUT, NOT_CHECKABLE, OUTSIDE, SHOWN, Measure, unavailable, verdict
 
-from parcours.errors import ParcoursError
-from parcours.report.journeys import MONO
-from parcours.report.summary import RunSummary
-
-REFERENCES = "references.toml"
-FIELDS = ("metric", "label", "published", "source", "low", "high", "unit", "remarks")
-
-
-def _peak_hour(channel: str) -> Callable[[RunSummary], float]:
-    def peak(r: RunSummary) -> float:
-        by_hour = r.sessions_by_hour.sum(axis=1)[:, r.channels.index(channel)]  # [weekend, hour]
-        row = by_hour[0] if by_hour[0].sum() else by_hour[1]  # weekdays unless the run has none
-        return float(np.argmax(row)) if row.sum() else math.nan
-
-    return peak
-
-
-def several_channels_share(r: RunSummary) -> float:
-    counts = r.typology.counts.sum(axis=0)
-    return float(1 - counts[MONO] / counts.sum()) if counts.sum() else math.nan
-
-
-def spend_ratio(r: RunSummary) -> float:
-    counts, revenue = r.typology.counts.sum(axis=0), r.typology.revenue_cents.sum(axis=0)
-    if not counts[MONO] or not revenue[MONO] or counts.sum() == counts[MONO]:
-        return math.nan
-    several = (revenue.sum() - revenue[MONO]) / (counts.sum() - counts[MONO])
-    return float(several / (revenue[MONO] / counts[MONO]))
-
-
-def online_conversion(r: RunSummary) -> float:
-    web = [
-        r.channels.index(c)
-        for c in ("mobile_app", "mobile_web", "desktop_web", "tablet", "marketplace", "social")
-    ]
-    f = r.funnel[:, web].sum(axis=(0, 1))
-    return float(f[2] / f[0]) if f[0] else math.nan
-
-
-METRICS: dict[str, Callable[[RunSummary], float]] = {
-    "several_channels_share": several_channels_share,
-    "spend_ratio": spend_ratio,
-    "ropo_share": lambda r: r.ropo_share,
-    "cart_abandonment": lambda r: r.cart_abandonment,
-    "online_conversion": online_conversion,
-    "call_abandonment": lambda r: r.calls.abandonment() if r.calls.total else math.nan,
-    "desktop_peak_hour": _peak_hour("desktop_web"),
-    "tablet_peak_hour": _peak_hour("tablet"),
-}
+TEXT_HEAD = "parcours realism: "
+JSON_MARK = "parcours_realism"
 
 
 @dataclass(frozen=True)
-class Reference:
-    metric: str
-    label: str
-    published: str
-    source: str
-    low: float
-    high: float
-    unit: str
-    remarks: str
-
-    def verdict(self, value: float) -> str:
-        if math.isnan(value):
-            return "no data"
-        return "inside" if self.low <= value <= self.high else "outside"
-
-    def show(self, value: float) -> str:
-        if math.isnan(value):
-            return "n/a"
-        return {"%": f"{value:.1%}", "x": f"{value:.2f}×", "h": f"{value:02.0f}:00"}.get(
-            self.unit, f"{value:g}"
-        )
-
-
-def load_references(text: str | None = None, source: str = REFERENCES) -> list[Reference]:
-    """The shipped references (or ``text``), checked: a bad entry names the file, entry and field."""
-    raw = tomllib.loads(text if text is not None else files(__package__).joinpath(REFERENCES).read_text())
-    refs = []
-    for i, entry in enumerate(raw.get("reference", [])):
-        where = f"{source}: reference[{i}]"
-        missing = [f for f in FIELDS if f not in entry]
-        if missing:
-            raise ParcoursError(f"{where}: missing {', '.join(missing)}")
-        if entry["metric"] not in METRICS:
-            raise ParcoursError(f"{where}: metric {entry['metric']!r} is not one of {sorted(METRICS)}")
-        if not entry["low"] <= entry["high"]:
-            raise ParcoursError(f"{where}: low ({entry['low']}) must not exceed high ({entry['high']})")
-        refs.append(Reference(**{f: entry[f] for f in FIELDS}))
-    return refs
-
-
-@dataclass(frozen=True)
-class Check:
+class Finding:
     reference: Reference
-    values: list[float]  # one per run
+    measure: Measure
+    verdict: str
 
-    def verdicts(self) -> list[str]:
-        return [self.reference.verdict(v) for v in self.values]
+    @property
+    def reason(self) -> str:
+        return self.measure.unavailable
 
 
-def realism(runs: list[RunSummary], references: list[Reference] | None = None) -> list[Check]:
+def _requirement(ref: Reference, b: Basis) -> str:
+    """Why this run cannot give the figure as its source defines it ("" when it can)."""
+    if b.calendar.days < ref.min_days:
+        return f"needs a run of {ref.min_days} days or more (this one has {b.calendar.days})"
+    if ref.levels and b.integration not in ref.levels:
+        return f"applies to {' and '.join(ref.levels)} only (this run is {b.integration or 'of no level'})"
+    return ""
+
+
+def find(ref: Reference, b: Basis) -> Finding:
+    why = _requirement(ref, b)
+    measure = unavailable(why) if why else KINDS[ref.kind][ref.key](b)
+    if not ref.checked:
+        shown_as = INPUT if ref.kind == "input" else SHOWN
+        return Finding(ref, measure, shown_as if measure.available else NOT_CHECKABLE)
+    return Finding(ref, measure, verdict(measure, ref.low, ref.high))
+
+
+def assess(basis: Basis, references: list[Reference] | None = None) -> list[Finding]:
     refs = references if references is not None else load_references()
-    return [Check(ref, [float(METRICS[ref.metric](r)) for r in runs]) for ref in refs]
+    return [find(ref, basis) for ref in refs]
+
+
+def assess_run(run: Run, references: list[Reference] | None = None) -> tuple[Basis, list[Finding]]:
+    """Read the run's events once and judge every figure."""
+    calendar = Calendar.of(run.manifest)
+    vocab = Vocab.for_runs([run])
+    found: Scan = scan(run, vocab, calendar)
+    basis = Basis(found, vocab, calendar, run.manifest)
+    return basis, assess(basis, references)
+
+
+def outside(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.verdict == OUTSIDE]
+
+
+def _num(v: float) -> float | None:
+    return None if math.isnan(v) else round(float(v), 6)
+
+
+def finding_document(f: Finding) -> dict[str, Any]:
+    """One figure as JSON: what it is, its value and interval, the verdict, and the published side."""
+    r, m = f.reference, f.measure
+    return {
+        "id": r.id,
+        "key": r.key,
+        "kind": r.kind,
+        "label": r.label,
+        "verdict": f.verdict,
+        "reason": m.unavailable or None,
+        "value": _num(m.value),
+        "interval_95": None if math.isnan(m.low) else [_num(m.low), _num(m.high)],
+        "numerator": _num(m.numerator),
+        "denominator": _num(m.denominator),
+        "definition": r.definition,
+        "published": r.published,
+        "range": [r.low, r.high] if r.has_range else None,
+        "source": r.source,
+        "period": r.period,
+        "population": r.population,
+        "confidence": r.confidence,
+        "caveat": r.caveat or None,
+        "min_days": r.min_days,
+        "levels": list(r.levels) or None,
+    }
+
+
+def run_document(b: Basis, run_path: str, findings: list[Finding]) -> dict[str, Any]:
+    sc = b.scenario
+    return {
+        JSON_MARK: 1,
+        "run": run_path,
+        "scenario": sc.get("name"),
+        "integration": sc.get("integration"),
+        "customers": b.customers,
+        "start": b.first_date.isoformat(),
+        "days": b.calendar.days,
+        "outside": [f.reference.id for f in outside(findings)],
+        "figures": [finding_document(f) for f in findings],
+    }

@@ -2,7 +2,8 @@
 
 - ``Cube``: event counts by day type, event type, channel, persona and quarter-hour of local time;
 - ``SessionCollector``: one row per session (its first event), with whether it reached a cart or an order;
-- ``Picked``: the rare events whose values matter one by one (purchases, returns, stock-outs, waits).
+- ``Picked``: the rare events whose values matter one by one (purchases, returns, stock-outs, waits);
+- ``MessageCollector``: when each (customer, channel, campaign) was first sent, opened and clicked.
 """
 
 from __future__ import annotations
@@ -14,15 +15,27 @@ import numpy as np
 from parcours.output.reader import Run
 from parcours.report.arrays import distinct, member
 from parcours.report.events import DAY_MS, Calendar, Events, Vocab, concat, read_events
+from parcours.report.messages import MessageCollector, Messages
 from parcours.vocabulary import EventType
 
 QUARTER_MS = 15 * 60_000
 QUARTERS = 96
 #: The company acts, not the customer: these rows do not make a session on their channel.
 COMPANY_EVENTS = (EventType.MESSAGE_SENT, EventType.ORDER_READY)
-ORDER_EVENTS = (EventType.PURCHASE, EventType.KIOSK_ORDER)
+#: A session has a flag when it holds at least one of the flag's events.
+SESSION_FLAGS: dict[str, tuple[EventType, ...]] = {
+    "cart": (EventType.CART_ADD,),
+    "order": (EventType.PURCHASE, EventType.KIOSK_ORDER),
+    "purchase": (EventType.PURCHASE,),
+    "entered": (EventType.STORE_ENTER,),
+    "aftersale": (EventType.PICKUP, EventType.RETURN, EventType.EXCHANGE),
+    "stockout": (EventType.STOCK_OUT,),
+}
 PICKED_EVENTS = (
     EventType.PURCHASE,
+    EventType.KIOSK_ORDER,
+    EventType.ORDER_READY,
+    EventType.PICKUP,
     EventType.RETURN,
     EventType.EXCHANGE,
     EventType.STOCK_OUT,
@@ -31,6 +44,7 @@ PICKED_EVENTS = (
     EventType.CHAT_ANSWERED,
     EventType.CHAT_ABANDONED,
     EventType.STAFF_ASSIST,
+    EventType.ASSIST_ABANDONED,
 )
 
 
@@ -70,6 +84,10 @@ class Sessions:
     start_local_ms: np.ndarray
     cart: np.ndarray  # bool: a cart_add happened in the session
     order: np.ndarray  # bool: a purchase or kiosk order happened in the session
+    purchase: np.ndarray  # bool: a purchase happened in the session
+    entered: np.ndarray  # bool: a store_enter (the session is a store visit)
+    aftersale: np.ndarray  # bool: a pickup, return or exchange
+    stockout: np.ndarray  # bool: a stock_out
 
 
 class SessionCollector:
@@ -83,25 +101,25 @@ class SessionCollector:
 
     def __init__(self, vocab: Vocab) -> None:
         self.company = codes_of(vocab, COMPANY_EVENTS)
-        self.cart_code = vocab.events.code(EventType.CART_ADD.value)
-        self.orders = codes_of(vocab, ORDER_EVENTS)
+        self.flag_codes = {name: codes_of(vocab, types) for name, types in SESSION_FLAGS.items()}
         self.firsts: dict[str, list[np.ndarray]] = {c: [] for c in self.COLUMNS}
-        self.carts: list[np.ndarray] = []
-        self.ordered: list[np.ndarray] = []
+        self.flagged: dict[str, list[np.ndarray]] = {name: [] for name in SESSION_FLAGS}
 
     def add(self, ev: Events) -> None:
         ev = ev.where(~np.isin(ev.event, self.company))
         _, first = np.unique(ev.session, return_index=True)
         for name, kept in self.firsts.items():
             kept.append(getattr(ev, name)[first])
-        self.carts.append(distinct(ev.session[ev.event == self.cart_code]))
-        self.ordered.append(distinct(ev.session[np.isin(ev.event, self.orders)]))
+        for name, codes in self.flag_codes.items():
+            self.flagged[name].append(distinct(ev.session[np.isin(ev.event, codes)]))
 
     def finish(self) -> Sessions:
         firsts = {name: np.concatenate([np.zeros(0, np.int64), *kept]) for name, kept in self.firsts.items()}
         ids, first = np.unique(firsts["session"], return_index=True)  # stable: keeps the earliest batch's row
-        carts = distinct(np.concatenate([np.zeros(0, np.int64), *self.carts]))
-        ordered = distinct(np.concatenate([np.zeros(0, np.int64), *self.ordered]))
+        flags = {
+            name: member(ids, distinct(np.concatenate([np.zeros(0, np.int64), *kept])))
+            for name, kept in self.flagged.items()
+        }
         return Sessions(
             session=ids,
             customer=firsts["customer"][first],
@@ -109,8 +127,7 @@ class SessionCollector:
             persona=firsts["persona"][first],
             channel=firsts["channel"][first],
             start_local_ms=firsts["local_ms"][first],
-            cart=member(ids, carts),
-            order=member(ids, ordered),
+            **flags,
         )
 
 
@@ -135,12 +152,15 @@ class Scan:
     cube: np.ndarray
     sessions: Sessions
     picked: Events
+    messages: Messages
 
 
 def scan(run: Run, vocab: Vocab, calendar: Calendar) -> Scan:
     cube, sessions, picked = Cube(vocab, calendar), SessionCollector(vocab), Picked(vocab)
+    messages = MessageCollector(vocab)
     for ev in read_events(run, vocab, calendar):
         cube.add(ev)
         sessions.add(ev)
         picked.add(ev)
-    return Scan(cube.finish(), sessions.finish(), picked.finish())
+        messages.add(ev)
+    return Scan(cube.finish(), sessions.finish(), picked.finish(), messages.finish())

@@ -60,7 +60,7 @@ def queue(picked: Events, vocab: Vocab, days: int, answered: EventType, gave_up:
 class Stores:
     visits: np.ndarray  # [persona, 24] store entries per day
     occupancy: np.ndarray  # [96] people in stores at each quarter-hour, mean day
-    assist: Queue  # waiting for a member of staff
+    assist: Queue  # waiting for a member of staff: helped (staff_assist) or gave up (assist_abandoned)
 
 
 def occupancy(net: np.ndarray, quiet_quarter: int = 16) -> np.ndarray:
@@ -81,5 +81,5 @@ def stores(cube: np.ndarray, picked: Events, vocab: Vocab, days: int) -> Stores:
     return Stores(
         visits=visits,
         occupancy=occupancy(enter.sum(axis=0) - leave.sum(axis=0)) / days,
-        assist=queue(picked, vocab, days, EventType.STAFF_ASSIST, None),
+        assist=queue(picked, vocab, days, EventType.STAFF_ASSIST, EventType.ASSIST_ABANDONED),
     )

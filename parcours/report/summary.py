@@ -9,7 +9,9 @@ import numpy as np
 
 from parcours.output.reader import Run
 from parcours.report import commerce, journeys, service, usage
+from parcours.report.basis import Basis
 from parcours.report.events import Calendar, Vocab
+from parcours.report.realism import Finding, assess
 from parcours.report.scan import scan
 from parcours.vocabulary import EventType
 
@@ -31,11 +33,13 @@ class RunSummary:
     funnel: np.ndarray  # [persona, channel, stage]
     sales: commerce.Sales
     stockouts: commerce.Stockouts
-    cart_abandonment: float  # online sessions with a cart and no order
-    ropo_share: float  # store purchases preceded by an online session of the same journey
+    findings: list[Finding]  # the realism figures, as `parcours realism` judges them
     calls: service.Queue
     chats: service.Queue
     stores: service.Stores
+
+    def finding(self, key: str) -> Finding | None:
+        return next((f for f in self.findings if f.reference.key == key), None)
 
     @property
     def days(self) -> int:
@@ -77,8 +81,7 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
         funnel=commerce.funnel(found.sessions, found.cube, vocab),
         sales=commerce.sales(found.picked, vocab),
         stockouts=commerce.stockouts(found.picked, j, vocab, outcomes),
-        cart_abandonment=commerce.cart_abandonment(found.sessions, vocab),
-        ropo_share=commerce.research_online_buy_in_store(found.sessions, found.picked, vocab),
+        findings=assess(Basis(found, vocab, calendar, run.manifest)),
         calls=service.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
         chats=service.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
         stores=service.stores(found.cube, found.picked, vocab, days),

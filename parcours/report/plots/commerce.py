@@ -41,7 +41,11 @@ def _grouped_bars(
 
 
 def funnel(runs: Sequence[RunSummary]) -> str:
-    """Funnel stages per day, conversion per channel, and conversion per channel and persona."""
+    """Funnel stages per day, sessions with an order per channel, and per channel and persona.
+
+    Per channel, "sessions with an order" is the online session conversion on the own site and app,
+    and the store-visit conversion (pick-up and return visits included) in store.
+    """
     chans = used_channels(runs, [r.funnel[..., 0] for r in runs])
     with figure(4.2 + 2.8 * len(runs)) as fig:
         top, bottom = fig.subfigures(2, 1, height_ratios=(4.2, 2.8 * len(runs)), squeeze=False)[:, 0]
@@ -58,7 +62,7 @@ def funnel(runs: Sequence[RunSummary]) -> str:
         rates = [_conversion(r.funnel.sum(axis=0))[chans] * 100 for r in runs]
         _grouped_bars(conversion, [runs[0].channels[c] for c in chans], rates, runs)
         conversion.set_ylabel("% of sessions with an order")
-        conversion.set_title("Conversion per channel")
+        conversion.set_title("Sessions with an order, per channel (session or visit conversion)")
         axes = bottom.subplots(len(runs), 1, squeeze=False, sharex=True)[:, 0]
         for ax, run in zip(axes, runs, strict=True):
             _conversion_map(ax, run, chans)

@@ -107,7 +107,9 @@ def stores(runs: Sequence[RunSummary]) -> str | None:
         hour_axis(occupancy)
         occupancy.set_ylabel("customers in the stores (all stores)")
         occupancy.set_title("People in store over the day")
-        _waits(assist, [r.stores.assist for r in runs], runs, "Waiting for a member of staff")
+        _waits(
+            assist, [r.stores.assist for r in runs], runs, "Waiting for a member of staff (helped or gave up)"
+        )
         return png_base64(fig)
 
 
