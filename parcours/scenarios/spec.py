@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -52,6 +52,7 @@ class Calendar(Spec):
     start: dt.date
     timezone: str = "UTC"
     days: Annotated[int, Field(gt=0, le=366)] = 1
+    holidays: list[dt.date] = []  # public holidays: no marketing SMS (AF2M); stores as on other days
 
     @field_validator("timezone")
     @classmethod
@@ -100,15 +101,24 @@ class Demand(Spec):
     remarks: Remarks = "an ordinary day"
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+# French professional code of practice for marketing SMS (AF2M / FFTelecoms recommendations, quoted by
+# the smsmode study, francemobiles.com, 12 Mar 2020): none on Sundays, public holidays, or 20:00-08:00.
+SMS_FROM, SMS_UNTIL = "08:00", "20:00"
+
+
 class Campaign(Spec):
-    """A message sent to a segment at a set time; some recipients open it, some act on it."""
+    """A message sent to a segment at a set time, once (``day``) or every week (``weekdays``)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     channel: Channel
-    day: Annotated[int, Field(ge=1)] = 1
+    day: Annotated[int, Field(ge=1)] | None = None
+    weekdays: list[Weekday] | None = None
     at: ClockTime
     personas: list[str] | None = None
     reach: Probability = 1.0
+    remarks: str | None = None
 
     @field_validator("channel")
     @classmethod
@@ -116,6 +126,36 @@ class Campaign(Spec):
         if channel not in OUTBOUND_CHANNELS:
             raise ValueError(f"{channel} is not an outbound channel ({', '.join(OUTBOUND_CHANNELS)})")
         return channel
+
+    @model_validator(mode="after")
+    def _once_or_weekly(self) -> Campaign:
+        if self.day is not None and self.weekdays is not None:
+            raise ValueError("give either day (once) or weekdays (every week), not both")
+        if self.weekdays is not None and not self.weekdays:
+            raise ValueError("weekdays must name at least one day")
+        if self.channel is Channel.SMS:
+            if not minutes_of(SMS_FROM) <= minutes_of(self.at) < minutes_of(SMS_UNTIL):
+                raise ValueError(
+                    f"a marketing SMS at {self.at} breaks the code of practice (AF2M): "
+                    f"only between {SMS_FROM} and {SMS_UNTIL}"
+                )
+            if self.weekdays is not None and "sunday" in self.weekdays:
+                raise ValueError("a marketing SMS on Sunday breaks the code of practice (AF2M)")
+        return self
+
+    def days_in(self, calendar: Calendar) -> list[int]:
+        """The run's days (1-based) this campaign goes out on; a weekly SMS skips public holidays."""
+        if self.weekdays is None:
+            return [1 if self.day is None else self.day]
+        out = []
+        for d in range(calendar.days):
+            date = calendar.start + dt.timedelta(days=d)
+            if WEEKDAYS[date.weekday()] not in self.weekdays:
+                continue
+            if self.channel is Channel.SMS and date in calendar.holidays:
+                continue
+            out.append(d + 1)
+        return out
 
 
 class Outage(Spec):

@@ -91,7 +91,8 @@ def describe_scenario(name: str) -> str:
         )
     for c in s.campaigns:
         who = ", ".join(c.personas) if c.personas else "every persona"
-        lines.append(f"  campaign      {c.name}: {c.channel.value} on day {c.day} at {c.at} to {who}")
+        when = f"every {', '.join(c.weekdays)}" if c.weekdays else f"on day {c.day or 1}"
+        lines.append(f"  campaign      {c.name}: {c.channel.value} {when} at {c.at} to {who}")
     for o in s.outages:
         lines.append(f"  outage        {o.channel.value} down on day {o.day} from {o.begins} to {o.ends}")
     return "\n".join(lines)

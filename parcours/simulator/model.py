@@ -194,11 +194,25 @@ def resolve_personas(scenario: Scenario, source: str) -> tuple[tuple[Persona, ..
 
 
 def _check_days(scenario: Scenario, source: str) -> None:
-    days = {"campaigns": [c.day for c in scenario.campaigns], "outages": [o.day for o in scenario.outages]}
+    days = {
+        "campaigns": [c.day or 1 for c in scenario.campaigns],
+        "outages": [o.day for o in scenario.outages],
+    }
     for kind, listed in days.items():
         for i, day in enumerate(listed):
             if day > scenario.calendar.days:
                 raise SpecError(source, f"{kind}[{i}].day", f"day {day} is after the run's last day")
+    calendar = scenario.calendar
+    for i, campaign in enumerate(scenario.campaigns):
+        if campaign.channel is not Channel.SMS or campaign.weekdays is not None:
+            continue
+        date = calendar.start + dt.timedelta(days=(campaign.day or 1) - 1)
+        if date.weekday() == 6 or date in calendar.holidays:
+            raise SpecError(
+                source,
+                f"campaigns[{i}].day",
+                f"a marketing SMS on {date} (a Sunday or public holiday) breaks the code of practice (AF2M)",
+            )
 
 
 def build_model(scenario: Scenario, source: str = "scenario") -> Model:
