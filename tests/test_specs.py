@@ -115,8 +115,8 @@ BAD_PERSONAS = [
     ),
     (
         "young",
-        "[responses.sms]\nopen_rate = 0.55",
-        "[responses.sms]\nopen_rate = 0.05",
+        "[responses.sms]\nopen_rate = 0.9",
+        "[responses.sms]\nopen_rate = 0.01",
         "responses.sms",
         "click_rate cannot exceed open_rate",
     ),
@@ -162,6 +162,27 @@ BAD_SCENARIOS = [
         LAST_LINE + CAMPAIGN + "day = 3\n",
         "campaigns[0].day",
         "after the run's last day",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN.replace('"push"', '"sms"').replace('"10:00"', '"20:30"'),
+        "campaigns[0]",
+        "code of practice",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN.replace('"push"', '"sms"') + 'weekdays = ["saturday", "sunday"]\n',
+        "campaigns[0]",
+        "on Sunday breaks the code of practice",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN + 'day = 1\nweekdays = ["monday"]\n',
+        "campaigns[0]",
+        "not both",
     ),
     (
         "omnichannel",
@@ -280,3 +301,15 @@ def test_a_file_that_is_neither_is_refused(tmp_path: Path) -> None:
     path.write_text('title = "hello"\n')
     with pytest.raises(SpecError, match="neither a persona"):
         validate_file(path)
+
+
+def test_a_marketing_sms_on_a_public_holiday_is_refused(tmp_path: Path) -> None:
+    text = (SCENARIO_DIR / "omnichannel.toml").read_text()
+    text = text.replace("days = 1", "days = 2\nholidays = [2026-11-25]")
+    text = text.replace(LAST_LINE, LAST_LINE + CAMPAIGN.replace('"push"', '"sms"') + "day = 2\n")
+    path = tmp_path / "holiday.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as err:
+        validate_file(path)
+    assert str(err.value).startswith(f"{path}: campaigns[0].day")
+    assert "public holiday" in str(err.value)
