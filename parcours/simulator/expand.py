@@ -45,9 +45,7 @@ START_TYPE = _per_channel(
     },
     EventType.SESSION_START,
 )
-END_TYPE = _per_channel(
-    {Channel.CATALOGUE: NONE, Channel.STORE: EventType.STORE_EXIT}, EventType.SESSION_END
-)
+END_TYPE = _per_channel({Channel.CATALOGUE: NONE, Channel.STORE: EventType.STORE_EXIT}, EventType.SESSION_END)
 LOOK_TYPE = _per_channel(
     {
         Channel.EMAIL: EventType.SERVICE_MESSAGE,
