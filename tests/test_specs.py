@@ -139,7 +139,11 @@ BAD_PERSONAS = [
 
 CAMPAIGN = '\n[[campaigns]]\nname = "push_am"\nchannel = "push"\nat = "10:00"\n'
 OUTAGE = '\n[[outages]]\nchannel = "mobile_app"\nbegins = "12:00"\nends = "14:00"\n'
-LAST_LINE = 'remarks = "One store per 2,000 customers, a handful of staff; assumption to calibrate."'
+LAST_LINE = next(
+    line
+    for line in (SCENARIO_DIR / "omnichannel.toml").read_text().splitlines()
+    if line.startswith('remarks = "One store')
+)
 
 BAD_SCENARIOS = [
     (
@@ -214,15 +218,15 @@ BAD_SCENARIOS = [
     ),
     (
         "omnichannel",
-        "mean_stock_units = 2.0",
+        "mean_stock_units = 3.7",
         "mean_stock_units = -1.0",
         "stores.mean_stock_units",
         "greater than 0",
     ),
     (
         "omnichannel",
-        "mean_stock_units = 2.0",
-        'mean_stock_units = 2.0\nkiosks = "maybe"',
+        "mean_stock_units = 3.7",
+        'mean_stock_units = 3.7\nkiosks = "maybe"',
         "stores.kiosks",
         "valid boolean",
     ),
@@ -256,14 +260,23 @@ BAD_SCENARIOS = [
         "calendar.timezone",
         "unknown time zone",
     ),
-    ("omnichannel", 'opens = "08:00"', 'opens = "21:00"', "call_centre", "must come before closes"),
-    ("omnichannel", 'opens = "08:00"', 'opens = "8 o\'clock"', "call_centre.opens", "should match pattern"),
+    ("omnichannel", 'monday = "09:00-19:00"', 'monday = "19:00-09:00"', "call_centre", "must come before"),
+    ("omnichannel", 'monday = "09:00-19:00"', 'monday = "9 to 7"', "call_centre.week.monday", "pattern"),
+    ("omnichannel", ', sunday = "closed" }', " }", "call_centre", "sunday missing"),
+    ("omnichannel", "[call_centre]\n", '[call_centre]\nopens = "09:00"\n', "call_centre", "not both"),
     (
         "omnichannel",
-        "staff_per_store = 3",
-        "staff_per_store = -3",
-        "stores.staff_per_store",
-        "greater than 0",
+        "target_answered = 0.8",
+        "target_answered = 1.0",
+        "call_centre.target_answered",
+        "less than 1",
+    ),
+    (
+        "omnichannel",
+        "preparers_per_store = 1",
+        "preparers_per_store = 0",
+        "stores.preparers_per_store",
+        "greater than or equal to 1",
     ),
     ("omnichannel", "[stores]", "[shops]\n[stores]", "shops", "unknown field"),
     ("omnichannel", "days = 1", "days = 0", "calendar.days", "greater than 0"),

@@ -27,8 +27,8 @@ INTENTS = ["bought", "abandoned", "lost_to_stockout", "returned"]
 def _variant(tmp: Path, name: str) -> Path:
     text = (SCENARIO_DIR / f"{name}.toml").read_text()
     for old, new in (
-        ("staff_per_store = 3", "staff_per_store = 2"),
-        ("mean_stock_units = 2.0", "mean_stock_units = 1.0"),
+        ("assist_target_within_s = 60", "assist_target_within_s = 600"),
+        ("mean_stock_units = 3.7", "mean_stock_units = 1.0"),
     ):
         assert old in text
         text = text.replace(old, new)
