@@ -218,15 +218,15 @@ BAD_SCENARIOS = [
     ),
     (
         "omnichannel",
-        "mean_stock_units = 3.7",
-        "mean_stock_units = -1.0",
-        "stores.mean_stock_units",
+        "stock_cover_days = 1.0",
+        "stock_cover_days = -1.0",
+        "stores.stock_cover_days",
         "greater than 0",
     ),
     (
         "omnichannel",
-        "mean_stock_units = 3.7",
-        'mean_stock_units = 3.7\nkiosks = "maybe"',
+        "stock_cover_days = 1.0",
+        'stock_cover_days = 1.0\nkiosks = "maybe"',
         "stores.kiosks",
         "valid boolean",
     ),
@@ -318,7 +318,7 @@ def test_a_file_that_is_neither_is_refused(tmp_path: Path) -> None:
 
 def test_a_marketing_sms_on_a_public_holiday_is_refused(tmp_path: Path) -> None:
     text = (SCENARIO_DIR / "omnichannel.toml").read_text()
-    text = text.replace("days = 1", "days = 2\nholidays = [2026-11-25]")
+    text = text.replace("\ndays = 1\n", "\ndays = 2\nholidays = [2026-11-25]\n")
     text = text.replace(LAST_LINE, LAST_LINE + CAMPAIGN.replace('"push"', '"sms"') + "day = 2\n")
     path = tmp_path / "holiday.toml"
     path.write_text(text)

@@ -28,7 +28,7 @@ def _variant(tmp: Path, name: str) -> Path:
     text = (SCENARIO_DIR / f"{name}.toml").read_text()
     for old, new in (
         ("assist_target_within_s = 60", "assist_target_within_s = 600"),
-        ("mean_stock_units = 3.7", "mean_stock_units = 1.0"),
+        ("shelf_minimum_units = 3", "shelf_minimum_units = 1"),
     ):
         assert old in text
         text = text.replace(old, new)

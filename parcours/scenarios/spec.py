@@ -127,7 +127,8 @@ class Stores(OpeningHours):
     assist_rate: Probability
     mean_assist_s: Positive
     products: Annotated[int, Field(gt=0)] = 2000
-    mean_stock_units: Positive = 3.0
+    stock_cover_days: Positive = 1.0
+    shelf_minimum_units: Annotated[int, Field(ge=0)] = 1
     prepare_order_s: Positive = 300.0
     kiosks: bool = False
     remarks: Remarks

@@ -28,12 +28,13 @@ from parcours.vocabulary import Channel
 REFERENCE_CUSTOMERS = 50_000  # enough for a few thousand contacts a week with any plausible demand
 REFERENCE_SEED = 20_021_003  # a fixed sample: the forecast does not move with the run's own seed
 DAY_TYPES = 3  # Monday-Friday pooled (the model has no weekday-specific behaviour), Saturday, Sunday
-KINDS = ("phone", "chat", "assist")
+KINDS = ("phone", "chat", "assist", "store_buys")
 
 
 @dataclass(frozen=True)
 class Forecast:
-    """Expected sessions per customer in each (day type, local hour), by kind (phone, chat, assist)."""
+    """Expected sessions per customer in each (day type, local hour), by kind: phone, chat, assist
+    (store visits asking for help), store_buys (store visits meant to end in a purchase)."""
 
     per_customer: dict[str, np.ndarray]  # kind -> (DAY_TYPES, 24)
 
@@ -91,10 +92,10 @@ def _forecast(scenario_json: str) -> Forecast:
     streams = Streams(REFERENCE_SEED)
     customers = draw_customers(model, streams, np.arange(REFERENCE_CUSTOMERS, dtype=np.int64))
     journeys, sessions, _ = plan(model, streams, customers)
-    return Forecast(_count(model, sessions.start_s, sessions.channel))
+    return Forecast(_count(model, sessions.start_s, sessions.channel, sessions.buy))
 
 
-def _count(model: Model, start_s: np.ndarray, channel: np.ndarray) -> dict[str, np.ndarray]:
+def _count(model: Model, start_s: np.ndarray, channel: np.ndarray, buy: np.ndarray) -> dict[str, np.ndarray]:
     day, hour = local_hour(model, start_s)
     inside = day < 7
     first = model.scenario.calendar.start
@@ -107,8 +108,9 @@ def _count(model: Model, start_s: np.ndarray, channel: np.ndarray) -> dict[str, 
         ("phone", CHANNEL_CODE[Channel.PHONE], 1.0),
         ("chat", CHANNEL_CODE[Channel.CHAT], 1.0),
         ("assist", CHANNEL_CODE[Channel.STORE], assist),
+        ("store_buys", CHANNEL_CODE[Channel.STORE], 1.0),
     ):
-        hit = inside & (channel == code)
+        hit = inside & (channel == code) & (buy if kind == "store_buys" else True)
         counts = np.zeros((DAY_TYPES, 24))
         np.add.at(counts, (dtype[hit], hour[hit]), weight)
         out[kind] = counts / days_of_type[:, None] / REFERENCE_CUSTOMERS

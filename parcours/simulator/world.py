@@ -166,11 +166,11 @@ class World:
         self.plan_for = plan_for
         stores, counts = np.unique(ctx.customers.store, return_counts=True)
         self.store_customers = dict(zip(stores.tolist(), counts.tolist(), strict=True))
+        self.stock = Stock(model, ctx.streams, stores, counts)
         self.preparers: dict[int, simpy.Resource] = {}
         self.staff: dict[int, Desk] = {}
         self.store_hours = Hours(model.opening[STORE])
         self.call_hours = Hours(model.opening[PHONE])
-        self.stock = Stock(model, ctx.streams, np.unique(ctx.customers.store))
         j = ctx.journeys
         outcome = np.where(j.service, OUTCOME_CODE[Outcome.SERVICE], OUTCOME_CODE[Outcome.ABANDONED])
         self.outcome = np.where(j.responded, outcome, OUTCOME_CODE[Outcome.NO_RESPONSE]).astype(np.int8)
