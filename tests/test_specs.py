@@ -218,15 +218,15 @@ BAD_SCENARIOS = [
     ),
     (
         "omnichannel",
-        "stock_cover_days = 1.0",
+        "stock_cover_days = 0.4",
         "stock_cover_days = -1.0",
         "stores.stock_cover_days",
         "greater than 0",
     ),
     (
         "omnichannel",
-        "stock_cover_days = 1.0",
-        'stock_cover_days = 1.0\nkiosks = "maybe"',
+        "stock_cover_days = 0.4",
+        'stock_cover_days = 0.4\nkiosks = "maybe"',
         "stores.kiosks",
         "valid boolean",
     ),

@@ -84,7 +84,8 @@ def describe_scenario(name: str) -> str:
         f"  stores        {_hours(st)}, one per {st.customers_per_store:,} customers, "
         f"staff rostered for help within {st.assist_target_within_s:g} s, "
         f"{st.preparers_per_store} click & collect preparer(s), {st.products:,} products, "
-        f"{st.stock_cover_days:g} days of stock + {st.shelf_minimum_units} on the shelf" + (", kiosks" if st.kiosks else ""),
+        f"{st.stock_cover_days:g} days of stock + {st.shelf_minimum_units} on the shelf"
+        + (", kiosks" if st.kiosks else ""),
     ]
     if (d.journeys_multiplier, d.contacts_multiplier, d.propensity_multiplier) != (1.0, 1.0, 1.0):
         lines.append(

@@ -23,18 +23,21 @@ from parcours.simulator.model import Model, build_model
 from parcours.simulator.plan import local_hour, plan
 from parcours.simulator.population import draw_customers
 from parcours.simulator.rng import Streams
-from parcours.vocabulary import Channel
+from parcours.vocabulary import Channel, IntegrationLevel
 
-REFERENCE_CUSTOMERS = 50_000  # enough for a few thousand contacts a week with any plausible demand
+AT_A_DESK = [CHANNEL_CODE[c] for c in (Channel.STORE, Channel.PHONE, Channel.CHAT)]  # no collection
+
+REFERENCE_CUSTOMERS = 30_000  # about 2,000 calls a weekday at today's demand: hourly noise under 10%
 REFERENCE_SEED = 20_021_003  # a fixed sample: the forecast does not move with the run's own seed
-DAY_TYPES = 3  # Monday-Friday pooled (the model has no weekday-specific behaviour), Saturday, Sunday
+DAY_TYPES = 7  # one forecast per weekday: campaigns and Saturdays make days differ
 KINDS = ("phone", "chat", "assist", "store_buys")
 
 
 @dataclass(frozen=True)
 class Forecast:
     """Expected sessions per customer in each (day type, local hour), by kind: phone, chat, assist
-    (store visits asking for help), store_buys (store visits meant to end in a purchase)."""
+    (store visits asking for help), store_buys (store visits meant to end in a purchase, and online
+    orders to be collected in store, whose units come off the same shelves)."""
 
     per_customer: dict[str, np.ndarray]  # kind -> (DAY_TYPES, 24)
 
@@ -43,7 +46,7 @@ class Forecast:
 
 
 def day_type(weekday: int) -> int:
-    return 0 if weekday < 5 else weekday - 4
+    return weekday
 
 
 def ordinary(scenario: Scenario) -> Scenario:
@@ -92,26 +95,43 @@ def _forecast(scenario_json: str) -> Forecast:
     streams = Streams(REFERENCE_SEED)
     customers = draw_customers(model, streams, np.arange(REFERENCE_CUSTOMERS, dtype=np.int64))
     journeys, sessions, _ = plan(model, streams, customers)
-    return Forecast(_count(model, sessions.start_s, sessions.channel, sessions.buy))
+    counts = _count(model, sessions.start_s, sessions.channel, sessions.buy)
+    # click & collect orders are prepared from the store's shelves: the store stocks for them too
+    persona = customers.persona[journeys.customer[sessions.journey]]
+    collect = model.tables["click_collect_rate"][persona] * ~np.isin(sessions.channel, AT_A_DESK)
+    if model.scenario.integration is IntegrationLevel.MULTICHANNEL:
+        collect[:] = 0.0
+    counts["store_buys"] += _count(model, sessions.start_s, sessions.channel, sessions.buy, collect)[
+        "collect"
+    ]
+    return Forecast(counts)
 
 
-def _count(model: Model, start_s: np.ndarray, channel: np.ndarray, buy: np.ndarray) -> dict[str, np.ndarray]:
+def _count(
+    model: Model,
+    start_s: np.ndarray,
+    channel: np.ndarray,
+    buy: np.ndarray,
+    collect: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     day, hour = local_hour(model, start_s)
     inside = day < 7
     first = model.scenario.calendar.start
     weekday = np.array([(first + dt.timedelta(days=d)).weekday() for d in range(8)])
     dtype = np.array([day_type(w) for w in weekday])[np.minimum(day, 7)]
     days_of_type = np.bincount([day_type(w) for w in weekday[:7]], minlength=DAY_TYPES)
-    assist = model.scenario.stores.assist_rate
+    store = CHANNEL_CODE[Channel.STORE]
+    kinds = {
+        "phone": (channel == CHANNEL_CODE[Channel.PHONE]) * 1.0,
+        "chat": (channel == CHANNEL_CODE[Channel.CHAT]) * 1.0,
+        "assist": (channel == store) * model.scenario.stores.assist_rate,
+        "store_buys": ((channel == store) & buy) * 1.0,
+    }
+    if collect is not None:
+        kinds = {"collect": buy * collect}
     out = {}
-    for kind, code, weight in (
-        ("phone", CHANNEL_CODE[Channel.PHONE], 1.0),
-        ("chat", CHANNEL_CODE[Channel.CHAT], 1.0),
-        ("assist", CHANNEL_CODE[Channel.STORE], assist),
-        ("store_buys", CHANNEL_CODE[Channel.STORE], 1.0),
-    ):
-        hit = inside & (channel == code) & (buy if kind == "store_buys" else True)
+    for kind, weight in kinds.items():
         counts = np.zeros((DAY_TYPES, 24))
-        np.add.at(counts, (dtype[hit], hour[hit]), weight)
+        np.add.at(counts, (dtype[inside], hour[inside]), weight[inside])
         out[kind] = counts / days_of_type[:, None] / REFERENCE_CUSTOMERS
     return out
