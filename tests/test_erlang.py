@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from parcours.simulator.erlang import agents_needed, erlang_b, erlang_c, service_level
+from parcours.simulator.erlang import (
+    agents_needed,
+    agents_needed_a,
+    erlang_b,
+    erlang_c,
+    service_level,
+    service_level_a,
+)
 
 
 def test_erlang_b_matches_the_table_value_for_ten_erlangs_on_ten_lines() -> None:
@@ -53,3 +60,20 @@ def test_no_calls_need_no_agents_and_a_bad_target_is_refused() -> None:
     assert agents_needed(0.0, 300.0) == 0
     with pytest.raises(ValueError):
         agents_needed(10.0, 300.0, target=1.0)
+
+
+@pytest.mark.parametrize(("agents", "load"), [(2, 1.2), (8, 5.0), (57, 50.0)])
+def test_erlang_a_with_endless_patience_is_erlang_c(agents: int, load: float) -> None:
+    assert service_level_a(agents, load, 300.0, 1e7, 20.0) == pytest.approx(
+        service_level(agents, load, 300.0, 20.0), abs=1e-3
+    )
+
+
+def test_impatient_callers_need_fewer_agents_than_erlang_c_says() -> None:
+    # callers who hang up shorten the queue for the others (Garnett, Mandelbaum & Reiman 2002)
+    calls, aht = 600.0, 300.0
+    c = agents_needed(calls, aht)
+    a = agents_needed_a(calls, aht, 90.0)
+    assert a < c
+    assert service_level_a(a, calls * aht / 3600, aht, 90.0, 20.0) >= 0.8
+    assert service_level_a(a - 1, calls * aht / 3600, aht, 90.0, 20.0) < 0.8
