@@ -115,8 +115,8 @@ BAD_PERSONAS = [
     ),
     (
         "young",
-        "[responses.sms]\nopen_rate = 0.55",
-        "[responses.sms]\nopen_rate = 0.05",
+        "[responses.sms]\nopen_rate = 0.9",
+        "[responses.sms]\nopen_rate = 0.01",
         "responses.sms",
         "click_rate cannot exceed open_rate",
     ),
@@ -139,7 +139,11 @@ BAD_PERSONAS = [
 
 CAMPAIGN = '\n[[campaigns]]\nname = "push_am"\nchannel = "push"\nat = "10:00"\n'
 OUTAGE = '\n[[outages]]\nchannel = "mobile_app"\nbegins = "12:00"\nends = "14:00"\n'
-LAST_LINE = 'remarks = "One store per 2,000 customers, a handful of staff; assumption to calibrate."'
+LAST_LINE = next(
+    line
+    for line in (SCENARIO_DIR / "omnichannel.toml").read_text().splitlines()
+    if line.startswith('remarks = "One store')
+)
 
 BAD_SCENARIOS = [
     (
@@ -162,6 +166,27 @@ BAD_SCENARIOS = [
         LAST_LINE + CAMPAIGN + "day = 3\n",
         "campaigns[0].day",
         "after the run's last day",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN.replace('"push"', '"sms"').replace('"10:00"', '"20:30"'),
+        "campaigns[0]",
+        "code of practice",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN.replace('"push"', '"sms"') + 'weekdays = ["saturday", "sunday"]\n',
+        "campaigns[0]",
+        "on Sunday breaks the code of practice",
+    ),
+    (
+        "omnichannel",
+        LAST_LINE,
+        LAST_LINE + CAMPAIGN + 'day = 1\nweekdays = ["monday"]\n',
+        "campaigns[0]",
+        "not both",
     ),
     (
         "omnichannel",
@@ -193,15 +218,15 @@ BAD_SCENARIOS = [
     ),
     (
         "omnichannel",
-        "mean_stock_units = 2.0",
-        "mean_stock_units = -1.0",
-        "stores.mean_stock_units",
+        "stock_cover_days = 0.4",
+        "stock_cover_days = -1.0",
+        "stores.stock_cover_days",
         "greater than 0",
     ),
     (
         "omnichannel",
-        "mean_stock_units = 2.0",
-        'mean_stock_units = 2.0\nkiosks = "maybe"',
+        "stock_cover_days = 0.4",
+        'stock_cover_days = 0.4\nkiosks = "maybe"',
         "stores.kiosks",
         "valid boolean",
     ),
@@ -235,14 +260,23 @@ BAD_SCENARIOS = [
         "calendar.timezone",
         "unknown time zone",
     ),
-    ("omnichannel", 'opens = "08:00"', 'opens = "21:00"', "call_centre", "must come before closes"),
-    ("omnichannel", 'opens = "08:00"', 'opens = "8 o\'clock"', "call_centre.opens", "should match pattern"),
+    ("omnichannel", 'monday = "09:00-19:00"', 'monday = "19:00-09:00"', "call_centre", "must come before"),
+    ("omnichannel", 'monday = "09:00-19:00"', 'monday = "9 to 7"', "call_centre.week.monday", "pattern"),
+    ("omnichannel", ', sunday = "closed" }', " }", "call_centre", "sunday missing"),
+    ("omnichannel", "[call_centre]\n", '[call_centre]\nopens = "09:00"\n', "call_centre", "not both"),
     (
         "omnichannel",
-        "staff_per_store = 3",
-        "staff_per_store = -3",
-        "stores.staff_per_store",
-        "greater than 0",
+        "target_answered = 0.8",
+        "target_answered = 1.0",
+        "call_centre.target_answered",
+        "less than 1",
+    ),
+    (
+        "omnichannel",
+        "preparers_per_store = 1",
+        "preparers_per_store = 0",
+        "stores.preparers_per_store",
+        "greater than or equal to 1",
     ),
     ("omnichannel", "[stores]", "[shops]\n[stores]", "shops", "unknown field"),
     ("omnichannel", "days = 1", "days = 0", "calendar.days", "greater than 0"),
@@ -280,3 +314,15 @@ def test_a_file_that_is_neither_is_refused(tmp_path: Path) -> None:
     path.write_text('title = "hello"\n')
     with pytest.raises(SpecError, match="neither a persona"):
         validate_file(path)
+
+
+def test_a_marketing_sms_on_a_public_holiday_is_refused(tmp_path: Path) -> None:
+    text = (SCENARIO_DIR / "omnichannel.toml").read_text()
+    text = text.replace("\ndays = 1\n", "\ndays = 2\nholidays = [2026-11-25]\n")
+    text = text.replace(LAST_LINE, LAST_LINE + CAMPAIGN.replace('"push"', '"sms"') + "day = 2\n")
+    path = tmp_path / "holiday.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as err:
+        validate_file(path)
+    assert str(err.value).startswith(f"{path}: campaigns[0].day")
+    assert "public holiday" in str(err.value)

@@ -27,8 +27,8 @@ INTENTS = ["bought", "abandoned", "lost_to_stockout", "returned"]
 def _variant(tmp: Path, name: str) -> Path:
     text = (SCENARIO_DIR / f"{name}.toml").read_text()
     for old, new in (
-        ("staff_per_store = 3", "staff_per_store = 2"),
-        ("mean_stock_units = 2.0", "mean_stock_units = 1.0"),
+        ("assist_target_within_s = 60", "assist_target_within_s = 600"),
+        ("shelf_minimum_units = 3", "shelf_minimum_units = 1"),
     ):
         assert old in text
         text = text.replace(old, new)
@@ -240,7 +240,7 @@ def test_the_ultra_connected_use_their_phone_in_the_store(levels: dict[str, Run]
 def test_campaign_responses_follow_the_persona(tmp_path: Path) -> None:
     """The ultra-connected answer a push within minutes, on the app; the traditional answer the paper
     catalogue in store, days later."""
-    text = (SCENARIO_DIR / "omnichannel.toml").read_text().replace("days = 1", "days = 7")
+    text = (SCENARIO_DIR / "omnichannel.toml").read_text().replace("\ndays = 1\n", "\ndays = 7\n")
     text += (
         '\n[[campaigns]]\nname = "push_am"\nchannel = "push"\nat = "10:00"\n'
         '\n[[campaigns]]\nname = "autumn_catalogue"\nchannel = "catalogue"\nat = "08:00"\n'
@@ -251,8 +251,12 @@ def test_campaign_responses_follow_the_persona(tmp_path: Path) -> None:
     t = run.events(["campaign_id", "event_type", "ts", "persona", "channel", "journey_id"])
     kinds = t.column("event_type").cast(pa.string())
     sent = t.filter(pc.equal(kinds, "message_sent"))
+    # the scenario's own weekly calendar comes first; each send's id is (day - 1) * 100 + index
+    names = [c["name"] for c in run.manifest["scenario"]["campaigns"]]
+    push, catalogue = names.index("push_am"), names.index("autumn_catalogue")
     send_ms = {
-        c: pc.min(sent.filter(pc.equal(sent.column("campaign_id"), c)).column("ts")).as_py() for c in (0, 1)
+        c: pc.min(sent.filter(pc.equal(sent.column("campaign_id"), c)).column("ts")).as_py()
+        for c in (push, catalogue)
     }
     first = t.filter(
         pc.and_(
@@ -273,11 +277,12 @@ def test_campaign_responses_follow_the_persona(tmp_path: Path) -> None:
         )
         return delay_h, np.array(mine.column("channel").cast(pa.string()).to_pylist())
 
-    push_delay, push_channel = responses(0, "ultra_connected")
-    assert len(push_delay) > 30
+    push_delay, push_channel = responses(push, "ultra_connected")
+    # push opens are now the published 2-7% of deliveries (were 45%): fewer answers to look at
+    assert len(push_delay) > 10
     assert np.median(push_delay) < 0.5
     assert np.mean(push_channel == "mobile_app") > 0.6
-    catalogue_delay, catalogue_channel = responses(1, "traditional")
+    catalogue_delay, catalogue_channel = responses(catalogue, "traditional")
     assert len(catalogue_delay) > 30
     assert np.median(catalogue_delay) > 24
     assert np.mean(catalogue_channel == "store") > 0.5

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -22,15 +22,50 @@ def minutes_of(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DayHours = Annotated[str, Field(pattern=r"^(closed|([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d)$")]
+
+
 class OpeningHours(Spec):
-    opens: ClockTime
-    closes: ClockTime
+    """Opening hours: the same every day (``opens``/``closes``) or per weekday (``week``)."""
+
+    opens: ClockTime | None = None
+    closes: ClockTime | None = None
+    week: dict[Weekday, DayHours] | None = None  # "10:00-19:00" or "closed", every day of the week
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> OpeningHours:
+        if self.week is not None:
+            if self.opens is not None or self.closes is not None:
+                raise ValueError("give either week or opens/closes, not both")
+            missing = [d for d in WEEKDAYS if d not in self.week]
+            if missing:
+                raise ValueError(f"week must give every day ({', '.join(missing)} missing)")
+            for day, hours in self.week.items():
+                if hours != "closed":
+                    opens, closes = hours.split("-")
+                    if minutes_of(opens) >= minutes_of(closes):
+                        raise ValueError(
+                            f"on {day} the opening ({opens}) must come before closing ({closes})"
+                        )
+            return self
+        if self.opens is None or self.closes is None:
+            raise ValueError("give week, or both opens and closes")
         if minutes_of(self.opens) >= minutes_of(self.closes):
             raise ValueError(f"opens ({self.opens}) must come before closes ({self.closes})")
         return self
+
+    def minutes_on(self, weekday: int) -> tuple[int, int] | None:
+        """Opening and closing minute on a weekday (0 = Monday), None when closed all day."""
+        if self.week is None:
+            assert self.opens is not None and self.closes is not None
+            return minutes_of(self.opens), minutes_of(self.closes)
+        hours = self.week[WEEKDAYS[weekday]]
+        if hours == "closed":
+            return None
+        opens, closes = hours.split("-")
+        return minutes_of(opens), minutes_of(closes)
 
 
 class Population(Spec):
@@ -52,6 +87,7 @@ class Calendar(Spec):
     start: dt.date
     timezone: str = "UTC"
     days: Annotated[int, Field(gt=0, le=366)] = 1
+    holidays: list[dt.date] = []  # public holidays: no marketing SMS (AF2M); stores as on other days
 
     @field_validator("timezone")
     @classmethod
@@ -68,24 +104,31 @@ class Calendar(Spec):
 
 
 class CallCentre(OpeningHours):
-    """Agents answering the phone (and chat): a queue, opening hours, a talk time."""
+    """Agents answering the phone (and chat), rostered by the hour from the ordinary forecast so as to
+    answer ``target_answered`` of the calls within ``target_within_s`` (Erlang C). The centre serves
+    the retailer's whole file of ``serves_customers`` (or the run's customers, if more)."""
 
-    agents_per_10k_customers: Positive
     mean_talk_s: Positive
-    chat_agents_per_10k_customers: Positive = 3.0
     mean_chat_s: Positive = 420.0
+    target_answered: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
+    target_within_s: Positive = 20.0
+    serves_customers: Annotated[int, Field(gt=0)] = 200_000
     remarks: Remarks
 
 
 class Stores(OpeningHours):
-    """Physical stores: how many, their staff, their opening hours."""
+    """Physical stores: how many, their opening hours, their stock; floor staff rostered by the hour
+    from the ordinary forecast (80% of help requests answered within ``assist_target_within_s``,
+    Erlang C) and ``preparers_per_store`` for click & collect, so that orders never take the floor."""
 
     customers_per_store: Annotated[int, Field(gt=0)]
-    staff_per_store: Annotated[int, Field(gt=0)]
+    assist_target_within_s: Positive = 60.0
+    preparers_per_store: Annotated[int, Field(ge=1)] = 1
     assist_rate: Probability
     mean_assist_s: Positive
     products: Annotated[int, Field(gt=0)] = 2000
-    mean_stock_units: Positive = 3.0
+    stock_cover_days: Positive = 1.0
+    shelf_minimum_units: Annotated[int, Field(ge=0)] = 1
     prepare_order_s: Positive = 300.0
     kiosks: bool = False
     remarks: Remarks
@@ -100,15 +143,22 @@ class Demand(Spec):
     remarks: Remarks = "an ordinary day"
 
 
+# French professional code of practice for marketing SMS (AF2M / FFTelecoms recommendations, quoted by
+# the smsmode study, francemobiles.com, 12 Mar 2020): none on Sundays, public holidays, or 20:00-08:00.
+SMS_FROM, SMS_UNTIL = "08:00", "20:00"
+
+
 class Campaign(Spec):
-    """A message sent to a segment at a set time; some recipients open it, some act on it."""
+    """A message sent to a segment at a set time, once (``day``) or every week (``weekdays``)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     channel: Channel
-    day: Annotated[int, Field(ge=1)] = 1
+    day: Annotated[int, Field(ge=1)] | None = None
+    weekdays: list[Weekday] | None = None
     at: ClockTime
     personas: list[str] | None = None
     reach: Probability = 1.0
+    remarks: str | None = None
 
     @field_validator("channel")
     @classmethod
@@ -116,6 +166,36 @@ class Campaign(Spec):
         if channel not in OUTBOUND_CHANNELS:
             raise ValueError(f"{channel} is not an outbound channel ({', '.join(OUTBOUND_CHANNELS)})")
         return channel
+
+    @model_validator(mode="after")
+    def _once_or_weekly(self) -> Campaign:
+        if self.day is not None and self.weekdays is not None:
+            raise ValueError("give either day (once) or weekdays (every week), not both")
+        if self.weekdays is not None and not self.weekdays:
+            raise ValueError("weekdays must name at least one day")
+        if self.channel is Channel.SMS:
+            if not minutes_of(SMS_FROM) <= minutes_of(self.at) < minutes_of(SMS_UNTIL):
+                raise ValueError(
+                    f"a marketing SMS at {self.at} breaks the code of practice (AF2M): "
+                    f"only between {SMS_FROM} and {SMS_UNTIL}"
+                )
+            if self.weekdays is not None and "sunday" in self.weekdays:
+                raise ValueError("a marketing SMS on Sunday breaks the code of practice (AF2M)")
+        return self
+
+    def days_in(self, calendar: Calendar) -> list[int]:
+        """The run's days (1-based) this campaign goes out on; a weekly SMS skips public holidays."""
+        if self.weekdays is None:
+            return [1 if self.day is None else self.day]
+        out = []
+        for d in range(calendar.days):
+            date = calendar.start + dt.timedelta(days=d)
+            if WEEKDAYS[date.weekday()] not in self.weekdays:
+                continue
+            if self.channel is Channel.SMS and date in calendar.holidays:
+                continue
+            out.append(d + 1)
+        return out
 
 
 class Outage(Spec):

@@ -66,7 +66,10 @@ def schedule_returns(
         MIN_DELAY_S, ctx.streams.exponential(RETURN_DELAY_S, Purpose.RETURNS, jid, 1)
     )
     in_store = (world.level is not IntegrationLevel.MULTICHANNEL) | np.isin(channel, IN_STORE)
-    when = np.where(in_store, when_open(model, when, np.where(in_store, STORE, -1)), when)
+    moved = when_open(
+        model, when, np.where(in_store, STORE, -1), ctx.streams.uniform(Purpose.RETURNS, jid, 3)
+    )
+    when = np.where(in_store, moved, when)
     step = world.next_step[rows].astype(np.int64)
     ok = (when + DESK_S * 2 < model.horizon_s) & (step <= LAST_FOLLOW_UP)
     if not ok.any():

@@ -7,6 +7,7 @@ from pathlib import Path
 from parcours.errors import SpecError
 from parcours.personas import DayPart, Persona, load_persona
 from parcours.scenarios import get_scenario, load_scenario
+from parcours.scenarios.spec import OpeningHours
 from parcours.simulator.model import build_model
 from parcours.specfile import read_toml
 
@@ -78,10 +79,12 @@ def describe_scenario(name: str) -> str:
         f"  integration   {s.integration.value}",
         f"  population    {s.population.customers:,} customers, seed {s.population.seed}; {mix}",
         f"  calendar      {s.calendar.days} day(s) from {s.calendar.start} ({s.calendar.timezone})",
-        f"  call centre   {cc.opens}-{cc.closes}, {cc.agents_per_10k_customers:g} agents and "
-        f"{cc.chat_agents_per_10k_customers:g} chat agents per 10,000 customers",
-        f"  stores        {st.opens}-{st.closes}, one per {st.customers_per_store:,} customers, "
-        f"{st.staff_per_store} staff each, {st.products:,} products, {st.mean_stock_units:g} units deep"
+        f"  call centre   {_hours(cc)}, agents rostered by the hour for {cc.target_answered:.0%} "
+        f"answered within {cc.target_within_s:g} s (Erlang C), serving {cc.serves_customers:,} customers",
+        f"  stores        {_hours(st)}, one per {st.customers_per_store:,} customers, "
+        f"staff rostered for help within {st.assist_target_within_s:g} s, "
+        f"{st.preparers_per_store} click & collect preparer(s), {st.products:,} products, "
+        f"{st.stock_cover_days:g} days of stock + {st.shelf_minimum_units} on the shelf"
         + (", kiosks" if st.kiosks else ""),
     ]
     if (d.journeys_multiplier, d.contacts_multiplier, d.propensity_multiplier) != (1.0, 1.0, 1.0):
@@ -91,7 +94,8 @@ def describe_scenario(name: str) -> str:
         )
     for c in s.campaigns:
         who = ", ".join(c.personas) if c.personas else "every persona"
-        lines.append(f"  campaign      {c.name}: {c.channel.value} on day {c.day} at {c.at} to {who}")
+        when = f"every {', '.join(c.weekdays)}" if c.weekdays else f"on day {c.day or 1}"
+        lines.append(f"  campaign      {c.name}: {c.channel.value} {when} at {c.at} to {who}")
     for o in s.outages:
         lines.append(f"  outage        {o.channel.value} down on day {o.day} from {o.begins} to {o.ends}")
     return "\n".join(lines)
@@ -107,3 +111,9 @@ def validate_file(path: Path) -> tuple[str, str]:
     if "activity" in data or "channels_weekday" in data:
         return "persona", load_persona(path).name
     raise SpecError(path, "", "neither a persona (no [activity]) nor a scenario (no [population])")
+
+
+def _hours(hours: OpeningHours) -> str:
+    if hours.week is None:
+        return f"{hours.opens}-{hours.closes}"
+    return ", ".join(f"{day[:3]} {h}" for day, h in hours.week.items())

@@ -36,20 +36,19 @@ def _per_channel(mapping: dict[Channel, EventType | int], default: EventType | i
     return out
 
 
+# An email session the customer starts is a message written to the company (service, a question): a
+# message_opened or _clicked only ever follows a message_sent (messages.py writes those).
 START_TYPE = _per_channel(
     {
-        Channel.EMAIL: EventType.MESSAGE_OPENED,
         Channel.CATALOGUE: EventType.CATALOGUE_READ,
         Channel.STORE: EventType.STORE_ENTER,
     },
     EventType.SESSION_START,
 )
-END_TYPE = _per_channel(
-    {Channel.EMAIL: NONE, Channel.CATALOGUE: NONE, Channel.STORE: EventType.STORE_EXIT}, EventType.SESSION_END
-)
+END_TYPE = _per_channel({Channel.CATALOGUE: NONE, Channel.STORE: EventType.STORE_EXIT}, EventType.SESSION_END)
 LOOK_TYPE = _per_channel(
     {
-        Channel.EMAIL: EventType.MESSAGE_CLICKED,
+        Channel.EMAIL: EventType.SERVICE_MESSAGE,
         Channel.CATALOGUE: EventType.PRODUCT_VIEW,
         Channel.STORE: EventType.PRODUCT_VIEW,
         Channel.KIOSK: EventType.STOCK_CHECK,

@@ -26,7 +26,7 @@ CAMPAIGN_SLOT = 64
 @dataclass
 class Messages:
     customer: np.ndarray  # row into Customers
-    campaign: np.ndarray  # index into scenario.campaigns
+    campaign: np.ndarray  # send id: (day - 1) * 100 + index into scenario.campaigns
     channel: np.ndarray  # outbound channel code
     send_s: np.ndarray
     open_s: np.ndarray  # inf when never opened within the run
@@ -39,7 +39,10 @@ class Messages:
         return len(self.customer)
 
 
-def _recipients(model: Model, streams: Streams, customers: Customers, c: int) -> np.ndarray:
+CAMPAIGN_ID_PER_DAY = 100  # campaign_id = (day - 1) * 100 + the campaign's index: one id per send
+
+
+def _recipients(model: Model, streams: Streams, customers: Customers, c: int, day: int) -> np.ndarray:
     campaign = model.scenario.campaigns[c]
     k = OUTBOUND_CHANNELS.index(campaign.channel)
     chosen = customers.opt_in[:, k].copy()
@@ -48,39 +51,52 @@ def _recipients(model: Model, streams: Streams, customers: Customers, c: int) ->
     if campaign.personas is not None:
         wanted = [model.names.index(name) for name in campaign.personas]
         chosen &= np.isin(customers.persona, wanted)
-    chosen &= streams.uniform(Purpose.CAMPAIGN, customers.ids, c) < campaign.reach
+    if campaign.reach < 1.0:  # a segment drawn afresh for every send
+        chosen &= streams.uniform(Purpose.CAMPAIGN, customers.ids, c, day) < campaign.reach
     return np.flatnonzero(chosen)
 
 
+def campaign_sends(model: Model) -> list[tuple[int, int]]:
+    """Every send of the run as (campaign index, 1-based day), in the scenario's order."""
+    return [
+        (c, day)
+        for c, campaign in enumerate(model.scenario.campaigns)
+        for day in campaign.days_in(model.scenario.calendar)
+    ]
+
+
+def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int) -> Messages:
+    campaign = model.scenario.campaigns[c]
+    rows = _recipients(model, streams, customers, c, day)
+    cid = customers.ids[rows]
+    send_id = (day - 1) * CAMPAIGN_ID_PER_DAY + c
+    k = OUTBOUND_CHANNELS.index(campaign.channel)
+    table_row = customers.persona[rows].astype(np.int64) * len(OUTBOUND_CHANNELS) + k
+    t = model.tables
+    hours, minutes = (int(x) for x in campaign.at.split(":"))
+    send = model.hour_starts[day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
+    # Opens and clicks are drawn per send: a customer who got the message, and only such a customer.
+    opened = streams.uniform(Purpose.RESPONSE, cid, send_id, 0) < t["open_rate"][table_row]
+    delay = streams.exponential(t["response_delay_s"][table_row], Purpose.RESPONSE, cid, send_id, 2)
+    open_s = np.where(opened, send + delay, np.inf)
+    open_s[open_s >= model.horizon_s - 600.0] = np.inf  # opened after the run: not seen
+    click_given_open = t["click_rate"][table_row] / np.maximum(t["open_rate"][table_row], 1e-12)
+    clicked = np.isfinite(open_s) & (streams.uniform(Purpose.RESPONSE, cid, send_id, 1) < click_given_open)
+    respond = categorical(t["respond_cum"], table_row, streams.uniform(Purpose.RESPONSE, cid, send_id, 3))
+    return Messages(
+        rows,
+        np.full(len(rows), send_id),
+        np.full(len(rows), CHANNEL_CODE[campaign.channel]),
+        np.full(len(rows), send),
+        open_s,
+        clicked,
+        respond,
+        (cid << 20) | (np.int64(day - 1) << 8) | (CAMPAIGN_SLOT + c),
+    )
+
+
 def plan_campaigns(model: Model, streams: Streams, customers: Customers) -> Messages:
-    parts = []
-    for c, campaign in enumerate(model.scenario.campaigns):
-        rows = _recipients(model, streams, customers, c)
-        cid = customers.ids[rows]
-        k = OUTBOUND_CHANNELS.index(campaign.channel)
-        table_row = customers.persona[rows].astype(np.int64) * len(OUTBOUND_CHANNELS) + k
-        t = model.tables
-        hours, minutes = (int(x) for x in campaign.at.split(":"))
-        send = model.hour_starts[campaign.day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
-        opened = streams.uniform(Purpose.RESPONSE, cid, c, 0) < t["open_rate"][table_row]
-        delay = streams.exponential(t["response_delay_s"][table_row], Purpose.RESPONSE, cid, c, 2)
-        open_s = np.where(opened, send + delay, np.inf)
-        open_s[open_s >= model.horizon_s - 600.0] = np.inf  # opened after the run: not seen
-        click_given_open = t["click_rate"][table_row] / np.maximum(t["open_rate"][table_row], 1e-12)
-        clicked = np.isfinite(open_s) & (streams.uniform(Purpose.RESPONSE, cid, c, 1) < click_given_open)
-        respond = categorical(t["respond_cum"], table_row, streams.uniform(Purpose.RESPONSE, cid, c, 3))
-        parts.append(
-            Messages(
-                rows,
-                np.full(len(rows), c),
-                np.full(len(rows), CHANNEL_CODE[campaign.channel]),
-                np.full(len(rows), send),
-                open_s,
-                clicked,
-                respond,
-                (cid << 20) | (np.int64(campaign.day - 1) << 8) | (CAMPAIGN_SLOT + c),
-            )
-        )
+    parts = [_send(model, streams, customers, c, day) for c, day in campaign_sends(model)]
     if not parts:
         empty = np.zeros(0, np.int64)
         return Messages(empty, empty, empty, np.zeros(0), np.zeros(0), np.zeros(0, bool), empty, empty)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,20 +12,14 @@ from parcours.errors import SpecError
 from parcours.output.schema import CHANNEL_CODE
 from parcours.personas import HOUR_PART, Persona, get_persona
 from parcours.scenarios import Scenario
-from parcours.scenarios.spec import OpeningHours, minutes_of
 from parcours.simulator.channels import CAN_BUY, N_CHANNELS
+from parcours.simulator.opening import CALL_SHAPE, STORE_SHAPE, Opening, open_some_day, opening_of
 from parcours.simulator.rng import cumulative
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 
 SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.EMAIL, Channel.SOCIAL)
 SERVICE_FLOOR = 0.01
 DAY_S = 86_400
-
-
-def open_hours(hours: OpeningHours) -> np.ndarray:
-    """Which whole hours of the day are open (an hour counts when open from its start to its end)."""
-    opens, closes = minutes_of(hours.opens), minutes_of(hours.closes)
-    return np.array([opens <= h * 60 and (h + 1) * 60 <= closes for h in range(24)])
 
 
 def _hour_starts(scenario: Scenario) -> np.ndarray:
@@ -52,7 +45,7 @@ class Model:
     hour_starts: np.ndarray  # epoch s, (days + 1, 24)
     weekend: np.ndarray  # bool per day
     tables: dict[str, np.ndarray] = field(repr=False)
-    opening: dict[int, np.ndarray] = field(repr=False, default_factory=dict)  # channel code: open hours
+    opening: dict[int, Opening] = field(repr=False, default_factory=dict)  # channel code: opening periods
 
     @property
     def names(self) -> list[str]:
@@ -136,14 +129,15 @@ def _channel_weights(persona: Persona, weekend: bool, hour: int) -> np.ndarray:
 
 
 def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
-    """Cumulative channel tables, one row per (persona, weekend, hour), closed channels removed."""
+    """Cumulative channel tables, one row per (persona, weekend, hour), channels closed at that hour on
+    every day of the week removed (a closed weekday or a late opening is settled in ``plan``)."""
     closed = np.zeros((24, N_CHANNELS), dtype=bool)
     for channel, hours in (
         (Channel.STORE, scenario.stores),
         (Channel.PHONE, scenario.call_centre),
         (Channel.CHAT, scenario.call_centre),
     ):
-        closed[:, CHANNEL_CODE[channel]] = ~open_hours(hours)
+        closed[:, CHANNEL_CODE[channel]] = ~open_some_day(hours)
     any_mix = np.zeros((len(personas) * 2 * 24, N_CHANNELS))
     for p, persona in enumerate(personas):
         for weekend in (0, 1):
@@ -194,11 +188,25 @@ def resolve_personas(scenario: Scenario, source: str) -> tuple[tuple[Persona, ..
 
 
 def _check_days(scenario: Scenario, source: str) -> None:
-    days = {"campaigns": [c.day for c in scenario.campaigns], "outages": [o.day for o in scenario.outages]}
+    days = {
+        "campaigns": [c.day or 1 for c in scenario.campaigns],
+        "outages": [o.day for o in scenario.outages],
+    }
     for kind, listed in days.items():
         for i, day in enumerate(listed):
             if day > scenario.calendar.days:
                 raise SpecError(source, f"{kind}[{i}].day", f"day {day} is after the run's last day")
+    calendar = scenario.calendar
+    for i, campaign in enumerate(scenario.campaigns):
+        if campaign.channel is not Channel.SMS or campaign.weekdays is not None:
+            continue
+        date = calendar.start + dt.timedelta(days=(campaign.day or 1) - 1)
+        if date.weekday() == 6 or date in calendar.holidays:
+            raise SpecError(
+                source,
+                f"campaigns[{i}].day",
+                f"a marketing SMS on {date} (a Sunday or public holiday) breaks the code of practice (AF2M)",
+            )
 
 
 def build_model(scenario: Scenario, source: str = "scenario") -> Model:
@@ -216,12 +224,8 @@ def build_model(scenario: Scenario, source: str = "scenario") -> Model:
     tables["hour_cum"] = _hour_tables(personas)
     tables["persona_cum"] = cumulative(shares[None, :])
     opening = {
-        CHANNEL_CODE[Channel.STORE]: open_hours(scenario.stores),
-        CHANNEL_CODE[Channel.PHONE]: open_hours(scenario.call_centre),
-        CHANNEL_CODE[Channel.CHAT]: open_hours(scenario.call_centre),
+        CHANNEL_CODE[Channel.STORE]: opening_of(scenario, scenario.stores, hour_starts, STORE_SHAPE),
+        CHANNEL_CODE[Channel.PHONE]: opening_of(scenario, scenario.call_centre, hour_starts, CALL_SHAPE),
+        CHANNEL_CODE[Channel.CHAT]: opening_of(scenario, scenario.call_centre, hour_starts, CALL_SHAPE),
     }
     return Model(scenario, personas, shares, hour_starts, weekend, tables, opening)
-
-
-def agents_for(per_10k: float, customers: int) -> int:
-    return max(1, math.ceil(per_10k * customers / 10_000))

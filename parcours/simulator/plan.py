@@ -157,21 +157,18 @@ def _propensity(model: Model, persona: np.ndarray) -> np.ndarray:
     return np.minimum(0.95, model.tables["propensity"][persona] * model.scenario.demand.propensity_multiplier)
 
 
-def when_open(model: Model, at_s: np.ndarray, channel: np.ndarray) -> np.ndarray:
-    """The first moment at or after ``at_s`` when the channel is open (stores, the call centre)."""
-    edges = model.hour_starts.ravel() - model.t0
+def when_open(model: Model, at_s: np.ndarray, channel: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+    """When each session can happen on its channel: at ``at_s`` if open; else, with ``u``, at a time
+    drawn from the next opening day's shape (without ``u``, at the next opening instant)."""
     out = np.array(at_s, dtype=np.float64)
-    for code, hours in model.opening.items():
+    for code, opening in model.opening.items():
         rows = np.flatnonzero(channel == code)
         if len(rows) == 0:
             continue
-        open_flat = np.tile(hours, len(model.hour_starts))
-        # the start of the first open hour at or after each hour (inf where none is left)
-        next_open = np.full(len(edges) + 1, np.inf)
-        for i in range(len(edges) - 1, -1, -1):
-            next_open[i] = edges[i] if open_flat[i] else next_open[i + 1]
-        idx = np.clip(np.searchsorted(edges, out[rows], side="right") - 1, 0, len(edges) - 1)
-        out[rows] = np.where(open_flat[idx], out[rows], next_open[idx])
+        if u is None:
+            out[rows] = opening.next_opening(out[rows])
+        else:
+            out[rows] = opening.move(out[rows], np.asarray(u)[rows])
     return out
 
 
@@ -188,7 +185,12 @@ def _campaign_journeys(
     return {
         "id": jid,
         "customer": crow,
-        "start": when_open(model, messages.open_s + 60.0, messages.respond_channel),
+        "start": when_open(
+            model,
+            messages.open_s + 60.0,
+            messages.respond_channel,
+            streams.uniform(Purpose.RESPONSE, jid, 4),
+        ),
         "n_sessions": np.where(clicked, np.minimum(n_sessions, MAX_PLANNED_STEPS), 0),
         "buys": clicked & (streams.uniform(Purpose.BUYS, jid) < _propensity(model, persona)),
         "service": np.zeros(n, dtype=bool),
@@ -234,6 +236,9 @@ def _sessions(
     channel[(channel == APP) & ~customers.app[journeys.customer[jrow]]] = MOBILE_WEB
     alive, channel = _outages(model, streams, journeys, customers, jrow, step, start, channel)
     jrow, step, start, channel, buy = jrow[alive], step[alive], start[alive], channel[alive], buy[alive]
+    start, channel = _settle_closed(model, streams, journeys, customers, jrow, step, start, channel, buy)
+    keep = start < model.horizon_s
+    jrow, step, start, channel, buy = jrow[keep], step[keep], start[keep], channel[keep], buy[keep]
     prev = np.full(len(jrow), NO_CHANNEL, dtype=np.int64)
     same_journey = np.r_[False, jrow[1:] == jrow[:-1]]
     prev[same_journey] = channel[:-1][same_journey[1:]]
@@ -306,6 +311,78 @@ def _outages(
         channel[rows] = np.where(switches, other, code)
         alive[rows[~switches]] = False
     return alive, channel
+
+
+def _settle_closed(
+    model: Model,
+    streams: Streams,
+    journeys: Journeys,
+    customers: Customers,
+    jrow: np.ndarray,
+    step: np.ndarray,
+    start: np.ndarray,
+    channel: np.ndarray,
+    buy: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sessions planned on a store or desk while it is closed. Before it opens that day, the customer
+    comes later that day (a time drawn from the day's shape, the journey's later sessions waiting for
+    it); once it has closed, or on a closed day (Sunday), the customer uses another open channel."""
+    moved = start.copy()
+    channel = channel.copy()
+    for code, opening in model.opening.items():
+        rows = np.flatnonzero((channel == code) & ~opening.is_open(start))
+        if len(rows) == 0:
+            continue
+        jid = journeys.id[jrow[rows]]
+        later = opening.move(start[rows], streams.uniform(Purpose.JOURNEY_MINUTE, jid, step[rows], 1))
+        day, _ = local_hour(model, start[rows])
+        today = local_hour(model, np.where(np.isfinite(later), later, start[rows]))[0] == day
+        moved[rows[today]] = later[today]
+        other = rows[~today]
+        if len(other):
+            channel[other] = _open_instead(
+                model, streams, journeys, customers, jrow[other], step[other], start[other], buy[other]
+            )
+    if (moved != start).any():
+        moved = start + _running_max_within(moved - start, jrow)
+        # a session pushed later by an earlier one may now fall after closing: another channel then
+        for code, opening in model.opening.items():
+            rows = np.flatnonzero((channel == code) & ~opening.is_open(moved) & (moved < model.horizon_s))
+            if len(rows):
+                channel[rows] = _open_instead(
+                    model, streams, journeys, customers, jrow[rows], step[rows], moved[rows], buy[rows]
+                )
+    return moved, channel
+
+
+def _running_max_within(delta: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Running maximum of non-negative ``delta`` that restarts where ``group`` changes (rows grouped)."""
+    new_group = np.r_[True, group[1:] != group[:-1]]
+    offset = np.cumsum(new_group) * 1e7  # far above any delay within a day
+    return np.maximum.accumulate(delta + offset) - offset
+
+
+def _open_instead(
+    model: Model,
+    streams: Streams,
+    journeys: Journeys,
+    customers: Customers,
+    jrow: np.ndarray,
+    step: np.ndarray,
+    start: np.ndarray,
+    buy: np.ndarray,
+) -> np.ndarray:
+    """The channel the customer would have drawn among those open at that moment."""
+    t = model.tables
+    group = mix_group(model, customers.persona[journeys.customer[jrow]], start)
+    table = np.where(buy[:, None], t["buy_cum"][group], t["channel_cum"][group])
+    table = np.where(journeys.service[jrow][:, None], t["service_cum"][group], table)
+    weights = np.diff(table, axis=1, prepend=0.0)
+    for code, opening in model.opening.items():
+        weights[~opening.is_open(start), code] = 0.0
+    weights[weights.sum(axis=1) == 0, MOBILE_WEB] = 1.0
+    u = streams.uniform(Purpose.CHANNEL, journeys.id[jrow], step)
+    return categorical(cumulative(weights), np.arange(len(jrow)), u)
 
 
 def _minutes(clock: str) -> int:

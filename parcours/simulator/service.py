@@ -35,6 +35,7 @@ from parcours.simulator.world import (
     U_HOLD,
     U_ONLINE,
     U_ORDER,
+    U_WHEN,
     Desk,
     Visit,
     World,
@@ -89,7 +90,7 @@ def _maybe_call_back(world: World, v: Visit) -> None:
     if v.step >= FIRST_FOLLOW_UP + MAX_CALLBACKS - 1 or v.u[U_CALLBACK] >= world.rate("callback_rate", v):
         return
     again = world.env.now + CALLBACK_GAP_S * v.delay_s
-    if again >= world.ctx.model.horizon_s or world.call_hours.next_opening(again) != again:
+    if again >= world.ctx.model.horizon_s or not world.call_hours.is_open(again):
         return
     step = world.follow_up_step(v.jrow)
     if step is not None:
@@ -183,7 +184,7 @@ def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generato
         return
     if opening > env.now:
         yield env.timeout(opening - env.now)
-    with world.desk(STORE, v.store).resource.request() as request:
+    with world.preparer(v.store).request() as request:
         yield request
         yield env.timeout(world.ctx.model.scenario.stores.prepare_order_s)
     ready_at = env.now
@@ -195,7 +196,7 @@ def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generato
     app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
     ready = world.session(v, CH.PUSH if app else CH.SMS, ready_step, logged_in=True)
     world.emit(ready, EV.ORDER_READY, at_s=ready_at, product=v.product, quantity=v.quantity)
-    pickup_at = world.store_hours.next_opening(ready_at + pickup_delay_s)
+    pickup_at = world.store_hours.move(ready_at + pickup_delay_s, v.u[U_WHEN])
     if pickup_at is None or pickup_at + 6 * STEP_GAP_S >= world.ctx.model.horizon_s:
         return
     pickup = world.session(v, STORE, pickup_step)

@@ -4,7 +4,6 @@ journeys' running outcomes, and the Visit, one contended session with every draw
 
 from __future__ import annotations
 
-import bisect
 import math
 from copy import copy
 from dataclasses import dataclass, field
@@ -17,9 +16,11 @@ from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
 from parcours.simulator.aftersale import schedule_returns
 from parcours.simulator.buffer import EventBuffer
 from parcours.simulator.expand import Context
+from parcours.simulator.forecast import expected, forecast
 from parcours.simulator.identity import ACCOUNT, SILO, identity_number_one
-from parcours.simulator.model import agents_for
+from parcours.simulator.opening import Opening
 from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, Sessions
+from parcours.simulator.staffing import staffed_desk, store_desk
 from parcours.simulator.stock import Stock
 from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
 
@@ -36,8 +37,8 @@ PICKUP_DELAY_S = 3 * 3600.0  # mean time between "your order is ready" and the p
 STEP_GAP_S = 30.0  # between two steps at a desk or a kiosk
 SLICE_AHEAD_S = 601.0  # more than the clock's slice: sessions decided now start after it
 # Pre-drawn uniforms of a Visit, by use.
-U_ORDER, U_HOLD, U_ONLINE, U_FRICTION, U_CALLBACK = range(5)
-N_DRAWS = 5
+U_ORDER, U_HOLD, U_ONLINE, U_FRICTION, U_CALLBACK, U_WHEN = range(6)
+N_DRAWS = 6
 
 
 @dataclass(slots=True)
@@ -119,23 +120,23 @@ class Pending:
 
 
 class Hours:
-    """Opening hours over the run, for scalar questions asked by processes (bisect, no NumPy)."""
+    """Scalar questions about one channel's opening periods, asked by processes one at a time."""
 
-    def __init__(self, edges: list[float], open_hours: np.ndarray) -> None:
-        self.edges = edges
-        flat = np.tile(open_hours, len(edges) // 24 + 1)[: len(edges)].tolist()
-        self.open = flat
-        nxt: list[float | None] = [None] * (len(edges) + 1)
-        for i in range(len(edges) - 1, -1, -1):
-            nxt[i] = edges[i] if flat[i] else nxt[i + 1]
-        self.next = nxt
+    def __init__(self, opening: Opening) -> None:
+        self.opening = opening
+
+    def is_open(self, at_s: float) -> bool:
+        return bool(self.opening.is_open(np.array([at_s]))[0])
 
     def next_opening(self, at_s: float) -> float | None:
         """The first moment at or after ``at_s`` when open, within the run."""
-        i = max(0, bisect.bisect_right(self.edges, at_s) - 1)
-        if self.open[i]:
-            return at_s
-        return self.next[i + 1]
+        t = float(self.opening.next_opening(np.array([at_s]))[0])
+        return t if math.isfinite(t) else None
+
+    def move(self, at_s: float, u: float) -> float | None:
+        """``at_s`` if open, else a time of the next opening day drawn from its shape (None: past the run)."""
+        t = float(self.opening.move(np.array([at_s]), np.array([u]))[0])
+        return t if math.isfinite(t) else None
 
 
 class World:
@@ -150,31 +151,26 @@ class World:
         self.multichannel = self.level is IntegrationLevel.MULTICHANNEL
         self.omnichannel = self.level is IntegrationLevel.OMNICHANNEL
         self.t0_ms = model.t0 * 1000.0
-        share = len(ctx.customers) / customers_total
-
-        def agents(per_10k: float) -> simpy.Resource:
-            return simpy.Resource(env, max(1, round(agents_for(per_10k, customers_total) * share)))
-
         cc = sc.call_centre
-        self.phone = Desk(
-            agents(cc.agents_per_10k_customers),
-            EV.CALL_ANSWERED,
-            EV.CALL_ABANDONED,
-            EV.CALL_END,
-            can_buy=True,
-        )
-        self.chat = Desk(
-            agents(cc.chat_agents_per_10k_customers),
-            EV.CHAT_ANSWERED,
-            EV.CHAT_ABANDONED,
-            EV.CHAT_END,
-            can_buy=False,
-        )
+        plan_for, comes = forecast(sc), expected(sc)
+        sample = len(ctx.customers)
+        serves = max(cc.serves_customers, customers_total)
+        key = [sc.population.seed, int(ctx.customers.ids[0]) if sample else 0]
+
+        def desk(kind: str, i: int) -> simpy.PriorityResource:
+            rng = np.random.default_rng([*key, i])
+            return staffed_desk(env, model, kind, plan_for, comes, sample, serves, rng)
+
+        self.phone = Desk(desk("phone", 0), EV.CALL_ANSWERED, EV.CALL_ABANDONED, EV.CALL_END, can_buy=True)
+        self.chat = Desk(desk("chat", 1), EV.CHAT_ANSWERED, EV.CHAT_ABANDONED, EV.CHAT_END, can_buy=False)
+        self.plan_for = plan_for
+        stores, counts = np.unique(ctx.customers.store, return_counts=True)
+        self.store_customers = dict(zip(stores.tolist(), counts.tolist(), strict=True))
+        self.stock = Stock(model, ctx.streams, stores, counts)
+        self.preparers: dict[int, simpy.Resource] = {}
         self.staff: dict[int, Desk] = {}
-        edges = (model.hour_starts[:-1].ravel() - model.t0).tolist()
-        self.store_hours = Hours(edges, model.opening[STORE])
-        self.call_hours = Hours(edges, model.opening[PHONE])
-        self.stock = Stock(model, ctx.streams, np.unique(ctx.customers.store))
+        self.store_hours = Hours(model.opening[STORE])
+        self.call_hours = Hours(model.opening[PHONE])
         j = ctx.journeys
         outcome = np.where(j.service, OUTCOME_CODE[Outcome.SERVICE], OUTCOME_CODE[Outcome.ABANDONED])
         self.outcome = np.where(j.responded, outcome, OUTCOME_CODE[Outcome.NO_RESPONSE]).astype(np.int8)
@@ -210,13 +206,21 @@ class World:
             return self.chat
         if store not in self.staff:
             self.staff[store] = Desk(
-                simpy.Resource(self.env, self.ctx.model.scenario.stores.staff_per_store),
+                store_desk(self.env, self.ctx.model, self.plan_for, self.store_customers.get(store, 1)),
                 EV.STAFF_ASSIST,
                 EV.ASSIST_ABANDONED,
                 None,
                 can_buy=True,
             )
         return self.staff[store]
+
+    def preparer(self, store: int) -> simpy.Resource:
+        """Who prepares click & collect orders: dedicated staff, so orders never take the floor."""
+        if store not in self.preparers:
+            self.preparers[store] = simpy.Resource(
+                self.env, self.ctx.model.scenario.stores.preparers_per_store
+            )
+        return self.preparers[store]
 
     def rate(self, name: str, v: Visit) -> float:
         return float(self.persona_rates[name][v.persona])

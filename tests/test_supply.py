@@ -1,0 +1,158 @@
+"""The supply side: the opening calendar, staffing from the forecast, and messages that follow sends.
+
+Figures are computed here from the Parquet files, independently of parcours's own report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from parcours.output.reader import Run
+from parcours.output.schema import CHANNEL_CODE
+from parcours.scenarios import get_scenario
+from parcours.simulator.model import build_model
+from parcours.vocabulary import Channel
+from tests.support import simulate
+
+PARIS = ZoneInfo("Europe/Paris")
+STORE = CHANNEL_CODE[Channel.STORE]
+
+
+def _week_model() -> object:
+    scenario = get_scenario("omnichannel")
+    calendar = scenario.calendar.model_copy(update={"start": dt.date(2026, 11, 2), "days": 7})
+    return build_model(scenario.model_copy(update={"calendar": calendar}))
+
+
+def _s(model: object, day: int, clock: str) -> float:
+    hours, minutes = (int(x) for x in clock.split(":"))
+    local = dt.datetime(2026, 11, 2 + day, hours, minutes, tzinfo=PARIS)
+    return local.timestamp() - model.t0  # type: ignore[attr-defined]
+
+
+def test_the_default_store_calendar_closes_on_sunday_and_opens_later_on_weekdays() -> None:
+    model = _week_model()
+    store = model.opening[STORE]  # type: ignore[attr-defined]
+    at = np.array(
+        [
+            _s(model, d, c)
+            for d, c in [(0, "10:30"), (0, "09:45"), (5, "09:45"), (5, "19:15"), (6, "15:00"), (0, "19:00")]
+        ]
+    )
+    assert store.is_open(at).tolist() == [True, False, True, True, False, False]
+
+
+def test_what_lands_on_a_closed_time_is_spread_over_the_next_opening_day() -> None:
+    model = _week_model()
+    store = model.opening[STORE]  # type: ignore[attr-defined]
+    rng = np.random.default_rng(3)
+    sunday = np.full(4000, _s(model, 6, "15:00"))
+    moved = store.move(sunday, rng.random(4000))
+    monday_opens, monday_closes = _s(model, 7, "10:00"), _s(model, 7, "19:00")
+    assert ((moved >= monday_opens) & (moved < monday_closes)).all()
+    # no pile-up at the door: the first quarter hour gets about its share of a day, not everyone
+    assert np.mean(moved < monday_opens + 900) < 0.05
+    # the afternoon is busier than the first open hour
+    assert np.mean(moved >= _s(model, 7, "15:00")) > 3 * np.mean(moved < _s(model, 7, "11:00"))
+    # open times stay where they are
+    open_time = np.array([_s(model, 1, "14:10")])
+    assert store.move(open_time, np.array([0.5]))[0] == open_time[0]
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    out = tmp_path_factory.mktemp("supply") / "week"
+    return simulate(out, customers=2000, days=7, start="2026-11-02")
+
+
+def _events(run: Run) -> dict[str, np.ndarray]:
+    t = run.events(["ts", "customer_id", "channel", "event_type", "campaign_id"])
+    ts = t.column("ts").cast(pa.int64()).to_numpy()
+    local = [dt.datetime.fromtimestamp(x / 1000, PARIS) for x in ts]
+    return {
+        "ts": ts,
+        "weekday": np.array([d.weekday() for d in local]),
+        "minute": np.array([d.hour * 60 + d.minute for d in local]),
+        "customer": t.column("customer_id").to_numpy(),
+        "channel": np.array(t.column("channel").cast(pa.string()).to_pylist()),
+        "type": np.array(t.column("event_type").cast(pa.string()).to_pylist()),
+        "campaign": t.column("campaign_id").to_numpy(zero_copy_only=False),
+    }
+
+
+def test_no_store_visit_on_a_closed_day_and_none_outside_opening_hours(week: Run) -> None:
+    e = _events(week)
+    enter = e["type"] == "store_enter"
+    assert enter.sum() > 500
+    assert not (enter & (e["weekday"] == 6)).any()
+    weekday = enter & (e["weekday"] < 5)
+    assert e["minute"][weekday].min() >= 10 * 60 and e["minute"][weekday].max() < 19 * 60
+    saturday = enter & (e["weekday"] == 5)
+    assert e["minute"][saturday].min() >= 9 * 60 + 30 and e["minute"][saturday].max() < 19 * 60 + 30
+    # Saturday is the busiest store day of the week
+    per_day = np.bincount(e["weekday"][enter], minlength=7)
+    assert per_day.argmax() == 5
+    # no pile-up at opening: the first open hour has no more than its share of a 9-hour weekday
+    first_hour = weekday & (e["minute"] < 11 * 60)
+    assert first_hour.sum() / weekday.sum() < 2 / 9
+
+
+def test_opens_and_clicks_only_follow_a_send_to_that_customer(week: Run) -> None:
+    e = _events(week)
+    sent: dict[tuple[int, int], int] = {}
+    is_sent = e["type"] == "message_sent"
+    assert is_sent.sum() > 1000
+    for c, k, ts in zip(e["customer"][is_sent], e["campaign"][is_sent], e["ts"][is_sent], strict=True):
+        sent[(int(c), int(k))] = int(ts)
+    answered = np.isin(e["type"], ["message_opened", "message_clicked"])
+    assert answered.sum() > 100
+    for c, k, ts in zip(e["customer"][answered], e["campaign"][answered], e["ts"][answered], strict=True):
+        assert (int(c), int(k)) in sent, "an open or click without a send"
+        assert sent[(int(c), int(k))] <= ts
+    # each send is its own campaign_id: a customer never gets the same id twice
+    assert len(sent) == int(is_sent.sum())
+
+
+def _calls(run: Run) -> tuple[float, float, int]:
+    t = run.events(["event_type", "wait_s"])
+    kind = np.array(t.column("event_type").cast(pa.string()).to_pylist())
+    wait = t.column("wait_s").to_numpy(zero_copy_only=False)
+    offered = int((kind == "call_queued").sum())
+    in_time = int(((kind == "call_answered") & (wait <= 20.0)).sum())
+    return in_time / offered, float((kind == "call_abandoned").sum() / offered), offered
+
+
+@pytest.fixture(scope="module")
+def ordinary_days(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Run]:
+    tmp = tmp_path_factory.mktemp("service")
+    return {n: simulate(tmp / f"c{n}", customers=n, seed=5) for n in (3000, 30000)}
+
+
+def test_service_level_does_not_depend_on_how_many_customers_are_simulated(
+    ordinary_days: dict[int, Run],
+) -> None:
+    small, large = _calls(ordinary_days[3000]), _calls(ordinary_days[30000])
+    assert small[2] > 100 and large[2] > 10 * small[2] * 0.8
+    for level, abandoned, _ in (small, large):
+        assert 0.65 < level < 0.92
+        assert 0.01 < abandoned < 0.15
+    # within sampling noise of each other (binomial standard error of the smaller run, x3)
+    se = np.sqrt(small[0] * (1 - small[0]) / small[2])
+    assert abs(small[0] - large[0]) < 3 * se + 0.02
+
+
+def test_black_friday_overloads_a_roster_sized_for_an_ordinary_day(
+    tmp_path: Path, ordinary_days: dict[int, Run]
+) -> None:
+    peak = simulate(tmp_path / "bf", "black_friday", customers=3000, seed=5)
+    level, abandoned, offered = _calls(peak)
+    ordinary_level, ordinary_abandoned, ordinary_offered = _calls(ordinary_days[3000])
+    assert offered > 2 * ordinary_offered
+    assert level < ordinary_level / 2
+    assert abandoned > 3 * ordinary_abandoned
