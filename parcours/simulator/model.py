@@ -21,6 +21,14 @@ from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.EMAIL, Channel.SOCIAL)
 SERVICE_FLOOR = 0.01
 DAY_S = 86_400
+# Research started up to this many days before the run can end in a purchase inside it: intents are
+# drawn over the run's days and the week before, and sessions before the run's start are not written.
+LOOKBACK_DAYS = 7
+BUY_ON = ("store", "own_site", "marketplace", "phone")
+OWN_SITE = (Channel.MOBILE_APP, Channel.MOBILE_WEB, Channel.DESKTOP_WEB, Channel.TABLET)
+# Reading the retailer's email or a push/SMS is a response to a send (messages.py), never an organic
+# session: those channels are taken out of the persona's research mix.
+NOT_ORGANIC = (Channel.EMAIL, Channel.PUSH, Channel.SMS)
 
 
 def open_hours(hours: OpeningHours) -> np.ndarray:
@@ -29,12 +37,13 @@ def open_hours(hours: OpeningHours) -> np.ndarray:
     return np.array([opens <= h * 60 and (h + 1) * 60 <= closes for h in range(24)])
 
 
-def _hour_starts(scenario: Scenario) -> np.ndarray:
-    """UTC epoch seconds of each local hour's start, shape (days + 1, 24); DST days come out right."""
+def _hour_starts(scenario: Scenario, before: int = 0) -> np.ndarray:
+    """UTC epoch seconds of each local hour's start, shape (before + days + 1, 24), from ``before`` days
+    ahead of the start; DST days come out right."""
     zone = scenario.calendar.zone
     first = scenario.calendar.start
     rows = []
-    for d in range(scenario.calendar.days + 1):
+    for d in range(-before, scenario.calendar.days + 1):
         day = first + dt.timedelta(days=d)
         rows.append(
             [dt.datetime(day.year, day.month, day.day, h, tzinfo=zone).timestamp() for h in range(24)]
@@ -53,6 +62,9 @@ class Model:
     weekend: np.ndarray  # bool per day
     tables: dict[str, np.ndarray] = field(repr=False)
     opening: dict[int, np.ndarray] = field(repr=False, default_factory=dict)  # channel code: open hours
+    # The intent window: LOOKBACK_DAYS before the run and its days; epoch s (window days + 1, 24).
+    window_starts: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((1, 24)))
+    window_weekend: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
 
     @property
     def names(self) -> list[str]:
@@ -75,25 +87,37 @@ def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
     def column(get: Any) -> np.ndarray:
         return np.array([float(get(p)) for p in personas])
 
+    buy_on = np.array([[getattr(p.purchase.buy_on, k) for k in BUY_ON] for p in personas], dtype=np.float64)
     return {
-        "journeys_weekday": column(lambda p: p.activity.journeys_per_day_weekday),
-        "journeys_weekend": column(lambda p: p.activity.journeys_per_day_weekend),
-        "sessions_per_journey": column(lambda p: p.activity.sessions_per_journey),
+        "intents_per_day": column(
+            lambda p: p.activity.purchases_per_year / max(p.purchase.propensity, 1e-3) / 365.0
+        ),
+        "renewal_shape": column(lambda p: p.activity.renewal_shape),
+        "weekend_factor": column(lambda p: p.activity.weekend_factor),
+        "research_sessions": column(lambda p: p.activity.research_sessions),
+        "research_days": column(lambda p: p.activity.research_days),
         "gap_s": column(lambda p: p.activity.minutes_between_sessions * 60.0),
         "activity_spread": column(lambda p: p.activity.activity_spread),
         "app_installed": column(lambda p: p.reach.app_installed),
         "has_account": column(lambda p: p.reach.has_account),
         "login_rate": column(lambda p: p.reach.login_rate),
         "propensity": column(lambda p: p.purchase.propensity),
+        "buy_on_cum": cumulative(buy_on),
         "basket_eur": column(lambda p: p.purchase.mean_basket_eur),
         "basket_sigma": column(lambda p: p.purchase.basket_sigma),
         "mean_items": column(lambda p: p.purchase.mean_items),
         "return_rate": column(lambda p: p.purchase.return_rate),
+        "cart_rate": column(lambda p: p.purchase.cart_rate),
+        "lost_cart_friction": column(lambda p: p.purchase.lost_cart_friction),
+        "recognised_uplift": column(lambda p: p.purchase.recognised_uplift),
+        "stock_check_rate": column(lambda p: p.purchase.stock_check_rate),
+        "pickup_cross_sell": column(lambda p: p.purchase.pickup_cross_sell),
+        "stockout_substitute_rate": column(lambda p: p.purchase.stockout_substitute_rate),
+        "return_in_store_rate": column(lambda p: p.purchase.return_in_store_rate),
         "patience_s": column(lambda p: p.patience.mean_wait_s),
         "callback_rate": column(lambda p: p.patience.callback_rate),
         "contacts_per_day": column(lambda p: p.patience.service_contacts_per_day),
         "multitasking": column(lambda p: p.multitasking),
-        "switch_friction": column(lambda p: p.purchase.switch_friction),
         "click_collect_rate": column(lambda p: p.purchase.click_collect_rate),
         "stockout_order_rate": column(lambda p: p.purchase.stockout_order_rate),
         "stockout_online_rate": column(lambda p: p.purchase.stockout_online_rate),
@@ -149,6 +173,8 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
         for weekend in (0, 1):
             for hour in range(24):
                 any_mix[(p * 2 + weekend) * 24 + hour] = _channel_weights(persona, bool(weekend), hour)
+    for channel in NOT_ORGANIC:
+        any_mix[:, CHANNEL_CODE[channel]] = 0.0
     mix = np.where(closed[np.arange(len(any_mix)) % 24], 0.0, any_mix)
     # Where every channel the persona likes at that hour is closed, the customer goes to the website.
     mix[mix.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
@@ -161,15 +187,28 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
     # channel so that a persona who never chats still has somewhere to turn at any open hour.
     open_service = service_mask & ~closed[np.arange(len(mix)) % 24]
     service = np.where(service_mask, mix, 0.0) + np.where(open_service, SERVICE_FLOOR, 0.0)
-    return {"channel_cum": cumulative(mix), "buy_cum": cumulative(buy), "service_cum": cumulative(service)}
+    own = np.zeros_like(mix)
+    for channel in OWN_SITE:
+        own[:, CHANNEL_CODE[channel]] = any_mix[:, CHANNEL_CODE[channel]]
+    own[own.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
+    return {
+        "channel_cum": cumulative(mix),
+        "buy_cum": cumulative(buy),
+        "service_cum": cumulative(service),
+        "own_cum": cumulative(own),
+    }
 
 
-def _hour_tables(personas: tuple[Persona, ...]) -> np.ndarray:
+def _hour_tables(personas: tuple[Persona, ...], store_open: np.ndarray) -> dict[str, np.ndarray]:
+    """The persona's hours (rows persona * 2 + weekend), and the same within the store's open hours."""
     rows = []
     for persona in personas:
         rows.append(persona.activity.hourly_weekday)
         rows.append(persona.activity.hourly_weekend)
-    return cumulative(np.array(rows, dtype=np.float64))
+    hours = np.array(rows, dtype=np.float64)
+    in_store = hours * store_open[None, :]
+    in_store[in_store.sum(axis=1) == 0] = store_open.astype(np.float64) + (store_open.sum() == 0)
+    return {"hour_cum": cumulative(hours), "store_hour_cum": cumulative(in_store)}
 
 
 def resolve_personas(scenario: Scenario, source: str) -> tuple[tuple[Persona, ...], np.ndarray]:
@@ -213,14 +252,19 @@ def build_model(scenario: Scenario, source: str = "scenario") -> Model:
     weekend = np.array([(first + dt.timedelta(days=d)).weekday() >= 5 for d in range(scenario.calendar.days)])
     tables = _persona_numbers(personas) | _channel_tables(scenario, personas)
     tables |= _response_tables(personas)
-    tables["hour_cum"] = _hour_tables(personas)
+    tables |= _hour_tables(personas, open_hours(scenario.stores))
     tables["persona_cum"] = cumulative(shares[None, :])
     opening = {
         CHANNEL_CODE[Channel.STORE]: open_hours(scenario.stores),
         CHANNEL_CODE[Channel.PHONE]: open_hours(scenario.call_centre),
         CHANNEL_CODE[Channel.CHAT]: open_hours(scenario.call_centre),
     }
-    return Model(scenario, personas, shares, hour_starts, weekend, tables, opening)
+    window_starts = _hour_starts(scenario, LOOKBACK_DAYS)
+    days = range(-LOOKBACK_DAYS, scenario.calendar.days)
+    window_weekend = np.array([(first + dt.timedelta(days=d)).weekday() >= 5 for d in days])
+    return Model(
+        scenario, personas, shares, hour_starts, weekend, tables, opening, window_starts, window_weekend
+    )
 
 
 def agents_for(per_10k: float, customers: int) -> int:
