@@ -70,7 +70,7 @@ def schedule_returns(
     # marketplace order goes back to the marketplace; a store purchase goes back to the store.
     persona = ctx.customers.persona[ctx.journeys.customer[rows]]
     brings = ctx.streams.uniform(Purpose.RETURNS, jid, 3) < model.tables["return_in_store_rate"][persona]
-    linked = world.level is not IntegrationLevel.MULTICHANNEL
+    linked = world.level is not IntegrationLevel.MULTICHANNEL and model.has_stores
     in_store = (linked & brings & (channel != MARKETPLACE)) | np.isin(channel, IN_STORE)
     when = np.where(in_store, when_open(model, when, np.where(in_store, STORE, -1)), when)
     step = world.next_step[rows].astype(np.int64)

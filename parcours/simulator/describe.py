@@ -35,7 +35,8 @@ def describe_persona(p: Persona) -> str:
     lines = [
         f"{p.name}: {p.description}",
         f"  share of customers    {p.population_share:.0%}  ({p.remarks})",
-        f"  purchases per year    {a.purchases_per_year:g} ({a.purchases_per_year / b.propensity:.1f} intents, "
+        f"  purchases per year    {a.purchases_per_year:g} "
+        f"({a.purchases_per_year / b.propensity:.1f} intents, "
         f"weekend x{a.weekend_factor:g}); research {a.research_sessions:g} sessions over "
         f"~{a.research_days:g} days",
         f"  buys                  store {b.buy_on.store:.0%}, own site {b.buy_on.own_site:.0%}, "

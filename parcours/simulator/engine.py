@@ -165,7 +165,7 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
     channel, product = cols["channel"][bought], cols["product"][bought]
     quantity, amount = cols["quantity"][bought], cols["amount"][bought]
     schedule_returns(world, rows, channel, at_s, amount, product, quantity)
-    if world.level is IntegrationLevel.MULTICHANNEL:
+    if world.level is IntegrationLevel.MULTICHANNEL or not ctx.model.has_stores:
         return
     jid = ctx.journeys.id[rows]
     rate = ctx.model.tables["click_collect_rate"][ctx.customers.persona[ctx.journeys.customer[rows]]]

@@ -150,21 +150,21 @@ def phases(
     u_day = streams.uniform(Purpose.PHASE, jid[jrow], idx + 1)
     day = starts.day[jrow] + np.where(idx == 0, 0, np.floor(u_day * (starts.span[jrow] + 1)).astype(np.int64))
     start = _time_on(model, streams, persona[jrow], day, jid[jrow], idx, "hour_cum")
-    last = np.full(len(jid), -np.inf)
-    np.maximum.at(last, jrow, start)
-    # the purchase, on the intent's last day and after its last research session
+    # the purchase, on the intent's last day, at an hour the persona shops (a store: its open hours);
+    # research sessions drawn for later that day move to just before it
     b = np.flatnonzero(buys)
     where = categorical(t["buy_on_cum"], persona[b], streams.uniform(Purpose.CHANNEL, jid[b], MAX_STEPS))
     at_store = where == 0
     p_day = starts.day[b] + starts.span[b]
-    table_u = np.where(at_store, 0, 1)
     p_start = np.where(
-        table_u == 0,
+        at_store,
         _time_on(model, streams, persona[b], p_day, jid[b], MAX_STEPS, "store_hour_cum"),
         _time_on(model, streams, persona[b], p_day, jid[b], MAX_STEPS, "hour_cum"),
     )
-    gap = streams.exponential(t["gap_s"][persona[b]], Purpose.SESSION_GAP, jid[b], MAX_STEPS)
-    p_start = np.maximum(p_start, last[b] + gap)
+    purchase_at = np.full(len(jid), np.inf)
+    purchase_at[b] = p_start
+    gap = streams.exponential(t["gap_s"][persona[jrow]], Purpose.SESSION_GAP, jid[jrow], idx)
+    start = np.minimum(start, purchase_at[jrow] - gap * (1 + n_research[jrow] - idx))
     channel = np.select([at_store, where == 2, where == 3], [STORE, MARKETPLACE, PHONE], -2)
     research_channel = np.full(len(jrow), -1)  # drawn later, from the hour's mix
     sessions = {

@@ -18,7 +18,8 @@ from parcours.simulator.channels import CAN_BUY, N_CHANNELS
 from parcours.simulator.rng import cumulative
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 
-SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.EMAIL, Channel.SOCIAL)
+# A service contact by email would show as an opened message the retailer never sent: not modelled.
+SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.SOCIAL)
 SERVICE_FLOOR = 0.01
 DAY_S = 86_400
 # Research started up to this many days before the run can end in a purchase inside it: intents are
@@ -75,6 +76,10 @@ class Model:
         return self.scenario.calendar.days
 
     @property
+    def has_stores(self) -> bool:
+        return Channel.STORE not in self.scenario.without_channels
+
+    @property
     def t0(self) -> float:
         return float(self.hour_starts[0, 0])
 
@@ -83,11 +88,22 @@ class Model:
         return float(self.hour_starts[-1, 0] - self.t0)
 
 
+def _buy_on(scenario: Scenario, personas: tuple[Persona, ...]) -> np.ndarray:
+    """Where each persona buys (rows persona, columns BUY_ON), without the channels the retailer lacks."""
+    buy_on = np.array([[getattr(p.purchase.buy_on, k) for k in BUY_ON] for p in personas], dtype=np.float64)
+    absent = {str(c) for c in scenario.without_channels}
+    for k, name in enumerate(BUY_ON):
+        if name in absent or (name == "own_site" and all(str(c) in absent for c in OWN_SITE)):
+            buy_on[:, k] = 0.0
+    if (buy_on.sum(axis=1) == 0).any():
+        buy_on[buy_on.sum(axis=1) == 0, BUY_ON.index("own_site")] = 1.0
+    return cumulative(buy_on)
+
+
 def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
     def column(get: Any) -> np.ndarray:
         return np.array([float(get(p)) for p in personas])
 
-    buy_on = np.array([[getattr(p.purchase.buy_on, k) for k in BUY_ON] for p in personas], dtype=np.float64)
     return {
         "intents_per_day": column(
             lambda p: p.activity.purchases_per_year / max(p.purchase.propensity, 1e-3) / 365.0
@@ -102,7 +118,6 @@ def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
         "has_account": column(lambda p: p.reach.has_account),
         "login_rate": column(lambda p: p.reach.login_rate),
         "propensity": column(lambda p: p.purchase.propensity),
-        "buy_on_cum": cumulative(buy_on),
         "basket_eur": column(lambda p: p.purchase.mean_basket_eur),
         "basket_sigma": column(lambda p: p.purchase.basket_sigma),
         "mean_items": column(lambda p: p.purchase.mean_items),
@@ -124,7 +139,7 @@ def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
     }
 
 
-def _response_tables(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
+def _response_tables(personas: tuple[Persona, ...], absent: list[Channel]) -> dict[str, np.ndarray]:
     """How each persona answers each outbound channel: rows persona * len(OUTBOUND) + channel."""
     rows = len(personas) * len(OUTBOUND_CHANNELS)
     open_rate, click_rate, delay_s = np.zeros(rows), np.zeros(rows), np.full(rows, 3600.0)
@@ -143,6 +158,9 @@ def _response_tables(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
             )
             for ch, share in r.respond_on.items():
                 respond[row, CHANNEL_CODE[ch]] = share
+    for channel in absent:
+        respond[:, CHANNEL_CODE[channel]] = 0.0
+    respond[respond.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
     return {
         "open_rate": open_rate,
         "click_rate": click_rate,
@@ -173,7 +191,7 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
         for weekend in (0, 1):
             for hour in range(24):
                 any_mix[(p * 2 + weekend) * 24 + hour] = _channel_weights(persona, bool(weekend), hour)
-    for channel in NOT_ORGANIC:
+    for channel in (*NOT_ORGANIC, *scenario.without_channels):
         any_mix[:, CHANNEL_CODE[channel]] = 0.0
     mix = np.where(closed[np.arange(len(any_mix)) % 24], 0.0, any_mix)
     # Where every channel the persona likes at that hour is closed, the customer goes to the website.
@@ -185,6 +203,8 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
         service_mask[CHANNEL_CODE[channel]] = True
     # A service contact goes where the persona already goes, with a small floor on every open service
     # channel so that a persona who never chats still has somewhere to turn at any open hour.
+    for channel in scenario.without_channels:
+        service_mask[CHANNEL_CODE[channel]] = False
     open_service = service_mask & ~closed[np.arange(len(mix)) % 24]
     service = np.where(service_mask, mix, 0.0) + np.where(open_service, SERVICE_FLOOR, 0.0)
     own = np.zeros_like(mix)
@@ -251,7 +271,8 @@ def build_model(scenario: Scenario, source: str = "scenario") -> Model:
     first = scenario.calendar.start
     weekend = np.array([(first + dt.timedelta(days=d)).weekday() >= 5 for d in range(scenario.calendar.days)])
     tables = _persona_numbers(personas) | _channel_tables(scenario, personas)
-    tables |= _response_tables(personas)
+    tables |= _response_tables(personas, scenario.without_channels)
+    tables["buy_on_cum"] = _buy_on(scenario, personas)
     tables |= _hour_tables(personas, open_hours(scenario.stores))
     tables["persona_cum"] = cumulative(shares[None, :])
     opening = {
