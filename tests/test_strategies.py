@@ -282,3 +282,33 @@ def test_campaign_responses_follow_the_persona(tmp_path: Path) -> None:
     assert len(catalogue_delay) > 30
     assert np.median(catalogue_delay) > 24
     assert np.mean(catalogue_channel == "store") > 0.5
+
+
+def _store_purchases_after_own_site_research(run: Run) -> int:
+    """Store purchases whose journey had an own-site session before (research online, buy in store)."""
+    t = run.events(["journey_id", "ts", "event_type", "channel"])
+    kinds = np.array(t.column("event_type").cast(pa.string()).to_pylist())
+    channel = np.array(t.column("channel").cast(pa.string()).to_pylist())
+    journey = t.column("journey_id").to_numpy()
+    ts = t.column("ts").cast(pa.int64()).to_numpy()
+    own = np.isin(channel, ["mobile_app", "mobile_web", "desktop_web", "tablet"]) & (kinds == "session_start")
+    first_own: dict[int, int] = {}
+    for j, when in zip(journey[own].tolist(), ts[own].tolist(), strict=True):
+        first_own[j] = min(when, first_own.get(j, when))
+    store_buy = (kinds == "purchase") & (channel == "store")
+    return sum(
+        1
+        for j, when in zip(journey[store_buy].tolist(), ts[store_buy].tolist(), strict=True)
+        if first_own.get(j, when) < when
+    )
+
+
+def test_browsing_online_then_buying_in_store_needs_no_link(levels: dict[str, Run]) -> None:
+    """Silos only hurt journeys whose data must cross channels: looking on a phone, then walking into
+    a store, sells as well in silos as in omnichannel (where a few more go online after seeing the
+    store's stock, and recognised customers buy slightly more)."""
+    multi, omni = (
+        _store_purchases_after_own_site_research(levels[n]) for n in ("multichannel", "omnichannel")
+    )
+    assert multi > 200
+    assert multi > 0.85 * omni
