@@ -29,6 +29,8 @@ def _variant(tmp: Path, name: str) -> Path:
     for old, new in (
         ("staff_per_store = 3", "staff_per_store = 2"),
         ("mean_stock_units = 2.0", "mean_stock_units = 1.0"),
+        # a few customers of a file visit on a day: larger stores, so that staff are busy
+        ("customers_per_store = 2000", "customers_per_store = 20000"),
     ):
         assert old in text
         text = text.replace(old, new)
@@ -91,7 +93,8 @@ def test_fewer_sales_lost_to_stockouts_as_integration_rises(levels: dict[str, Ru
 
 def test_silos_show_more_ids_per_person(levels: dict[str, Run]) -> None:
     multi, cross, omni = (ids_per_person(levels[n]) for n in LEVELS)
-    assert multi > cross + 0.3
+    # a customer file acts a few sessions a day, so fewer silos are met per person than on a frantic day
+    assert multi > cross + 0.15
     assert cross > omni
     # omnichannel recognises only customers who identified at some point: the others stay devices
     assert omni < 1.5
@@ -112,16 +115,24 @@ def test_journeys_span_several_channels_in_every_scenario(levels: dict[str, Run]
 
 
 def _orders_from_store(run: Run) -> int:
-    """Purchases in store or on a kiosk in a journey that met an empty shelf before."""
-    t = run.events(["journey_id", "ts", "event_type", "channel"]).sort_by(
+    """Journeys where, after an empty shelf, the customer ordered through staff or a kiosk and bought
+    (a substitute taken off the shelf, at every level, needs neither)."""
+    t = run.events(["journey_id", "ts", "event_type"]).sort_by(
         [("journey_id", "ascending"), ("ts", "ascending")]
     )
     kinds = np.array(t.column("event_type").cast(pa.string()).to_pylist())
-    channel = np.array(t.column("channel").cast(pa.string()).to_pylist())
     journey = t.column("journey_id").to_numpy()
-    stockout_journeys = set(journey[kinds == "stock_out"].tolist())
-    bought_in_store = (kinds == "purchase") & np.isin(channel, ["store", "kiosk"])
-    return sum(1 for j in journey[bought_in_store].tolist() if j in stockout_journeys)
+    seen_out: set[int] = set()
+    helped: set[int] = set()
+    ordered: set[int] = set()
+    for j, kind in zip(journey.tolist(), kinds.tolist(), strict=True):
+        if kind == "stock_out":
+            seen_out.add(j)
+        elif j in seen_out and kind in ("staff_assist", "kiosk_order"):
+            helped.add(j)
+        elif j in helped and kind == "purchase":
+            ordered.add(j)
+    return len(ordered)
 
 
 def test_click_and_collect_and_order_from_store_only_where_channels_are_linked(
