@@ -99,7 +99,7 @@ class Streams:
         arrays = [np.asarray(k) for k in keys] if keys else [np.zeros(1)]
         shapes = {a.shape for a in arrays if a.ndim}
         if len(shapes) > 1:  # scalars broadcast in copyto below; arrays of several shapes here
-            arrays = np.broadcast_arrays(*arrays)
+            arrays = list(np.broadcast_arrays(*arrays))
             shapes = {arrays[0].shape}
         start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
         h = np.full(shapes.pop() if shapes else (), start, dtype=np.uint64)
