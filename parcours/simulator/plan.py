@@ -17,8 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.channels import IDENTIFIES, OWN_SITE
-from parcours.simulator.identity import linked_on
+from parcours.simulator.carts import logs_in, lost_carts
 from parcours.simulator.intents import (
     Starts,
     contact_starts,
@@ -48,7 +47,7 @@ NO_CHANNEL = -1
 # that hour, the channels one can buy on at that hour, the service channels.
 MIX, OWN_DEVICE, BUY_MIX, SERVICE_MIX = -1, -2, -3, -4
 
-__all__ = ["journey_key", "repeat_rows"]
+__all__ = ["journey_key", "logs_in", "repeat_rows"]
 
 
 def session_key(journey: np.ndarray | int, step: np.ndarray | int) -> np.ndarray:
@@ -105,20 +104,6 @@ def mix_group(model: Model, persona: np.ndarray, start_s: np.ndarray) -> np.ndar
     day, hour = local_hour(model, start_s)
     weekend = model.weekend[np.minimum(day, model.days - 1)]
     return (persona.astype(np.int64) * 2 + weekend) * 24 + hour
-
-
-def logs_in(
-    model: Model,
-    streams: Streams,
-    customers: Customers,
-    crow: np.ndarray,
-    jid: np.ndarray,
-    step: np.ndarray,
-    channel: np.ndarray,
-) -> np.ndarray:
-    """Whether the customer logs in during that session (one draw, shared by planning and events)."""
-    rate = model.tables["login_rate"][customers.persona[crow]]
-    return IDENTIFIES[channel] & customers.account[crow] & (streams.uniform(Purpose.LOGIN, jid, step) < rate)
 
 
 def when_open(model: Model, at_s: np.ndarray, channel: np.ndarray) -> np.ndarray:
@@ -263,7 +248,7 @@ def _sessions(
     prev = np.full(len(jrow), NO_CHANNEL, dtype=np.int64)
     same_journey = np.r_[False, jrow[1:] == jrow[:-1]]
     prev[same_journey] = channel[:-1][same_journey[1:]]
-    buy &= ~_lost_carts(model, streams, customers, journeys, jrow, step, channel, buy)
+    buy &= ~lost_carts(model, streams, customers, journeys, jrow, step, channel, buy)
     order = np.argsort(start, kind="stable")
     return Sessions(
         jrow[order],
@@ -346,71 +331,6 @@ def _outages(
 def _minutes(clock: str) -> int:
     hours, minutes = clock.split(":")
     return int(hours) * 60 + int(minutes)
-
-
-def has_cart(
-    model: Model,
-    streams: Streams,
-    customers: Customers,
-    journeys: Journeys,
-    s_journey: np.ndarray,
-    step: np.ndarray,
-    channel: np.ndarray,
-    buy: np.ndarray,
-) -> np.ndarray:
-    """Research sessions on the own site that put the product in a cart (one draw, shared by planning
-    and events)."""
-    crow = journeys.customer[s_journey]
-    rate = model.tables["cart_rate"][customers.persona[crow]]
-    research = ~buy & ~journeys.service[s_journey] & (step < MAX_PLANNED_STEPS)
-    u = streams.uniform(Purpose.CART_ABANDON, journeys.id[s_journey], step)
-    return OWN_SITE[channel] & research & (u < rate)
-
-
-def _lost_carts(
-    model: Model,
-    streams: Streams,
-    customers: Customers,
-    journeys: Journeys,
-    jrow: np.ndarray,
-    step: np.ndarray,
-    channel: np.ndarray,
-    buy: np.ndarray,
-) -> np.ndarray:
-    """A buyer on the own site whose cart sits on another device, which does not know it (silos, or a
-    customer the retailer does not recognise), may give up. Browsing on one device and buying in a store
-    or on the same device needs no link and is never penalised. Rows are in (journey, time) order."""
-    cart = has_cart(model, streams, customers, journeys, jrow, step, channel, buy)
-    index = np.arange(len(jrow))
-    last_cart = np.maximum.accumulate(np.where(cart, index, -1))
-    before = np.r_[-1, last_cart[:-1]]
-    crossing = buy & OWN_SITE[channel] & (before >= 0)
-    crossing &= jrow[np.maximum(before, 0)] == jrow
-    crossing &= channel[np.maximum(before, 0)] != channel
-    rows = np.flatnonzero(crossing)
-    if len(rows) == 0:
-        return crossing
-    cart_row = before[rows]
-    crow = journeys.customer[jrow[rows]]
-    jid = journeys.id[jrow[rows]]
-    account = customers.account[crow]
-    level = model.scenario.integration
-    known_then = linked_on(
-        level,
-        channel[cart_row],
-        logs_in(model, streams, customers, crow, jid, step[cart_row], channel[cart_row]),
-        account,
-    )
-    known_now = linked_on(
-        level,
-        channel[rows],
-        logs_in(model, streams, customers, crow, jid, step[rows], channel[rows]),
-        account,
-    )
-    friction = model.tables["lost_cart_friction"][customers.persona[crow]]
-    lost = np.zeros(len(jrow), bool)
-    lost[rows] = ~(known_then & known_now) & (streams.uniform(Purpose.JOURNEY_PATH, jid) < friction)
-    return lost
 
 
 def _focal_product(model: Model, streams: Streams, jid: np.ndarray) -> np.ndarray:
