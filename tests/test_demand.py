@@ -5,8 +5,6 @@ data alone. Everything is computed here from the run's Parquet, independently of
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -95,7 +93,7 @@ def test_the_marketplace_never_shows_the_retailers_account(omni_run: Run) -> Non
     assert not pc.any(pc.starts_with(ids, "acct-")).as_py()
 
 
-def test_default_scenarios_hold_a_customer_file_not_a_crowd(tmp_path: Path) -> None:
+def test_default_scenarios_hold_a_customer_file_not_a_crowd() -> None:
     from parcours import scenarios
 
     for name in ("multichannel", "crosschannel", "omnichannel", "pure_player"):
