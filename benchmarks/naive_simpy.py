@@ -187,10 +187,13 @@ def customer_day(world: World, cid: int, profile: Profile) -> Generator[simpy.Ev
     activity = math.exp(spread * normal - spread**2 / 2)  # log-normal around the persona's mean
     account = d.uniform() < p.reach.has_account
     plan: list[tuple[float, int, int, Channel, bool]] = []  # start, journey, step, channel, buys now
-    for j in range(d.poisson(p.activity.journeys_per_day_weekday * activity)):
+    # the calibrated rate: intents a year spread over the year's days (no renewal memory, no research
+    # days: the naive baseline keeps one day's plan)
+    intents_per_day = p.activity.purchases_per_year / max(p.purchase.propensity, 1e-3) / 365.0
+    for j in range(d.poisson(intents_per_day * activity)):
         start = (d.choice(profile.hours) + d.uniform()) * 3600.0
         steps, buys = (
-            1 + d.poisson(p.activity.sessions_per_journey - 1.0),
+            1 + d.poisson(p.activity.research_sessions),
             d.uniform() < p.purchase.propensity,
         )
         for step in range(steps):

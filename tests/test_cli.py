@@ -51,7 +51,7 @@ def test_personas_show_says_what_the_persona_does(capsys: pytest.CaptureFixture[
     code, out, _ = run_main(["personas", "show", "office_worker"], capsys)
     assert code == 0
     assert "desktop_web 50%" in out and "marketplace 25%" in out
-    assert "commute" in out and "journeys per day" in out
+    assert "commute" in out and "purchases per year" in out
 
 
 def test_simulate_writes_a_run_and_says_where(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
 """Shards: deterministic for a seed and shard count, whole customers, the same run wherever they execute.
 
-The runs use a scenario with small stores (300 customers each) so that 1,500 customers make five
+The runs use a scenario with small stores (3,000 customers each) so that 15,000 customers make five
 stores and both shards of a two-worker run hold customers; every invariant test of test_simulate.py
 also runs on a two-worker run through the ``omni_run`` fixture.
 """
@@ -26,14 +26,14 @@ from parcours.simulator.run import Overrides, simulate_run
 from parcours.simulator.shard import SEQ_BITS
 from tests.support import run_main
 
-CUSTOMERS = 1500
+CUSTOMERS = 15_000  # about 5% of a customer file acts on a day
 SEED = 3
 
 
 @pytest.fixture(scope="module")
 def small_stores(tmp_path_factory: pytest.TempPathFactory) -> str:
     text = (BUILTIN_DIR / "omnichannel.toml").read_text()
-    text, found = re.subn(r"(?m)^customers_per_store = \d+$", "customers_per_store = 300", text)
+    text, found = re.subn(r"(?m)^customers_per_store = \d+$", "customers_per_store = 3000", text)
     assert found == 1, "the omnichannel scenario no longer says customers_per_store; update this fixture"
     path = tmp_path_factory.mktemp("scenario") / "small_stores.toml"
     path.write_text(text.replace('name = "omnichannel"', 'name = "small_stores"'))
@@ -151,8 +151,9 @@ def _assert_progress_is_exact(run: Run, seen: list[tuple[float, int]]) -> None:
     assert (np.diff(clock) >= 0).all() and (np.diff(events) >= 0).all(), "the display never goes back"
     horizon = 86_400.0
     assert clock[-1] == horizon and events[-1] == run.manifest["counts"]["events"]
-    # the combined clock is the slowest shard's: it reaches the end only with the last events
-    assert (events[clock < horizon] < events[-1]).all()
+    # the combined clock is the slowest shard's: it reaches the last hour only with the last events
+    # (a customer file is quiet late at night: the last slices may bring none)
+    assert (events[clock < horizon - 3600.0] < events[-1]).all()
 
 
 def test_progress_with_two_workers_is_one_exact_display(small_stores: str, tmp_path: Path) -> None:

@@ -6,22 +6,22 @@ and time come from array arithmetic rather than a loop over sessions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
 from parcours.simulator.buffer import Columns, nulls
+from parcours.simulator.carts import has_cart, logs_in
 from parcours.simulator.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
 from parcours.simulator.identity import identity_code, identity_number
 from parcours.simulator.model import Model
-from parcours.simulator.plan import Journeys, Sessions, logs_in, session_key
+from parcours.simulator.plan import Journeys, Sessions, session_key
 from parcours.simulator.population import Customers
 from parcours.simulator.rng import Purpose, Streams
 from parcours.vocabulary import Channel, EventType
 
 NONE = -1
-CART_ABANDON_RATE = 0.3  # share of non-buying journeys whose last session leaves a cart behind
 PRODUCT_FOCUS = 0.6  # share of product views on the journey's focal product
 
 
@@ -65,8 +65,12 @@ class Context:
 
     model: Model
     streams: Streams
-    customers: Customers
+    customers: Customers  # the shard's acting customers (journeys' rows point into them)
     journeys: Journeys
+    shard_customers: int = 0  # the shard's whole customer file, acting or not
+    # the shard's stores and each one's customers (the whole file): staffing and stock serve them all
+    shard_stores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    shard_store_customers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 @dataclass
@@ -94,9 +98,8 @@ def layout(ctx: Context, s: Sessions, *, ends: bool = True) -> Layout:
     login = logs_in(ctx.model, ctx.streams, c, crow, jid, s.step, channel)
     looks = 1 + ctx.streams.poisson(MEAN_VIEWS[channel], Purpose.EVENT_COUNT, jid, s.step)
     looks[j.service[s.journey]] = 1
-    last_of_nonbuyer = ~s.buy & ~j.buys[s.journey] & ~j.service[s.journey]
-    abandons = last_of_nonbuyer & (ctx.streams.uniform(Purpose.CART_ABANDON, jid, s.step) < CART_ABANDON_RATE)
-    cart = CAN_BUY[channel] & (s.buy | abandons)
+    carted = has_cart(ctx.model, ctx.streams, c, j, s.journey, s.step, channel, s.buy)
+    cart = CAN_BUY[channel] & (s.buy | carted)
     return Layout(
         start=np.ones(len(s), dtype=np.int64),
         login=login.astype(np.int64),

@@ -93,8 +93,8 @@ def _forecast(scenario_json: str) -> Forecast:
     scenario = Scenario.model_validate_json(scenario_json)
     model = build_model(scenario, "forecast")
     streams = Streams(REFERENCE_SEED)
-    customers = draw_customers(model, streams, np.arange(REFERENCE_CUSTOMERS, dtype=np.int64))
-    journeys, sessions, _ = plan(model, streams, customers)
+    file = draw_customers(model, streams, np.arange(REFERENCE_CUSTOMERS, dtype=np.int64))
+    journeys, sessions, _, customers = plan(model, streams, file)  # customers: those who act
     counts = _count(model, sessions.start_s, sessions.channel, sessions.buy)
     # click & collect orders are prepared from the store's shelves: the store stocks for them too
     persona = customers.persona[journeys.customer[sessions.journey]]

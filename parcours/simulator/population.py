@@ -1,12 +1,15 @@
 """The customers of one shard, as columns: who they are, where they shop, how to reach them.
 
 Every attribute is drawn from the customer's own stream (keyed by customer id), so a customer is the
-same person whatever the population size or shard count.
+same person whatever the population size or shard count. Only what decides whether a customer does
+anything (persona, activity) is drawn for the whole file, at once; the rest (app, account, opt-ins) is
+drawn on first use for the rows asked, so a shard draws it for the few customers who act that day
+(``take`` the acting rows first) and a file of millions of inactive customers costs two draws each.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -15,18 +18,48 @@ from parcours.simulator.rng import Purpose, Streams, categorical
 from parcours.vocabulary import OUTBOUND_CHANNELS
 
 
-@dataclass(frozen=True)
 class Customers:
-    ids: np.ndarray  # int64, sorted
-    persona: np.ndarray  # int8 index into model.personas
-    activity: np.ndarray  # float64 multiplier around the persona's mean
-    app: np.ndarray  # bool: the app is installed
-    account: np.ndarray  # bool: the customer has an account (web login, loyalty card)
-    opt_in: np.ndarray  # bool (customers, len(OUTBOUND_CHANNELS))
-    store: np.ndarray  # int32 home store
+    """Customers as columns. ``ids``, ``persona``, ``activity`` and ``store`` are eager; ``app``,
+    ``account`` and ``opt_in`` are drawn when first read (for every row of this object)."""
+
+    def __init__(
+        self, model: Model, streams: Streams, ids: np.ndarray, persona: np.ndarray, activity: np.ndarray
+    ) -> None:
+        self.model, self.streams = model, streams
+        self.ids = ids  # int64, sorted
+        self.persona = persona  # int8 index into model.personas
+        self.activity = activity  # float64 multiplier around the persona's mean
+        self.store = (ids // model.scenario.stores.customers_per_store).astype(np.int32)  # home store
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> Customers:
+        """The customers at these rows (sorted rows keep ids sorted); lazy columns stay lazy."""
+        return Customers(self.model, self.streams, self.ids[rows], self.persona[rows], self.activity[rows])
+
+    @cached_property
+    def app(self) -> np.ndarray:
+        """bool: the app is installed."""
+        rate = self.model.tables["app_installed"][self.persona]
+        return self.streams.uniform(Purpose.APP, self.ids) < rate
+
+    @cached_property
+    def account(self) -> np.ndarray:
+        """bool: the customer has identified at some point (web account, loyalty card, app login)."""
+        rate = self.model.tables["has_account"][self.persona]
+        return self.streams.uniform(Purpose.ACCOUNT, self.ids) < rate
+
+    @cached_property
+    def opt_in(self) -> np.ndarray:
+        """bool (customers, len(OUTBOUND_CHANNELS))."""
+        rates = np.array(
+            [[p.reach.opt_in.get(c, 0.0) for c in OUTBOUND_CHANNELS] for p in self.model.personas],
+            dtype=np.float64,
+        )
+        channel_index = np.arange(len(OUTBOUND_CHANNELS))
+        u = self.streams.uniform(Purpose.OPT_IN, self.ids[:, None], channel_index[None, :])
+        return u < rates[self.persona]
 
 
 def shard_of(ids: np.ndarray, customers_per_store: int, shards: int) -> np.ndarray:
@@ -40,23 +73,13 @@ def shard_ids(total: int, customers_per_store: int, shards: int, shard: int) -> 
 
 
 def draw_customers(model: Model, streams: Streams, ids: np.ndarray) -> Customers:
+    """The customers with these ids: persona and activity now, the rest when read."""
     t = model.tables
     persona = categorical(
         t["persona_cum"], np.zeros(len(ids), dtype=np.int64), streams.uniform(Purpose.PERSONA, ids)
     )
     spread = t["activity_spread"][persona]
+    # One uniform and an inverse normal CDF would do; Box-Muller's two uniforms keep every customer's
+    # activity what it was before the lazy columns.
     activity = np.exp(spread * streams.normal(Purpose.ACTIVITY, ids) - spread**2 / 2)
-    opt_rates = np.array(
-        [[p.reach.opt_in.get(c, 0.0) for c in OUTBOUND_CHANNELS] for p in model.personas], dtype=np.float64
-    )
-    channel_index = np.arange(len(OUTBOUND_CHANNELS))
-    opt_in = streams.uniform(Purpose.OPT_IN, ids[:, None], channel_index[None, :]) < opt_rates[persona]
-    return Customers(
-        ids=ids,
-        persona=persona.astype(np.int8),
-        activity=activity,
-        app=streams.uniform(Purpose.APP, ids) < t["app_installed"][persona],
-        account=streams.uniform(Purpose.ACCOUNT, ids) < t["has_account"][persona],
-        opt_in=opt_in,
-        store=(ids // model.scenario.stores.customers_per_store).astype(np.int32),
-    )
+    return Customers(model, streams, ids, persona.astype(np.int8), activity)

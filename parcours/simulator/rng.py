@@ -57,6 +57,11 @@ class Purpose(IntEnum):
     RETURNS = 33
     MULTITASK = 34
     OUTAGE = 35
+    RENEWAL = 36
+    JOURNEY_DAY = 37
+    PHASE = 38
+    RECOGNISED = 39
+    CROSS_SELL = 40
 
 
 def _mix(x: np.ndarray, scratch: np.ndarray) -> None:
@@ -91,9 +96,13 @@ class Streams:
 
     def bits(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
         """64 random bits per element, a function of the purpose and the keys (broadcast together)."""
-        arrays = np.broadcast_arrays(*[np.asarray(k) for k in keys]) if keys else [np.zeros(1)]
+        arrays = [np.asarray(k) for k in keys] if keys else [np.zeros(1)]
+        shapes = {a.shape for a in arrays if a.ndim}
+        if len(shapes) > 1:  # scalars broadcast in copyto below; arrays of several shapes here
+            arrays = list(np.broadcast_arrays(*arrays))
+            shapes = {arrays[0].shape}
         start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
-        h = np.full(arrays[0].shape, start, dtype=np.uint64)
+        h = np.full(shapes.pop() if shapes else (), start, dtype=np.uint64)
         scratch = np.empty_like(h)
         with np.errstate(over="ignore"):
             for k in arrays:

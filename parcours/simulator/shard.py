@@ -102,9 +102,10 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
-    customers = draw_customers(model, streams, ids)
-    journeys, sessions, messages = plan(model, streams, customers)
-    ctx = Context(model, streams, customers, journeys)
+    file = draw_customers(model, streams, ids)
+    journeys, sessions, messages, customers = plan(model, streams, file)
+    stores, per_store = np.unique(file.store, return_counts=True)
+    ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), scenario.population.customers)
     end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
     start_ms = np.full(len(journeys), np.iinfo(np.int64).max, dtype=np.int64)
@@ -153,13 +154,13 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
             world, sessions, message_events(model, streams, customers, messages), release, on_tick
         )
 
-    _write_customers(model, streams, customers, shard, paths.customers)
+    _write_customers(model, streams, file, shard, paths.customers)
     opened = tuple(
         np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
     )
     n_journeys = _write_journeys(model, world, opened, (start_ms, end_ms), shard, paths.journeys)
     return ShardCounts(
-        len(customers),
+        len(file),
         events,
         len(opened[0]),
         n_journeys,
@@ -179,6 +180,7 @@ def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, p
     with ParquetSink(path, CUSTOMER_SCHEMA) as sink:
         for first in range(0, len(c), CUSTOMER_CHUNK):
             rows = np.arange(first, min(first + CUSTOMER_CHUNK, len(c)))
+            chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
             ids = c.ids[rows]
             account_code = np.full(len(rows), ACCOUNT, np.int16)
             table = pa.table(
@@ -188,7 +190,7 @@ def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, p
                     "home_store_id": pa.array(c.store[rows], pa.int32()),
                     "account_id": render(account_code, identity_number(streams, ids, account_code)),
                     "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
-                    "opt_ins": _flags_as_lists(c.opt_in[rows], [ch.value for ch in OUTBOUND_CHANNELS]),
+                    "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
                     "identities": all_identities(streams, ids, codes, model.scenario.integration),
                     "shard": pa.array(np.full(len(rows), shard, np.int32)),
                 },

@@ -153,9 +153,11 @@ class World:
         self.t0_ms = model.t0 * 1000.0
         cc = sc.call_centre
         plan_for, comes = forecast(sc), expected(sc)
-        sample = len(ctx.customers)
+        # staffing and stock serve the shard's whole file, acting today or not
+        sample = ctx.shard_customers
         serves = max(cc.serves_customers, customers_total)
-        key = [sc.population.seed, int(ctx.customers.ids[0]) if sample else 0]
+        stores, counts = ctx.shard_stores, ctx.shard_store_customers
+        key = [sc.population.seed, int(stores[0]) if len(stores) else 0]
 
         def desk(kind: str, i: int) -> simpy.PriorityResource:
             rng = np.random.default_rng([*key, i])
@@ -164,7 +166,6 @@ class World:
         self.phone = Desk(desk("phone", 0), EV.CALL_ANSWERED, EV.CALL_ABANDONED, EV.CALL_END, can_buy=True)
         self.chat = Desk(desk("chat", 1), EV.CHAT_ANSWERED, EV.CHAT_ABANDONED, EV.CHAT_END, can_buy=False)
         self.plan_for = plan_for
-        stores, counts = np.unique(ctx.customers.store, return_counts=True)
         self.store_customers = dict(zip(stores.tolist(), counts.tolist(), strict=True))
         self.stock = Stock(model, ctx.streams, stores, counts)
         self.preparers: dict[int, simpy.Resource] = {}
@@ -195,7 +196,8 @@ class World:
                 "stockout_order_rate",
                 "stockout_online_rate",
                 "click_collect_rate",
-                "switch_friction",
+                "stockout_substitute_rate",
+                "pickup_cross_sell",
             )
         }
 
@@ -242,8 +244,8 @@ class World:
             code = SILO + channel if known else channel
         elif self.level is IntegrationLevel.CROSSCHANNEL:
             code = ACCOUNT if known else channel
-        else:
-            code = ACCOUNT
+        else:  # omnichannel recognises whoever has identified at some point
+            code = ACCOUNT if v.account else channel
         number = identity_number_one(self.ctx.streams, v.customer, code)
         moved = copy(v)
         moved.channel, moved.step, moved.id_code, moved.id_number = channel, step, code, number
