@@ -22,13 +22,7 @@ from tests.support import run_main, simulate
 #: Figures this run must be able to check: a month of 5,000 customers has enough of each.
 DECISIVE = ("R1", "R5", "R6", "R7", "R16", "R20")
 
-pytestmark = [
-    pytest.mark.slow,
-    # Calibration lands with the behaviour branches (model, supply): on this branch the simulator is
-    # still the uncalibrated one: a month is outside on R1, R4, R5, R6, R7, R10, R15, R16 and R20.
-    # Strict: once the merge makes it pass, this marker fails the suite until it is removed.
-    pytest.mark.xfail(strict=True, reason="calibrated behaviour lands with the model and supply branches"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from parcours.report.arrays import distinct, member
 from parcours.report.basis import ONLINE_SALES, OWN_SITE, Basis
 from parcours.report.messages import key_campaign, key_channel
 from parcours.report.stats import Measure, exact_count, proportion, unavailable, weighted_share
-from parcours.vocabulary import Channel, EventType
+from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 RETURN_WINDOW_DAYS = 14  # the legal withdrawal period for distance sales (Code de la consommation L221-18)
 CALL_SERVICE_S = 20.0  # the "80% in 20 s" service level's threshold
@@ -180,10 +180,12 @@ def online_return_rate(b: Basis) -> Measure:
 
 
 def active_customers_day(b: Basis) -> Measure:
-    """R20: customers with a customer-initiated event on a day / customer file, over the run's days."""
+    """R20: customers who came to one of the retailer's channels on a day (a session, a visit, a call or
+    a chat) / customer file, over the run's days. Reading a message the retailer sent (email, SMS,
+    push, catalogue) is not coming to a channel; the click that follows it starts a session that is."""
     s = b.sessions
     day = b.session_day(s.start_local_ms)
-    inside = (day >= 0) & (day < b.calendar.days)
+    inside = (day >= 0) & (day < b.calendar.days) & ~b.on(s.channel, OUTBOUND_CHANNELS)
     active = len(distinct(s.customer[inside] * b.calendar.days + day[inside]))
     return proportion(active, b.customers * b.calendar.days)
 

@@ -339,7 +339,8 @@ def _settle_closed(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sessions planned on a store or desk while it is closed. Before it opens that day, the customer
     comes later that day (a time drawn from the day's shape, the journey's later sessions waiting for
-    it); once it has closed, or on a closed day (Sunday), the customer uses another open channel."""
+    it); once it has closed, or on a closed day (Sunday), a purchase waits for the next opening (a time
+    drawn from that day's shape) and any other session goes to another open channel."""
     moved = start.copy()
     channel = channel.copy()
     for code, opening in model.opening.items():
@@ -350,8 +351,11 @@ def _settle_closed(
         later = opening.move(start[rows], streams.uniform(Purpose.JOURNEY_MINUTE, jid, step[rows], 1))
         day, _ = local_hour(model, start[rows])
         today = local_hour(model, np.where(np.isfinite(later), later, start[rows]))[0] == day
-        moved[rows[today]] = later[today]
-        other = rows[~today]
+        # a purchase waits for the store to open (Gruen, Corsten & Bharadwaj 2002: shoppers who cannot
+        # buy delay or go elsewhere far more than they switch channel); a look goes elsewhere at once
+        wait = today | buy[rows]
+        moved[rows[wait]] = later[wait]
+        other = rows[~wait]
         if len(other):
             channel[other] = _open_instead(
                 model, streams, journeys, customers, jrow[other], step[other], start[other], buy[other]
