@@ -11,7 +11,6 @@ import os
 import queue
 import shutil
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,9 @@ from parcours.errors import RunDirError
 
 MANIFEST = "run.json"
 EVENTS_DIR = "events"
-CUSTOMERS = "customers.parquet"
+CUSTOMERS_DIR = "customers"  # customers/part-NNNNN.parquet, one per shard
+JOURNEYS_DIR = "journeys"  # journeys/part-NNNNN.parquet, one per shard
+CUSTOMERS = "customers.parquet"  # the single file runs written before the parts (read, never written)
 JOURNEYS = "journeys.parquet"
 PARQUET_COMPRESSION = "zstd"
 PARQUET_OPTIONS = {
@@ -144,19 +145,6 @@ class ParquetSink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def concat_parquet(parts: Iterable[Path], dest: Path, schema: pa.Schema) -> int:
-    """Concatenate Parquet parts into one file, one row group at a time; returns the row count."""
-    rows = 0
-    with ParquetSink(dest, schema) as sink:
-        for part in parts:
-            reader = pq.ParquetFile(part)
-            for i in range(reader.num_row_groups):
-                for batch in reader.read_row_group(i).cast(schema).to_batches():
-                    sink.write(batch)
-                    rows += batch.num_rows
-    return rows
 
 
 class RunWriter:
