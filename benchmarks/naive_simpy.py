@@ -182,22 +182,23 @@ def _profile(persona: Persona) -> Profile:
 def customer_day(world: World, cid: int, profile: Profile) -> Generator[simpy.Event, Any, None]:
     """A customer's day: plan the journeys, then live their sessions in time order."""
     d, p = world.draws, profile.persona
+    demand = world.scenario.demand  # a scenario's multipliers, as parcours applies them
     spread = p.activity.activity_spread
     normal = math.sqrt(-2 * math.log(1 - d.uniform())) * math.cos(2 * math.pi * d.uniform())
     activity = math.exp(spread * normal - spread**2 / 2)  # log-normal around the persona's mean
     account = d.uniform() < p.reach.has_account
     plan: list[tuple[float, int, int, Channel, bool]] = []  # start, journey, step, channel, buys now
-    for j in range(d.poisson(p.activity.journeys_per_day_weekday * activity)):
+    for j in range(d.poisson(p.activity.journeys_per_day_weekday * demand.journeys_multiplier * activity)):
         start = (d.choice(profile.hours) + d.uniform()) * 3600.0
         steps, buys = (
             1 + d.poisson(p.activity.sessions_per_journey - 1.0),
-            d.uniform() < p.purchase.propensity,
+            d.uniform() < min(0.95, p.purchase.propensity * demand.propensity_multiplier),
         )
         for step in range(steps):
             channel = _channel(world, profile.channels[int(start // 3600) % 24], start)
             plan.append((start, cid * 256 + j, step, channel, buys and step == steps - 1))
             start += d.exponential(p.activity.minutes_between_sessions * 60.0)
-    for k in range(d.poisson(p.patience.service_contacts_per_day * activity)):
+    for k in range(d.poisson(p.patience.service_contacts_per_day * demand.contacts_multiplier * activity)):
         start = (d.choice(profile.hours) + d.uniform()) * 3600.0
         plan.append(
             (

@@ -23,7 +23,7 @@ from parcours.simulator.shard import ShardCounts, ShardPaths
 OnProgress = Callable[[float, float, int], None]  # simulated seconds done, horizon, events written
 #: Customers per shard when --shards is not given: a shard's memory follows its customers, so a file of
 #: any size runs in shards of about this many, a few at a time (as many as there are workers).
-SHARD_CUSTOMERS = 1_000_000
+SHARD_CUSTOMERS = 2_000_000
 
 
 def default_shards(customers: int, workers: int) -> int:
