@@ -139,17 +139,21 @@ def poisson_from_uniform(lam: np.ndarray, u: np.ndarray, cap: int = 64) -> np.nd
     """Inverse-CDF Poisson draws, vectorised; counts stop at ``cap`` (far in the tail for our rates).
 
     A draw's count is the number of its CDF terms at or below its uniform. When many draws share few
-    rates (a store's stock: one rate per product) each rate's terms are computed once and looked up;
+    rates by broadcasting (a store's stock: one rate per product, repeated for every store) each rate's
+    terms are computed once and looked up;
     otherwise each round walks only the draws still above their running CDF. Both compute the terms
     with the same floating-point steps, so the counts are the same either way.
     """
     u = np.asarray(u)
     flat_u = u.ravel()
-    flat_lam = np.broadcast_to(lam, u.shape).ravel()
-    if len(flat_u) >= _TABLE_MIN:
-        rates, which = np.unique(flat_lam, return_inverse=True)
-        if len(rates) * _TABLE_RATIO <= len(flat_u):
-            return _poisson_by_rate(rates, which, flat_u, cap).reshape(u.shape)
+    full = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    # the rates as given, before broadcasting (a stock's: one per product, repeated for every store)
+    base = full[tuple(slice(None) if stride else slice(0, 1) for stride in full.strides)]
+    if len(flat_u) >= _TABLE_MIN and base.size * _TABLE_RATIO <= len(flat_u):
+        rates, which = np.unique(base, return_inverse=True)
+        which = np.broadcast_to(which.reshape(base.shape), u.shape).ravel()
+        return _poisson_by_rate(rates, which, flat_u, cap).reshape(u.shape)
+    flat_lam = full.ravel()
     p = np.exp(-flat_lam)
     k = np.zeros(flat_u.shape, dtype=np.int64)
     idx = np.flatnonzero(flat_u >= p)
