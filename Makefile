@@ -17,7 +17,7 @@ test: install
 	$(BIN)/pytest -q
 
 demo: install
-	$(BIN)/parcours simulate --scenario omnichannel --customers 10000 --seed 7 --out runs/demo --overwrite
+	$(BIN)/parcours simulate --scenario omnichannel --seed 7 --out runs/demo --overwrite
 	$(BIN)/parcours report runs/demo -o runs/demo/report.html
 	$(BIN)/parcours replay runs/demo --target builtin --window 12:00-13:00 --speed 120
 

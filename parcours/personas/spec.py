@@ -74,15 +74,22 @@ class ChannelMix(Spec):
 
 
 class Activity(Spec):
-    """How often and when the persona starts a purchase journey, and how long a journey runs.
+    """How often the persona starts a purchase intent over a year, and how an intent unfolds in time.
 
-    ``activity_spread`` is the log-normal sigma of each customer's activity around the persona's mean
-    (0: every customer of the persona alike).
+    A customer's intents are a renewal process: the gap between two intents is an Erlang distribution
+    of shape ``renewal_shape`` (1: memoryless; 2 or more: someone who has just started one is less likely
+    to start another soon), with the mean that gives ``purchases_per_year / propensity`` intents a year.
+    Each intent has a research phase (``research_sessions`` sessions on average, spread over about
+    ``research_days`` days) before the purchase. ``weekend_factor`` is how much likelier an intent starts
+    on a Saturday or a Sunday than on a weekday. ``activity_spread`` is the log-normal sigma of each
+    customer's activity around the persona's mean (0: every customer of the persona alike).
     """
 
-    journeys_per_day_weekday: NonNegative
-    journeys_per_day_weekend: NonNegative
-    sessions_per_journey: Annotated[float, Field(ge=1.0)]
+    purchases_per_year: Positive
+    renewal_shape: Annotated[int, Field(ge=1, le=4)] = 2
+    weekend_factor: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    research_sessions: NonNegative
+    research_days: NonNegative
     minutes_between_sessions: Positive
     activity_spread: Annotated[float, Field(ge=0.0, le=2.0)] = 0.6
     hourly_weekday: list[Probability] = Field(min_length=24, max_length=24)
@@ -134,26 +141,58 @@ class Response(Spec):
         return self
 
 
-class Purchase(Spec):
-    """How likely a journey ends in a purchase, what the basket holds, and what gets in the way.
+class BuyOn(Spec):
+    """Where the purchase of an intent is made: a store, the retailer's own site or app (the device
+    follows the hour's channel mix), a marketplace (a third party), or the phone."""
 
-    - ``switch_friction``: chance of giving up when the customer changes channel to buy and the new
-      channel does not know what they did on the last one (their cart, their search);
-    - ``click_collect_rate``: share of online orders collected in store, where the company offers it;
-    - ``stockout_order_rate``: share who accept to order for delivery when the store is out of stock,
-      where the store can order (linked channels);
-    - ``stockout_online_rate``: share who look for the product online later, by themselves.
+    store: Probability
+    own_site: Probability
+    marketplace: Probability = 0.0
+    phone: Probability = 0.0
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> BuyOn:
+        check_distribution(self.model_dump(), "buy_on")
+        return self
+
+
+class Purchase(Spec):
+    """How likely an intent ends in a purchase, where, what the basket holds, and what gets in the way.
+
+    - ``propensity``: share of intents that end in a purchase if nothing stops them;
+    - ``buy_on``: the channel of the purchase phase;
+    - ``cart_rate``: share of own-site research sessions that put the product in a cart;
+    - ``lost_cart_friction``: chance of giving up when the purchase is made on another device than the
+      one holding the cart and the channels do not share it (silos, or an unidentified customer);
+    - ``recognised_uplift``: relative rise in propensity when the retailer recognises the customer
+      across channels (service history, personalised offers);
+    - ``stock_check_rate``: share of customers who researched online who check the store's stock before
+      going, where the site shows it;
+    - ``click_collect_rate``: share of own-site orders collected in store, where the company offers it;
+    - ``pickup_cross_sell``: share of click & collect pick-ups with an extra purchase in the store;
+    - ``stockout_substitute_rate``: share who buy a substitute on the spot when the shelf is empty;
+    - ``stockout_order_rate``: share (of those who do not substitute) who order for delivery from the
+      store, where the store can order (linked channels);
+    - ``stockout_online_rate``: share who look for the product online later, by themselves;
+    - ``return_in_store_rate``: share of returns of online orders brought to a store, where allowed.
     """
 
     propensity: Probability
+    buy_on: BuyOn
     mean_basket_eur: Positive
     basket_sigma: Annotated[float, Field(gt=0.0, le=3.0)]
     mean_items: Annotated[float, Field(ge=1.0)]
     return_rate: Probability
-    switch_friction: Probability
+    cart_rate: Probability
+    lost_cart_friction: Probability
+    recognised_uplift: Annotated[float, Field(ge=0.0, le=1.0)]
+    stock_check_rate: Probability
     click_collect_rate: Probability
+    pickup_cross_sell: Probability
+    stockout_substitute_rate: Probability
     stockout_order_rate: Probability
     stockout_online_rate: Probability
+    return_in_store_rate: Probability
     remarks: Remarks
 
 

@@ -145,6 +145,9 @@ class Scenario(Spec):
     demand: Demand = Demand()
     campaigns: list[Campaign] = []
     outages: list[Outage] = []
+    # Channels this retailer does not run (a pure player: ["store", "kiosk"]): every persona's share of
+    # them goes to the channels left, in proportion, for research, purchase and campaign responses.
+    without_channels: list[Channel] = []
 
 
 __all__ = ["OUTBOUND_CHANNELS", "Calendar", "CallCentre", "Channel", "Population", "Scenario", "Stores"]

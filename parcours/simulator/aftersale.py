@@ -39,6 +39,7 @@ EXCHANGE_SHARE = 0.3  # returns in store that end in an exchange rather than a r
 MIN_DELAY_S = 601.0  # returns happen after the clock's current slice
 DESK_S = 120.0  # from entering the store to the returns desk
 STORE = CHANNEL_CODE[Channel.STORE]
+MARKETPLACE = CHANNEL_CODE[Channel.MARKETPLACE]
 IN_STORE = np.array([STORE, CHANNEL_CODE[Channel.KIOSK]])
 
 
@@ -65,7 +66,12 @@ def schedule_returns(
     when = at_s[keep] + np.maximum(
         MIN_DELAY_S, ctx.streams.exponential(RETURN_DELAY_S, Purpose.RETURNS, jid, 1)
     )
-    in_store = (world.level is not IntegrationLevel.MULTICHANNEL) | np.isin(channel, IN_STORE)
+    # Linked channels accept online orders back in store, and some bring them (Etam: 85%); a
+    # marketplace order goes back to the marketplace; a store purchase goes back to the store.
+    persona = ctx.customers.persona[ctx.journeys.customer[rows]]
+    brings = ctx.streams.uniform(Purpose.RETURNS, jid, 3) < model.tables["return_in_store_rate"][persona]
+    linked = world.level is not IntegrationLevel.MULTICHANNEL and model.has_stores
+    in_store = (linked & brings & (channel != MARKETPLACE)) | np.isin(channel, IN_STORE)
     when = np.where(in_store, when_open(model, when, np.where(in_store, STORE, -1)), when)
     step = world.next_step[rows].astype(np.int64)
     ok = (when + DESK_S * 2 < model.horizon_s) & (step <= LAST_FOLLOW_UP)

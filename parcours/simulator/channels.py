@@ -54,3 +54,7 @@ MEAN_VIEWS = table("mean_views")
 DWELL_S = table("dwell_s")
 CAN_BUY = table("can_buy").astype(bool)
 IDENTIFIES = table("identifies").astype(bool)
+# The retailer's own site and app (the marketplace is a third party; stores and desks are not online).
+OWN_SITE = np.zeros(N_CHANNELS, dtype=bool)
+for _channel in (Channel.MOBILE_APP, Channel.MOBILE_WEB, Channel.DESKTOP_WEB, Channel.TABLET):
+    OWN_SITE[CHANNEL_CODE[_channel]] = True

@@ -35,9 +35,12 @@ def describe_persona(p: Persona) -> str:
     lines = [
         f"{p.name}: {p.description}",
         f"  share of customers    {p.population_share:.0%}  ({p.remarks})",
-        f"  journeys per day      {a.journeys_per_day_weekday:g} weekday, "
-        f"{a.journeys_per_day_weekend:g} weekend; "
-        f"{a.sessions_per_journey:g} sessions each, {a.minutes_between_sessions:g} min apart",
+        f"  purchases per year    {a.purchases_per_year:g} "
+        f"({a.purchases_per_year / b.propensity:.1f} intents, "
+        f"weekend x{a.weekend_factor:g}); research {a.research_sessions:g} sessions over "
+        f"~{a.research_days:g} days",
+        f"  buys                  store {b.buy_on.store:.0%}, own site {b.buy_on.own_site:.0%}, "
+        f"marketplace {b.buy_on.marketplace:.0%}, phone {b.buy_on.phone:.0%}",
         f"  busiest hours         weekday {_peak_hours(a.hourly_weekday)}; "
         f"weekend {_peak_hours(a.hourly_weekend)}",
         "  channels by time of day (weekday):",

@@ -17,7 +17,7 @@ import simpy
 from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
 from parcours.simulator.aftersale import schedule_returns
 from parcours.simulator.buffer import Columns
-from parcours.simulator.channels import CAN_BUY, DWELL_S
+from parcours.simulator.channels import CAN_BUY, DWELL_S, OWN_SITE
 from parcours.simulator.expand import basket_of, build, layout
 from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, session_key
 from parcours.simulator.rng import Purpose
@@ -102,18 +102,20 @@ def dispatch(world: World, s: Sessions) -> None:
 
 
 def _look_before_going(world: World, s: Sessions) -> Sessions:
-    """Where stock is visible online, a customer who researched online checks the store has the
-    product before going; if it does not, they buy online instead (live stock in omnichannel, this
-    morning's in cross-channel, nothing in silos)."""
+    """Where stock is visible online, some customers who researched online check the store has the
+    product before going (``stock_check_rate``); if it does not, they buy online instead (live stock in
+    omnichannel, this morning's in cross-channel, nothing in silos)."""
     level = world.level
     if level is IntegrationLevel.MULTICHANNEL:
         return s
+    ctx = world.ctx
     researched = (s.channel == STORE) & s.buy & (s.prev_channel >= 0) & CAN_BUY[np.maximum(s.prev_channel, 0)]
     researched &= s.prev_channel != STORE
+    rate = ctx.model.tables["stock_check_rate"][ctx.customers.persona[ctx.journeys.customer[s.journey]]]
+    researched &= ctx.streams.uniform(Purpose.STOCK, ctx.journeys.id[s.journey], s.step, 7) < rate
     if not researched.any():
         return s
     rows = np.flatnonzero(researched)
-    ctx = world.ctx
     crow = ctx.journeys.customer[s.journey[rows]]
     quantity, _ = basket_of(ctx, s.journey[rows])
     there = world.stock.has(
@@ -163,11 +165,12 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
     channel, product = cols["channel"][bought], cols["product"][bought]
     quantity, amount = cols["quantity"][bought], cols["amount"][bought]
     schedule_returns(world, rows, channel, at_s, amount, product, quantity)
-    if world.level is IntegrationLevel.MULTICHANNEL:
+    if world.level is IntegrationLevel.MULTICHANNEL or not ctx.model.has_stores:
         return
     jid = ctx.journeys.id[rows]
     rate = ctx.model.tables["click_collect_rate"][ctx.customers.persona[ctx.journeys.customer[rows]]]
-    collect = np.flatnonzero(ctx.streams.uniform(Purpose.JOURNEY_PATH, jid, 1) < rate)
+    # only the retailer's own site offers its stores for collection (a marketplace is a third party)
+    collect = np.flatnonzero((ctx.streams.uniform(Purpose.JOURNEY_PATH, jid, 1) < rate) & OWN_SITE[channel])
     if len(collect) == 0:
         return
     orders = Sessions(

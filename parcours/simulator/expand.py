@@ -15,13 +15,12 @@ from parcours.simulator.buffer import Columns, nulls
 from parcours.simulator.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
 from parcours.simulator.identity import identity_code, identity_number
 from parcours.simulator.model import Model
-from parcours.simulator.plan import Journeys, Sessions, logs_in, session_key
+from parcours.simulator.plan import Journeys, Sessions, has_cart, logs_in, session_key
 from parcours.simulator.population import Customers
 from parcours.simulator.rng import Purpose, Streams
 from parcours.vocabulary import Channel, EventType
 
 NONE = -1
-CART_ABANDON_RATE = 0.3  # share of non-buying journeys whose last session leaves a cart behind
 PRODUCT_FOCUS = 0.6  # share of product views on the journey's focal product
 
 
@@ -66,8 +65,9 @@ class Context:
 
     model: Model
     streams: Streams
-    customers: Customers
+    customers: Customers  # the shard's acting customers (journeys' rows point into them)
     journeys: Journeys
+    shard_customers: int = 0  # the shard's whole customer file, acting or not
 
 
 @dataclass
@@ -95,9 +95,8 @@ def layout(ctx: Context, s: Sessions, *, ends: bool = True) -> Layout:
     login = logs_in(ctx.model, ctx.streams, c, crow, jid, s.step, channel)
     looks = 1 + ctx.streams.poisson(MEAN_VIEWS[channel], Purpose.EVENT_COUNT, jid, s.step)
     looks[j.service[s.journey]] = 1
-    last_of_nonbuyer = ~s.buy & ~j.buys[s.journey] & ~j.service[s.journey]
-    abandons = last_of_nonbuyer & (ctx.streams.uniform(Purpose.CART_ABANDON, jid, s.step) < CART_ABANDON_RATE)
-    cart = CAN_BUY[channel] & (s.buy | abandons)
+    carted = has_cart(ctx.model, ctx.streams, c, j, s.journey, s.step, channel, s.buy)
+    cart = CAN_BUY[channel] & (s.buy | carted)
     return Layout(
         start=np.ones(len(s), dtype=np.int64),
         login=login.astype(np.int64),

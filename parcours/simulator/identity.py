@@ -2,8 +2,12 @@
 
 - multichannel: every channel is a silo: an anonymous device or cookie id, and once the customer logs
   in (or shows the card, or calls from a known number) that channel's own account id, never linked;
-- crosschannel: the anonymous id until the customer identifies, then the one shared account id;
-- omnichannel: one profile follows the customer everywhere.
+- crosschannel: the anonymous id until the customer identifies (logs in, shows the card, calls from a
+  known number), then the one shared account id;
+- omnichannel: everyone who has identified at some point (an account, a loyalty card, an app login) is
+  recognised on every channel, even before logging in; the others stay anonymous devices;
+- at every level the marketplace is a third party: its own account or an anonymous visitor, never the
+  retailer's account.
 
 Ids are numbers drawn from the customer's stream, rendered with a prefix: ``mobile_web-123`` for a
 device or cookie, ``mobile_web-acct-456`` for a silo's account, ``acct-789`` for the shared account.
@@ -27,6 +31,7 @@ _ID_SPACE = np.uint64(10**12)
 _KNOWN_OFFLINE = np.array(
     [c in (Channel.STORE, Channel.PHONE, Channel.CHAT, Channel.KIOSK) for c in Channel], dtype=bool
 )
+_THIRD_PARTY = np.array([c is Channel.MARKETPLACE for c in Channel], dtype=bool)
 
 
 def linked_on(
@@ -34,23 +39,27 @@ def linked_on(
 ) -> np.ndarray:
     """Whether the channel knows the person as their account (and so what they did elsewhere)."""
     channel = np.asarray(channel, dtype=np.int64)
-    if level is IntegrationLevel.OMNICHANNEL:
-        return np.ones(channel.shape, dtype=bool)
     if level is IntegrationLevel.MULTICHANNEL:
         return np.zeros(channel.shape, dtype=bool)
-    return logged_in | (has_account & _KNOWN_OFFLINE[channel])
+    if level is IntegrationLevel.OMNICHANNEL:
+        known = np.broadcast_to(np.asarray(has_account, dtype=bool), channel.shape)
+    else:
+        known = logged_in | (has_account & _KNOWN_OFFLINE[channel])
+    return known & ~_THIRD_PARTY[channel]
 
 
 def identity_code(
     level: IntegrationLevel, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
 ) -> np.ndarray:
-    """Which of the person's ids an event shows: ACCOUNT or the channel's own code."""
+    """Which of the person's ids an event shows: ACCOUNT, a silo's own account, or a device."""
     channel = np.asarray(channel, dtype=np.int16)
+    in_silo = logged_in | (has_account & _KNOWN_OFFLINE[channel])
+    silo = np.where(in_silo, SILO + channel, channel).astype(np.int16)
     if level is IntegrationLevel.MULTICHANNEL:
-        known = logged_in | (has_account & _KNOWN_OFFLINE[channel])
-        return np.where(known, SILO + channel, channel).astype(np.int16)
+        return silo
     linked = linked_on(level, channel, logged_in, has_account)
-    return np.where(linked, ACCOUNT, channel).astype(np.int16)
+    own = np.where(linked, ACCOUNT, channel).astype(np.int16)
+    return np.where(_THIRD_PARTY[channel], silo, own).astype(np.int16)
 
 
 def identity_number(streams: Streams, customer: np.ndarray, code: np.ndarray) -> np.ndarray:
@@ -72,10 +81,12 @@ def all_identities(
     streams: Streams, customer_ids: np.ndarray, channels: list[int], level: IntegrationLevel
 ) -> pa.Array:
     """Every id each customer can show at this integration level, as a list column: the shared account
-    (linked levels), a device id per channel (unless omnichannel), each silo's account (multichannel)."""
-    devices = [] if level is IntegrationLevel.OMNICHANNEL else list(channels)
+    (linked levels), a device id per channel, each silo's account (multichannel; the marketplace's own
+    account at every level)."""
+    devices = list(channels)
     shared = [] if level is IntegrationLevel.MULTICHANNEL else [ACCOUNT]
-    silos = [SILO + c for c in channels] if level is IntegrationLevel.MULTICHANNEL else []
+    third = [c for c in channels if _THIRD_PARTY[c]]
+    silos = [SILO + c for c in (channels if level is IntegrationLevel.MULTICHANNEL else third)]
     codes = np.array([*shared, *devices, *silos], dtype=np.int16)
     n = len(customer_ids)
     cust = np.repeat(customer_ids, len(codes))

@@ -18,9 +18,18 @@ from parcours.simulator.channels import CAN_BUY, N_CHANNELS
 from parcours.simulator.rng import cumulative
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 
-SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.EMAIL, Channel.SOCIAL)
+# A service contact by email would show as an opened message the retailer never sent: not modelled.
+SERVICE_CHANNELS = (Channel.PHONE, Channel.CHAT, Channel.SOCIAL)
 SERVICE_FLOOR = 0.01
 DAY_S = 86_400
+# Research started up to this many days before the run can end in a purchase inside it: intents are
+# drawn over the run's days and the week before, and sessions before the run's start are not written.
+LOOKBACK_DAYS = 7
+BUY_ON = ("store", "own_site", "marketplace", "phone")
+OWN_SITE = (Channel.MOBILE_APP, Channel.MOBILE_WEB, Channel.DESKTOP_WEB, Channel.TABLET)
+# Reading the retailer's email or a push/SMS is a response to a send (messages.py), never an organic
+# session: those channels are taken out of the persona's research mix.
+NOT_ORGANIC = (Channel.EMAIL, Channel.PUSH, Channel.SMS)
 
 
 def open_hours(hours: OpeningHours) -> np.ndarray:
@@ -29,12 +38,13 @@ def open_hours(hours: OpeningHours) -> np.ndarray:
     return np.array([opens <= h * 60 and (h + 1) * 60 <= closes for h in range(24)])
 
 
-def _hour_starts(scenario: Scenario) -> np.ndarray:
-    """UTC epoch seconds of each local hour's start, shape (days + 1, 24); DST days come out right."""
+def _hour_starts(scenario: Scenario, before: int = 0) -> np.ndarray:
+    """UTC epoch seconds of each local hour's start, shape (before + days + 1, 24), from ``before`` days
+    ahead of the start; DST days come out right."""
     zone = scenario.calendar.zone
     first = scenario.calendar.start
     rows = []
-    for d in range(scenario.calendar.days + 1):
+    for d in range(-before, scenario.calendar.days + 1):
         day = first + dt.timedelta(days=d)
         rows.append(
             [dt.datetime(day.year, day.month, day.day, h, tzinfo=zone).timestamp() for h in range(24)]
@@ -53,6 +63,9 @@ class Model:
     weekend: np.ndarray  # bool per day
     tables: dict[str, np.ndarray] = field(repr=False)
     opening: dict[int, np.ndarray] = field(repr=False, default_factory=dict)  # channel code: open hours
+    # The intent window: LOOKBACK_DAYS before the run and its days; epoch s (window days + 1, 24).
+    window_starts: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((1, 24)))
+    window_weekend: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, bool))
 
     @property
     def names(self) -> list[str]:
@@ -63,6 +76,10 @@ class Model:
         return self.scenario.calendar.days
 
     @property
+    def has_stores(self) -> bool:
+        return Channel.STORE not in self.scenario.without_channels
+
+    @property
     def t0(self) -> float:
         return float(self.hour_starts[0, 0])
 
@@ -71,14 +88,30 @@ class Model:
         return float(self.hour_starts[-1, 0] - self.t0)
 
 
+def _buy_on(scenario: Scenario, personas: tuple[Persona, ...]) -> np.ndarray:
+    """Where each persona buys (rows persona, columns BUY_ON), without the channels the retailer lacks."""
+    buy_on = np.array([[getattr(p.purchase.buy_on, k) for k in BUY_ON] for p in personas], dtype=np.float64)
+    absent = {str(c) for c in scenario.without_channels}
+    for k, name in enumerate(BUY_ON):
+        if name in absent or (name == "own_site" and all(str(c) in absent for c in OWN_SITE)):
+            buy_on[:, k] = 0.0
+    if (buy_on.sum(axis=1) == 0).any():
+        buy_on[buy_on.sum(axis=1) == 0, BUY_ON.index("own_site")] = 1.0
+    return cumulative(buy_on)
+
+
 def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
     def column(get: Any) -> np.ndarray:
         return np.array([float(get(p)) for p in personas])
 
     return {
-        "journeys_weekday": column(lambda p: p.activity.journeys_per_day_weekday),
-        "journeys_weekend": column(lambda p: p.activity.journeys_per_day_weekend),
-        "sessions_per_journey": column(lambda p: p.activity.sessions_per_journey),
+        "intents_per_day": column(
+            lambda p: p.activity.purchases_per_year / max(p.purchase.propensity, 1e-3) / 365.0
+        ),
+        "renewal_shape": column(lambda p: p.activity.renewal_shape),
+        "weekend_factor": column(lambda p: p.activity.weekend_factor),
+        "research_sessions": column(lambda p: p.activity.research_sessions),
+        "research_days": column(lambda p: p.activity.research_days),
         "gap_s": column(lambda p: p.activity.minutes_between_sessions * 60.0),
         "activity_spread": column(lambda p: p.activity.activity_spread),
         "app_installed": column(lambda p: p.reach.app_installed),
@@ -89,18 +122,24 @@ def _persona_numbers(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
         "basket_sigma": column(lambda p: p.purchase.basket_sigma),
         "mean_items": column(lambda p: p.purchase.mean_items),
         "return_rate": column(lambda p: p.purchase.return_rate),
+        "cart_rate": column(lambda p: p.purchase.cart_rate),
+        "lost_cart_friction": column(lambda p: p.purchase.lost_cart_friction),
+        "recognised_uplift": column(lambda p: p.purchase.recognised_uplift),
+        "stock_check_rate": column(lambda p: p.purchase.stock_check_rate),
+        "pickup_cross_sell": column(lambda p: p.purchase.pickup_cross_sell),
+        "stockout_substitute_rate": column(lambda p: p.purchase.stockout_substitute_rate),
+        "return_in_store_rate": column(lambda p: p.purchase.return_in_store_rate),
         "patience_s": column(lambda p: p.patience.mean_wait_s),
         "callback_rate": column(lambda p: p.patience.callback_rate),
         "contacts_per_day": column(lambda p: p.patience.service_contacts_per_day),
         "multitasking": column(lambda p: p.multitasking),
-        "switch_friction": column(lambda p: p.purchase.switch_friction),
         "click_collect_rate": column(lambda p: p.purchase.click_collect_rate),
         "stockout_order_rate": column(lambda p: p.purchase.stockout_order_rate),
         "stockout_online_rate": column(lambda p: p.purchase.stockout_online_rate),
     }
 
 
-def _response_tables(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
+def _response_tables(personas: tuple[Persona, ...], absent: list[Channel]) -> dict[str, np.ndarray]:
     """How each persona answers each outbound channel: rows persona * len(OUTBOUND) + channel."""
     rows = len(personas) * len(OUTBOUND_CHANNELS)
     open_rate, click_rate, delay_s = np.zeros(rows), np.zeros(rows), np.full(rows, 3600.0)
@@ -119,6 +158,9 @@ def _response_tables(personas: tuple[Persona, ...]) -> dict[str, np.ndarray]:
             )
             for ch, share in r.respond_on.items():
                 respond[row, CHANNEL_CODE[ch]] = share
+    for channel in absent:
+        respond[:, CHANNEL_CODE[channel]] = 0.0
+    respond[respond.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
     return {
         "open_rate": open_rate,
         "click_rate": click_rate,
@@ -149,6 +191,8 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
         for weekend in (0, 1):
             for hour in range(24):
                 any_mix[(p * 2 + weekend) * 24 + hour] = _channel_weights(persona, bool(weekend), hour)
+    for channel in (*NOT_ORGANIC, *scenario.without_channels):
+        any_mix[:, CHANNEL_CODE[channel]] = 0.0
     mix = np.where(closed[np.arange(len(any_mix)) % 24], 0.0, any_mix)
     # Where every channel the persona likes at that hour is closed, the customer goes to the website.
     mix[mix.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
@@ -159,17 +203,32 @@ def _channel_tables(scenario: Scenario, personas: tuple[Persona, ...]) -> dict[s
         service_mask[CHANNEL_CODE[channel]] = True
     # A service contact goes where the persona already goes, with a small floor on every open service
     # channel so that a persona who never chats still has somewhere to turn at any open hour.
+    for channel in scenario.without_channels:
+        service_mask[CHANNEL_CODE[channel]] = False
     open_service = service_mask & ~closed[np.arange(len(mix)) % 24]
     service = np.where(service_mask, mix, 0.0) + np.where(open_service, SERVICE_FLOOR, 0.0)
-    return {"channel_cum": cumulative(mix), "buy_cum": cumulative(buy), "service_cum": cumulative(service)}
+    own = np.zeros_like(mix)
+    for channel in OWN_SITE:
+        own[:, CHANNEL_CODE[channel]] = any_mix[:, CHANNEL_CODE[channel]]
+    own[own.sum(axis=1) == 0, CHANNEL_CODE[Channel.MOBILE_WEB]] = 1.0
+    return {
+        "channel_cum": cumulative(mix),
+        "buy_cum": cumulative(buy),
+        "service_cum": cumulative(service),
+        "own_cum": cumulative(own),
+    }
 
 
-def _hour_tables(personas: tuple[Persona, ...]) -> np.ndarray:
+def _hour_tables(personas: tuple[Persona, ...], store_open: np.ndarray) -> dict[str, np.ndarray]:
+    """The persona's hours (rows persona * 2 + weekend), and the same within the store's open hours."""
     rows = []
     for persona in personas:
         rows.append(persona.activity.hourly_weekday)
         rows.append(persona.activity.hourly_weekend)
-    return cumulative(np.array(rows, dtype=np.float64))
+    hours = np.array(rows, dtype=np.float64)
+    in_store = hours * store_open[None, :]
+    in_store[in_store.sum(axis=1) == 0] = store_open.astype(np.float64) + (store_open.sum() == 0)
+    return {"hour_cum": cumulative(hours), "store_hour_cum": cumulative(in_store)}
 
 
 def resolve_personas(scenario: Scenario, source: str) -> tuple[tuple[Persona, ...], np.ndarray]:
@@ -212,15 +271,21 @@ def build_model(scenario: Scenario, source: str = "scenario") -> Model:
     first = scenario.calendar.start
     weekend = np.array([(first + dt.timedelta(days=d)).weekday() >= 5 for d in range(scenario.calendar.days)])
     tables = _persona_numbers(personas) | _channel_tables(scenario, personas)
-    tables |= _response_tables(personas)
-    tables["hour_cum"] = _hour_tables(personas)
+    tables |= _response_tables(personas, scenario.without_channels)
+    tables["buy_on_cum"] = _buy_on(scenario, personas)
+    tables |= _hour_tables(personas, open_hours(scenario.stores))
     tables["persona_cum"] = cumulative(shares[None, :])
     opening = {
         CHANNEL_CODE[Channel.STORE]: open_hours(scenario.stores),
         CHANNEL_CODE[Channel.PHONE]: open_hours(scenario.call_centre),
         CHANNEL_CODE[Channel.CHAT]: open_hours(scenario.call_centre),
     }
-    return Model(scenario, personas, shares, hour_starts, weekend, tables, opening)
+    window_starts = _hour_starts(scenario, LOOKBACK_DAYS)
+    days = range(-LOOKBACK_DAYS, scenario.calendar.days)
+    window_weekend = np.array([(first + dt.timedelta(days=d)).weekday() >= 5 for d in days])
+    return Model(
+        scenario, personas, shares, hour_starts, weekend, tables, opening, window_starts, window_weekend
+    )
 
 
 def agents_for(per_10k: float, customers: int) -> int:

@@ -1,9 +1,13 @@
-"""A shard's days planned in bulk: purchase journeys, campaign responses and service contacts.
+"""A shard's days planned in bulk: purchase intents and their phases, campaign responses, service
+contacts, and the sessions they make.
 
-A journey is one purchase intent: a start hour from the persona's activity curve, a few sessions spaced
-out over the day, each on the channel the persona prefers at that hour, the last one where it buys if it
-does. Everything is drawn per journey from the customers' own streams, in NumPy, for all at once; what
-depends on other customers (queues, stock) is left to the SimPy day.
+Who acts is decided for the whole file at once (``intents``); everything else is drawn for the acting
+customers only, per journey, from their own streams, in NumPy; what depends on other customers (queues,
+stock) is left to the SimPy day.
+
+A journey's sessions are numbered in time order: 0..11 planned (research first, the purchase last),
+12..23 a second screen during the store visit of step - 12, 24..61 follow-ups (call-backs, pick-ups,
+returns...), 62 and 63 the campaign message.
 """
 
 from __future__ import annotations
@@ -13,16 +17,22 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.channels import CAN_BUY, IDENTIFIES
+from parcours.simulator.channels import IDENTIFIES, OWN_SITE
 from parcours.simulator.identity import linked_on
+from parcours.simulator.intents import (
+    Starts,
+    contact_starts,
+    intent_starts,
+    journey_key,
+    phases,
+    repeat_rows,
+)
 from parcours.simulator.messages import Messages, plan_campaigns
 from parcours.simulator.model import Model
 from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams, categorical, cumulative
+from parcours.simulator.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
 from parcours.vocabulary import Channel
 
-# A journey's sessions are numbered: 0..11 planned, 12..23 a second screen during the store visit of
-# step - 12, 24..61 follow-ups (call-backs, pick-ups, returns...), 62 and 63 the campaign message.
 MAX_PLANNED_STEPS = 12
 COMPANION_STEP = 12
 FIRST_FOLLOW_UP, LAST_FOLLOW_UP = 24, 61
@@ -31,22 +41,18 @@ CAMPAIGN_SLOT = 64  # journey numbers 64..127 in a day answer campaigns
 SERVICE_SLOT = 128  # journey numbers from 128 on in a day are service contacts
 APP = CHANNEL_CODE[Channel.MOBILE_APP]
 MOBILE_WEB = CHANNEL_CODE[Channel.MOBILE_WEB]
+STORE = CHANNEL_CODE[Channel.STORE]
+PHONE = CHANNEL_CODE[Channel.PHONE]
 NO_CHANNEL = -1
+# Channels still to draw when a session is planned: from the hour's mix, the own site's devices at
+# that hour, the channels one can buy on at that hour, the service channels.
+MIX, OWN_DEVICE, BUY_MIX, SERVICE_MIX = -1, -2, -3, -4
 
-
-def journey_key(customer: np.ndarray, day: np.ndarray | int, slot: np.ndarray | int) -> np.ndarray:
-    return (np.asarray(customer, np.int64) << 20) | (np.int64(day) << 8) | np.asarray(slot, np.int64)
+__all__ = ["journey_key", "repeat_rows"]
 
 
 def session_key(journey: np.ndarray | int, step: np.ndarray | int) -> np.ndarray:
     return (np.asarray(journey, np.int64) << STEP_BITS) | np.asarray(step, dtype=np.int64)
-
-
-def repeat_rows(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For counts per row: the row of every item and the item's index within its row."""
-    rows = np.repeat(np.arange(len(counts)), counts)
-    starts = np.cumsum(counts) - counts
-    return rows, np.arange(len(rows)) - starts[rows]
 
 
 @dataclass
@@ -115,48 +121,6 @@ def logs_in(
     return IDENTIFIES[channel] & customers.account[crow] & (streams.uniform(Purpose.LOGIN, jid, step) < rate)
 
 
-def _organic(
-    model: Model, streams: Streams, customers: Customers, day: int, service: bool
-) -> dict[str, np.ndarray]:
-    t, demand = model.tables, model.scenario.demand
-    weekend = bool(model.weekend[day])
-    if service:
-        rate = t["contacts_per_day"][customers.persona] * demand.contacts_multiplier
-        purpose, first_slot, cap = Purpose.CONTACTS, SERVICE_SLOT, 127
-    else:
-        rate = t["journeys_weekend" if weekend else "journeys_weekday"][customers.persona]
-        rate = rate * demand.journeys_multiplier
-        purpose, first_slot, cap = Purpose.JOURNEYS, 0, CAMPAIGN_SLOT - 1
-    counts = np.minimum(streams.poisson(rate * customers.activity, purpose, customers.ids, day), cap)
-    rows, slot = repeat_rows(counts)
-    persona = customers.persona[rows]
-    jid = journey_key(customers.ids[rows], day, first_slot + slot)
-    hour = categorical(t["hour_cum"], persona * 2 + weekend, streams.uniform(Purpose.JOURNEY_HOUR, jid))
-    start = model.hour_starts[day, hour] - model.t0 + 3600.0 * streams.uniform(Purpose.JOURNEY_MINUTE, jid)
-    n = len(jid)
-    if service:
-        n_sessions = np.ones(n, dtype=np.int64)
-        buys = np.zeros(n, dtype=bool)
-    else:
-        n_sessions = 1 + streams.poisson(t["sessions_per_journey"][persona] - 1.0, Purpose.SESSIONS, jid)
-        buys = streams.uniform(Purpose.BUYS, jid) < _propensity(model, persona)
-    return {
-        "id": jid,
-        "customer": rows,
-        "start": start,
-        "n_sessions": np.minimum(n_sessions, MAX_PLANNED_STEPS),
-        "buys": buys,
-        "service": np.full(n, service),
-        "campaign": np.full(n, -1, np.int32),
-        "responded": np.ones(n, dtype=bool),
-        "first_channel": np.full(n, NO_CHANNEL, np.int64),
-    }
-
-
-def _propensity(model: Model, persona: np.ndarray) -> np.ndarray:
-    return np.minimum(0.95, model.tables["propensity"][persona] * model.scenario.demand.propensity_multiplier)
-
-
 def when_open(model: Model, at_s: np.ndarray, channel: np.ndarray) -> np.ndarray:
     """The first moment at or after ``at_s`` when the channel is open (stores, the call centre)."""
     edges = model.hour_starts.ravel() - model.t0
@@ -177,67 +141,129 @@ def when_open(model: Model, at_s: np.ndarray, channel: np.ndarray) -> np.ndarray
 
 def _campaign_journeys(
     model: Model, streams: Streams, customers: Customers, messages: Messages
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A click starts a short journey on the channel the persona answers on, the same day."""
     t = model.tables
     crow = messages.customer
     persona = customers.persona[crow]
     jid = messages.journey_id
     n = len(jid)
     clicked = messages.clicked
-    n_sessions = 1 + streams.poisson(t["sessions_per_journey"][persona] - 1.0, Purpose.SESSIONS, jid)
-    return {
+    extra = poisson_from_uniform(
+        np.maximum(t["research_sessions"][persona] - 1.0, 0.0), streams.uniform(Purpose.SESSIONS, jid)
+    )
+    n_sessions = np.where(clicked, np.minimum(1 + extra, MAX_PLANNED_STEPS), 0)
+    propensity = np.minimum(0.95, t["propensity"][persona] * model.scenario.demand.propensity_multiplier)
+    buys = clicked & (streams.uniform(Purpose.BUYS, jid) < propensity)
+    start = when_open(model, messages.open_s + 60.0, messages.respond_channel)
+    jrow, step = repeat_rows(n_sessions)
+    gaps = streams.exponential(t["gap_s"][persona[jrow]], Purpose.SESSION_GAP, jid[jrow], step)
+    gaps[step == 0] = 0.0
+    last = step == n_sessions[jrow] - 1
+    channel = np.where(step == 0, messages.respond_channel[jrow], MIX)
+    buy = buys[jrow] & last
+    sessions = {
+        "jrow": jrow,
+        "start": start[jrow] + _cumsum_within(gaps, step == 0),
+        "channel": np.where(buy & (step > 0), BUY_MIX, channel),
+        "buy": buy,
+    }
+    journeys = {
         "id": jid,
         "customer": crow,
-        "start": when_open(model, messages.open_s + 60.0, messages.respond_channel),
-        "n_sessions": np.where(clicked, np.minimum(n_sessions, MAX_PLANNED_STEPS), 0),
-        "buys": clicked & (streams.uniform(Purpose.BUYS, jid) < _propensity(model, persona)),
+        "buys": buys,
         "service": np.zeros(n, dtype=bool),
         "campaign": messages.campaign.astype(np.int32),
         "responded": clicked,
-        "first_channel": messages.respond_channel,
     }
+    return journeys, sessions
 
 
-def plan(model: Model, streams: Streams, customers: Customers) -> tuple[Journeys, Sessions, Messages]:
-    messages = plan_campaigns(model, streams, customers)
+def _service(
+    model: Model, streams: Streams, customers: Customers, starts: Starts
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A service contact: one session, at an hour from the persona's curve, on a service channel."""
+    crow = starts.crow
+    persona = customers.persona[crow].astype(np.int64)
+    jid = journey_key(customers.ids[crow], starts.day, SERVICE_SLOT + starts.slot)
+    weekend = model.window_weekend[starts.day].astype(np.int64)
+    hour = categorical(
+        model.tables["hour_cum"], persona * 2 + weekend, streams.uniform(Purpose.JOURNEY_HOUR, jid)
+    )
+    start = model.window_starts[starts.day, hour] - model.t0
+    start += 3600.0 * streams.uniform(Purpose.JOURNEY_MINUTE, jid)
+    n = len(jid)
+    sessions = {
+        "jrow": np.arange(n),
+        "start": start,
+        "channel": np.full(n, SERVICE_MIX),
+        "buy": np.zeros(n, bool),
+    }
+    journeys = {
+        "id": jid,
+        "customer": crow,
+        "buys": np.zeros(n, bool),
+        "service": np.ones(n, bool),
+        "campaign": np.full(n, -1, np.int32),
+        "responded": np.ones(n, bool),
+    }
+    return journeys, sessions
+
+
+def plan(model: Model, streams: Streams, file: Customers) -> tuple[Journeys, Sessions, Messages, Customers]:
+    """The shard's plan, and its acting customers (the journeys' and messages' rows point into them)."""
+    starts = intent_starts(model, streams, file)
+    contacts = contact_starts(model, streams, file)
+    messages = plan_campaigns(model, streams, file)
+    acting = np.unique(np.concatenate([starts.crow, contacts.crow, messages.customer]))
+    customers = file.take(acting)
+    starts.crow = np.searchsorted(acting, starts.crow)
+    contacts.crow = np.searchsorted(acting, contacts.crow)
+    messages.customer = np.searchsorted(acting, messages.customer)
     parts = [
-        _organic(model, streams, customers, day, service)
-        for day in range(model.days)
-        for service in (False, True)
+        phases(model, streams, customers, starts),
+        _service(model, streams, customers, contacts),
+        _campaign_journeys(model, streams, customers, messages),
     ]
-    parts.append(_campaign_journeys(model, streams, customers, messages))
-    j = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    offsets = np.cumsum([0] + [len(j["id"]) for j, _ in parts])
+    j = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
+    s = {key: np.concatenate([p[1][key] for p in parts]) for key in parts[0][1]}
+    s["jrow"] = np.concatenate([p[1]["jrow"] + off for p, off in zip(parts, offsets, strict=False)])
     by_id = np.argsort(j["id"], kind="stable")  # sorted by id: a journey's row is found by searchsorted
     j = {key: col[by_id] for key, col in j.items()}
+    new_row = np.empty_like(by_id)
+    new_row[by_id] = np.arange(len(by_id))
+    s["jrow"] = new_row[s["jrow"]]
     product = _focal_product(model, streams, j["id"])
     journeys = Journeys(
         j["id"], j["customer"], j["buys"], j["service"], product, j["campaign"], j["responded"]
     )
     messages.journey_row = np.searchsorted(journeys.id, messages.journey_id)
-    return journeys, _sessions(model, streams, customers, journeys, j), messages
+    return journeys, _sessions(model, streams, customers, journeys, s), messages, customers
 
 
 def _sessions(
-    model: Model, streams: Streams, customers: Customers, journeys: Journeys, j: dict[str, np.ndarray]
+    model: Model, streams: Streams, customers: Customers, journeys: Journeys, s: dict[str, np.ndarray]
 ) -> Sessions:
-    jrow, step = repeat_rows(j["n_sessions"])
-    persona = customers.persona[j["customer"][jrow]]
-    gaps = streams.exponential(model.tables["gap_s"][persona], Purpose.SESSION_GAP, j["id"][jrow], step)
-    gaps[step == 0] = 0.0
-    start = j["start"][jrow] + _cumsum_within(gaps, step == 0)
+    """Steps in time order within each journey, channels drawn for the moment, the run's days kept."""
+    order = np.lexsort((s["start"], s["jrow"]))
+    jrow, start, channel, buy = (s[k][order] for k in ("jrow", "start", "channel", "buy"))
+    first = np.r_[True, jrow[1:] != jrow[:-1]]
+    step = np.arange(len(jrow)) - np.maximum.accumulate(np.where(first, np.arange(len(jrow)), 0))
+    keep = (start >= 0.0) & (start < model.horizon_s)
+    jrow, step, start, channel, buy = jrow[keep], step[keep], start[keep], channel[keep], buy[keep]
+    channel = _draw_channels(model, streams, journeys, customers, jrow, step, start, channel)
+    # a store or the phone at a closed moment (a purchase pushed after closing): the next opening
+    start = when_open(model, start, channel)
     keep = start < model.horizon_s
-    jrow, step, start = jrow[keep], step[keep], start[keep]
-    buy = j["buys"][jrow] & (step == j["n_sessions"][jrow] - 1)
-    channel = _draw_channels(model, streams, journeys, customers, jrow, step, start, buy)
-    first = (step == 0) & (j["first_channel"][jrow] != NO_CHANNEL)
-    channel[first] = j["first_channel"][jrow][first]
+    jrow, step, start, channel, buy = jrow[keep], step[keep], start[keep], channel[keep], buy[keep]
     channel[(channel == APP) & ~customers.app[journeys.customer[jrow]]] = MOBILE_WEB
     alive, channel = _outages(model, streams, journeys, customers, jrow, step, start, channel)
     jrow, step, start, channel, buy = jrow[alive], step[alive], start[alive], channel[alive], buy[alive]
     prev = np.full(len(jrow), NO_CHANNEL, dtype=np.int64)
     same_journey = np.r_[False, jrow[1:] == jrow[:-1]]
     prev[same_journey] = channel[:-1][same_journey[1:]]
-    buy &= ~_gives_up_on_switch(model, streams, customers, journeys, jrow, step, channel, prev, buy)
+    buy &= ~_lost_carts(model, streams, customers, journeys, jrow, step, channel, buy)
     order = np.argsort(start, kind="stable")
     return Sessions(
         jrow[order],
@@ -264,14 +290,23 @@ def _draw_channels(
     jrow: np.ndarray,
     step: np.ndarray,
     start: np.ndarray,
-    buy: np.ndarray,
+    channel: np.ndarray,
 ) -> np.ndarray:
+    """The channels still to draw (negative codes), from the persona's tables at that hour."""
     t = model.tables
     group = mix_group(model, customers.persona[journeys.customer[jrow]], start)
     u = streams.uniform(Purpose.CHANNEL, journeys.id[jrow], step)
-    channel = categorical(t["channel_cum"], group, u)
-    channel = np.where(buy, categorical(t["buy_cum"], group, u), channel)
-    return np.where(journeys.service[jrow], categorical(t["service_cum"], group, u), channel)
+    out = channel.astype(np.int64)
+    for code, table in (
+        (MIX, "channel_cum"),
+        (OWN_DEVICE, "own_cum"),
+        (BUY_MIX, "buy_cum"),
+        (SERVICE_MIX, "service_cum"),
+    ):
+        rows = np.flatnonzero(out == code)
+        if len(rows):
+            out[rows] = categorical(t[table], group[rows], u[rows])
+    return out
 
 
 def _outages(
@@ -313,7 +348,26 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def _gives_up_on_switch(
+def has_cart(
+    model: Model,
+    streams: Streams,
+    customers: Customers,
+    journeys: Journeys,
+    s_journey: np.ndarray,
+    step: np.ndarray,
+    channel: np.ndarray,
+    buy: np.ndarray,
+) -> np.ndarray:
+    """Research sessions on the own site that put the product in a cart (one draw, shared by planning
+    and events)."""
+    crow = journeys.customer[s_journey]
+    rate = model.tables["cart_rate"][customers.persona[crow]]
+    research = ~buy & ~journeys.service[s_journey] & (step < MAX_PLANNED_STEPS)
+    u = streams.uniform(Purpose.CART_ABANDON, journeys.id[s_journey], step)
+    return OWN_SITE[channel] & research & (u < rate)
+
+
+def _lost_carts(
     model: Model,
     streams: Streams,
     customers: Customers,
@@ -321,29 +375,42 @@ def _gives_up_on_switch(
     jrow: np.ndarray,
     step: np.ndarray,
     channel: np.ndarray,
-    prev: np.ndarray,
     buy: np.ndarray,
 ) -> np.ndarray:
-    """A buyer who changes channel and finds the new one knows nothing of the last may give up."""
-    switching = buy & (prev != NO_CHANNEL) & (prev != channel) & CAN_BUY[channel]
-    crow = journeys.customer[jrow]
-    jid = journeys.id[jrow]
-    prev_safe = np.where(prev == NO_CHANNEL, 0, prev)
-    known_before = linked_on(
-        model.scenario.integration,
-        prev_safe,
-        logs_in(model, streams, customers, crow, jid, step - 1, prev_safe),
-        customers.account[crow],
+    """A buyer on the own site whose cart sits on another device, which does not know it (silos, or a
+    customer the retailer does not recognise), may give up. Browsing on one device and buying in a store
+    or on the same device needs no link and is never penalised. Rows are in (journey, time) order."""
+    cart = has_cart(model, streams, customers, journeys, jrow, step, channel, buy)
+    index = np.arange(len(jrow))
+    last_cart = np.maximum.accumulate(np.where(cart, index, -1))
+    before = np.r_[-1, last_cart[:-1]]
+    crossing = buy & OWN_SITE[channel] & (before >= 0)
+    crossing &= jrow[np.maximum(before, 0)] == jrow
+    crossing &= channel[np.maximum(before, 0)] != channel
+    rows = np.flatnonzero(crossing)
+    if len(rows) == 0:
+        return crossing
+    cart_row = before[rows]
+    crow = journeys.customer[jrow[rows]]
+    jid = journeys.id[jrow[rows]]
+    account = customers.account[crow]
+    level = model.scenario.integration
+    known_then = linked_on(
+        level,
+        channel[cart_row],
+        logs_in(model, streams, customers, crow, jid, step[cart_row], channel[cart_row]),
+        account,
     )
     known_now = linked_on(
-        model.scenario.integration,
-        channel,
-        logs_in(model, streams, customers, crow, jid, step, channel),
-        customers.account[crow],
+        level,
+        channel[rows],
+        logs_in(model, streams, customers, crow, jid, step[rows], channel[rows]),
+        account,
     )
-    context_lost = ~(known_before & known_now)
-    friction = model.tables["switch_friction"][customers.persona[crow]]
-    return switching & context_lost & (streams.uniform(Purpose.JOURNEY_PATH, jid) < friction)
+    friction = model.tables["lost_cart_friction"][customers.persona[crow]]
+    lost = np.zeros(len(jrow), bool)
+    lost[rows] = ~(known_then & known_now) & (streams.uniform(Purpose.JOURNEY_PATH, jid) < friction)
+    return lost
 
 
 def _focal_product(model: Model, streams: Streams, jid: np.ndarray) -> np.ndarray:

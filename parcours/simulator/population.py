@@ -1,16 +1,15 @@
 """The customers of one shard, as columns: who they are, where they shop, how to reach them.
 
 Every attribute is drawn from the customer's own stream (keyed by customer id), so a customer is the
-same person whatever the population size or shard count. What every customer's day depends on (persona,
-activity, home store) is drawn for the whole shard; the rest only for the rows asked for (``Drawn``),
-so that the many customers who do nothing on a day cost a few draws each.
+same person whatever the population size or shard count. Only what decides whether a customer does
+anything (persona, activity) is drawn for the whole file, at once; the rest (app, account, opt-ins) is
+drawn on first use for the rows asked, so a shard draws it for the few customers who act that day
+(``take`` the acting rows first) and a file of millions of inactive customers costs two draws each.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
 
 import numpy as np
 
@@ -18,43 +17,49 @@ from parcours.simulator.model import Model
 from parcours.simulator.rng import Purpose, Streams, categorical
 from parcours.vocabulary import OUTBOUND_CHANNELS
 
-Draw = Callable[[np.ndarray, np.ndarray, Any], np.ndarray]  # ids, personas, columns -> values
 
-
-class Drawn:
-    """A column drawn on demand: ``column[rows]`` (or ``column[rows, cols]`` for a matrix) draws the
-    values of those rows only. A draw is a pure function of (seed, customer id), so the values are the
-    same as if the whole column had been drawn at once, and a row nobody asks for is never drawn."""
-
-    def __init__(self, ids: np.ndarray, persona: np.ndarray, draw: Draw, columns: int = 0) -> None:
-        self.ids, self.persona, self.draw, self.columns = ids, persona, draw, columns
-
-    def __getitem__(self, index: Any) -> np.ndarray:
-        rows, cols = (index[0], index[1]) if isinstance(index, tuple) else (index, slice(None))
-        if self.columns:
-            cols = np.arange(self.columns)[cols]
-        return self.draw(self.ids[rows], self.persona[rows], cols)
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        values = self[:]
-        return values if dtype is None else values.astype(dtype)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-
-@dataclass(frozen=True)
 class Customers:
-    ids: np.ndarray  # int64, sorted
-    persona: np.ndarray  # int8 index into model.personas
-    activity: np.ndarray  # float64 multiplier around the persona's mean
-    app: Drawn  # bool: the app is installed
-    account: Drawn  # bool: the customer has an account (web login, loyalty card)
-    opt_in: Drawn  # bool (customers, len(OUTBOUND_CHANNELS))
-    store: np.ndarray  # int32 home store
+    """Customers as columns. ``ids``, ``persona``, ``activity`` and ``store`` are eager; ``app``,
+    ``account`` and ``opt_in`` are drawn when first read (for every row of this object)."""
+
+    def __init__(
+        self, model: Model, streams: Streams, ids: np.ndarray, persona: np.ndarray, activity: np.ndarray
+    ) -> None:
+        self.model, self.streams = model, streams
+        self.ids = ids  # int64, sorted
+        self.persona = persona  # int8 index into model.personas
+        self.activity = activity  # float64 multiplier around the persona's mean
+        self.store = (ids // model.scenario.stores.customers_per_store).astype(np.int32)  # home store
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> Customers:
+        """The customers at these rows (sorted rows keep ids sorted); lazy columns stay lazy."""
+        return Customers(self.model, self.streams, self.ids[rows], self.persona[rows], self.activity[rows])
+
+    @cached_property
+    def app(self) -> np.ndarray:
+        """bool: the app is installed."""
+        rate = self.model.tables["app_installed"][self.persona]
+        return self.streams.uniform(Purpose.APP, self.ids) < rate
+
+    @cached_property
+    def account(self) -> np.ndarray:
+        """bool: the customer has identified at some point (web account, loyalty card, app login)."""
+        rate = self.model.tables["has_account"][self.persona]
+        return self.streams.uniform(Purpose.ACCOUNT, self.ids) < rate
+
+    @cached_property
+    def opt_in(self) -> np.ndarray:
+        """bool (customers, len(OUTBOUND_CHANNELS))."""
+        rates = np.array(
+            [[p.reach.opt_in.get(c, 0.0) for c in OUTBOUND_CHANNELS] for p in self.model.personas],
+            dtype=np.float64,
+        )
+        channel_index = np.arange(len(OUTBOUND_CHANNELS))
+        u = self.streams.uniform(Purpose.OPT_IN, self.ids[:, None], channel_index[None, :])
+        return u < rates[self.persona]
 
 
 def shard_of(ids: np.ndarray, customers_per_store: int, shards: int) -> np.ndarray:
@@ -70,34 +75,13 @@ def shard_ids(total: int, customers_per_store: int, shards: int, shard: int) -> 
 
 
 def draw_customers(model: Model, streams: Streams, ids: np.ndarray) -> Customers:
+    """The customers with these ids: persona and activity now, the rest when read."""
     t = model.tables
     persona = categorical(
         t["persona_cum"], np.zeros(len(ids), dtype=np.int64), streams.uniform(Purpose.PERSONA, ids)
     )
     spread = t["activity_spread"][persona]
+    # One uniform and an inverse normal CDF would do; Box-Muller's two uniforms keep every customer's
+    # activity what it was before the lazy columns.
     activity = np.exp(spread * streams.normal(Purpose.ACTIVITY, ids) - spread**2 / 2)
-    opt_rates = np.array(
-        [[p.reach.opt_in.get(c, 0.0) for c in OUTBOUND_CHANNELS] for p in model.personas], dtype=np.float64
-    )
-
-    def app(i: np.ndarray, p: np.ndarray, _: Any) -> np.ndarray:
-        return streams.uniform(Purpose.APP, i) < t["app_installed"][p]
-
-    def account(i: np.ndarray, p: np.ndarray, _: Any) -> np.ndarray:
-        return streams.uniform(Purpose.ACCOUNT, i) < t["has_account"][p]
-
-    def opt_in(i: np.ndarray, p: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        if np.ndim(cols) == 0:  # one channel: a column
-            return streams.uniform(Purpose.OPT_IN, i, cols) < opt_rates[p, cols]
-        return streams.uniform(Purpose.OPT_IN, np.asarray(i)[..., None], cols) < opt_rates[p][..., cols]
-
-    persona = persona.astype(np.int8)
-    return Customers(
-        ids=ids,
-        persona=persona,
-        activity=activity,
-        app=Drawn(ids, persona, app),
-        account=Drawn(ids, persona, account),
-        opt_in=Drawn(ids, persona, opt_in, len(OUTBOUND_CHANNELS)),
-        store=(ids // model.scenario.stores.customers_per_store).astype(np.int32),
-    )
+    return Customers(model, streams, ids, persona.astype(np.int8), activity)

@@ -57,6 +57,11 @@ class Purpose(IntEnum):
     RETURNS = 33
     MULTITASK = 34
     OUTAGE = 35
+    RENEWAL = 36
+    JOURNEY_DAY = 37
+    PHASE = 38
+    RECOGNISED = 39
+    CROSS_SELL = 40
 
 
 def _mix(x: np.ndarray, scratch: np.ndarray) -> None:

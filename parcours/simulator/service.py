@@ -7,6 +7,7 @@ without contending (a pick-up, a kiosk order) is written ahead with the times it
 from __future__ import annotations
 
 from collections.abc import Generator
+from copy import copy
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,6 @@ from parcours.simulator.world import (
     STEP_GAP_S,
     STORE,
     U_CALLBACK,
-    U_FRICTION,
     U_HOLD,
     U_ONLINE,
     U_ORDER,
@@ -40,6 +40,8 @@ from parcours.simulator.world import (
     World,
 )
 from parcours.vocabulary import Outcome
+
+CROSS_SELL_BASKET = 0.5  # an add-on bought at a pick-up, as a share of the order: assumption
 
 # -- desks: phone, chat, store staff ----------------------------------------------------------------
 
@@ -119,11 +121,19 @@ def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
     world.emit(v, EV.STORE_EXIT)
 
 
+def _uniform(world: World, v: Visit, k: int) -> float:
+    """One more uniform for the visit's decisions, from its own stream."""
+    return world.ctx.streams.bits_one(Purpose.CROSS_SELL, v.journey_id, v.step, k) / 2.0**64
+
+
 def store_purchase(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
     if world.stock.take(v.store, v.product, v.quantity):
         world.buy(v)
         return
     world.emit(v, EV.STOCK_OUT, product=v.product, quantity=v.quantity, amount=v.amount)
+    if _uniform(world, v, 0) < world.rate("stockout_substitute_rate", v):
+        world.buy(v)  # another brand or size from the shelf (Gruen et al. 2002), at every level
+        return
     world.outcome[v.jrow] = OUTCOME_CODE[Outcome.LOST_TO_STOCKOUT]
     if world.linked():
         if v.u[U_ORDER] < world.rate("stockout_order_rate", v):
@@ -170,9 +180,8 @@ def online_later(world: World, v: Visit) -> None:
         return
     app = bool(world.ctx.customers.app[world.ctx.journeys.customer[v.jrow]])
     channel = CH.MOBILE_APP if app else CH.MOBILE_WEB
-    # Unlinked channels: the search starts over, and some give up on the way.
-    gives_up = not world.linked() and v.u[U_FRICTION] < world.rate("switch_friction", v)
-    world.pending.rows.append((v.jrow, step, float(at), channel, not gives_up, STORE))
+    # Searching the site again needs nothing from the store: no link, no friction, at every level.
+    world.pending.rows.append((v.jrow, step, float(at), channel, True, STORE))
 
 
 def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generator[simpy.Event, Any, None]:
@@ -201,7 +210,13 @@ def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generato
     pickup = world.session(v, STORE, pickup_step)
     world.emit(pickup, EV.STORE_ENTER, at_s=pickup_at)
     world.emit(pickup, EV.PICKUP, at_s=pickup_at + 4 * STEP_GAP_S, product=v.product, quantity=v.quantity)
-    world.emit(pickup, EV.STORE_EXIT, at_s=pickup_at + 5 * STEP_GAP_S)
+    if _uniform(world, pickup, 1) < world.rate("pickup_cross_sell", v):
+        # In the store to collect, some pick something else off the shelf (Gallino & Moreno 2014).
+        extra = copy(pickup)
+        extra.amount = max(100, round(v.amount * CROSS_SELL_BASKET))
+        extra.product = (v.product * 7 + 1) % world.ctx.model.scenario.stores.products
+        world.buy(extra, at_s=pickup_at + 5 * STEP_GAP_S)
+    world.emit(pickup, EV.STORE_EXIT, at_s=pickup_at + 6 * STEP_GAP_S)
 
 
 # -- contended sessions in bulk ---------------------------------------------------------------------

@@ -104,9 +104,9 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
-    customers = draw_customers(model, streams, ids)
-    journeys, sessions, messages = plan(model, streams, customers)
-    ctx = Context(model, streams, customers, journeys)
+    file = draw_customers(model, streams, ids)
+    journeys, sessions, messages, customers = plan(model, streams, file)
+    ctx = Context(model, streams, customers, journeys, len(file))
     world = World(ctx, simpy.Environment(), EventBuffer(), scenario.population.customers)
     end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
     start_ms = np.full(len(journeys), np.iinfo(np.int64).max, dtype=np.int64)
@@ -163,14 +163,14 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
     listed = np.unique(journeys.customer[has])  # every event belongs to a journey: those who appear
     _write_customers(model, streams, customers, listed, shard, paths.customers)
     return ShardCounts(
-        len(customers),
+        len(file),
         len(listed),
         events,
         len(opened[0]),
         len(has),
         int(world.phone.resource.capacity),
         int(world.chat.resource.capacity),
-        tuple(int(n) for n in np.bincount(customers.persona, minlength=len(model.personas))),
+        tuple(int(n) for n in np.bincount(file.persona, minlength=len(model.personas))),
     )
 
 
@@ -189,6 +189,7 @@ def _write_customers(
     with ParquetSink(path, CUSTOMER_SCHEMA) as sink:
         for first in range(0, len(listed), CUSTOMER_CHUNK):
             rows = listed[first : first + CUSTOMER_CHUNK]
+            chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
             ids = c.ids[rows]
             account_code = np.full(len(rows), ACCOUNT, np.int16)
             table = pa.table(
@@ -198,7 +199,7 @@ def _write_customers(
                     "home_store_id": pa.array(c.store[rows], pa.int32()),
                     "account_id": render(account_code, identity_number(streams, ids, account_code)),
                     "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
-                    "opt_ins": _flags_as_lists(c.opt_in[rows], [ch.value for ch in OUTBOUND_CHANNELS]),
+                    "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
                     "identities": all_identities(streams, ids, codes, model.scenario.integration),
                     "shard": pa.array(np.full(len(rows), shard, np.int32)),
                 },

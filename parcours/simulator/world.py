@@ -150,7 +150,7 @@ class World:
         self.multichannel = self.level is IntegrationLevel.MULTICHANNEL
         self.omnichannel = self.level is IntegrationLevel.OMNICHANNEL
         self.t0_ms = model.t0 * 1000.0
-        share = len(ctx.customers) / customers_total
+        share = ctx.shard_customers / customers_total
 
         def agents(per_10k: float) -> simpy.Resource:
             return simpy.Resource(env, max(1, round(agents_for(per_10k, customers_total) * share)))
@@ -199,7 +199,8 @@ class World:
                 "stockout_order_rate",
                 "stockout_online_rate",
                 "click_collect_rate",
-                "switch_friction",
+                "stockout_substitute_rate",
+                "pickup_cross_sell",
             )
         }
 
@@ -238,8 +239,8 @@ class World:
             code = SILO + channel if known else channel
         elif self.level is IntegrationLevel.CROSSCHANNEL:
             code = ACCOUNT if known else channel
-        else:
-            code = ACCOUNT
+        else:  # omnichannel recognises whoever has identified at some point
+            code = ACCOUNT if v.account else channel
         number = identity_number_one(self.ctx.streams, v.customer, code)
         moved = copy(v)
         moved.channel, moved.step, moved.id_code, moved.id_number = channel, step, code, number
