@@ -11,8 +11,7 @@ this same invocation, so the machine's state is shared by both sides of every ra
 A national retailer's file: one day of 30,000,000 customers with ``--workers 2`` (default shards), and
 the naive baseline on the same scenario in the same invocation (``--file-only`` skips the 1M runs):
 
-    python benchmarks/bench_simulate.py --file 30000000 --file-only \
-        --scenario benchmarks/scenarios/sparse_omnichannel.toml
+    python benchmarks/bench_simulate.py --file 30000000 --file-only
 """
 
 from __future__ import annotations
