@@ -50,7 +50,7 @@ def _default_out(scenario: str) -> Path:
     "--shards",
     type=int,
     help="Shards to cut the customers into; the output depends on the seed and this count only "
-    "[default: one per 2,000,000 customers, at least --workers].",
+    "[default: one per 1,500,000 customers, at least --workers].",
 )
 @click.option(
     "--executor",

@@ -22,8 +22,10 @@ from parcours.simulator.shard import ShardCounts, ShardPaths
 
 OnProgress = Callable[[float, float, int], None]  # simulated seconds done, horizon, events written
 #: Customers per shard when --shards is not given: a shard's memory follows its customers, so a file of
-#: any size runs in shards of about this many, a few at a time (as many as there are workers).
-SHARD_CUSTOMERS = 2_000_000
+#: any size runs in shards of about this many, a few at a time (as many as there are workers). A shard
+#: has a fixed cost of about half a CPU second (its day's 144 slices); at 1.5 M a 30 M file makes 20
+#: shards, which 2, 4 or 5 processes share evenly (15 shards of 2 M left one process alone at the end).
+SHARD_CUSTOMERS = 1_500_000
 
 
 def default_shards(customers: int, workers: int) -> int:
