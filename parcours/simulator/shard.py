@@ -96,8 +96,13 @@ def fewer_collections() -> Iterator[None]:
 def run_shard(
     model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None
 ) -> ShardCounts:
-    with fewer_collections():
-        return _run_shard(model, shard, shards, paths, tick)
+    try:
+        with fewer_collections():
+            return _run_shard(model, shard, shards, paths, tick)
+    finally:
+        # A process runs shard after shard: the finished day's cycles (SimPy processes and their world)
+        # go now, so that the next shard starts from what the last one left and memory follows a shard.
+        gc.collect()
 
 
 def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None) -> ShardCounts:
