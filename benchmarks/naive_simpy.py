@@ -188,14 +188,15 @@ def customer_day(world: World, cid: int, profile: Profile) -> Generator[simpy.Ev
     activity = math.exp(spread * normal - spread**2 / 2)  # log-normal around the persona's mean
     account = d.uniform() < p.reach.has_account
     plan: list[tuple[float, int, int, Channel, bool]] = []  # start, journey, step, channel, buys now
-    # Purchase intents at the persona's yearly rate (parcours's ``intents_per_day``, on a weekday), each
-    # a few research sessions then, if it buys, the purchase: the same sessions per customer and day.
-    wf = p.activity.weekend_factor
-    intents = p.activity.purchases_per_year / max(p.purchase.propensity, 1e-3) / 365.0 / ((5 + 2 * wf) / 7)
-    for j in range(d.poisson(intents * demand.journeys_multiplier * activity)):
+    # the calibrated rate: intents a year spread over the year's days (no renewal memory, no research
+    # days: the naive baseline keeps one day's plan)
+    intents_per_day = p.activity.purchases_per_year / max(p.purchase.propensity, 1e-3) / 365.0
+    for j in range(d.poisson(intents_per_day * demand.journeys_multiplier * activity)):
         start = (d.choice(profile.hours) + d.uniform()) * 3600.0
-        buys = d.uniform() < min(0.95, p.purchase.propensity * demand.propensity_multiplier)
-        steps = d.poisson(p.activity.research_sessions) + (1 if buys else 0)
+        steps, buys = (
+            1 + d.poisson(p.activity.research_sessions),
+            d.uniform() < p.purchase.propensity,
+        )
         for step in range(steps):
             channel = _channel(world, profile.channels[int(start // 3600) % 24], start)
             plan.append((start, cid * 256 + j, step, channel, buys and step == steps - 1))

@@ -10,8 +10,8 @@ from tests.support import simulate
 
 @pytest.fixture(scope="session", params=[1, 2], ids=["1-worker", "2-workers"])
 def omni_run(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Run:
-    """One omnichannel weekday of 60,000 customers (about 5% act on a day), shared by the read-only tests; every test that reads
-    it runs on one shard and on two (two stores, one per shard), so sharding keeps every invariant."""
+    """One omnichannel weekday of 60,000 customers (about 5% act on a day), shared by the read-only
+    tests; every test that reads it runs on one shard and on two, so sharding keeps every invariant."""
     return simulate(tmp_path_factory.mktemp("runs") / "omni", customers=60000, workers=request.param)
 
 

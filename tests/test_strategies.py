@@ -29,6 +29,8 @@ def _variant(tmp: Path, name: str) -> Path:
     for old, new in (
         ("staff_per_store = 3", "staff_per_store = 2"),
         ("mean_stock_units = 2.0", "mean_stock_units = 1.0"),
+        # a few customers of a file visit on a day: larger stores, so that staff are busy
+        ("customers_per_store = 2000", "customers_per_store = 20000"),
     ):
         assert old in text
         text = text.replace(old, new)
@@ -91,7 +93,8 @@ def test_fewer_sales_lost_to_stockouts_as_integration_rises(levels: dict[str, Ru
 
 def test_silos_show_more_ids_per_person(levels: dict[str, Run]) -> None:
     multi, cross, omni = (ids_per_person(levels[n]) for n in LEVELS)
-    assert multi > cross + 0.3
+    # a customer file acts a few sessions a day, so fewer silos are met per person than on a frantic day
+    assert multi > cross + 0.15
     assert cross > omni
     # omnichannel recognises only customers who identified at some point: the others stay devices
     assert omni < 1.5
@@ -112,16 +115,24 @@ def test_journeys_span_several_channels_in_every_scenario(levels: dict[str, Run]
 
 
 def _orders_from_store(run: Run) -> int:
-    """Purchases in store or on a kiosk in a journey that met an empty shelf before."""
-    t = run.events(["journey_id", "ts", "event_type", "channel"]).sort_by(
+    """Journeys where, after an empty shelf, the customer ordered through staff or a kiosk and bought
+    (a substitute taken off the shelf, at every level, needs neither)."""
+    t = run.events(["journey_id", "ts", "event_type"]).sort_by(
         [("journey_id", "ascending"), ("ts", "ascending")]
     )
     kinds = np.array(t.column("event_type").cast(pa.string()).to_pylist())
-    channel = np.array(t.column("channel").cast(pa.string()).to_pylist())
     journey = t.column("journey_id").to_numpy()
-    stockout_journeys = set(journey[kinds == "stock_out"].tolist())
-    bought_in_store = (kinds == "purchase") & np.isin(channel, ["store", "kiosk"])
-    return sum(1 for j in journey[bought_in_store].tolist() if j in stockout_journeys)
+    seen_out: set[int] = set()
+    helped: set[int] = set()
+    ordered: set[int] = set()
+    for j, kind in zip(journey.tolist(), kinds.tolist(), strict=True):
+        if kind == "stock_out":
+            seen_out.add(j)
+        elif j in seen_out and kind in ("staff_assist", "kiosk_order"):
+            helped.add(j)
+        elif j in helped and kind == "purchase":
+            ordered.add(j)
+    return len(ordered)
 
 
 def test_click_and_collect_and_order_from_store_only_where_channels_are_linked(
@@ -282,3 +293,33 @@ def test_campaign_responses_follow_the_persona(tmp_path: Path) -> None:
     assert len(catalogue_delay) > 30
     assert np.median(catalogue_delay) > 24
     assert np.mean(catalogue_channel == "store") > 0.5
+
+
+def _store_purchases_after_own_site_research(run: Run) -> int:
+    """Store purchases whose journey had an own-site session before (research online, buy in store)."""
+    t = run.events(["journey_id", "ts", "event_type", "channel"])
+    kinds = np.array(t.column("event_type").cast(pa.string()).to_pylist())
+    channel = np.array(t.column("channel").cast(pa.string()).to_pylist())
+    journey = t.column("journey_id").to_numpy()
+    ts = t.column("ts").cast(pa.int64()).to_numpy()
+    own = np.isin(channel, ["mobile_app", "mobile_web", "desktop_web", "tablet"]) & (kinds == "session_start")
+    first_own: dict[int, int] = {}
+    for j, when in zip(journey[own].tolist(), ts[own].tolist(), strict=True):
+        first_own[j] = min(when, first_own.get(j, when))
+    store_buy = (kinds == "purchase") & (channel == "store")
+    return sum(
+        1
+        for j, when in zip(journey[store_buy].tolist(), ts[store_buy].tolist(), strict=True)
+        if first_own.get(j, when) < when
+    )
+
+
+def test_browsing_online_then_buying_in_store_needs_no_link(levels: dict[str, Run]) -> None:
+    """Silos only hurt journeys whose data must cross channels: looking on a phone, then walking into
+    a store, sells as well in silos as in omnichannel (where a few more go online after seeing the
+    store's stock, and recognised customers buy slightly more)."""
+    multi, omni = (
+        _store_purchases_after_own_site_research(levels[n]) for n in ("multichannel", "omnichannel")
+    )
+    assert multi > 200
+    assert multi > 0.85 * omni

@@ -77,7 +77,8 @@ def intent_starts(model: Model, streams: Streams, file: Customers) -> Starts:
     rows, idx = repeat_rows(n)
     pos = streams.uniform(Purpose.JOURNEY_DAY, ids[rows], idx)
     rank = np.empty_like(idx)
-    rank[np.lexsort((pos, rows))] = idx  # rows are grouped, so the sorted order keeps each group's place
+    # rows are grouped and positions in [0, 1): sorting rows + pos orders each group in place
+    rank[np.argsort(rows + pos, kind="stable")] = idx
     keep = (rank + phase[rows]) % k[rows] == k[rows] - 1
     rows, pos, rank = rows[keep], pos[keep], rank[keep]
     crow = some[rows]

@@ -97,11 +97,12 @@ class Streams:
     def bits(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
         """64 random bits per element, a function of the purpose and the keys (broadcast together)."""
         arrays = [np.asarray(k) for k in keys] if keys else [np.zeros(1)]
-        shape = arrays[0].shape
-        if any(a.shape != shape for a in arrays):
-            shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        shapes = {a.shape for a in arrays if a.ndim}
+        if len(shapes) > 1:  # scalars broadcast in copyto below; arrays of several shapes here
+            arrays = list(np.broadcast_arrays(*arrays))
+            shapes = {arrays[0].shape}
         start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
-        h = np.full(shape, start, dtype=np.uint64)
+        h = np.full(shapes.pop() if shapes else (), start, dtype=np.uint64)
         scratch = np.empty_like(h)
         # (no np.errstate: unsigned array arithmetic wraps without a warning, and the context manager
         # cost more than the hashing on the small arrays of a slice)
