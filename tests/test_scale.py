@@ -90,6 +90,23 @@ def test_the_shard_count_defaults_to_one_per_shard_size_and_at_least_one_per_wor
     assert default_shards(30_000_000, 2) == -(-30_000_000 // SHARD_CUSTOMERS) > 2
     assert default_shards(30_000_000, 2) == default_shards(30_000_000, 1), "not a function of workers"
     assert default_shards(SHARD_CUSTOMERS + 1, 1) == 2 and default_shards(10, 4) == 4
+    assert default_shards(10, 4, stores=1) == 1, "never more shards than stores by default"
+
+
+def test_shards_beyond_the_stores_are_empty_parts_and_leave_the_others_alone(
+    small_stores: str, tmp_path: Path
+) -> None:
+    five = _simulate(small_stores, tmp_path / "five", 1, shards=5)  # one store each
+    seven = _simulate(small_stores, tmp_path / "seven", 2, shards=7)
+    assert seven.manifest["shards"] == 7 and seven.manifest["counts"] == five.manifest["counts"]
+    for name in ("events", "customers", "journeys"):
+        for shard in range(7):
+            part = Path(name) / f"part-{shard:05d}.parquet"
+            if shard < 5:
+                assert (seven.path / part).read_bytes() == (five.path / part).read_bytes(), part
+            else:
+                assert _part(seven.path / part).num_rows == 0, part
+    assert seven.events().num_rows == five.manifest["counts"]["events"]
 
 
 def test_shards_hold_whole_stores_and_every_customer_once() -> None:

@@ -28,13 +28,15 @@ OnProgress = Callable[[float, float, int], None]  # simulated seconds done, hori
 SHARD_CUSTOMERS = 1_500_000
 
 
-def default_shards(customers: int, workers: int) -> int:
-    """The shard count when none is given: one per SHARD_CUSTOMERS customers, and at least one per worker.
+def default_shards(customers: int, workers: int, stores: int | None = None) -> int:
+    """The shard count when none is given: one per SHARD_CUSTOMERS customers, and at least one per worker,
+    but no more than there are stores (a shard holds whole stores).
 
     It depends on the customer count (and on --workers only when they outnumber those shards), so that
     the same file with the same workers is always cut the same way; pass --shards to fix it outright.
     """
-    return max(workers, -(-customers // SHARD_CUSTOMERS))
+    wanted = max(workers, -(-customers // SHARD_CUSTOMERS))
+    return wanted if stores is None else max(1, min(wanted, stores))
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,8 @@ def simulate_run(
     if shards is not None and shards < 1:
         raise ParcoursError(f"--shards: must be at least 1, not {shards}")
     model = resolve(scenario_name, overrides)
-    n_shards = shards or default_shards(model.scenario.population.customers, workers)
+    population, per_store = model.scenario.population.customers, model.scenario.stores.customers_per_store
+    n_shards = shards or default_shards(population, workers, -(-population // per_store))
     check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
     began = time.perf_counter()
     with open_executor(executor, workers, scheduler) as pool, RunWriter(out, overwrite=overwrite) as writer:

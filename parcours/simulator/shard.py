@@ -109,6 +109,8 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
+    if len(ids) == 0:  # more shards than stores: this one has none, and writes empty parts
+        return _empty_shard(model, paths, tick, shard)
     file = draw_customers(model, streams, ids)
     journeys, sessions, messages, customers = plan(model, streams, file)
     ctx = Context(model, streams, customers, journeys, len(file))
@@ -177,6 +179,19 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
         int(world.chat.resource.capacity),
         tuple(int(n) for n in np.bincount(file.persona, minlength=len(model.personas))),
     )
+
+
+def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int) -> ShardCounts:
+    parts = (
+        (paths.events, EVENT_SCHEMA),
+        (paths.customers, CUSTOMER_SCHEMA),
+        (paths.journeys, JOURNEY_SCHEMA),
+    )
+    for path, schema in parts:
+        ParquetSink(path, schema).close()
+    if tick is not None:
+        tick(shard, model.horizon_s, 0)
+    return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))
 
 
 CUSTOMER_CHUNK = 100_000
