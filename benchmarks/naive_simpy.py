@@ -30,7 +30,7 @@ import simpy
 
 from parcours.personas import HOUR_PART, Persona, builtin_names, get_persona
 from parcours.scenarios import Scenario, get_scenario
-from parcours.scenarios.spec import OpeningHours, minutes_of
+from parcours.scenarios.spec import OpeningHours
 from parcours.simulator.channels import SHAPES
 from parcours.vocabulary import Channel
 
@@ -139,9 +139,17 @@ class EventLog:
         self.writer.close()
 
 
-def _open_hours(hours: OpeningHours) -> list[bool]:
-    opens, closes = minutes_of(hours.opens), minutes_of(hours.closes)
+def _open_hours(hours: OpeningHours, weekday: int) -> list[bool]:
+    minutes = hours.minutes_on(weekday)
+    if minutes is None:
+        return [False] * 24
+    opens, closes = minutes
     return [opens <= h * 60 and (h + 1) * 60 <= closes for h in range(24)]
+
+
+# A fixed roster: the baseline measures an engine, not staffing (parcours rosters from an Erlang
+# forecast, parcours.simulator.staffing); these are parcours's ordinary-day sizes, rounded.
+AGENTS_PER_10K, CHAT_AGENTS_PER_10K, STAFF_PER_STORE = 0.8, 0.5, 3
 
 
 @dataclass
@@ -182,6 +190,7 @@ def _profile(persona: Persona) -> Profile:
 def customer_day(world: World, cid: int, profile: Profile) -> Generator[simpy.Event, Any, None]:
     """A customer's day: plan the journeys, then live their sessions in time order."""
     d, p = world.draws, profile.persona
+    demand = world.scenario.demand  # a scenario's multipliers, as parcours applies them
     spread = p.activity.activity_spread
     normal = math.sqrt(-2 * math.log(1 - d.uniform())) * math.cos(2 * math.pi * d.uniform())
     activity = math.exp(spread * normal - spread**2 / 2)  # log-normal around the persona's mean
@@ -190,7 +199,7 @@ def customer_day(world: World, cid: int, profile: Profile) -> Generator[simpy.Ev
     # the calibrated rate: intents a year spread over the year's days (no renewal memory, no research
     # days: the naive baseline keeps one day's plan)
     intents_per_day = p.activity.purchases_per_year / max(p.purchase.propensity, 1e-3) / 365.0
-    for j in range(d.poisson(intents_per_day * activity)):
+    for j in range(d.poisson(intents_per_day * demand.journeys_multiplier * activity)):
         start = (d.choice(profile.hours) + d.uniform()) * 3600.0
         steps, buys = (
             1 + d.poisson(p.activity.research_sessions),
@@ -200,7 +209,7 @@ def customer_day(world: World, cid: int, profile: Profile) -> Generator[simpy.Ev
             channel = _channel(world, profile.channels[int(start // 3600) % 24], start)
             plan.append((start, cid * 256 + j, step, channel, buys and step == steps - 1))
             start += d.exponential(p.activity.minutes_between_sessions * 60.0)
-    for k in range(d.poisson(p.patience.service_contacts_per_day * activity)):
+    for k in range(d.poisson(p.patience.service_contacts_per_day * demand.contacts_multiplier * activity)):
         start = (d.choice(profile.hours) + d.uniform()) * 3600.0
         plan.append(
             (
@@ -311,14 +320,11 @@ def simulate(scenario_name: str, customers: int, seed: int, out: Path) -> dict[s
         Draws(seed),
         EventLog(out, t0_ms),
         scenario,
-        simpy.Resource(env, max(1, math.ceil(cc.agents_per_10k_customers * customers / 10_000))),
-        simpy.Resource(env, max(1, math.ceil(cc.chat_agents_per_10k_customers * customers / 10_000))),
-        [
-            simpy.Resource(env, stores.staff_per_store)
-            for _ in range(customers // stores.customers_per_store + 1)
-        ],
-        _open_hours(stores),
-        _open_hours(cc),
+        simpy.Resource(env, max(1, math.ceil(AGENTS_PER_10K * customers / 10_000))),
+        simpy.Resource(env, max(1, math.ceil(CHAT_AGENTS_PER_10K * customers / 10_000))),
+        [simpy.Resource(env, STAFF_PER_STORE) for _ in range(customers // stores.customers_per_store + 1)],
+        _open_hours(stores, first.weekday()),
+        _open_hours(cc, first.weekday()),
     )
     which = _cumulative(dict(enumerate(shares)))
     for cid in range(customers):

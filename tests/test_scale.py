@@ -1,13 +1,16 @@
 """Shards: deterministic for a seed and shard count, whole customers, the same run wherever they execute.
 
-The runs use a scenario with small stores (3,000 customers each) so that 15,000 customers make five
-stores and both shards of a two-worker run hold customers; every invariant test of test_simulate.py
-also runs on a two-worker run through the ``omni_run`` fixture.
+The runs use a scenario with small stores (1,200 customers each) so that 6,000 customers make five
+stores and every shard of a run cut in two to five holds customers who act; every invariant test of
+test_simulate.py also runs on a two-worker run through the ``omni_run`` fixture.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import socket
 import sys
 from collections.abc import Iterator
@@ -20,20 +23,23 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+import parcours.simulator.shard as shard_module
 from parcours.output.reader import Run
 from parcours.scenarios import BUILTIN_DIR
-from parcours.simulator.run import Overrides, simulate_run
+from parcours.simulator.population import shard_ids, shard_of
+from parcours.simulator.run import SHARD_CUSTOMERS, Overrides, default_shards, simulate_run
 from parcours.simulator.shard import SEQ_BITS
 from tests.support import run_main
 
-CUSTOMERS = 15_000  # about 5% of a customer file acts on a day
+CUSTOMERS = 6000
+PER_STORE = 1200
 SEED = 3
 
 
 @pytest.fixture(scope="module")
 def small_stores(tmp_path_factory: pytest.TempPathFactory) -> str:
     text = (BUILTIN_DIR / "omnichannel.toml").read_text()
-    text, found = re.subn(r"(?m)^customers_per_store = \d+$", "customers_per_store = 3000", text)
+    text, found = re.subn(r"(?m)^customers_per_store = \d+$", f"customers_per_store = {PER_STORE}", text)
     assert found == 1, "the omnichannel scenario no longer says customers_per_store; update this fixture"
     path = tmp_path_factory.mktemp("scenario") / "small_stores.toml"
     path.write_text(text.replace('name = "omnichannel"', 'name = "small_stores"'))
@@ -47,12 +53,14 @@ def _simulate(scenario: str, out: Path, workers: int, **options: Any) -> Run:
 
 @pytest.fixture(scope="module")
 def runs(small_stores: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
-    """One worker; two workers, twice; the same seed throughout."""
+    """The same seed throughout: one worker (one shard); two workers (two shards); three shards run by
+    one process and by two."""
     root = tmp_path_factory.mktemp("scale")
     return {
         "w1": _simulate(small_stores, root / "w1", 1),
         "w2": _simulate(small_stores, root / "w2", 2),
-        "w2_again": _simulate(small_stores, root / "w2_again", 2),
+        "s3_w1": _simulate(small_stores, root / "s3_w1", 1, shards=3),
+        "s3_w2": _simulate(small_stores, root / "s3_w2", 2, shards=3),
     }
 
 
@@ -60,34 +68,97 @@ def _part(path: Path, *columns: str) -> pa.Table:
     return pq.read_table(path, columns=list(columns) or None)
 
 
-def test_same_seed_and_shards_give_identical_output(runs: dict[str, Run]) -> None:
-    a, b = runs["w2"], runs["w2_again"]
-    assert len(a.event_parts) == len(b.event_parts) == 2
-    for part_a, part_b in zip(a.event_parts, b.event_parts, strict=True):
-        assert _part(part_a).num_rows > 1000
-        assert _part(part_a).equals(_part(part_b))
-    assert a.customers().equals(b.customers())
-    assert a.journeys().equals(b.journeys())
-    assert a.manifest["counts"] == b.manifest["counts"]
+def _files(run: Run) -> dict[Path, bytes]:
+    return {p.relative_to(run.path): p.read_bytes() for p in run.path.rglob("*.parquet")}
+
+
+def test_same_seed_and_shard_count_give_the_same_bytes_whatever_the_processes(runs: dict[str, Run]) -> None:
+    one, two = runs["s3_w1"], runs["s3_w2"]
+    assert one.manifest["shards"] == two.manifest["shards"] == 3
+    assert len(one.event_parts) == len(one.customer_parts) == len(one.journey_parts) == 3
+    files = _files(one)
+    assert len(files) == 9 and all(_part(one.path / f).num_rows > 0 for f in files)
+    assert files == _files(two), "a shard's parts depend on the seed and shard count, not on who ran it"
+    assert one.manifest["counts"] == two.manifest["counts"]
+    assert one.manifest["customers_by_persona"] == two.manifest["customers_by_persona"]
+
+
+def test_the_shard_count_defaults_to_one_per_shard_size_and_at_least_one_per_worker(
+    runs: dict[str, Run],
+) -> None:
+    assert runs["w1"].manifest["shards"] == 1 and runs["w2"].manifest["shards"] == 2
+    assert default_shards(30_000_000, 2) == -(-30_000_000 // SHARD_CUSTOMERS) > 2
+    assert default_shards(30_000_000, 2) == default_shards(30_000_000, 1), "not a function of workers"
+    assert default_shards(SHARD_CUSTOMERS + 1, 1) == 2 and default_shards(10, 4) == 4
+    assert default_shards(10, 4, stores=1) == 1, "never more shards than stores by default"
+
+
+def test_shards_beyond_the_stores_are_empty_parts_and_leave_the_others_alone(
+    small_stores: str, tmp_path: Path
+) -> None:
+    five = _simulate(small_stores, tmp_path / "five", 1, shards=5)  # one store each
+    seven = _simulate(small_stores, tmp_path / "seven", 2, shards=7)
+    assert seven.manifest["shards"] == 7 and seven.manifest["counts"] == five.manifest["counts"]
+    for name in ("events", "customers", "journeys"):
+        for shard in range(7):
+            part = Path(name) / f"part-{shard:05d}.parquet"
+            if shard < 5:
+                assert (seven.path / part).read_bytes() == (five.path / part).read_bytes(), part
+            else:
+                assert _part(seven.path / part).num_rows == 0, part
+    assert seven.events().num_rows == five.manifest["counts"]["events"]
+
+
+def test_shards_hold_whole_stores_and_every_customer_once() -> None:
+    total, per_store, shards = 10_050, 300, 4  # a last store only half full
+    parts = [shard_ids(total, per_store, shards, k) for k in range(shards)]
+    every = np.concatenate(parts)
+    assert np.array_equal(np.sort(every), np.arange(total))
+    for k, ids in enumerate(parts):
+        assert (np.diff(ids) > 0).all()
+        assert (shard_of(ids, per_store, shards) == k).all()
+        stores = np.unique(ids // per_store)
+        full = np.minimum((stores + 1) * per_store, total) - stores * per_store
+        assert len(ids) == full.sum(), "a shard holds every customer of each of its stores"
 
 
 def test_two_workers_hold_the_same_customers_as_one(runs: dict[str, Run]) -> None:
     one, two = runs["w1"], runs["w2"]
     assert one.manifest["counts"]["customers"] == two.manifest["counts"]["customers"] == CUSTOMERS
+    assert one.manifest["customers_by_persona"] == two.manifest["customers_by_persona"]
+    assert sum(one.manifest["customers_by_persona"].values()) == CUSTOMERS
     # a customer is the same person whatever the shard count: same persona, store, identities
+    a, b = (r.customers().drop_columns(["shard"]) for r in (one, two))
+    both = set(a.column("customer_id").to_pylist()) & set(b.column("customer_id").to_pylist())
+    assert len(both) > 100, "too few customers act in both runs for the comparison to show anything"
+    chosen = pa.array(sorted(both))
     by_id = [("customer_id", "ascending")]
-    assert (
-        one.customers()
-        .drop_columns(["shard"])
-        .sort_by(by_id)
-        .equals(two.customers().drop_columns(["shard"]).sort_by(by_id))
-    )
-    assert one.customers().column("customer_id").to_pylist() == list(range(CUSTOMERS))
+
+    def common(t: pa.Table) -> pa.Table:
+        return t.filter(pc.is_in(t.column("customer_id"), chosen)).sort_by(by_id).combine_chunks()
+
+    assert common(a).to_pylist() == common(b).to_pylist()
+
+
+def test_customers_parts_list_exactly_the_customers_with_an_event(runs: dict[str, Run]) -> None:
+    run = runs["s3_w2"]
+    counts = run.manifest["counts"]
+    listed_total = 0
+    for shard, (events, customers) in enumerate(zip(run.event_parts, run.customer_parts, strict=True)):
+        acted = set(pc.unique(_part(events, "customer_id").column("customer_id")).to_pylist())
+        listed = _part(customers)
+        ids = listed.column("customer_id").to_pylist()
+        assert ids == sorted(acted), f"shard {shard}: the customers part is the shard's customers with events"
+        assert pc.all(pc.equal(listed.column("shard"), shard)).as_py()
+        listed_total += len(ids)
+    assert listed_total == counts["customers_listed"] == run.customers().num_rows
+    assert counts["customers_listed"] < counts["customers"] == CUSTOMERS, "some customers did nothing"
 
 
 def test_no_customer_is_in_two_shards_and_each_shard_holds_whole_customers(runs: dict[str, Run]) -> None:
-    run = runs["w2"]
+    run = runs["s3_w2"]
     owners: dict[int, int] = {}
+    journeys = run.journeys()
     for shard, part in enumerate(run.event_parts):
         t = _part(part, "customer_id", "journey_id", "shard")
         assert pc.all(pc.equal(t.column("shard"), shard)).as_py()
@@ -96,22 +167,24 @@ def test_no_customer_is_in_two_shards_and_each_shard_holds_whole_customers(runs:
         assert not ids & owners.keys(), "a customer has events in two parts"
         owners.update(dict.fromkeys(ids, shard))
         # journeys do not cross parts either, so a customer's every journey is in its shard's part
-        journeys = run.journeys().filter(pc.equal(run.journeys().column("shard"), shard))
+        mine = _part(run.journey_parts[shard], "journey_id", "shard")
+        assert pc.all(pc.equal(mine.column("shard"), shard)).as_py()
         assert set(pc.unique(t.column("journey_id")).to_pylist()) == set(
-            journeys.column("journey_id").to_pylist()
+            mine.column("journey_id").to_pylist()
         )
+    assert journeys.num_rows == run.manifest["counts"]["journeys"]
     customers = run.customers()
-    shard_of = dict(
+    shard_of_customer = dict(
         zip(customers.column("customer_id").to_pylist(), customers.column("shard").to_pylist(), strict=True)
     )
-    assert all(shard_of[c] == s for c, s in owners.items()), "customers.parquet names the customer's part"
+    assert all(shard_of_customer[c] == s for c, s in owners.items()), "customers name the customer's part"
     # whole stores: a store's staff and its customers live in one shard
     stores = customers.group_by("home_store_id").aggregate([("shard", "count_distinct")])
     assert pc.max(stores.column("shard_count_distinct")).as_py() == 1
 
 
 def test_parts_are_sorted_by_time_and_seq_and_event_ids_are_unique(runs: dict[str, Run]) -> None:
-    run = runs["w2"]
+    run = runs["s3_w2"]
     all_ids = []
     for shard, part in enumerate(run.event_parts):
         t = _part(part, "event_id", "seq", "ts")
@@ -124,6 +197,88 @@ def test_parts_are_sorted_by_time_and_seq_and_event_ids_are_unique(runs: dict[st
         all_ids.append(ids)
     ids = np.concatenate(all_ids)
     assert len(np.unique(ids)) == len(ids) == run.manifest["counts"]["events"]
+
+
+# --- memory follows the shard: checked through a run's structure, not its timing ----------------------
+
+
+def test_one_process_draws_simulates_and_writes_one_shard_at_a_time(
+    small_stores: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each shard draws only its own customers, and only once the shards before it are written."""
+    drawn: list[tuple[int, list[str]]] = []
+    real = shard_module.draw_customers
+    partial = tmp_path / f".run.partial-{os.getpid()}"
+
+    def watched(model: Any, streams: Any, ids: np.ndarray) -> Any:
+        written = sorted(str(p.relative_to(partial)) for p in partial.rglob("*.parquet"))
+        drawn.append((len(ids), written))
+        return real(model, streams, ids)
+
+    monkeypatch.setattr(shard_module, "draw_customers", watched)
+    run = _simulate(small_stores, tmp_path / "run", 1, shards=5)
+    assert [n for n, _ in drawn] == [PER_STORE] * 5, "one store's customers at a time, never the file's"
+    for k, (_, written) in enumerate(drawn):
+        finished = {
+            f"{d}/part-{s:05d}.parquet" for s in range(k) for d in ("events", "customers", "journeys")
+        }
+        assert set(written) == finished, f"shard {k} started before the earlier ones were written"
+    assert run.manifest["counts"]["customers"] == CUSTOMERS and len(run.event_parts) == 5
+
+
+def test_worker_processes_take_more_shards_than_there_are_processes_and_the_parent_draws_none(
+    small_stores: str, runs: dict[str, Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[int] = []
+    real = shard_module.draw_customers
+
+    def watched(model: Any, streams: Any, ids: np.ndarray) -> Any:
+        drawn.append(len(ids))
+        return real(model, streams, ids)
+
+    monkeypatch.setattr(shard_module, "draw_customers", watched)  # seen in this process only
+    run, seen = _recorded(small_stores, tmp_path / "run", 2, shards=5)
+    assert drawn == [], "the parent process held customers; only the worker processes should"
+    assert len(run.event_parts) == 5 and run.manifest["counts"]["customers"] == CUSTOMERS
+    assert {p.name for p in run.customer_parts} == {f"part-{s:05d}.parquet" for s in range(5)}
+    _assert_progress_is_exact(run, seen)
+
+
+# --- readers --------------------------------------------------------------------------------------------
+
+
+def test_readers_read_parts_in_shard_order_and_the_single_files_of_earlier_runs(
+    runs: dict[str, Run], tmp_path: Path
+) -> None:
+    run = runs["s3_w2"]
+    expected = pa.concat_tables([_part(p) for p in run.customer_parts])
+    assert run.customers().to_pylist() == expected.to_pylist()
+    assert run.customers(["customer_id"]).column_names == ["customer_id"]
+    old = tmp_path / "old"
+    shutil.copytree(run.path, old)
+    for name in ("customers", "journeys"):
+        pq.write_table(
+            pa.concat_tables([_part(p) for p in sorted((old / name).glob("*.parquet"))]),
+            old / f"{name}.parquet",
+        )
+        shutil.rmtree(old / name)
+    earlier = Run(old)
+    assert earlier.customers().to_pylist() == run.customers().to_pylist()
+    assert earlier.journeys().to_pylist() == run.journeys().to_pylist()
+
+
+def test_the_report_counts_every_shard_s_journeys(
+    runs: dict[str, Run], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = runs["s3_w2"]
+    code, out, err = run_main(["report", str(run.path), "--format", "json"], capsys)
+    assert code == 0, err
+    typology = json.loads(out)["runs"][0]["typology"]
+    journeys = run.journeys(["customer_id"])
+    assert sum(t["customer_days"] for t in typology.values()) == len(
+        pc.unique(journeys.column("customer_id"))
+    )
+    assert len({_part(p, "shard").column("shard")[0].as_py() for p in run.journey_parts}) == 3
 
 
 def _recorded(
@@ -151,9 +306,9 @@ def _assert_progress_is_exact(run: Run, seen: list[tuple[float, int]]) -> None:
     assert (np.diff(clock) >= 0).all() and (np.diff(events) >= 0).all(), "the display never goes back"
     horizon = 86_400.0
     assert clock[-1] == horizon and events[-1] == run.manifest["counts"]["events"]
-    # the combined clock is the slowest shard's: it reaches the last hour only with the last events
-    # (a customer file is quiet late at night: the last slices may bring none)
-    assert (events[clock < horizon - 3600.0] < events[-1]).all()
+    # the combined clock reaches the end only once every shard's events are counted (a quiet night may
+    # leave the count final a little before the clock ends)
+    assert (clock[events < events[-1]] < horizon).all()
 
 
 def test_progress_with_two_workers_is_one_exact_display(small_stores: str, tmp_path: Path) -> None:
@@ -175,12 +330,10 @@ def dask_scheduler() -> Iterator[str]:
 def test_dask_executor_writes_the_same_run_as_local_processes(
     small_stores: str, dask_scheduler: str, runs: dict[str, Run], tmp_path: Path
 ) -> None:
-    on_dask, seen = _recorded(small_stores, tmp_path / "dask", 2, executor="dask", scheduler=dask_scheduler)
-    local = runs["w2"]
-    for part_dask, part_local in zip(on_dask.event_parts, local.event_parts, strict=True):
-        assert _part(part_dask).equals(_part(part_local))
-    assert on_dask.customers().equals(local.customers())
-    assert on_dask.journeys().equals(local.journeys())
+    on_dask, seen = _recorded(
+        small_stores, tmp_path / "dask", 2, shards=3, executor="dask", scheduler=dask_scheduler
+    )
+    assert _files(on_dask) == _files(runs["s3_w2"]), "three shards as tasks: the same bytes"
     _assert_progress_is_exact(on_dask, seen)
 
 
@@ -218,6 +371,13 @@ def _assert_refused(
     after = {p.relative_to(existing_run): p.read_bytes() for p in existing_run.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in existing_run.parent.iterdir()) == [existing_run.name], "no leftovers"
+
+
+@pytest.mark.parametrize("shards", ["0", "-2"])
+def test_a_shard_count_below_one_is_refused(
+    shards: str, existing_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _assert_refused(["--shards", shards], "--shards", existing_run, capsys)
 
 
 def test_an_unknown_executor_is_refused(existing_run: Path, capsys: pytest.CaptureFixture[str]) -> None:

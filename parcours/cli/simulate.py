@@ -26,7 +26,18 @@ def _default_out(scenario: str) -> Path:
     "--out", "-o", type=click.Path(path_type=Path), help="Run directory [default: runs/SCENARIO-TIME]."
 )
 @click.option(
-    "--workers", "-w", type=int, default=1, show_default=True, help="Shards, each in its own process or task."
+    "--workers",
+    "-w",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Processes (or Dask workers) running shards.",
+)
+@click.option(
+    "--shards",
+    type=int,
+    help="Shards to cut the customers into; the output depends on the seed and this count only "
+    "[default: one per 1,500,000 customers, at least --workers].",
 )
 @click.option(
     "--executor",
@@ -54,6 +65,7 @@ def simulate(
     start: str | None,
     out: Path | None,
     workers: int,
+    shards: int | None,
     executor: str,
     scheduler: str | None,
     overwrite: bool,
@@ -71,6 +83,7 @@ def simulate(
             overrides,
             out or _default_out(scenario),
             workers=workers,
+            shards=shards,
             executor=executor,
             scheduler=scheduler,
             overwrite=overwrite,

@@ -21,11 +21,13 @@ from parcours.errors import RunDirError
 
 MANIFEST = "run.json"
 EVENTS_DIR = "events"
-CUSTOMERS = "customers.parquet"
+CUSTOMERS_DIR = "customers"  # customers/part-NNNNN.parquet, one per shard
+JOURNEYS_DIR = "journeys"  # journeys/part-NNNNN.parquet, one per shard
+CUSTOMERS = "customers.parquet"  # the single file of runs written before the parts (read, never written)
 JOURNEYS = "journeys.parquet"
 REPLAYS_DIR = "replays"
 #: The run's own entries: never a place for another output.
-RUN_NAMES = (MANIFEST, EVENTS_DIR, CUSTOMERS, JOURNEYS, REPLAYS_DIR)
+RUN_NAMES = (MANIFEST, EVENTS_DIR, CUSTOMERS_DIR, JOURNEYS_DIR, CUSTOMERS, JOURNEYS, REPLAYS_DIR)
 #: How a file parcours writes begins (read from its first KiB): report/html.py and report/jsondoc.py.
 PARCOURS_FILE_MARKERS = (
     b"<title>parcours report: ",
@@ -148,7 +150,7 @@ def overwrite_notice(run: Path) -> str:
     parts = len(list((run / EVENTS_DIR).glob("*.parquet")))
     replays = len(list((run / REPLAYS_DIR).iterdir())) if (run / REPLAYS_DIR).is_dir() else 0
     extra = sorted(p.name for p in run.iterdir() if p.name not in RUN_NAMES)
-    goes = [f"{MANIFEST}, {EVENTS_DIR}/ ({parts} part(s)), {CUSTOMERS}, {JOURNEYS}"]
+    goes = [f"{MANIFEST}, {EVENTS_DIR}/ ({parts} part(s)), {CUSTOMERS_DIR}/, {JOURNEYS_DIR}/"]
     if replays:
         goes.append(f"{REPLAYS_DIR}/ ({replays} replay(s))")
     goes += extra

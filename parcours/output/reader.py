@@ -14,9 +14,15 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from parcours.errors import RunDirError
-from parcours.output.paths import CUSTOMERS, EVENTS_DIR, JOURNEYS, MANIFEST
+from parcours.output.paths import CUSTOMERS, CUSTOMERS_DIR, EVENTS_DIR, JOURNEYS, JOURNEYS_DIR, MANIFEST
 from parcours.output.rundir import part_name
-from parcours.output.schema import EVENT_SCHEMA, SCHEMA_VERSION, schema_version
+from parcours.output.schema import (
+    CUSTOMER_SCHEMA,
+    EVENT_SCHEMA,
+    JOURNEY_SCHEMA,
+    SCHEMA_VERSION,
+    schema_version,
+)
 
 
 class Run:
@@ -93,11 +99,35 @@ class Run:
             for i in range(reader.num_row_groups):
                 yield from reader.read_row_group(i, columns=list(columns) if columns else None).to_batches()
 
-    def customers(self) -> pa.Table:
-        return pq.read_table(self.path / CUSTOMERS)
+    def _parts(self, directory: str, single: str) -> list[Path]:
+        """A ground-truth file's parts, one per shard (or the single file of runs written before parts)."""
+        parts = sorted((self.path / directory).glob("part-*.parquet"))
+        return parts or [self.path / single]
 
-    def journeys(self) -> pa.Table:
-        return pq.read_table(self.path / JOURNEYS)
+    @cached_property
+    def customer_parts(self) -> list[Path]:
+        return self._parts(CUSTOMERS_DIR, CUSTOMERS)
+
+    @cached_property
+    def journey_parts(self) -> list[Path]:
+        return self._parts(JOURNEYS_DIR, JOURNEYS)
+
+    def customers(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """The customers with at least one event, shard after shard (the manifest counts the whole file:
+        ``counts.customers``, and ``customers_by_persona``)."""
+        return _read(self.customer_parts, CUSTOMER_SCHEMA, columns)
+
+    def journeys(self, columns: Sequence[str] | None = None) -> pa.Table:
+        return _read(self.journey_parts, JOURNEY_SCHEMA, columns)
+
+
+def _read(parts: list[Path], schema: pa.Schema, columns: Sequence[str] | None) -> pa.Table:
+    """The parts one after the other, in shard order (a dataset scan does not promise an order)."""
+    wanted = list(columns) if columns else schema.names
+    chosen = pa.schema([schema.field(name) for name in wanted])
+    return pa.concat_tables([pq.read_table(part, columns=wanted, schema=schema) for part in parts]).cast(
+        chosen
+    )
 
 
 def _footer_rows(part: Path, shards: int) -> int:

@@ -11,7 +11,7 @@ import os
 import queue
 import shutil
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,10 @@ import pyarrow.parquet as pq
 
 from parcours.errors import RunDirError
 from parcours.output.paths import CUSTOMERS as CUSTOMERS
+from parcours.output.paths import CUSTOMERS_DIR as CUSTOMERS_DIR
 from parcours.output.paths import EVENTS_DIR as EVENTS_DIR
 from parcours.output.paths import JOURNEYS as JOURNEYS
+from parcours.output.paths import JOURNEYS_DIR as JOURNEYS_DIR
 from parcours.output.paths import MANIFEST as MANIFEST
 from parcours.output.paths import OutLock, check_run_out, overwrite_notice
 from parcours.output.paths import is_run as is_run
@@ -126,19 +128,6 @@ class ParquetSink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def concat_parquet(parts: Iterable[Path], dest: Path, schema: pa.Schema) -> int:
-    """Concatenate Parquet parts into one file, one row group at a time; returns the row count."""
-    rows = 0
-    with ParquetSink(dest, schema) as sink:
-        for part in parts:
-            reader = pq.ParquetFile(part)
-            for i in range(reader.num_row_groups):
-                for batch in reader.read_row_group(i).cast(schema).to_batches():
-                    sink.write(batch)
-                    rows += batch.num_rows
-    return rows
 
 
 class RunWriter:

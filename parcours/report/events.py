@@ -14,10 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from parcours.output.reader import Run
-from parcours.output.rundir import CUSTOMERS
 from parcours.report.codes import Codes, channel_codes, event_codes, persona_codes
 
 HOUR_MS = 3_600_000
@@ -51,7 +49,7 @@ class Vocab:
         """One numbering for all ``runs``, so that compared runs line their personas up."""
         found: set[str] = set()
         for run in runs:
-            column = pq.read_table(run.path / CUSTOMERS, columns=["persona"])["persona"]
+            column = run.customers(columns=["persona"])["persona"]
             found.update(str(p) for p in column.unique().to_pylist())
         return cls(channel_codes(), event_codes(), persona_codes(found))
 

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from parcours.output.reader import Run
-from parcours.output.rundir import JOURNEYS
 from parcours.report.arrays import distinct
 from parcours.report.codes import Codes
 from parcours.report.events import Calendar, Vocab
@@ -46,8 +44,7 @@ class Journeys:
 
 
 def read_journeys(run: Run, vocab: Vocab, calendar: Calendar, outcomes: Codes) -> Journeys:
-    table = pq.read_table(
-        run.path / JOURNEYS,
+    table = run.journeys(
         columns=["journey_id", "customer_id", "persona", "start", "channels", "outcome", "revenue_cents"],
     )
     lists = table["channels"].combine_chunks()

@@ -294,4 +294,3 @@ def build_model(scenario: Scenario, source: str = "scenario") -> Model:
     return Model(
         scenario, personas, shares, hour_starts, weekend, tables, opening, window_starts, window_weekend
     )
-

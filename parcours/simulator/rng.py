@@ -104,12 +104,13 @@ class Streams:
         start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
         h = np.full(shapes.pop() if shapes else (), start, dtype=np.uint64)
         scratch = np.empty_like(h)
-        with np.errstate(over="ignore"):
-            for k in arrays:
-                np.copyto(scratch, k, casting="unsafe")
-                scratch *= _GOLDEN
-                h ^= scratch
-                _mix(h, scratch)
+        # (no np.errstate: unsigned array arithmetic wraps without a warning, and the context manager
+        # cost more than the hashing on the small arrays of a slice)
+        for k in arrays:
+            np.copyto(scratch, k, casting="unsafe")
+            scratch *= _GOLDEN
+            h ^= scratch
+            _mix(h, scratch)
         return h
 
     def bits_one(self, purpose: Purpose, *keys: int) -> int:
@@ -141,19 +142,57 @@ class Streams:
 
 
 def poisson_from_uniform(lam: np.ndarray, u: np.ndarray, cap: int = 64) -> np.ndarray:
-    """Inverse-CDF Poisson draws, vectorised; counts stop at ``cap`` (far in the tail for our rates)."""
-    lam = np.broadcast_to(lam, u.shape)
-    k = np.zeros(u.shape, dtype=np.int64)
-    p = np.exp(-lam)
-    cdf = p.copy()
-    active = u >= cdf
+    """Inverse-CDF Poisson draws, vectorised; counts stop at ``cap`` (far in the tail for our rates).
+
+    A draw's count is the number of its CDF terms at or below its uniform. When many draws share few
+    rates by broadcasting (a store's stock: one rate per product, repeated for every store) each rate's
+    terms are computed once and looked up;
+    otherwise each round walks only the draws still above their running CDF. Both compute the terms
+    with the same floating-point steps, so the counts are the same either way.
+    """
+    u = np.asarray(u)
+    flat_u = u.ravel()
+    full = np.broadcast_to(np.asarray(lam, dtype=np.float64), u.shape)
+    # the rates as given, before broadcasting (a stock's: one per product, repeated for every store)
+    base = full[tuple(slice(None) if stride else slice(0, 1) for stride in full.strides)]
+    if len(flat_u) >= _TABLE_MIN and base.size * _TABLE_RATIO <= len(flat_u):
+        rates, which = np.unique(base, return_inverse=True)
+        which = np.broadcast_to(which.reshape(base.shape), u.shape).ravel()
+        return _poisson_by_rate(rates, which, flat_u, cap).reshape(u.shape)
+    flat_lam = full.ravel()
+    p = np.exp(-flat_lam)
+    k = np.zeros(flat_u.shape, dtype=np.int64)
+    idx = np.flatnonzero(flat_u >= p)
+    lam_a, p_a, cdf_a, u_a = flat_lam[idx], p[idx], p[idx], flat_u[idx]
     n = 0
-    while active.any() and n < cap:
+    while len(idx) and n < cap:
         n += 1
-        k += active
-        p = p * lam / n
-        cdf += p
-        active &= u >= cdf
+        k[idx] += 1
+        p_a = p_a * lam_a / n
+        cdf_a = cdf_a + p_a
+        keep = u_a >= cdf_a
+        idx, lam_a, p_a, cdf_a, u_a = idx[keep], lam_a[keep], p_a[keep], cdf_a[keep], u_a[keep]
+    return k.reshape(u.shape)
+
+
+_TABLE_MIN = 65_536  # below this many draws the walk is cheap enough
+_TABLE_RATIO = 64  # and the table pays when each rate is shared by at least this many draws
+
+
+def _poisson_by_rate(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
+    """Counts for draws grouped by rate: one CDF row per rate, a binary search per draw."""
+    cdf = np.empty((len(rates), cap))
+    p = np.exp(-rates)
+    cdf[:, 0] = p
+    for n in range(1, cap):
+        p = p * rates / n
+        cdf[:, n] = cdf[:, n - 1] + p
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(rates) + 1))
+    k = np.empty(len(u), dtype=np.int64)
+    for r in range(len(rates)):
+        rows = order[bounds[r] : bounds[r + 1]]
+        k[rows] = np.searchsorted(cdf[r], u[rows], side="right")
     return k
 
 

@@ -9,16 +9,34 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from parcours import __version__
 from parcours.errors import ParcoursError
-from parcours.output.rundir import CUSTOMERS, JOURNEYS, RunWriter, check_out_dir, concat_parquet
-from parcours.output.schema import CUSTOMER_SCHEMA, JOURNEY_SCHEMA, SCHEMA_VERSION
+from parcours.output.rundir import CUSTOMERS_DIR, JOURNEYS_DIR, RunWriter, check_out_dir, part_name
+from parcours.output.schema import SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.executors import open_executor
 from parcours.simulator.model import Model, build_model
 from parcours.simulator.shard import ShardCounts, ShardPaths
 
 OnProgress = Callable[[float, float, int], None]  # simulated seconds done, horizon, events written
+#: Customers per shard when --shards is not given: a shard's memory follows its customers, so a file of
+#: any size runs in shards of about this many, a few at a time (as many as there are workers). A shard
+#: has a fixed cost of about half a CPU second (its day's 144 slices); at 1.5 M a 30 M file makes 20
+#: shards, which 2, 4 or 5 processes share evenly (15 shards of 2 M left one process alone at the end).
+SHARD_CUSTOMERS = 1_500_000
+
+
+def default_shards(customers: int, workers: int, stores: int | None = None) -> int:
+    """The shard count when none is given: one per SHARD_CUSTOMERS customers, and at least one per worker,
+    but no more than there are stores (a shard holds whole stores).
+
+    It depends on the customer count (and on --workers only when they outnumber those shards), so that
+    the same file with the same workers is always cut the same way; pass --shards to fix it outright.
+    """
+    wanted = max(workers, -(-customers // SHARD_CUSTOMERS))
+    return wanted if stores is None else max(1, min(wanted, stores))
 
 
 @dataclass(frozen=True)
@@ -58,13 +76,17 @@ def resolve(scenario_name: str, overrides: Overrides) -> Model:
 def _shard_paths(writer: RunWriter, shard: int) -> ShardPaths:
     return ShardPaths(
         writer.events_part(shard),
-        writer.path(f"customers-{shard:05d}.parquet"),
-        writer.path(f"journeys-{shard:05d}.parquet"),
+        writer.path(CUSTOMERS_DIR) / part_name(shard),
+        writer.path(JOURNEYS_DIR) / part_name(shard),
     )
 
 
 class _Progress:
-    """Combines the shards' ticks into one display: the slowest shard's clock, the total events."""
+    """Combines the shards' ticks into one display: the shards' mean clock, the total events.
+
+    With more shards than processes most shards wait their turn at 0 or are done at the horizon: the mean
+    says how much of the run is done, and reaches the horizon only with the last shard.
+    """
 
     def __init__(self, shards: int, horizon_s: float, on_progress: OnProgress | None) -> None:
         self.clock = [0.0] * shards
@@ -75,20 +97,10 @@ class _Progress:
 
     def tick(self, shard: int, sim_s: float, emitted: int) -> None:
         self.clock[shard], self.events[shard] = sim_s, emitted
-        now = (min(self.clock), sum(self.events))
+        now = (float(np.mean(self.clock)), sum(self.events))
         if self.on_progress is not None and now != self.shown:  # executors repeat the last tick
             self.shown = now
             self.on_progress(now[0], self.horizon_s, now[1])
-
-
-def _merge(parts: list[Path], dest: Path, schema: Any) -> None:
-    """The shards' ground-truth parts as one file (a single part is simply renamed)."""
-    if len(parts) == 1:
-        parts[0].rename(dest)
-        return
-    concat_parquet(parts, dest, schema)
-    for part in parts:
-        part.unlink()
 
 
 def simulate_run(
@@ -97,6 +109,7 @@ def simulate_run(
     out: Path,
     *,
     workers: int = 1,
+    shards: int | None = None,
     executor: str = "local",
     scheduler: str | None = None,
     overwrite: bool = False,
@@ -105,33 +118,40 @@ def simulate_run(
 ) -> dict[str, Any]:
     """Simulate and write a finished run directory at ``out``; returns its manifest.
 
-    ``workers`` is the shard count: that many local processes, or that many tasks on a Dask cluster
-    (``executor="dask"``, at ``scheduler`` or on a local cluster started for the run). ``say`` is told,
-    in one line, what an ``overwrite`` removes, when it does.
+    The customers are cut into ``shards`` (by home store; see ``default_shards`` when None), the output
+    depends on the seed and the shard count only. ``workers`` processes (or, with ``executor="dask"``,
+    the tasks of a Dask cluster at ``scheduler`` or of a local one started for the run) take the shards
+    one after the other, each shard drawn, simulated and written on its own: memory follows the shard.
+    ``say`` is told, in one line, what an ``overwrite`` removes, when it does.
     """
     if workers < 1:
         raise ParcoursError(f"--workers: must be at least 1, not {workers}")
+    if shards is not None and shards < 1:
+        raise ParcoursError(f"--shards: must be at least 1, not {shards}")
     model = resolve(scenario_name, overrides)
+    population, per_store = model.scenario.population.customers, model.scenario.stores.customers_per_store
+    n_shards = shards or default_shards(population, workers, -(-population // per_store))
     check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
     began = time.perf_counter()
     with (
-        open_executor(executor, workers, scheduler) as shards,
+        open_executor(executor, workers, scheduler) as pool,
         RunWriter(out, overwrite=overwrite, say=say) as writer,
     ):
-        progress = _Progress(workers, model.horizon_s, on_progress)
-        paths = [_shard_paths(writer, s) for s in range(workers)]
-        counts = shards.run(model, paths, progress.tick)
-        _merge([p.customers for p in paths], writer.path(CUSTOMERS), CUSTOMER_SCHEMA)
-        _merge([p.journeys for p in paths], writer.path(JOURNEYS), JOURNEY_SCHEMA)
+        progress = _Progress(n_shards, model.horizon_s, on_progress)
+        for directory in (CUSTOMERS_DIR, JOURNEYS_DIR):
+            writer.path(directory).mkdir()
+        paths = [_shard_paths(writer, s) for s in range(n_shards)]
+        counts = pool.run(model, paths, progress.tick)
         wall = time.perf_counter() - began
-        manifest = _manifest(model, workers, counts, wall, out)
+        manifest = _manifest(model, n_shards, counts, wall, out)
         writer.finish(manifest)
     return manifest
 
 
 def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float, out: Path) -> dict[str, Any]:
-    totals = {k: sum(getattr(c, k) for c in counts) for k in asdict(counts[0])}
+    totals = {k: sum(getattr(c, k) for c in counts) for k in asdict(counts[0]) if k != "by_persona"}
     resources = {k: totals.pop(k) for k in ("phone_agents", "chat_agents")}
+    by_persona = np.sum([c.by_persona for c in counts], axis=0)
     return {
         "parcours_version": __version__,
         "schema_version": SCHEMA_VERSION,
@@ -145,6 +165,7 @@ def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float,
         "start": dt.datetime.fromtimestamp(model.t0, dt.UTC).isoformat(),
         "end": dt.datetime.fromtimestamp(model.t0 + model.horizon_s, dt.UTC).isoformat(),
         "counts": totals,
+        "customers_by_persona": {p.name: int(n) for p, n in zip(model.personas, by_persona, strict=True)},
         "resources": resources | {"preparers_per_store": model.scenario.stores.preparers_per_store},
         "wall_time_s": round(wall, 3),
         "events_per_s": round(totals["events"] / wall, 1) if wall > 0 else None,

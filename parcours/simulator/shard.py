@@ -64,12 +64,14 @@ class ShardPaths:
 
 @dataclass(frozen=True)
 class ShardCounts:
-    customers: int
+    customers: int  # the shard's share of the customer file
+    customers_listed: int  # those with at least one event: the rows of its customers part
     events: int
     sessions: int
     journeys: int
     phone_agents: int
     chat_agents: int
+    by_persona: tuple[int, ...] = ()  # the shard's customers per persona, in model.personas order
 
 
 Tick = Callable[[int, float, int], None]
@@ -94,14 +96,21 @@ def fewer_collections() -> Iterator[None]:
 def run_shard(
     model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None
 ) -> ShardCounts:
-    with fewer_collections():
-        return _run_shard(model, shard, shards, paths, tick)
+    try:
+        with fewer_collections():
+            return _run_shard(model, shard, shards, paths, tick)
+    finally:
+        # A process runs shard after shard: the finished day's cycles (SimPy processes and their world)
+        # go now, so that the next shard starts from what the last one left and memory follows a shard.
+        gc.collect()
 
 
 def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None) -> ShardCounts:
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
+    if len(ids) == 0:  # more shards than stores: this one has none, and writes empty parts
+        return _empty_shard(model, paths, tick, shard)
     file = draw_customers(model, streams, ids)
     journeys, sessions, messages, customers = plan(model, streams, file)
     stores, per_store = np.unique(file.store, return_counts=True)
@@ -154,32 +163,53 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
             world, sessions, message_events(model, streams, customers, messages), release, on_tick
         )
 
-    _write_customers(model, streams, file, shard, paths.customers)
     opened = tuple(
         np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
     )
-    n_journeys = _write_journeys(model, world, opened, (start_ms, end_ms), shard, paths.journeys)
+    has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
+    _write_journeys(model, world, opened, (start_ms, has, end_ms), shard, paths.journeys)
+    listed = np.unique(journeys.customer[has])  # every event belongs to a journey: those who appear
+    _write_customers(model, streams, customers, listed, shard, paths.customers)
     return ShardCounts(
         len(file),
+        len(listed),
         events,
         len(opened[0]),
-        n_journeys,
+        len(has),
         int(world.phone.resource.capacity),
         int(world.chat.resource.capacity),
+        tuple(int(n) for n in np.bincount(file.persona, minlength=len(model.personas))),
     )
+
+
+def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int) -> ShardCounts:
+    parts = (
+        (paths.events, EVENT_SCHEMA),
+        (paths.customers, CUSTOMER_SCHEMA),
+        (paths.journeys, JOURNEY_SCHEMA),
+    )
+    for path, schema in parts:
+        ParquetSink(path, schema).close()
+    if tick is not None:
+        tick(shard, model.horizon_s, 0)
+    return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))
 
 
 CUSTOMER_CHUNK = 100_000
 
 
-def _write_customers(model: Model, streams: Streams, c: Customers, shard: int, path: Path) -> None:
-    """Ground truth per customer, in chunks so the identity lists never fill memory."""
+def _write_customers(
+    model: Model, streams: Streams, c: Customers, listed: np.ndarray, shard: int, path: Path
+) -> None:
+    """Ground truth for the customers at rows ``listed`` (those with an event), in chunks so the identity
+    lists never fill memory. The others did nothing on the run: they are counted in run.json, and being a
+    pure function of (seed, id), ``draw_customers`` gives any of them back."""
     extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
     with ParquetSink(path, CUSTOMER_SCHEMA) as sink:
-        for first in range(0, len(c), CUSTOMER_CHUNK):
-            rows = np.arange(first, min(first + CUSTOMER_CHUNK, len(c)))
+        for first in range(0, len(listed), CUSTOMER_CHUNK):
+            rows = listed[first : first + CUSTOMER_CHUNK]
             chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
             ids = c.ids[rows]
             account_code = np.full(len(rows), ACCOUNT, np.int16)
@@ -222,19 +252,18 @@ def _write_journeys(
     model: Model,
     world: World,
     opened: tuple[np.ndarray, ...],
-    span_ms: tuple[np.ndarray, np.ndarray],
+    span_ms: tuple[np.ndarray, np.ndarray, np.ndarray],
     shard: int,
     path: Path,
-) -> int:
-    """One row per journey that happened, with its channels in the order the customer used them."""
+) -> None:
+    """One row per journey that happened (rows ``has``), with its channels in the order they were used."""
     jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
     order = np.lexsort((start_ms, jrow))
     jrow, start_ms, channel = jrow[order], start_ms[order], channel[order]
     _, first_use = np.unique(jrow * 64 + channel, return_index=True)
     first_use.sort()  # back in (journey, time) order: a channel listed where it was first used
     used_row, used_channel = jrow[first_use], channel[first_use]
-    start_ms_all, end_ms = span_ms
-    has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
+    start_ms_all, has, end_ms = span_ms
     counts = np.bincount(used_row, minlength=len(world.ctx.journeys))[has]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     channel_names = pa.ListArray.from_arrays(pa.array(offsets), CHANNEL_VALUES.take(pa.array(used_channel)))
@@ -258,4 +287,3 @@ def _write_journeys(
     with ParquetSink(path, JOURNEY_SCHEMA) as sink:
         for batch in table.to_batches(max_chunksize=262_144):
             sink.write(batch)
-    return len(has)
