@@ -17,9 +17,17 @@ WORK_HOURS = [9, 10, 11, 14, 15, 16]
 COMMUTE_AND_BREAKS = [7, 8, 12, 13, 17, 18]
 
 
+def chosen_sessions(run: Run) -> dict[str, np.ndarray]:
+    """Sessions customers start on a channel of their own choosing: the retailer's campaign messages
+    (sent, then perhaps read, on email, SMS or push) follow its calendar, not the persona's day."""
+    all_sessions = sessions(run)
+    chosen = ~np.isin(all_sessions["channel"], ["email", "sms", "push"])
+    return {k: v[chosen] for k, v in all_sessions.items()}
+
+
 @pytest.fixture(scope="module")
 def s(omni_run: Run) -> dict[str, np.ndarray]:
-    return sessions(omni_run)
+    return chosen_sessions(omni_run)
 
 
 def _is(values: np.ndarray, *wanted: str) -> np.ndarray:
@@ -93,11 +101,13 @@ def test_stores_and_call_centre_are_only_visited_in_opening_hours(s: dict[str, n
 
 
 def test_a_week_has_weekdays_and_a_weekend_that_differ(week_run: Run) -> None:
-    w = sessions(week_run)
+    w = chosen_sessions(week_run)
     weekend = w["weekday"] >= 5
     office = w["persona"] == "office_worker"
     assert share(_is(w["channel"], "desktop_web"), office & ~weekend) > 0.15
-    assert share(_is(w["channel"], "desktop_web"), office & weekend) == 0.0
+    # no desktop in the weekend mix: only answers to a campaign email and journeys begun on a weekday
+    # (the cart left on the office computer) bring a few there
+    assert share(_is(w["channel"], "desktop_web"), office & weekend) < 0.03
     store = _is(w["channel"], "store")
     saturday = w["weekday"] == 5
     weekday_store_share = share(store, ~weekend)
