@@ -172,12 +172,7 @@ def test_overwrite_says_what_goes_with_the_old_run(
     assert notice.startswith(f"parcours: --overwrite: replacing the run at {run} with the new one")
     assert "replays/ (1 replay(s))" in notice and "report.html" in notice
     assert Run(run).manifest["counts"]["customers"] == 50 != old[1]
-    assert sorted(p.name for p in run.iterdir()) == [
-        "customers.parquet",
-        "events",
-        "journeys.parquet",
-        "run.json",
-    ]
+    assert sorted(p.name for p in run.iterdir()) == ["customers", "events", "journeys", "run.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no partial or old directory left behind
 
 
