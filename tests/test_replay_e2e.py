@@ -74,13 +74,15 @@ def test_every_event_once_in_order_on_schedule_with_its_own_cookies(tmp_path: Pa
 
     for customer, arrivals in by_customer(server.arrivals, events).items():
         assert [a.event_id for a in arrivals] == events.ids_of(customer)  # in order
-        sid = None
         for before, after in zip(arrivals, arrivals[1:], strict=False):
             assert after.arrived >= before.answered - 0.001  # each after the previous response
+        sids: dict[str, str] = {}  # one jar per customer and device (channel)
         for a in arrivals:
+            sid = sids.get(a.headers["X-Channel"])
             assert a.headers.get("Cookie") == (None if sid is None else f"sid={sid}")  # its own jar only
             if a.path == "/sessions":
-                sid = f"s{a.event_id}"
+                sids[a.headers["X-Channel"]] = f"s{a.event_id}"
+        assert len(sids) > 1  # this customer's sessions were on several devices
 
 
 def test_lag_service_and_corrected_latency_against_a_known_delay(tmp_path: Path) -> None:

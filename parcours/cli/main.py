@@ -184,5 +184,9 @@ from parcours.cli.replay import replay  # noqa: E402
 
 cli.add_command(replay)
 
+from parcours.cli.backend import backend  # noqa: E402
+
+cli.add_command(backend)
+
 if __name__ == "__main__":
     main()

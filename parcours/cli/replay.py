@@ -47,6 +47,11 @@ import click
 @click.option(
     "--dry-run", is_flag=True, help="Print duration, request rates and workers needed; send nothing."
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check the mapping's continuity expectations on every answer (exit 1 if any fails).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show Locust's own output.")
 def replay(
     run_dir: Path,
@@ -62,6 +67,7 @@ def replay(
     fail_on: str | None,
     out: Path | None,
     dry_run: bool,
+    check: bool,
     verbose: bool,
 ) -> None:
     """Replay RUN_DIR's events against --target, each customer in order, each event on time.
@@ -87,6 +93,7 @@ def replay(
         out=out,
         dry_run=dry_run,
         verbose=verbose,
+        check=check,
     )
     code = run_replay(options, click.echo)
     if code:

@@ -24,6 +24,7 @@ from typing import IO, Any
 from parcours.errors import ParcoursError
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import summary as summaries
+from parcours.loadtests.checks import run_level
 from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
 from parcours.output.reader import Run
 
@@ -51,6 +52,7 @@ class ReplayOptions:
     out: Path | None = None
     dry_run: bool = False
     verbose: bool = False
+    check: bool = False
 
     @property
     def mapping_name(self) -> str:
@@ -96,7 +98,7 @@ def replay(opts: ReplayOptions, echo: Callable[[str], None]) -> int:
         echo(describe(checked.plan, checked.run, checked.mapping, checked.window))
         return 0
     out = _results_dir(checked.run, opts.out)
-    with _target(opts.target, out) as host:
+    with _target(opts.target, out, run_level(checked.run)) as host:
         echo(
             f"replaying {checked.plan.requests:,} events of {checked.run.path} to {host} at --speed "
             f"{opts.speed:g} (about {checked.plan.duration_s:,.0f} s, {opts.workers} worker(s)); "
@@ -105,7 +107,7 @@ def replay(opts: ReplayOptions, echo: Callable[[str], None]) -> int:
         interrupted = _run_locust(opts, checked, host, out)
     summary = _read_summary(out)
     echo(summaries.text(summary, checked.thresholds))
-    echo(f"  results: {out} (summary.json, locust_stats.csv, locust.html)")
+    echo(f"  results: {out} (summary.json, requests/*.parquet, locust_stats.csv, locust.html)")
     return summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
 
 
@@ -130,14 +132,25 @@ def _read_summary(out: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def _target(target: str, out: Path) -> Iterator[str]:
-    """The target URL; for ``builtin``, the reference backend, started here for the replay's duration."""
+def _target(target: str, out: Path, level: str) -> Iterator[str]:
+    """The target URL; for ``builtin``, the reference backend, started here for the replay's duration,
+    at the run's integration level, its database in the results folder (``backend.sqlite3``)."""
     if target != BUILTIN:
         yield target.rstrip("/")
         return
     with (out / "backend.log").open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "parcours.loadtests.backend", "--port", "0"],
+            [
+                sys.executable,
+                "-m",
+                "parcours.loadtests.backend",
+                "--port",
+                "0",
+                "--db",
+                str(out / "backend.sqlite3"),
+                "--level",
+                level,
+            ],  # fmt: skip
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -178,6 +191,8 @@ def locust_args(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> 
     for flag, value in (("--window", opts.window), ("--max-gap", opts.max_gap), ("--fail-on", opts.fail_on)):
         if value:
             args += [flag, value]
+    if opts.check:
+        args.append("--check")
     return args
 
 
