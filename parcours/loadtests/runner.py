@@ -87,6 +87,8 @@ def check(opts: ReplayOptions) -> Checked:
     run = Run(opts.run_dir)
     mapping = mappings.load(opts.mapping_name)
     mapping.check_environment()
+    if opts.check and not mapping.has_checks:
+        raise ParcoursError(f"--check: mapping {mapping.spec.name} states no expectations to check")
     plan = make_plan(run, mapping, speed=opts.speed, window=window, max_gap_s=max_gap)
     return Checked(run, mapping, window, plan, thresholds)
 

@@ -181,17 +181,18 @@ def _order_routes(api: FastAPI, store: Store) -> None:
     @api.post("/orders/ready", tags=["orders"])
     async def order_ready(body: s.OrderEventIn) -> dict[str, Any]:
         """The store prepared the customer's order: it becomes click & collect, and a notification goes."""
-        return store.order_ready(body.visible_id, body.store_id, body.product_id)
+        return store.order_ready(body.visible_id, body.store_id, body.product_id, body.account_id)
 
     @api.post("/stores/{store_id}/pickups", tags=["orders"])
     async def pickup(store_id: StoreId, body: s.PickupIn) -> dict[str, Any]:
         """The customer collects at the store the order placed elsewhere."""
-        return store.pickup(body.visible_id, store_id, body.product_id)
+        return store.pickup(body.visible_id, store_id, body.product_id, body.account_id)
 
     @api.post("/returns", status_code=201, tags=["orders"])
     async def add_return(body: s.ReturnIn) -> dict[str, Any]:
         """A return or exchange; ``order_id`` is the order it refers to (null when none matches)."""
-        return store.add_return(body.visible_id, body.kind, body.store_id, body.product_id, body.amount_cents)
+        b = body
+        return store.add_return(b.visible_id, b.kind, b.store_id, b.product_id, b.amount_cents, b.account_id)
 
 
 def _record_routes(api: FastAPI, store: Store) -> None:

@@ -66,17 +66,20 @@ class StatusIn(Body):
 
 class OrderEventIn(Body):
     visible_id: Text
+    account_id: Text | None = None
     store_id: Id | None = None
     product_id: Id | None = None
 
 
 class PickupIn(Body):
     visible_id: Text
+    account_id: Text | None = None  # from the order confirmation the customer shows
     product_id: Id | None = None
 
 
 class ReturnIn(Body):
     visible_id: Text
+    account_id: Text | None = None  # from the receipt
     kind: Annotated[str, Field(pattern="^(return|exchange)$")] = "return"
     store_id: Id | None = None
     product_id: Id | None = None

@@ -13,10 +13,14 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parcours.errors import ParcoursError
 from parcours.loadtests.backend.guard import Limits
 from parcours.vocabulary import IntegrationLevel
+
+if TYPE_CHECKING:
+    from parcours.loadtests.backend.store import Store
 
 TOKEN_ENV = "PARCOURS_BACKEND_TOKEN"
 MEMORY = ":memory:"
@@ -80,12 +84,16 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings, echo: Callable[[str], None] | None = None) -> None:
-    """Serve until SIGINT or SIGTERM; prints ``listening on URL`` once it takes requests."""
+def serve(
+    settings: Settings, echo: Callable[[str], None] | None = None, store_type: type[Store] | None = None
+) -> None:
+    """Serve until SIGINT or SIGTERM; prints ``listening on URL`` once it takes requests.
+
+    ``store_type`` replaces the repository (a test double that misbehaves on purpose)."""
     import uvicorn  # here: `parcours` commands that do not serve never load the server stack
 
     from parcours.loadtests.backend.app import create_app
-    from parcours.loadtests.backend.store import Store
+    from parcours.loadtests.backend.store import Store as Default
 
     say = echo or (lambda line: print(line, flush=True))
     settings.check()
@@ -100,7 +108,7 @@ def serve(settings: Settings, echo: Callable[[str], None] | None = None) -> None
         print(f"parcours backend: level {settings.level.value}, data {where}, {guard}", file=sys.stderr)
         say(READY_PREFIX + url)
 
-    store = Store(settings.db, settings.level)
+    store = (store_type or Default)(settings.db, settings.level)
     app = create_app(store, limits=settings.limits, token=settings.token, on_ready=ready)
     config = uvicorn.Config(
         app,
@@ -111,5 +119,7 @@ def serve(settings: Settings, echo: Callable[[str], None] | None = None) -> None
         backlog=2048,
         h11_max_incomplete_event_size=settings.limits.max_header_bytes,
         server_header=False,
+        ws="none",
+        lifespan="on",
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -152,6 +152,13 @@ class Store:
         """Whom orders, returns and contacts are filed under: the account when known, else the id."""
         return self.account_of(visible_id) or visible_id
 
+    def owner(self, visible_id: str, account_id: str | None) -> str:
+        """Whom an order (or its pick-up, or a return) belongs to: on linked levels the account the
+        customer gives (an order confirmation, a receipt), else what the channel sees."""
+        if account_id and self.level is not IntegrationLevel.MULTICHANNEL:
+            return account_id
+        return self.customer(visible_id)
+
     def login(self, session_id: int | None, visible_id: str, account_id: str, channel: str) -> dict[str, Any]:
         """Open (or find) the account; on linked levels, link the device and the session's id to it."""
         now = time.time()
@@ -266,8 +273,7 @@ class Store:
         """Bought in store: collected at once, from the store's stock. Elsewhere: placed, to deliver
         or to collect (an ``order_ready`` at a store makes it click & collect). On linked levels an
         order given an account is filed under it; in silos, under what the channel sees."""
-        linked = self.level is not IntegrationLevel.MULTICHANNEL
-        customer = account_id if linked and account_id else self.customer(visible_id)
+        customer = self.owner(visible_id, account_id)
         in_store = channel in IN_STORE_CHANNELS and store_id is not None
         fulfilment, status = ("in_store", "collected") if in_store else ("delivery", "placed")
         if in_store and product_id is not None and store_id is not None:
@@ -307,10 +313,12 @@ class Store:
         )
         return None if found is None else int(found)
 
-    def order_ready(self, visible_id: str, store_id: int | None, product_id: int | None) -> dict[str, Any]:
+    def order_ready(
+        self, visible_id: str, store_id: int | None, product_id: int | None, account_id: str | None = None
+    ) -> dict[str, Any]:
         """The store prepared the customer's order of this product: it becomes click & collect, ready,
         and the customer is notified. ``order_id`` is null when no placed order matches."""
-        customer = self.customer(visible_id)
+        customer = self.owner(visible_id, account_id)
         order_id = self._open_order(customer, product_id, ("placed",))
         if order_id is None:
             return {"order_id": None, "status": None, "notification_id": None}
@@ -326,9 +334,11 @@ class Store:
         )
         return {"order_id": order_id, "status": "ready", "notification_id": cur.lastrowid}
 
-    def pickup(self, visible_id: str, store_id: int, product_id: int | None) -> dict[str, Any]:
+    def pickup(
+        self, visible_id: str, store_id: int, product_id: int | None, account_id: str | None = None
+    ) -> dict[str, Any]:
         """The customer collects at the store: the latest ready (or placed) order of that product."""
-        customer = self.customer(visible_id)
+        customer = self.owner(visible_id, account_id)
         order_id = self._open_order(customer, product_id, ("ready", "placed"))
         if order_id is None:
             return {"order_id": None, "status": None}
@@ -340,10 +350,16 @@ class Store:
         return {"order_id": order_id, "status": "collected"}
 
     def add_return(
-        self, visible_id: str, kind: str, store_id: int | None, product_id: int | None, amount: int | None
+        self,
+        visible_id: str,
+        kind: str,
+        store_id: int | None,
+        product_id: int | None,
+        amount: int | None,
+        account_id: str | None = None,
     ) -> dict[str, Any]:
         """A return or exchange, filed against the customer's latest order of that product (if any)."""
-        customer = self.customer(visible_id)
+        customer = self.owner(visible_id, account_id)
         order_id = self._one(
             "SELECT order_id FROM orders WHERE customer = ? AND product_id IS ? AND status != 'cancelled' "
             "ORDER BY order_id DESC LIMIT 1",
