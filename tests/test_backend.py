@@ -145,6 +145,10 @@ def test_bad_requests_get_a_json_4xx_and_change_nothing(tmp_path: Path) -> None:
         big = b'{"events": "' + b"x" * 5000 + b'"}'
         assert call(f"{url}/ingest", "POST", raw=big)[0] == 413
         assert counts(url) == before
+        for sid in ("s9999999999999999999", "s", "x1", ""):  # a session no one was given
+            assert call(f"{url}/sessions/current", "DELETE", headers={"Cookie": f"sid={sid}"})[1] == {
+                "closed": False
+            }
         # what the old hand-written server looped on or answered twice: one 400, then the connection closes
         for length in (b"-100000", b"-3"):
             answer = raw_exchange(

@@ -31,7 +31,11 @@ Events = Annotated[s.EventIn | Annotated[list[s.EventIn], Body(max_length=100_00
 
 
 def _session_id(sid: str | None) -> int | None:
-    return int(sid[1:]) if sid and sid.startswith("s") and sid[1:].isdigit() else None
+    """The session a ``sid`` cookie names (``s123``); None for anything else, however odd."""
+    if not sid or not sid.startswith("s") or not sid[1:].isascii() or not sid[1:].isdigit():
+        return None
+    number = int(sid[1:])
+    return number if number <= s.MAX_ID else None
 
 
 def _lifespan(store: Store, on_ready: Callable[[], None] | None) -> Callable[[FastAPI], Any]:
@@ -118,12 +122,10 @@ def _identity_routes(api: FastAPI, store: Store) -> None:
         return {"closed": session is not None and store.close_session(session)}
 
     @api.post("/identity/login", tags=["identity"])
-    async def login(body: s.LoginIn, response: Response, sid: SessionCookie = None) -> dict[str, Any]:
+    async def login(body: s.LoginIn, sid: SessionCookie = None) -> dict[str, Any]:
         """Log in to an account; on linked levels the device (and the session's id) join the account."""
         account = body.account_id or body.visible_id
-        out = store.login(_session_id(sid), body.visible_id, account, body.channel)
-        response.set_cookie("account", account, httponly=True)
-        return out
+        return store.login(_session_id(sid), body.visible_id, account, body.channel)
 
     @api.get("/customers/{visible_id}", tags=["identity"])
     async def profile(visible_id: VisibleId) -> dict[str, Any]:
