@@ -4,6 +4,7 @@ two-terminal workflow), the `--target builtin` one, and a faulty double that dro
 
 from __future__ import annotations
 
+import collections
 import json
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,14 @@ def omni(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return simulate(tmp_path_factory.mktemp("runs") / "omni", "omnichannel", customers=250, seed=11)
 
 
-def replay(run: Run, target: str, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
+def replay(run: Run, target: str, out: Path | None, *args: str) -> tuple[int, dict[str, Any]]:
+    """`parcours replay` in this process (Locust in its own); into ``out``, or RUN/replays/TIME."""
+    where = [] if out is None else ["--out", str(out)]
     with pytest.raises(SystemExit) as exit_:
-        main(["replay", str(run.path), "--target", target, "--out", str(out), *FAST, *args])
+        main(["replay", str(run.path), "--target", target, *where, *FAST, *args])
         raise SystemExit(0)
+    if out is None:
+        (out,) = (run.path / "replays").iterdir()
     return int(exit_.value.code or 0), json.loads((out / "summary.json").read_text())
 
 
@@ -77,9 +82,21 @@ def test_a_backend_that_drops_writes_is_caught(
     assert "continuity checks:" in out and "FAILED:" in out and "cart_follows_customer" in out
 
 
-def test_builtin_target_checks_a_crosschannel_day(tmp_path: Path) -> None:
+def test_builtin_target_checks_a_crosschannel_day_and_the_report_shows_it(tmp_path: Path) -> None:
     run = simulate(tmp_path / "cross", "crosschannel", customers=250, seed=12)
-    code, summary = replay(run, "builtin", tmp_path / "replay")
+    code, summary = replay(run, "builtin", None)
     assert code == 0 and summary["events"]["failed"] == 0 and summary["checks"]["violations"] == 0
     assert summary["checks"]["checked"] > 0
-    assert (tmp_path / "replay" / "backend.sqlite3").is_file()  # the builtin backend's state, kept
+    (folder,) = (run.path / "replays").iterdir()
+    assert (folder / "backend.sqlite3").is_file()  # the builtin backend's state, kept for a look
+    with pytest.raises(SystemExit) as exit_:
+        main(["report", str(run.path), "-o", str(tmp_path / "report.html")])
+    assert not exit_.value.code
+    page = (tmp_path / "report.html").read_text()
+    section = page[page.index('<section id="replay">') :]
+    section = section[: section.index("</section>")]
+    assert f"replay {folder.name}" in section and f"{summary['events']['sent']:,} requests, valid" in section
+    log = pq.read_table(folder / "requests", columns=["channel"])
+    for channel, n in collections.Counter(log.column("channel").to_pylist()).items():
+        assert f'<td>{channel}</td><td class="num">{n:,}</td>' in section  # a row per channel, counted
+    assert "0 violations" in section

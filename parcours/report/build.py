@@ -14,6 +14,7 @@ from parcours.report.html import Section, kpi_table, page, realism_table
 from parcours.report.kpis import headline
 from parcours.report.plots import commerce, service, usage
 from parcours.report.realism import realism
+from parcours.report.replays import replay_section
 from parcours.report.summary import RunSummary, label_of, summarise
 
 
@@ -114,6 +115,7 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             "each figure).",
             table=realism_table(runs, realism(list(runs))),
         ),
+        *replay_section(runs),
     ]
 
 
