@@ -165,6 +165,8 @@ class Checker:
 
     @staticmethod
     def _applies(i: int, e: ExpectSpec, memory: dict[str, set[str]], filled: dict[str, str | None]) -> bool:
+        if e.includes_remembered is not None and not memory.get(e.includes_remembered):
+            return False  # nothing to look for: not a check
         for key, text in e.if_remembered.items():
             held = memory.get(key)
             if not held:
