@@ -28,13 +28,12 @@ import gevent.event
 import gevent.pool
 import gevent.queue
 import gevent.threadpool
-from geventhttpclient._parser import HTTPParseError
-from geventhttpclient.response import HTTPConnectionClosed
 
 from parcours.loadtests.checks import Checker, run_level
 from parcours.loadtests.feed import Accounts, Chunk, Share, ShareReader
 from parcours.loadtests.mapping import Mapping, Request
-from parcours.loadtests.measure import DIMENSIONS, OK, OUTCOMES, Recorder, Registry
+from parcours.loadtests.measure import DIMENSIONS, OK, Recorder, Registry
+from parcours.loadtests.outcome import Reply, classify
 from parcours.loadtests.requestlog import RequestLog, part_path
 from parcours.loadtests.schedule import Plan
 from parcours.output.reader import Run
@@ -48,14 +47,6 @@ MAX_PENDING = 20_000
 
 T = TypeVar("T")
 Item = tuple[Chunk, list[list[int]], int, float]  # chunk, its dimension codes, row, due (monotonic)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int  # 0 when there was no response
-    error: BaseException | None = None
-    set_cookies: tuple[str, ...] = ()
-    body: bytes = b""
 
 
 class Sender(Protocol):
@@ -378,30 +369,3 @@ class Replay:
             stopped=self.stopped,
         )
         return out
-
-
-def classify(reply: Reply, success: frozenset[int]) -> int:
-    """The outcome code of a reply: ok, a status the mapping does not accept, or the kind of failure."""
-    if reply.status:
-        return OK if reply.status in success else OUTCOMES.index("status")
-    return OUTCOMES.index(error_kind(reply.error))
-
-
-def error_kind(error: BaseException | None) -> str:
-    """refused, timeout, closed (the peer hung up or answered garbage) or other."""
-    while getattr(error, "original", None) is not None:  # geventhttpclient wraps the cause it gave up on
-        error = error.original  # type: ignore[union-attr]
-    if isinstance(error, ConnectionRefusedError):
-        return "refused"
-    if isinstance(error, TimeoutError | gevent.Timeout):
-        return "timeout"
-    if isinstance(
-        error,
-        HTTPConnectionClosed
-        | HTTPParseError
-        | ConnectionResetError
-        | BrokenPipeError
-        | ConnectionAbortedError,
-    ):
-        return "closed"
-    return "other"

@@ -10,7 +10,7 @@ from geventhttpclient.url import URL
 from locust.env import Environment
 
 from parcours import __version__
-from parcours.loadtests.driver import Reply
+from parcours.loadtests.outcome import Reply
 
 
 class StatusError(Exception):
