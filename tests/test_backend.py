@@ -6,6 +6,7 @@ answer and the state left behind.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import sqlite3
@@ -214,3 +215,14 @@ def test_a_file_that_is_not_a_database_is_refused_and_kept(tmp_path: Path) -> No
     )  # fmt: skip
     assert proc.returncode == 2 and "is not an SQLite database" in proc.stderr
     assert notes.read_text() == "my notes\n"
+    theirs = tmp_path / "theirs.sqlite3"
+    with contextlib.closing(sqlite3.connect(theirs)) as con:
+        con.execute("CREATE TABLE payroll(name TEXT)")
+        con.commit()
+    before = theirs.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "parcours.cli.main", "backend", "--db", str(theirs), "--port", "0"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "did not write" in proc.stderr
+    assert theirs.read_bytes() == before

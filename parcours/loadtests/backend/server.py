@@ -7,8 +7,10 @@ start without a shared token (``--token`` or ``PARCOURS_BACKEND_TOKEN``), which 
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +54,10 @@ class Settings:
                 raise ParcoursError(f"--db: folder {folder} does not exist")
             if Path(self.db).exists() and not _is_sqlite(Path(self.db)):
                 raise ParcoursError(f"--db: {self.db} exists and is not an SQLite database")
+            if Path(self.db).exists() and not _is_ours(Path(self.db)):
+                raise ParcoursError(
+                    f"--db: {self.db} is an SQLite database the reference backend did not write"
+                )
 
 
 def _is_sqlite(path: Path) -> bool:
@@ -59,6 +65,21 @@ def _is_sqlite(path: Path) -> bool:
         return True
     with path.open("rb") as f:
         return f.read(16) == b"SQLite format 3\x00"
+
+
+def _is_ours(path: Path) -> bool:
+    """Empty, or holding the backend's ``meta`` table: never add tables to someone else's database."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                return True
+            return (
+                "meta" in tables
+                and db.execute("SELECT 1 FROM meta WHERE key = 'level'").fetchone() is not None
+            )
+    except sqlite3.DatabaseError:
+        return False
 
 
 def is_loopback(host: str) -> bool:
