@@ -48,10 +48,16 @@ def journey(i: int) -> list[bytes]:
         req("GET", f"/products/{i % 500}"),
         req("GET", f"/products/{i % 500}/stock"),
         req("POST", f"/carts/{vid}/items", {"product_id": i % 500, "quantity": 1}),
-        req("POST", "/identity/login", {"visible_id": vid, "channel": "mobile_app", "account_id": acct}, True),
+        req(
+            "POST", "/identity/login", {"visible_id": vid, "channel": "mobile_app", "account_id": acct}, True
+        ),
         req("POST", f"/carts/{acct}/checkout"),
         req("POST", "/orders", {"visible_id": acct, "channel": "mobile_app", "product_id": i % 500}),
-        req("POST", "/ingest", {"event_id": i, "visible_id": acct, "channel": "push", "event_type": "message_sent"}),
+        req(
+            "POST",
+            "/ingest",
+            {"event_id": i, "visible_id": acct, "channel": "push", "event_type": "message_sent"},
+        ),
         req("DELETE", "/sessions/current", cookie=True),
     ]
 
@@ -129,25 +135,28 @@ def free_port() -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--connections", default="8,32", help="closed-loop connections, comma-separated")
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    backend = [sys.executable, "-m", "parcours.cli.main", "backend", "--port", "0", "--db"]
     with tempfile.TemporaryDirectory() as tmp:
-        backend = [sys.executable, "-m", "parcours.cli.main", "backend", "--port", "0", "--db", f"{tmp}/b.sqlite3"]
         for c in (int(x) for x in args.connections.split(",")):
             for r in range(args.rounds):
                 port = free_port()
                 with started([sys.executable, str(HERE / "fast_server.py"), str(port)], "ready") as p:
                     base = measure(p, c, args.seconds)
-                with started(backend, "listening on") as p:
-                    got = measure(p, c, args.seconds)
+                with started([*backend, f"{tmp}/backend-{c}-{r}.sqlite3"], "listening on") as p:
+                    got = measure(p, c, args.seconds)  # a fresh database each round
+                ratio = got["requests_per_s"] / base["requests_per_s"]
                 print(
                     f"connections {c:>3} round {r + 1}: backend {got['requests_per_s']:>8,.0f} req/s, "
                     f"p50 {got['p50_ms']:.2f} ms, p99 {got['p99_ms']:.2f} ms, 5xx {got['errors_5xx']:.0f} | "
-                    f"baseline fast_server {base['requests_per_s']:>8,.0f} req/s, p99 {base['p99_ms']:.2f} ms | "
-                    f"backend/baseline {got['requests_per_s'] / base['requests_per_s']:.0%}",
+                    f"baseline fast_server {base['requests_per_s']:>8,.0f} req/s, "
+                    f"p99 {base['p99_ms']:.2f} ms | backend/baseline {ratio:.0%}",
                     flush=True,
                 )
 
