@@ -38,6 +38,10 @@ def test_an_expectation_needs_exactly_one_test_and_known_fields() -> None:
         spec(expect=[{"kind": "k", "field": "f", "equals": "{price}"}])
     with pytest.raises(SpecError, match="unknown field"):
         spec(remember={"x": "{nope}"})
+    with pytest.raises(SpecError, match="one answer per event"):
+        mappings.from_dict(
+            {"name": "b", "batch": {"max_events": 10}, "requests": {"*": {"path": "/e", **CART}}}, "b.toml"
+        )
     with pytest.raises(SpecError, match="levels"):
         spec(expect=[{"kind": "k", "field": "f", "not_null": True, "levels": ["siloed"]}])
 

@@ -115,6 +115,8 @@ class MappingSpec(Spec):
     def _one_target_per_batch(self) -> MappingSpec:
         if self.batch and len({(r.method, r.path) for r in self.requests.values()}) > 1:
             raise ValueError("batch: every request of a batching mapping must have the same method and path")
+        if self.batch and any(r.expect or r.remember or r.forget for r in self.requests.values()):
+            raise ValueError("batch: continuity checks need one answer per event, not per batch")
         return self
 
 
