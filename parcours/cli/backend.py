@@ -42,8 +42,8 @@ LEVELS = ("multichannel", "crosschannel", "omnichannel")  # as parcours.vocabula
 @click.option("--max-body-kb", type=int, default=1024, show_default=True, help="Largest request body.")
 @click.option(
     "--idle-timeout",
-    type=float,
-    default=5.0,
+    type=int,
+    default=5,
     show_default=True,
     help="Seconds an idle connection stays open.",
 )
@@ -55,7 +55,7 @@ def backend(
     level: str,
     token: str | None,
     max_body_kb: int,
-    idle_timeout: float,
+    idle_timeout: int,
 ) -> None:
     """Serve the reference backend: identities, carts, stock, orders, returns, service; /docs, /metrics.
 

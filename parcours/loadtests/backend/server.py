@@ -37,7 +37,7 @@ class Settings:
     level: IntegrationLevel = IntegrationLevel.OMNICHANNEL
     token: str | None = None
     limits: Limits = Limits()
-    idle_timeout_s: float = 5.0
+    idle_timeout_s: int = 5
     max_connections: int = 4096
 
     def check(self) -> None:
@@ -135,7 +135,7 @@ def serve(
         app,
         log_level="warning",
         access_log=False,
-        timeout_keep_alive=int(settings.idle_timeout_s),
+        timeout_keep_alive=settings.idle_timeout_s,
         limit_concurrency=settings.max_connections,
         backlog=2048,
         h11_max_incomplete_event_size=settings.limits.max_header_bytes,
