@@ -26,6 +26,7 @@ COMMANDS = [
     ["scenarios", "list"],
     ["scenarios", "show"],
     ["validate"],
+    ["backend"],
 ]
 
 

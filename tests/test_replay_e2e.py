@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from parcours.cli.main import main
@@ -215,6 +216,9 @@ def test_two_workers_split_customers_and_add_up(tmp_path: Path) -> None:
         assert w["sent"] == sum(
             1 for a in server.arrivals if a.headers["X-Parcours-Worker"] == str(w["index"])
         )
+        # each worker logs its own requests in its own Parquet part
+        log = pq.read_table(tmp_path / "w2" / "requests" / f"part-{w['index']:05d}.parquet")
+        assert log.num_rows == w["sent"] and set(log.column("worker").to_pylist()) == {w["index"]}
     for log in (tmp_path / "w2").glob("locust-*.log"):
         assert "heartbeat" not in log.read_text().lower()  # reading Parquet never stalled the loop
     assert (tmp_path / "w2" / "locust.html").is_file()
