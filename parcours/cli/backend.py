@@ -43,7 +43,7 @@ LEVELS = ("multichannel", "crosschannel", "omnichannel")  # as parcours.vocabula
 @click.option(
     "--idle-timeout",
     type=int,
-    default=5,
+    default=60,
     show_default=True,
     help="Seconds an idle connection stays open.",
 )

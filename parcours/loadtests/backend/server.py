@@ -37,7 +37,7 @@ class Settings:
     level: IntegrationLevel = IntegrationLevel.OMNICHANNEL
     token: str | None = None
     limits: Limits = Limits()
-    idle_timeout_s: int = 5
+    idle_timeout_s: int = 60  # long: a client reusing a connection just as it closes loses a request
     max_connections: int = 4096
 
     def check(self) -> None:
