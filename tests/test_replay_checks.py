@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from parcours.errors import SpecError
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import templates
 from parcours.loadtests.checks import Checker, Rules
+from parcours.loadtests.feed import Accounts
+from parcours.output.reader import Run
 
 
 def spec(**request: Any) -> mappings.Mapping:
@@ -104,3 +107,18 @@ def test_an_optional_environment_variable_may_be_unset() -> None:
     assert templates.text_pieces("t={env.TOKEN?}", "text", {}) == ["t="]
     assert templates.text_pieces("t={env.TOKEN?}", "text", {"TOKEN": "x"}) == ["t=x"]
     mappings.load("reference").check_environment({})  # its token header needs nothing set
+
+
+def test_a_worker_reads_the_accounts_of_its_own_customers_only(omni_run: Run) -> None:
+    customers = omni_run.customers()
+    ids = customers.column("customer_id").to_numpy()
+    truth = customers.column("account_id").to_pylist()
+    shards = customers.column("shard").to_numpy()
+    for mine, modulo in (([0], None), (None, (2, 1))):
+        got = Accounts(omni_run.path, mine, modulo).of(ids).to_pylist()
+        keep = np.isin(shards, mine) if mine is not None else ids % 2 == 1
+        assert [g for g, k in zip(got, keep, strict=True) if k] == [
+            t for t, k in zip(truth, keep, strict=True) if k
+        ]
+        assert all(g is None for g, k in zip(got, keep, strict=True) if not k)
+    assert Accounts(omni_run.path / "nowhere").of(ids[:3]).to_pylist() == [None] * 3  # no ground truth

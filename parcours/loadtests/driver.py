@@ -136,7 +136,9 @@ class Replay:
     def _readers(self, run: Run) -> list[ShareReader]:
         parts = run.event_parts
         by_customer = self.share.by_customer(len(parts))
-        accounts = Accounts(run.path) if "account_id" in self.mapping.fields else None
+        mine = self.share.parts(len(parts))
+        modulo = (self.share.workers, self.share.index) if by_customer else None
+        accounts = Accounts(run.path, mine, modulo) if "account_id" in self.mapping.fields else None
         return [
             ShareReader(
                 parts[p],
@@ -149,7 +151,7 @@ class Replay:
                 self.check_level,
                 accounts,
             )
-            for p in self.share.parts(len(parts))
+            for p in mine
         ]
 
     def start(self) -> None:

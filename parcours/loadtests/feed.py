@@ -92,12 +92,20 @@ class _Filled:
 
 
 class Accounts:
-    """The ground truth's account id of each customer (customers.parquet), for ``{account_id}``."""
+    """The ground truth's account id of each customer (customers.parquet), for ``{account_id}``:
+    only the customers of the shards this worker replays (a part is a shard), ``modulo`` when
+    workers split parts by customer id."""
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(
+        self, run_dir: Path, shards: list[int] | None = None, modulo: tuple[int, int] | None = None
+    ) -> None:
         path = run_dir / CUSTOMERS
         if path.exists():
-            table = pq.read_table(path, columns=["customer_id", "account_id"])
+            wanted = None if shards is None else [("shard", "in", shards)]
+            table = pq.read_table(path, columns=["customer_id", "account_id"], filters=wanted)
+            if modulo is not None:
+                workers, index = modulo
+                table = table.filter(pa.array(table.column("customer_id").to_numpy() % workers == index))
             order = pc.sort_indices(table.column("customer_id")).to_numpy()
             self.ids = table.column("customer_id").to_numpy()[order]
             self.accounts = table.column("account_id").combine_chunks().take(pa.array(order))
