@@ -61,7 +61,7 @@ def test_locust_help_lists_the_replay_options() -> None:
 
 def test_backend_serves_until_terminated(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "parcours", "backend", "--port", "0"],
+        [sys.executable, "-m", "parcours", "backend", "--port", "0", "--memory"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -89,7 +89,7 @@ def test_backend_on_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        result = _run("backend", "--port", str(taken.getsockname()[1]), timeout=30)
+        result = _run("backend", "--memory", "--port", str(taken.getsockname()[1]), timeout=30)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--host/--port" in result.stderr
 

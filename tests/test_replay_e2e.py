@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from parcours.cli.main import main
@@ -79,13 +80,15 @@ def test_every_event_once_in_order_on_schedule_with_its_own_cookies(tmp_path: Pa
 
     for customer, arrivals in by_customer(server.arrivals, events).items():
         assert [a.event_id for a in arrivals] == events.ids_of(customer)  # in order
-        sid = None
         for before, after in zip(arrivals, arrivals[1:], strict=False):
             assert after.arrived >= before.answered - 0.001  # each after the previous response
+        sids: dict[str, str] = {}  # one jar per customer and device (channel)
         for a in arrivals:
+            sid = sids.get(a.headers["X-Channel"])
             assert a.headers.get("Cookie") == (None if sid is None else f"sid={sid}")  # its own jar only
             if a.path == "/sessions":
-                sid = f"s{a.event_id}"
+                sids[a.headers["X-Channel"]] = f"s{a.event_id}"
+        assert len(sids) > 1  # this customer's sessions were on several devices
 
 
 def test_lag_service_and_corrected_latency_against_a_known_delay(tmp_path: Path) -> None:
@@ -236,6 +239,9 @@ def test_two_workers_split_customers_and_add_up(tmp_path: Path) -> None:
         assert w["sent"] == sum(
             1 for a in server.arrivals if a.headers["X-Parcours-Worker"] == str(w["index"])
         )
+        # each worker logs its own requests in its own Parquet part
+        log = pq.read_table(tmp_path / "w2" / "requests" / f"part-{w['index']:05d}.parquet")
+        assert log.num_rows == w["sent"] and set(log.column("worker").to_pylist()) == {w["index"]}
     for log in (tmp_path / "w2").glob("locust-*.log"):
         assert "heartbeat" not in log.read_text().lower()  # reading Parquet never stalled the loop
     assert (tmp_path / "w2" / "locust.html").is_file()

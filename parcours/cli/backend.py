@@ -1,22 +1,85 @@
-"""``parcours backend``: the reference backend, a small cross-channel retailer API to replay runs against."""
+"""``parcours backend``: serve the reference backend (FastAPI on uvicorn, SQLite) until Ctrl-C.
+
+Thin on purpose: the server stack is imported inside the command, so other verbs never load it.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+LEVELS = ("multichannel", "crosschannel", "omnichannel")  # as parcours.vocabulary.IntegrationLevel
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", type=int, default=8080, show_default=True, help="Port to listen on; 0 picks a free one."
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind; not loopback needs a token."
 )
-def backend(host: str, port: int) -> None:
-    """Serve the reference backend until Ctrl-C or SIGTERM.
+@click.option("--port", type=int, default=8080, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--db",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("parcours-backend.sqlite3"),
+    show_default=True,
+    help="SQLite database file (created if missing; state survives a restart).",
+)
+@click.option("--memory", is_flag=True, help="Keep the state in memory only, instead of --db.")
+@click.option(
+    "--level",
+    type=click.Choice(LEVELS),
+    default="omnichannel",
+    show_default=True,
+    help="Integration level: whether logins link identities (not multichannel) and carts follow the "
+    "account (omnichannel).",
+)
+@click.option(
+    "--token",
+    envvar="PARCOURS_BACKEND_TOKEN",
+    help="Shared token every request but /health must carry (X-Parcours-Token or Authorization: "
+    "Bearer) [env PARCOURS_BACKEND_TOKEN]; required off loopback.",
+)
+@click.option("--max-body-kb", type=int, default=1024, show_default=True, help="Largest request body.")
+@click.option(
+    "--idle-timeout",
+    type=int,
+    default=60,
+    show_default=True,
+    help="Seconds an idle connection stays open.",
+)
+def backend(
+    host: str,
+    port: int,
+    db: Path,
+    memory: bool,
+    level: str,
+    token: str | None,
+    max_body_kb: int,
+    idle_timeout: int,
+) -> None:
+    """Serve the reference backend: identities, carts, stock, orders, returns, service; /docs, /metrics.
 
-    It speaks the built-in `reference` mapping: start it here, then in another terminal
-    `parcours replay RUN --target http://127.0.0.1:8080 --mapping reference`. State is kept in memory;
-    `GET /stats` returns what it has stored.
+    Replay a run against it from another terminal: parcours replay RUN --target http://127.0.0.1:8080 --check
     """
-    from parcours.loadtests.backend import run
+    from parcours.errors import ParcoursError
+    from parcours.loadtests.backend.guard import Limits
+    from parcours.loadtests.backend.server import MEMORY, Settings, serve
+    from parcours.vocabulary import IntegrationLevel
 
-    run(host, port)
+    if max_body_kb < 1 or idle_timeout <= 0:
+        raise ParcoursError("--max-body-kb and --idle-timeout: must be positive")
+    settings = Settings(
+        host=host,
+        port=port,
+        db=MEMORY if memory else str(db),
+        level=IntegrationLevel(level),
+        token=token or None,
+        limits=Limits(max_body_bytes=max_body_kb * 1024),
+        idle_timeout_s=idle_timeout,
+    )
+    try:
+        serve(settings, click.echo)
+    except KeyboardInterrupt:
+        # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again: the server
+        # has stopped as asked, which is a success, not an interruption
+        pass

@@ -54,6 +54,11 @@ FAIL_ON_HELP = (
 @click.option(
     "--dry-run", is_flag=True, help="Print duration, request rates and workers needed; send nothing."
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check the mapping's continuity expectations on every answer (exit 1 if any fails).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show Locust's own output.")
 def replay(
     run_dir: Path,
@@ -69,6 +74,7 @@ def replay(
     fail_on: str | None,
     out: Path | None,
     dry_run: bool,
+    check: bool,
     verbose: bool,
 ) -> None:
     """Replay RUN_DIR's events against --target, each customer in order, each event on time.
@@ -95,6 +101,7 @@ def replay(
         out=out,
         dry_run=dry_run,
         verbose=verbose,
+        check=check,
     )
     code = run_replay(options, click.echo, lambda line: click.echo(line, err=True))
     if code:

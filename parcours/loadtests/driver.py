@@ -28,12 +28,13 @@ import gevent.event
 import gevent.pool
 import gevent.queue
 import gevent.threadpool
-from geventhttpclient._parser import HTTPParseError
-from geventhttpclient.response import HTTPConnectionClosed
 
-from parcours.loadtests.feed import Chunk, Share, ShareReader
+from parcours.loadtests.checks import Checker, run_level
+from parcours.loadtests.feed import Accounts, Chunk, Share, ShareReader
 from parcours.loadtests.mapping import Mapping, Request
-from parcours.loadtests.measure import DIMENSIONS, OK, OUTCOMES, Recorder, Registry
+from parcours.loadtests.measure import DIMENSIONS, OK, Recorder, Registry
+from parcours.loadtests.outcome import Reply, classify
+from parcours.loadtests.requestlog import RequestLog, part_path
 from parcours.loadtests.schedule import Plan
 from parcours.output.reader import Run
 
@@ -46,13 +47,6 @@ MAX_PENDING = 20_000
 
 T = TypeVar("T")
 Item = tuple[Chunk, list[list[int]], int, float]  # chunk, its dimension codes, row, due (monotonic)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int  # 0 when there was no response
-    error: BaseException | None = None
-    set_cookies: tuple[str, ...] = ()
 
 
 class Sender(Protocol):
@@ -99,19 +93,33 @@ class Replay:
         *,
         t0_wall: float,
         connections: int,
+        check: bool = False,
+        out: Path | None = None,
     ) -> None:
         self.plan, self.mapping, self.share, self.sender = plan, mapping, share, sender
-        self.requests: dict[str, Request] = mapping.compile()
+        run = Run(run_dir)
+        self.check_level = run_level(run) if check else None
+        self.requests: dict[str, Request] = mapping.compile(check_level=self.check_level)
         self.batch = mapping.batch_max_events
         self.linger_s = mapping.batch_linger_s
         self.t0_wall = t0_wall
         # the shared start is wall-clock time; from here on only the monotonic clock counts
         self.t0 = time.monotonic() + (t0_wall - time.time())
         self.registry = Registry()
-        self.recorder = Recorder(self.registry, gevent.threadpool.ThreadPool(1))
+        folds = gevent.threadpool.ThreadPool(1)
+        self.recorder = Recorder(self.registry, folds)
+        self.log = (
+            None
+            if out is None
+            else RequestLog(
+                part_path(out, share.index), share.index, self.registry.names, t0_wall - self.t0, folds
+            )
+        )
+        self.checker = Checker()
         self.queues: dict[int, Queue] = {}
         self.ready: gevent.queue.Queue[Queue | None] = gevent.queue.Queue()
-        self.cookies: dict[int, dict[str, str]] = {}
+        # one cookie jar per customer and device: a customer's phone and desktop sessions stay apart
+        self.cookies: dict[tuple[int, int], dict[str, str]] = {}
         self.last_sent: dict[int, tuple[int, int]] = {}
         self.connections = connections
         self.senders = gevent.pool.Group()
@@ -122,12 +130,15 @@ class Replay:
         self.first_sent: float | None = None
         self.last_done: float | None = None
         self.stopped = False
-        self.readers = self._readers(Run(run_dir))
+        self.readers = self._readers(run)
         self.threads = gevent.threadpool.ThreadPool(max(1, len(self.readers)))
 
     def _readers(self, run: Run) -> list[ShareReader]:
         parts = run.event_parts
         by_customer = self.share.by_customer(len(parts))
+        mine = self.share.parts(len(parts))
+        modulo = (self.share.workers, self.share.index) if by_customer else None
+        accounts = Accounts(run.path, mine, modulo) if "account_id" in self.mapping.fields else None
         return [
             ShareReader(
                 parts[p],
@@ -137,8 +148,10 @@ class Replay:
                 self.plan.time_map,
                 self.plan.speed,
                 self.t0_wall,
+                self.check_level,
+                accounts,
             )
-            for p in self.share.parts(len(parts))
+            for p in mine
         ]
 
     def start(self) -> None:
@@ -265,17 +278,18 @@ class Replay:
     def send_one(self, item: Item, previous_done: float) -> float:
         if self._skipped(item):
             return previous_done
-        chunk, _, i, due = item
+        chunk, codes, i, due = item
         req = self.requests[chunk.request[i]]
         headers = chunk.headers[i]
         customer = chunk.customer[i]
-        jar = self.cookies.get(customer)
+        device = (customer, codes[0][i])  # the channel: a customer's device id is one per channel
+        jar = self.cookies.get(device)
         if jar:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
         self._check_order(customer, chunk.order[i])
         sent, done, reply = self._exchange(req, chunk.path[i], chunk.body[i], headers)
         if reply.set_cookies:
-            self._keep_cookies(customer, reply.set_cookies)
+            self._keep_cookies(device, reply.set_cookies)
         self._record(item, max(due, previous_done), sent, done, reply, req)
         return done
 
@@ -306,8 +320,8 @@ class Replay:
         self.last_done = done if self.last_done is None else max(self.last_done, done)
         return sent, done, reply
 
-    def _keep_cookies(self, customer: int, set_cookies: tuple[str, ...]) -> None:
-        jar = self.cookies.setdefault(customer, {})
+    def _keep_cookies(self, device: tuple[int, int], set_cookies: tuple[str, ...]) -> None:
+        jar = self.cookies.setdefault(device, {})
         for line in set_cookies:
             name, _, value = line.split(";", 1)[0].partition("=")
             jar[name.strip()] = value.strip()
@@ -321,10 +335,33 @@ class Replay:
         if outcome != OK:
             detail = f"status {status}" if status else f"{type(reply.error).__name__}: {reply.error}"
             self.recorder.failed(outcome, chunk.event_type[i], detail)
+        verdict = self._judge(chunk, codes, i, req, reply) if outcome == OK and req.rules else None
         self.recorder.record((codes[0][i], codes[1][i], codes[2][i], due, ready, sent, done, outcome))
+        if self.log is not None:
+            self.log.add(
+                chunk.event_id[i], chunk.customer[i], (codes[0][i], codes[1][i], codes[2][i]), req.name,
+                (due, sent, done), status, outcome, verdict,
+            )  # fmt: skip
+
+    def _judge(self, chunk: Chunk, codes: list[list[int]], i: int, req: Request, reply: Reply) -> str | None:
+        """Check an answer against the request's continuity rules: None (nothing checked), ok or a kind."""
+        applied, found = self.checker.judge(chunk.customer[i], req.rules, chunk.checks[i] or {}, reply.body)
+        if not applied:
+            return None
+        self.recorder.checked += 1
+        channel = self.registry.names["channel"][codes[0][i]]
+        for v in found:
+            self.recorder.violation(v.kind, channel, {
+                "event_id": chunk.event_id[i], "customer_id": chunk.customer[i], "channel": channel,
+                "event_type": chunk.event_type[i], "expected": v.expected, "got": v.got[:200],
+            })  # fmt: skip
+        return found[0].kind if found else "ok"
 
     def result(self) -> dict[str, Any]:
         out = self.recorder.result()
+        if self.log is not None:
+            out["logged"] = self.log.close()
+            self.log = None
         out.update(
             index=self.share.index,
             handed=self.handed,
@@ -334,30 +371,3 @@ class Replay:
             stopped=self.stopped,
         )
         return out
-
-
-def classify(reply: Reply, success: frozenset[int]) -> int:
-    """The outcome code of a reply: ok, a status the mapping does not accept, or the kind of failure."""
-    if reply.status:
-        return OK if reply.status in success else OUTCOMES.index("status")
-    return OUTCOMES.index(error_kind(reply.error))
-
-
-def error_kind(error: BaseException | None) -> str:
-    """refused, timeout, closed (the peer hung up or answered garbage) or other."""
-    while getattr(error, "original", None) is not None:  # geventhttpclient wraps the cause it gave up on
-        error = error.original  # type: ignore[union-attr]
-    if isinstance(error, ConnectionRefusedError):
-        return "refused"
-    if isinstance(error, TimeoutError | gevent.Timeout):
-        return "timeout"
-    if isinstance(
-        error,
-        HTTPConnectionClosed
-        | HTTPParseError
-        | ConnectionResetError
-        | BrokenPipeError
-        | ConnectionAbortedError,
-    ):
-        return "closed"
-    return "other"

@@ -21,6 +21,7 @@ from parcours.loadtests import templates
 from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS
 from parcours.loadtests.schedule import TimeMap
+from parcours.output.rundir import CUSTOMERS
 
 CHUNK_ROWS = 2048
 #: Columns the replay loop always needs, whatever the mapping says.
@@ -66,6 +67,7 @@ class Chunk:
     headers: list[dict[str, str]]
     body: list[bytes | None]
     null_field: list[str | None]  # set when the request needed a field this event lacks
+    checks: list[dict[str, str | None] | None]  # values the request's continuity checks compare with
     #: per dimension: the chunk's own names and each row's index into them
     names: dict[str, tuple[list[str], np.ndarray]]
 
@@ -86,6 +88,37 @@ class _Filled:
     headers: list[dict[str, str]]
     body: list[Any]
     null_field: list[str | None]
+    checks: list[dict[str, str | None] | None]
+
+
+class Accounts:
+    """The ground truth's account id of each customer (customers.parquet), for ``{account_id}``:
+    only the customers of the shards this worker replays (a part is a shard), ``modulo`` when
+    workers split parts by customer id."""
+
+    def __init__(
+        self, run_dir: Path, shards: list[int] | None = None, modulo: tuple[int, int] | None = None
+    ) -> None:
+        path = run_dir / CUSTOMERS
+        if path.exists():
+            wanted = None if shards is None else [("shard", "in", shards)]
+            table = pq.read_table(path, columns=["customer_id", "account_id"], filters=wanted)
+            if modulo is not None:
+                workers, index = modulo
+                table = table.filter(pa.array(table.column("customer_id").to_numpy() % workers == index))
+            order = pc.sort_indices(table.column("customer_id")).to_numpy()
+            self.ids = table.column("customer_id").to_numpy()[order]
+            self.accounts = table.column("account_id").combine_chunks().take(pa.array(order))
+        else:  # a run without ground truth: logins fall back to the id the channel shows
+            self.ids = np.empty(0, np.int64)
+            self.accounts = pa.array([], pa.string())
+
+    def of(self, customers: np.ndarray) -> pa.Array:
+        if not len(self.ids):
+            return pa.nulls(len(customers), pa.string())
+        at = np.minimum(np.searchsorted(self.ids, customers), len(self.ids) - 1)
+        found = self.ids[at] == customers
+        return self.accounts.take(pa.array(at, mask=~found))
 
 
 def _first_null(fills: list[templates.Filled], n: int) -> np.ndarray:
@@ -106,7 +139,7 @@ def fill_requests(
     Rows are grouped by request; results are scattered back with NumPy object arrays.
     """
     n = batch.num_rows
-    path, body, headers, null_field = (np.empty(n, object) for _ in range(4))
+    path, body, headers, null_field, checks = (np.empty(n, object) for _ in range(5))
     key_array = np.array(keys, object)
     for key in dict.fromkeys(keys):
         req = requests[key]
@@ -122,9 +155,14 @@ def fill_requests(
             columns.append(["application/json"] * len(rows))
         path[rows] = p.values
         body[rows] = b.values if b is not None else None
+        if req.check_values:
+            values = [(key, templates.fill(pieces, sub).values) for key, pieces in req.check_values]
+            keys_ = [key for key, _ in values]
+            check_rows = zip(*(v for _, v in values), strict=True)
+            checks[rows] = [dict(zip(keys_, row, strict=True)) for row in check_rows]
         headers[rows] = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
         null_field[rows] = _first_null([p, *(h for _, h in named), *([b] if b else [])], len(rows))
-    return _Filled(path.tolist(), headers.tolist(), body.tolist(), null_field.tolist())
+    return _Filled(path.tolist(), headers.tolist(), body.tolist(), null_field.tolist(), checks.tolist())
 
 
 class ShareReader:
@@ -139,16 +177,20 @@ class ShareReader:
         time_map: TimeMap,
         speed: float,
         t0_wall: float = 0.0,
+        check_level: str | None = None,
+        accounts: Accounts | None = None,
     ) -> None:
         self.part = part
         self.share = share
         self.filter_customers = filter_customers
         self.mapping = mapping
-        self.requests = mapping.compile()
+        self.requests = mapping.compile(check_level=check_level)
+        self.accounts = accounts if "account_id" in mapping.fields else None
         self.time_map = time_map
         self.speed = speed
         self.t0_wall = t0_wall
-        wanted = set(BASE_FIELDS) | {f for f in mapping.fields if f not in templates.DERIVED_FIELDS}
+        derived = templates.DERIVED_FIELDS + templates.TRUTH_FIELDS
+        wanted = set(BASE_FIELDS) | {f for f in mapping.fields if f not in derived}
         self.columns = [n for n in pq.read_schema(part).names if n in wanted]
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -183,6 +225,9 @@ class ShareReader:
             WORKER_HEADER: pa.array(np.full(len(event_id), self.share.index)).cast(pa.string()),
         }
         row_keys = np.array(keys, object)[codes].tolist()
+        if self.accounts is not None:
+            accounts = self.accounts.of(batch.column("customer_id").to_numpy())
+            batch = batch.append_column("account_id", accounts)
         filled = fill_requests(batch, row_keys, self.requests, fixed)
         return Chunk(
             offset_s=offset_s.tolist(),
@@ -195,5 +240,6 @@ class ShareReader:
             headers=filled.headers,
             body=filled.body,
             null_field=filled.null_field,
+            checks=filled.checks,
             names={d: _dictionary(batch.column(d)) for d in DIMENSIONS},
         )

@@ -29,7 +29,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from parcours.errors import ParcoursError, SpecError
-from parcours.loadtests import templates
+from parcours.loadtests import checks, templates
 from parcours.specfile import Spec, read_toml, validate
 from parcours.vocabulary import EventType
 
@@ -56,6 +56,15 @@ class RequestSpec(Spec):
     headers: dict[str, str] = {}
     body: Any = None
     success: tuple[Status, ...] | None = None
+    #: continuity checks on the answer, and facts to remember per customer (see ``checks``)
+    expect: list[checks.ExpectSpec] = []
+    remember: dict[str, str] = {}
+    forget: dict[str, str] = {}
+
+    @field_validator("remember", "forget")
+    @classmethod
+    def _memory_templates(cls, pairs: dict[str, str]) -> dict[str, str]:
+        return {k: v if v == checks.ANY else templates.check_text(v) for k, v in pairs.items()}
 
     @field_validator("path")
     @classmethod
@@ -106,6 +115,8 @@ class MappingSpec(Spec):
     def _one_target_per_batch(self) -> MappingSpec:
         if self.batch and len({(r.method, r.path) for r in self.requests.values()}) > 1:
             raise ValueError("batch: every request of a batching mapping must have the same method and path")
+        if self.batch and any(r.expect or r.remember or r.forget for r in self.requests.values()):
+            raise ValueError("batch: continuity checks need one answer per event, not per batch")
         return self
 
 
@@ -120,6 +131,9 @@ class Request:
     path: list[templates.Piece]
     headers: tuple[tuple[str, list[templates.Piece]], ...]
     body: list[templates.Piece] | None
+    rules: checks.Rules = checks.Rules((), (), ())
+    #: the templates the rules read, filled per event with the request (only with --check)
+    check_values: tuple[tuple[str, list[templates.Piece]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,16 @@ class Mapping:
         used = templates.fields_of(list(self.spec.defaults.headers.values()))
         for req in self.spec.requests.values():
             used |= templates.fields_of([req.path, req.body, *req.headers.values()])
+            used |= templates.fields_of(list(self._rules(req).templates().values()))
         return frozenset(used)
+
+    @property
+    def has_checks(self) -> bool:
+        return any(r.expect for r in self.spec.requests.values())
+
+    @staticmethod
+    def _rules(spec: RequestSpec) -> checks.Rules:
+        return checks.rules(spec.expect, spec.remember, spec.forget)
 
     @property
     def batch_max_events(self) -> int:
@@ -154,13 +177,21 @@ class Mapping:
             return event_type
         return ANY_EVENT if ANY_EVENT in self.spec.requests else None
 
-    def compile(self, environ: MappingABC[str, str] | None = None) -> dict[str, Request]:
-        """One compiled request per event type this mapping names (``*`` included)."""
+    def compile(
+        self, environ: MappingABC[str, str] | None = None, *, check_level: str | None = None
+    ) -> dict[str, Request]:
+        """One compiled request per event type this mapping names (``*`` included); with
+        ``check_level`` (--check), the continuity checks that apply at that integration level."""
         env = os.environ if environ is None else environ
-        return {name: self._compile_one(name, spec, env) for name, spec in self.spec.requests.items()}
+        return {
+            name: self._compile_one(name, spec, env, check_level) for name, spec in self.spec.requests.items()
+        }
 
-    def _compile_one(self, name: str, spec: RequestSpec, env: MappingABC[str, str]) -> Request:
+    def _compile_one(
+        self, name: str, spec: RequestSpec, env: MappingABC[str, str], check_level: str | None
+    ) -> Request:
         headers = {**self.spec.defaults.headers, **spec.headers}
+        rules = self._rules(spec).for_level(check_level) if check_level else checks.Rules((), (), ())
         return Request(
             key=name,
             name=spec.name or (name if name != ANY_EVENT else spec.path),
@@ -169,6 +200,10 @@ class Mapping:
             path=templates.text_pieces(spec.path, "url", env),
             headers=tuple((h, templates.text_pieces(v, "text", env)) for h, v in headers.items()),
             body=None if spec.body is None else templates.json_pieces(spec.body, env),
+            rules=rules,
+            check_values=tuple(
+                (key, templates.text_pieces(text, "text", env)) for key, text in rules.templates().items()
+            ),
         )
 
     def check_environment(self, environ: MappingABC[str, str] | None = None) -> None:
@@ -185,6 +220,7 @@ class Mapping:
             found.append((f"requests.{name}.path", req.path))
             found += [(f"requests.{name}.headers.{h}", v) for h, v in req.headers.items()]
             found += [(f"requests.{name}.body", s) for s in templates.strings(req.body)]
+            found += [(f"requests.{name}.checks", s) for s in self._rules(req).templates().values()]
         return found
 
 

@@ -29,6 +29,8 @@ OK = 0
 #: Not a multiple of the reading chunk, so that folding and reading do not keep falling together.
 FLUSH_ROWS = 15_000
 ROW_WIDTH = 8
+#: Examples kept per kind of continuity violation.
+SAMPLES = 3
 
 Row = tuple[int, int, int, float, float, float, float, int]
 
@@ -135,6 +137,9 @@ class Recorder:
         self.error_samples: dict[str, str] = {}
         self.skipped: Counter[str] = Counter()  # "type (null field)": a text template met a null
         self.order_violations = 0
+        self.checked = 0  # answers judged by continuity checks (--check)
+        self.violations: Counter[tuple[str, str]] = Counter()  # (kind, channel)
+        self.violation_samples: dict[str, list[dict[str, Any]]] = {}
         self._rows = array("d")  # flat doubles, ROW_WIDTH per event: NumPy reads it without copying
 
     def record(self, row: Row) -> None:
@@ -146,6 +151,12 @@ class Recorder:
         name = OUTCOMES[kind]
         self.errors_by_type[event_type] += 1
         self.error_samples.setdefault(name, detail[:200])
+
+    def violation(self, kind: str, channel: str, sample: dict[str, Any]) -> None:
+        self.violations[(kind, channel)] += 1
+        samples = self.violation_samples.setdefault(kind, [])
+        if len(samples) < SAMPLES:
+            samples.append(sample)
 
     def flush(self) -> None:
         if self._rows:
@@ -183,4 +194,9 @@ class Recorder:
             "error_samples": self.error_samples,
             "skipped": dict(self.skipped),
             "order_violations": self.order_violations,
+            "checks": {
+                "checked": self.checked,
+                "violations": [[k, c, n] for (k, c), n in sorted(self.violations.items())],
+                "samples": self.violation_samples,
+            },
         }

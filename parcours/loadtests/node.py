@@ -63,6 +63,10 @@ def add_arguments(parser: Any) -> None:
     for flag, kind, default, text in ARGUMENTS:
         # read once, when the process starts: the web UI could show them but not change the plan
         parser.add_argument(flag, type=kind, default=default, help=text, include_in_web_ui=False)
+    parser.add_argument(
+        "--check", action="store_true", default=False, include_in_web_ui=False,
+        help="Check the mapping's continuity expectations on every answer",
+    )  # fmt: skip
 
 
 def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
@@ -99,6 +103,8 @@ class Worker:
             sender,
             t0_wall=order["t0_wall"],
             connections=order["connections"],
+            check=order.get("check", False),
+            out=Path(order["out"]) if order.get("out") else None,
         )
         self.replay.start()
         log.info("parcours: worker %d of %d replaying from %s", order["index"], order["workers"], run_dir)
@@ -177,6 +183,8 @@ class Coordinator:
             "connections": self.options.connections,
             "timeout_s": self.options.request_timeout,
             "t0_wall": t0_wall,
+            "check": self.options.check,
+            "out": str(self.out.absolute()),
         }
 
     def on_result(self, environment: Environment, msg: Any, **_: Any) -> None:
@@ -231,6 +239,7 @@ class Coordinator:
             "max_gap": o.max_gap or None,
             "connections": o.connections,
             "request_timeout_s": o.request_timeout,
+            "check": o.check,
             "workers_count": self.expected,
             "workers_reported": len(self.results),
         }

@@ -25,6 +25,7 @@ from typing import IO, Any
 from parcours.errors import ParcoursError
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import summary as summaries
+from parcours.loadtests.checks import run_level
 from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
 from parcours.output.paths import REPLAYS_DIR, check_results_out
 from parcours.output.reader import Run
@@ -55,6 +56,7 @@ class ReplayOptions:
     out: Path | None = None
     dry_run: bool = False
     verbose: bool = False
+    check: bool = False
 
     @property
     def mapping_name(self) -> str:
@@ -93,6 +95,8 @@ def check(opts: ReplayOptions) -> Checked:
     run = Run(opts.run_dir)
     mapping = mappings.load(opts.mapping_name)
     mapping.check_environment()
+    if opts.check and not mapping.has_checks:
+        raise ParcoursError(f"--check: mapping {mapping.spec.name} states no expectations to check")
     plan = make_plan(run, mapping, speed=opts.speed, window=window, max_gap_s=max_gap)
     return Checked(run, mapping, window, plan, thresholds)
 
@@ -108,7 +112,7 @@ def replay(
     if opts.target != BUILTIN:
         probe(opts.target)  # nothing listens there: say so now, not after a replay of refusals
     out = _results_dir(checked.run, opts.out)
-    with _target(opts.target, out) as host:
+    with _target(opts.target, out, run_level(checked.run)) as host:
         echo(
             f"replaying {checked.plan.requests:,} events of {checked.run.path} to {host} at --speed "
             f"{opts.speed:g} (about {checked.plan.duration_s:,.0f} s, {opts.workers} worker(s)); "
@@ -117,7 +121,7 @@ def replay(
         interrupted = _run_locust(opts, checked, host, out)
     summary = _read_summary(out)
     echo(summaries.text(summary, checked.thresholds))
-    echo(f"  results: {out} (summary.json, locust_stats.csv, locust.html)")
+    echo(f"  results: {out} (summary.json, requests/*.parquet, locust_stats.csv, locust.html)")
     code = summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
     if code == summaries.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
         warn(f"parcours: replay failed: {summary['failed_reason']}")
@@ -174,14 +178,25 @@ def _read_summary(out: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def _target(target: str, out: Path) -> Iterator[str]:
-    """The target URL; for ``builtin``, the reference backend, started here for the replay's duration."""
+def _target(target: str, out: Path, level: str) -> Iterator[str]:
+    """The target URL; for ``builtin``, the reference backend, started here for the replay's duration,
+    at the run's integration level, its database in the results folder (``backend.sqlite3``)."""
     if target != BUILTIN:
         yield target.rstrip("/")
         return
     with (out / "backend.log").open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "parcours.loadtests.backend", "--port", "0"],
+            [
+                sys.executable,
+                "-m",
+                "parcours.loadtests.backend",
+                "--port",
+                "0",
+                "--db",
+                str(out / "backend.sqlite3"),
+                "--level",
+                level,
+            ],  # fmt: skip
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -222,6 +237,8 @@ def locust_args(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> 
     for flag, value in (("--window", opts.window), ("--max-gap", opts.max_gap), ("--fail-on", opts.fail_on)):
         if value:
             args += [flag, value]
+    if opts.check:
+        args.append("--check")
     return args
 
 

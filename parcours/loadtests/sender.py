@@ -10,7 +10,7 @@ from geventhttpclient.url import URL
 from locust.env import Environment
 
 from parcours import __version__
-from parcours.loadtests.driver import Reply
+from parcours.loadtests.outcome import Reply
 
 
 class StatusError(Exception):
@@ -50,10 +50,12 @@ class LocustSender:
         status, length = 0, 0
         error: Exception | None = None
         cookies: tuple[str, ...] = ()
+        answer = b""
         try:
             response = self.client.request(method, self.base + path, body=body or b"", headers=headers)
             with response:  # reads the body to the end, so the connection is kept for the next request
-                length = len(response.read())
+                answer = response.read()
+                length = len(answer)
             status = response.status_code
             if "set-cookie" in response:
                 cookies = tuple(response.info().getlist("set-cookie"))
@@ -65,7 +67,7 @@ class LocustSender:
             request_type=method, name=name, response_time=elapsed_ms, response_length=length, response=None,
             context={}, exception=failure, start_time=started, url=path,
         )  # fmt: skip
-        return Reply(status, error, cookies)
+        return Reply(status, error, cookies, answer)
 
     def _status_error(self, status: int) -> StatusError:
         return self.status_errors.setdefault(status, StatusError(f"HTTP {status}"))

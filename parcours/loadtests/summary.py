@@ -24,7 +24,7 @@ EXIT_INTERRUPTED = 130
 _THRESHOLD = re.compile(
     r"^(?:(lag|schedule_lag|service|corrected)_)?(p50|p90|p95|p99|p99\.9|p999|mean|max)_ms$"
 )
-_COUNT_THRESHOLDS = ("error_rate", "errors", "order_violations", "not_sent")
+_COUNT_THRESHOLDS = ("error_rate", "errors", "order_violations", "not_sent", "check_violations")
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Threshold:
             return float(summary["events"]["failed"])
         if self.name == "not_sent":
             return float(summary["events"]["not_sent"])
+        if self.name == "check_violations":
+            return float(summary.get("checks", {}).get("violations", 0))
         return float(summary["order_violations"])
 
 
@@ -159,6 +161,7 @@ def build(
         "events": events,
         "errors": errors,
         "order_violations": violations,
+        "checks": merge_checks(results, enabled=bool(context.get("check"))),
         "latency_ms": latency,
         "by": {
             d: {
@@ -175,6 +178,27 @@ def build(
     }
 
 
+def merge_checks(results: list[dict[str, Any]], *, enabled: bool) -> dict[str, Any]:
+    """Continuity checks of every worker: answers checked, violations per kind and channel, examples."""
+    by_kind: dict[str, Counter[str]] = {}
+    samples: dict[str, list[Any]] = {}
+    checked = 0
+    for r in results:
+        checks = r.get("checks", {})
+        checked += checks.get("checked", 0)
+        for kind, channel, n in checks.get("violations", []):
+            by_kind.setdefault(kind, Counter())[channel] += n
+        for kind, found in checks.get("samples", {}).items():
+            samples[kind] = (samples.get(kind, []) + found)[:3]
+    return {
+        "enabled": enabled,
+        "checked": checked,
+        "violations": sum(sum(c.values()) for c in by_kind.values()),
+        "by_kind": {k: dict(c.most_common()) for k, c in sorted(by_kind.items())},
+        "samples": samples,
+    }
+
+
 def _keys(histograms: HistogramSet, dimension: str) -> list[str]:
     return sorted({k for (m, d, k) in histograms.histograms if d == dimension and m == "corrected"})
 
@@ -186,7 +210,12 @@ def exit_code(summary: dict[str, Any], thresholds: list[Threshold]) -> int:
         return EXIT_FAILED
     if not summary["valid"]:
         return EXIT_INVALID
-    return EXIT_FAILED if breaches(summary, thresholds) else 0
+    return EXIT_FAILED if breaches(summary, thresholds) or _violated(summary) else 0
+
+
+def _violated(summary: dict[str, Any]) -> bool:
+    checks = summary.get("checks", {})
+    return bool(checks.get("enabled") and checks.get("violations"))
 
 
 def _row(label: str, stats: dict[str, Any]) -> str:
@@ -219,6 +248,7 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
         kinds = ", ".join(f"{k} {v:,}" for k, v in err["by_kind"].items())
         lines.append(f"  errors: {kinds}; statuses {err['by_status']}")
     lines.append(f"  order violations: {summary['order_violations']}")
+    lines += _check_lines(summary.get("checks", {}))
     lines.append(f"  {'ms':<14}" + "".join(f"{h:>10}" for h in ("p50", "p90", "p99", "p99.9", "max")))
     for metric in METRICS:
         lines.append(_row(metric.replace("_", " "), summary["latency_ms"][metric]))
@@ -234,4 +264,24 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
         lines.append(f"  INVALID: {summary['invalid_reason']}")
     for breach in breaches(summary, thresholds or []):
         lines.append(f"  FAILED: {breach}")
+    if _violated(summary):
+        lines.append(f"  FAILED: {summary['checks']['violations']:,} continuity violation(s)")
     return "\n".join(lines)
+
+
+def _check_lines(checks: dict[str, Any]) -> list[str]:
+    if not checks.get("enabled"):
+        return []
+    lines = [
+        f"  continuity checks: {checks['checked']:,} answers checked, {checks['violations']:,} violations"
+    ]
+    for kind, channels in checks["by_kind"].items():
+        where = ", ".join(f"{c} {n:,}" for c, n in channels.items())
+        lines.append(f"    {kind}: {sum(channels.values()):,} ({where})")
+        for sample in checks["samples"].get(kind, [])[:1]:
+            lines.append(
+                f"      e.g. event {sample['event_id']} ({sample['event_type']}): "
+                f"expected {sample['expected']},"
+                f" got {sample['got']}"
+            )
+    return lines

@@ -28,10 +28,13 @@ import pyarrow.compute as pc
 
 from parcours.output.schema import EVENT_SCHEMA
 
-#: Fields a template may use: the event columns plus two spellings of the timestamp.
+#: Fields a template may use: the event columns, two spellings of the timestamp, and from the run's
+#: ground truth (customers.parquet) the customer's account id: what they type to log in.
 DERIVED_FIELDS = ("ts_ms", "ts_iso")
-FIELDS: tuple[str, ...] = tuple(EVENT_SCHEMA.names) + DERIVED_FIELDS
+TRUTH_FIELDS = ("account_id",)
+FIELDS: tuple[str, ...] = tuple(EVENT_SCHEMA.names) + DERIVED_FIELDS + TRUTH_FIELDS
 ENV_PREFIX = "env."
+OPTIONAL = "?"  # {env.NAME?}: empty when NAME is not set
 _URL_SAFE = r"^[A-Za-z0-9_.~-]*$"
 _NEEDS_JSON_ESCAPE = r"[\x00-\x1f\\\"]"
 
@@ -70,7 +73,7 @@ def check_text(template: str) -> str:
     """Validate a text template's placeholders: known fields, or env. followed by a variable name."""
     for name in placeholders(template):
         if name.startswith(ENV_PREFIX):
-            if not name[len(ENV_PREFIX) :].isidentifier():
+            if not name[len(ENV_PREFIX) :].removesuffix(OPTIONAL).isidentifier():
                 raise ValueError(f"{{{name}}}: not an environment variable name")
         elif name not in FIELDS:
             raise ValueError(f"unknown field {{{name}}} (fields: {', '.join(FIELDS)})")
@@ -96,7 +99,11 @@ def strings(value: Any) -> list[str]:
 
 
 def missing_env(template: str, environ: Mapping[str, str]) -> list[str]:
-    names = [n[len(ENV_PREFIX) :] for n in placeholders(template) if n.startswith(ENV_PREFIX)]
+    names = [
+        n[len(ENV_PREFIX) :]
+        for n in placeholders(template)
+        if n.startswith(ENV_PREFIX) and not n.endswith(OPTIONAL)
+    ]
     return [n for n in names if n not in environ]
 
 
@@ -117,7 +124,8 @@ def text_pieces(template: str, mode: Mode, environ: Mapping[str, str] | None = N
         if name is None:
             continue
         if name.startswith(ENV_PREFIX):
-            value = env[name[len(ENV_PREFIX) :]]
+            var = name[len(ENV_PREFIX) :]
+            value = env.get(var.removesuffix(OPTIONAL), "") if var.endswith(OPTIONAL) else env[var]
             pieces.append(json.dumps(value)[1:-1] if mode == "json_text" else value)
         else:
             pieces.append(Field(name, mode))

@@ -14,6 +14,7 @@ from parcours.report.events import Vocab
 from parcours.report.html import Section, kpi_table, page, realism_table
 from parcours.report.kpis import headline
 from parcours.report.plots import commerce, service, usage
+from parcours.report.replays import replay_section
 from parcours.report.summary import RunSummary, label_of, summarise
 
 
@@ -120,6 +121,7 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             "integration level, or lacks what the figure counts. Shown figures and inputs are not checked.",
             table=realism_table(runs),
         ),
+        *replay_section(runs),
     ]
 
 
