@@ -28,16 +28,18 @@ def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
     return [summarise(r, label, vocab) for r, label in zip(runs, labels, strict=True)]
 
 
-def sections(runs: Sequence[RunSummary]) -> list[Section]:
+def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
+    """The page's sections; ``replicated``: a ready headline table of means over replicates, if any."""
     values = [headline(r) for r in runs]
     several = len(runs) > 1
+    lead = "The numbers to remember" + (f", each run against {runs[0].label}." if several else ".")
+    if replicated:
+        lead += (
+            " Run sets: each figure is the mean over the replicates with its 95% interval; the plots "
+            "below show the first replicate of each run set."
+        )
     return [
-        Section(
-            "kpis",
-            "Headline figures",
-            "The numbers to remember" + (f", each run against {runs[0].label}." if several else "."),
-            table=kpi_table(runs, values),
-        ),
+        Section("kpis", "Headline figures", lead, table=replicated or kpi_table(runs, values)),
         Section(
             "channel-use",
             "Channel use by hour and persona",
@@ -117,13 +119,13 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
     ]
 
 
-def html_report(runs: Sequence[RunSummary]) -> str:
+def html_report(runs: Sequence[RunSummary], replicated: str = "") -> str:
     title = (
         ("parcours compare: " + " vs ".join(r.label for r in runs))
         if len(runs) > 1
         else f"parcours report: {runs[0].label}"
     )
-    return page(title, runs, sections(runs))
+    return page(title, runs, sections(runs, replicated))
 
 
 def check_out(out: Path) -> None:

@@ -85,7 +85,8 @@ def run_document(r: RunSummary, realism_values: list[dict[str, Any]]) -> dict[st
     }
 
 
-def json_report(runs: Sequence[RunSummary]) -> str:
+def json_report(runs: Sequence[RunSummary], extra: dict[str, Any] | None = None) -> str:
+    """One document per run, deltas against the first; ``extra`` (means and intervals of run sets) added."""
     checks = realism(list(runs))
     documents = []
     for i, r in enumerate(runs):
@@ -115,5 +116,5 @@ def json_report(runs: Sequence[RunSummary]) -> str:
         }
         for d in documents[1:]
     ]
-    doc = {"format_version": FORMAT_VERSION, "runs": documents, "deltas": deltas}
+    doc = {"format_version": FORMAT_VERSION, "runs": documents, "deltas": deltas, **(extra or {})}
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"
