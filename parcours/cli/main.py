@@ -13,6 +13,7 @@ import click
 
 from parcours import __version__
 from parcours.cli.backend import backend
+from parcours.cli.explain import explain
 from parcours.cli.replay import locust, locustfile, replay
 from parcours.cli.report import compare, report
 from parcours.cli.simulate import simulate
@@ -33,6 +34,7 @@ for command in (
     validate,
     report,
     compare,
+    explain,
     replay,
     backend,
     locustfile,
