@@ -94,6 +94,7 @@ def test_pages_mark_differences_whose_interval_holds_zero(
     noise = [k for k, d in doc["differences"][0]["kpis"].items() if d["holds_zero"]]
     assert page.count('class="holds-zero"') == len(noise)
     assert "mean of 3" in page and "paired replicate by replicate" in page
+    assert 'id="integration"' in page and 'id="glossary"' in page and "Store-visit conversion" in page
     code, _, err = run_main(["report", str(sets["omni"]), "-o", str(tmp_path / "r.html")], capsys)
     assert code == 0, err
     assert "mean of 3" in (tmp_path / "r.html").read_text()

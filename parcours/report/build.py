@@ -8,7 +8,7 @@ from pathlib import Path
 
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
-from parcours.report import facts
+from parcours.report import facts, glossary
 from parcours.report.events import Vocab
 from parcours.report.html import Section, kpi_table, page, realism_table
 from parcours.report.kpis import headline
@@ -107,6 +107,21 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             "for a member of staff.",
             service.stores(runs),
             facts.stores(runs),
+        ),
+        Section(
+            "integration",
+            "What each integration level changes",
+            "The mechanisms the simulator switches on per integration level (the scenario's "
+            "`integration`); every difference between levels in this page comes from these, not from a "
+            "multiplier. `parcours explain FROM TO` measures what each one contributes.",
+            table=glossary.integration_table(),
+        ),
+        Section(
+            "glossary",
+            "Glossary: every conversion and rate on this page",
+            "Each rate named for what it counts; conversions of different kinds are never mixed under one "
+            "name.",
+            table=glossary.glossary_table(),
         ),
         Section(
             "realism",
