@@ -227,9 +227,8 @@ def explain(
     check_replicates(replicates)
     if workers < 1:
         raise ParcoursError(f"--workers: must be at least 1, not {workers}")
-    if customers is not None and customers <= 0:
-        raise ParcoursError(f"--customers: must be a positive number of customers, not {customers}")
-    from_sc, to_sc = _scenario(from_name, "FROM"), _scenario(to_name, "TO")
+    size = Overrides(customers=customers)
+    from_sc, to_sc = (size.apply(_scenario(n, w)) for n, w in ((from_name, "FROM"), (to_name, "TO")))
     root = from_sc.population.seed if seed is None else seed
     seeds = replicate_seeds(root, replicates)
     found = factors(from_sc, to_sc)
@@ -261,9 +260,17 @@ def explain(
     values: dict[int, np.ndarray] = {}
     for job, figures in zip(jobs, results, strict=True):
         values.setdefault(job.coalition, np.zeros((replicates, len(FIGURES))))[job.replicate] = figures
-    size = customers if customers is not None else from_sc.population.customers
     return Explanation(
-        from_sc.name, to_sc.name, found, other, p, size, root, seeds, values, time.perf_counter() - began
+        from_sc.name,
+        to_sc.name,
+        found,
+        other,
+        p,
+        from_sc.population.customers,
+        root,
+        seeds,
+        values,
+        time.perf_counter() - began,
     )
 
 

@@ -55,7 +55,7 @@ def factors(from_sc: Scenario, to_sc: Scenario) -> list[Factor]:
 
 
 def other_differences(from_sc: Scenario, to_sc: Scenario) -> list[str]:
-    """Settings other than the capabilities (and names, seeds, population size) that differ."""
+    """Settings other than the capabilities (and names, descriptions, seeds) that differ."""
     a, b = _dump(from_sc), _dump(to_sc)
     skip = IGNORED | {CAPABILITIES, LEVEL}
     out = []
@@ -65,8 +65,7 @@ def other_differences(from_sc: Scenario, to_sc: Scenario) -> list[str]:
         if key == "population":
             pa, pb = (dict(d.get(key) or {}) for d in (a, b))
             for d in (pa, pb):
-                d.pop("seed", None)
-                d.pop("customers", None)
+                d.pop("seed", None)  # every run sets its replicate's seed
             if pa != pb:
                 out.append(key)
         elif a.get(key) != b.get(key):
