@@ -81,9 +81,10 @@ def report(run: Path, out: Path | None, fmt: str) -> None:
     help="html: the figures side by side with deltas; json: every headline number and its delta.",
 )
 def compare(runs: tuple[Path, ...], out: Path | None, fmt: str) -> None:
-    """Put two or more runs or run sets (RUNS: at least two) side by side, with differences against the
-    first one. Run sets give means with 95% intervals, and differences with theirs, paired replicate by
-    replicate when both sets were made with the same --seed; a difference whose interval holds 0 is marked."""
+    """Put two or more runs side by side (RUNS: at least two run directories, or run sets from
+    `simulate --replicates`), with differences against the first one. Run sets give means with 95%
+    intervals, and differences with theirs, paired replicate by replicate when both sets were made with
+    the same --seed; a difference whose interval holds 0 is marked."""
     if len(runs) < 2:
         raise ParcoursError(f"compare: RUNS needs at least two run directories, got {len(runs)}")
     if out is None and fmt == "html":
