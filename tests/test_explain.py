@@ -145,6 +145,15 @@ def test_explain_writes_a_page_and_refuses_bad_input(
     assert code == 0, err
     page = out.read_text()
     assert page.count("<img") == len(FIGURES) and "nothing to split" in page
+    kept = tmp_path / "kept"
+    args = ["explain", "multichannel", "crosschannel", "-n", "300", "-r", "2", "--keep-runs", str(kept)]
+    code, _, err = run_main([*args, "-o", str(tmp_path / "x.html")], capsys)
+    assert code == 0, err
+    code, out_json, err = run_main(
+        ["compare", str(kept / "c0000"), str(kept / "c0001"), "--format", "json"], capsys
+    )
+    assert code == 0, err
+    assert json.loads(out_json)["differences"][0]["paired"] is True  # kept combinations are run sets
     for args, names in (
         (["nosuch", "omnichannel"], "FROM: nosuch"),
         (["omnichannel", "nosuch"], "TO: nosuch"),

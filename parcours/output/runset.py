@@ -90,6 +90,31 @@ def open_runs(path: str | Path) -> Run | RunSet:
     return RunSet(path) if is_runset(path) else Run(path)
 
 
+def write_manifest(
+    folder: Path, header: dict[str, Any], seeds: Sequence[int], final: Path | None = None
+) -> None:
+    """Make ``folder``, whose ``rep-NNN`` runs are finished, a run set: ``runset.json`` written last.
+    ``final``: where the folder will be moved, for the replicates' own manifests."""
+    runs = []
+    for index, seed in enumerate(seeds):
+        name = replicate_dir(index)
+        manifest_path = folder / name / MANIFEST
+        run_manifest = json.loads(manifest_path.read_text())
+        run_manifest["path"] = str((final or folder) / name)
+        manifest_path.write_text(json.dumps(run_manifest, indent=2, sort_keys=True) + "\n")
+        runs.append({"replicate": index, "seed": int(seed), "path": name})
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "parcours_version": __version__,
+        **header,
+        "replicates": len(runs),
+        "runs": runs,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    (folder / RUNSET).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
 def check_set_dir(out: Path, *, overwrite: bool) -> None:
     """Refuse a run set's folder that would damage something already on disk."""
     if out.is_file():
@@ -130,24 +155,7 @@ class RunSetWriter:
 
     def finish(self, header: dict[str, Any], seeds: Sequence[int]) -> Path:
         """Write the manifest last, point each replicate's run.json at its final place, move into place."""
-        runs = []
-        for index, seed in enumerate(seeds):
-            name = replicate_dir(index)
-            manifest_path = self.tmp / name / MANIFEST
-            run_manifest = json.loads(manifest_path.read_text())
-            run_manifest["path"] = str(self.out / name)
-            manifest_path.write_text(json.dumps(run_manifest, indent=2, sort_keys=True) + "\n")
-            runs.append({"replicate": index, "seed": int(seed), "path": name})
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "parcours_version": __version__,
-            **header,
-            "replicates": len(runs),
-            "runs": runs,
-            "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-        (self.tmp / RUNSET).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_manifest(self.tmp, header, seeds, final=self.out)
         old = None
         if self.out.exists():
             old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"

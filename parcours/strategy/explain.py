@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
+from parcours.output.runset import write_manifest
 from parcours.report.intervals import Estimate, mean_interval
 from parcours.report.kpis import headline
 from parcours.report.summary import summarise
@@ -237,9 +238,11 @@ def explain(
     began = time.perf_counter()
     with _work_dir(keep_runs) as work:
         jobs: list[Job] = []
+        named: dict[Path, str] = {}
         for mask, words, scenario in _combinations(from_sc, to_sc, p, found, bool(other)):
             folder = work / ("to" if mask < 0 else f"c{mask:04d}")
             folder.mkdir()
+            named[folder] = words
             scenario_file = folder / "scenario.toml"
             scenario_file.write_text(to_toml(scenario), encoding="utf-8")
             for r, s in enumerate(seeds):
@@ -257,6 +260,14 @@ def explain(
                     )
                 )
         results = _run_all(jobs, workers, on_run)
+        if keep_runs is not None:  # each combination's folder becomes a run set `compare` reads
+            for folder in sorted({j.scenario_file.parent for j in jobs}):
+                header = {
+                    "scenario": str(folder / "scenario.toml"),
+                    "scenario_name": folder.name,
+                    "root_seed": root,
+                }
+                write_manifest(folder, header, seeds)
     values: dict[int, np.ndarray] = {}
     for job, figures in zip(jobs, results, strict=True):
         values.setdefault(job.coalition, np.zeros((replicates, len(FIGURES))))[job.replicate] = figures
