@@ -1,8 +1,8 @@
 """Two reference tables every page ends with: what each integration level switches on in the
 simulator, and one glossary of every conversion and rate the page shows, each named for what it counts.
 
-The integration table describes the mechanisms the simulator applies per level (simulator/world.py,
-engine.py, service.py, aftersale.py, identity.py); when the levels become presets of named capability
+The integration table describes the mechanisms the simulator applies per level (docs/model.md, "What
+the integration level changes", which gives each mechanism's parameter and source); when the levels become presets of named capability
 switches (scenario ``[capabilities]``), each row is one switch and ``parcours explain`` measures it.
 The conversion names follow the realism check's (/work/calib/CONTRACT.md: R5 online session conversion,
 R6 cart abandonment, R16 store-visit conversion, purchase-intent conversion).
@@ -14,51 +14,64 @@ from parcours.report.html import esc, table, tr
 
 LEVELS = ("multichannel", "crosschannel", "omnichannel")
 
-#: (capability, what it does in a journey, multichannel, crosschannel, omnichannel)
+#: (capability, what it does in a journey, multichannel, crosschannel, omnichannel); the mechanisms of
+#: docs/model.md "What the integration level changes", in a reader's words.
 CAPABILITIES = (
     (
         "shared customer identity",
-        "what the backend sees of one person across channels (visible_id)",
-        "one id per channel (silos)",
-        "one account once logged in",
-        "one account everywhere",
+        "what the company (and the backend) sees of one person across channels",
+        "one id per channel; each silo's own account after login",
+        "device ids until the customer identifies, then the shared account",
+        "the shared account for every customer who ever identified",
+    ),
+    (
+        "recognition",
+        "a recognised customer is served with their history (small uplift of buying)",
+        "never",
+        "intents where the customer logs in",
+        "every intent of an account holder",
+    ),
+    (
+        "cart that follows the customer",
+        "a cart started on one device and finished on another",
+        "lost: some give up",
+        "kept if identified in both sessions",
+        "kept for account holders",
     ),
     (
         "stock visible online",
-        "a customer who researched online checks the store has the product before going; if not, "
-        "buys online instead of meeting an empty shelf",
+        "a customer who researched online checks the store has the product before going",
         "no",
         "this morning's stock",
         "live stock",
     ),
     (
         "order from the store",
-        "after a stock-out in store, staff order the product for the customer",
+        "after an empty shelf, order for delivery at the desk or kiosk",
         "no",
         "yes",
         "yes",
     ),
     (
         "hold from another store",
-        "after a stock-out, staff hold one in another store for collection",
+        "after an empty shelf, staff hold one in another store for collection",
         "no",
         "no",
         "yes",
     ),
-    ("click & collect", "an online order picked up in store", "no", "yes", "yes"),
+    (
+        "click & collect",
+        "an own-site order picked up in store (staff prepare it; some buy more at pick-up)",
+        "no",
+        "yes",
+        "yes",
+    ),
     (
         "returns in any channel",
-        "an online order can be returned in a store",
-        "no (by post)",
-        "yes",
-        "yes",
-    ),
-    (
-        "search carries over",
-        "after a stock-out, going online later keeps the search (silos: some give up on the way)",
-        "no",
-        "yes",
-        "yes",
+        "an online purchase returned (or exchanged) in a store",
+        "by post",
+        "in store for some",
+        "in store for some",
     ),
 )
 
