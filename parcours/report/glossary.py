@@ -2,8 +2,9 @@
 simulator, and one glossary of every conversion and rate the page shows, each named for what it counts.
 
 The integration table describes the mechanisms the simulator applies per level (docs/model.md, "What
-the integration level changes", which gives each mechanism's parameter and source); when the levels become presets of named capability
-switches (scenario ``[capabilities]``), each row is one switch and ``parcours explain`` measures it.
+the integration level changes", gives each one's parameter and source); when the levels become presets
+of named capability switches (scenario ``[capabilities]``), each row is one switch that
+``parcours explain`` measures.
 The conversion names follow the realism check's (/work/calib/CONTRACT.md: R5 online session conversion,
 R6 cart abandonment, R16 store-visit conversion, purchase-intent conversion).
 """
