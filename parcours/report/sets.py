@@ -178,8 +178,13 @@ def interval_table(sides: Sequence[Side]) -> str:
             else "unpaired (Welch), the seeds differ"
         )
         notes.append(f"{s.label} vs {sides[0].label}: {how}.")
+    origin = " ".join(
+        f"{s.label}: {'run set' if s.kind == 'runset' else 'run'} {s.path}, "
+        f"{len(s.replicates)} replicate(s), seed(s) {', '.join(map(str, s.seeds))}."
+        for s in sides
+    )
     legend = (
-        "<p><small>Means over replicates with their 95% t-interval in brackets. "
+        f"<p><small>{esc(origin)}<br>Means over replicates with their 95% t-interval in brackets. "
         f'<span style="{NOISE_STYLE}">~ Greyed differences</span>: their interval holds 0, so these runs '
         "do not tell them apart from noise. " + esc(" ".join(notes)) + "</small></p>"
     )
