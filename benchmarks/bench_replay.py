@@ -145,7 +145,7 @@ def synthetic_run(out: Path, *, events: int, customers: int, span_s: float, seed
     }  # fmt: skip
     with ParquetSink(writer.events_part(0), EVENT_SCHEMA) as sink:
         sink.write(event_batch(columns, ["young"]))
-    writer.finish({"schema_version": SCHEMA_VERSION})
+    writer.finish({"schema_version": SCHEMA_VERSION, "shards": 1, "counts": {"events": events}})
     return out
 
 

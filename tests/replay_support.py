@@ -91,7 +91,14 @@ def make_run(
         }
         with ParquetSink(writer.events_part(p), EVENT_SCHEMA) as sink:
             sink.write(event_batch(columns, PERSONAS))
-    writer.finish({"schema_version": SCHEMA_VERSION, "scenario": {"calendar": {"timezone": timezone}}})
+    writer.finish(
+        {
+            "schema_version": SCHEMA_VERSION,
+            "scenario": {"calendar": {"timezone": timezone}},
+            "shards": parts,
+            "counts": {"events": len(cust)},
+        }
+    )
     names = list(EventType)
     return Events(
         customer=dict(zip(ids.tolist(), cust.tolist(), strict=True)),

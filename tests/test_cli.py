@@ -163,7 +163,8 @@ def test_an_unwritable_place_is_refused_even_for_root(
     assert str(blocker) in err and "Traceback" not in err
 
 
-def test_an_interrupted_run_never_looks_finished(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_run_never_looks_finished(tmp_path: Path, sig: signal.Signals, code: int) -> None:
     out = tmp_path / "big"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
@@ -186,9 +187,25 @@ def test_an_interrupted_run_never_looks_finished(tmp_path: Path) -> None:
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".big.partial-*/events/*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0
+    assert proc.returncode == code
     assert not out.exists()
     assert "Traceback" not in err.decode()
     assert not list(tmp_path.glob(".big.partial-*")), "the partial run is cleaned up"
+
+
+def test_an_unexpected_error_is_one_line_exit_1_and_debug_shows_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import parcours.simulator.run
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug\nover two lines")
+
+    monkeypatch.setattr(parcours.simulator.run, "simulate_run", broken)
+    code, _, err = run_main(["simulate", "-n", "10", "-o", str(tmp_path / "r"), "--no-progress"], capsys)
+    assert code == 1
+    assert err.count("\n") == 1 and "RuntimeError: a bug over two lines" in err and "--debug" in err
+    with pytest.raises(RuntimeError):
+        run_main(["--debug", "simulate", "-n", "10", "-o", str(tmp_path / "r"), "--no-progress"], capsys)

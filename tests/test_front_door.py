@@ -104,7 +104,9 @@ def test_the_examples_validate_and_run_from_another_folder(
     assert code == 0, err
     assert out.count(": ok (") == len(files)
     scenario = EXAMPLES / "seaside_town.toml"
-    code, out, err = run_main(["simulate", "-s", str(scenario), "-n", "400", "-o", "run", "--no-progress"], capsys)
+    code, out, err = run_main(
+        ["simulate", "-s", str(scenario), "-n", "400", "-o", "run", "--no-progress"], capsys
+    )
     assert code == 0, err
     manifest = json.loads((tmp_path / "run" / "run.json").read_text())
     assert "senior" in json.dumps(manifest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from click.testing import CliRunner
 
 from parcours.cli.main import cli
 from parcours.loadtests import summary as summaries
-from tests.replay_support import make_run
+from parcours.loadtests.runner import probe
+from tests.replay_support import free_port, make_run, recording_server
 from tests.support import run_main
 
 
@@ -88,6 +90,14 @@ BAD_INPUT = {
         lambda run, tmp: ["replay", str(run), "-t", "http://h", "--speed", "0"],
         "--speed: must be positive",
     ),
+    "target without a host": (
+        lambda run, tmp: ["replay", str(run), "-t", "http://"],
+        "--target: 'http://' names no host",
+    ),
+    "target with a bad port": (
+        lambda run, tmp: ["replay", str(run), "-t", "http://127.0.0.1:99999"],
+        "--target: 'http://127.0.0.1:99999' has an invalid port",
+    ),
     "bad workers": (
         lambda run, tmp: ["replay", str(run), "-t", "http://h", "-w", "0"],
         "--workers: must be at least 1",
@@ -105,6 +115,29 @@ def test_bad_input_is_one_line_and_exit_2(
     assert err.startswith("parcours: error: ") and err.count("\n") == 1, err
     assert words in err
     assert "Traceback" not in out + err
+
+
+def test_a_target_where_nothing_listens_is_refused_at_once(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A closed loopback port: exit 2 from the probe, before any Locust process or results folder."""
+    port = free_port()
+    started = time.monotonic()
+    code, out, err = run_main(["replay", str(run_dir), "-t", f"http://127.0.0.1:{port}"], capsys)
+    took = time.monotonic() - started
+    assert code == 2 and out == ""
+    assert err == f"parcours: error: --target: nothing accepts connections at 127.0.0.1:{port} " + (
+        "(Connection refused); is the backend up?\n"
+    )
+    assert took < 30  # the probe, not a replay of refusals (which took 83 s)
+    assert not (run_dir / "replays").exists()
+
+
+def test_the_probe_lets_a_listening_target_through() -> None:
+    with recording_server() as (url, server):
+        probe(url)
+        probe(url + "/some/path")
+    assert server.arrivals == []  # a TCP connection only: no request reaches the backend
 
 
 def test_the_cli_process_never_imports_locust_or_gevent(run_dir: Path) -> None:
@@ -137,6 +170,22 @@ def test_fail_on_thresholds_set_the_exit_code() -> None:
     assert summaries.exit_code(SUMMARY, crossed) == summaries.EXIT_FAILED
     assert summaries.exit_code({**SUMMARY, "valid": False}, []) == summaries.EXIT_INVALID
     assert summaries.exit_code({**SUMMARY, "interrupted": True}, crossed) == summaries.EXIT_INTERRUPTED
+
+
+def test_a_replay_where_nothing_succeeded_fails_by_default() -> None:
+    events = {"to_send": 60, "sent": 60, "ok": 0}
+    errors = {"by_kind": {"refused": 60}, "by_status": {}}
+    reason = summaries.nothing_succeeded(events, errors)
+    assert reason == "no request succeeded: 60 sent, all failed (errors: refused 60)"
+    assert summaries.nothing_succeeded({**events, "sent": 0}, errors) == (
+        "none of the 60 requests to send was sent"
+    )
+    assert summaries.nothing_succeeded({**events, "ok": 1}, errors) is None
+    assert summaries.nothing_succeeded({**events, "to_send": 0, "sent": 0}, errors) is None
+    failed = {**SUMMARY, "failed_reason": reason}
+    assert summaries.exit_code(failed, []) == summaries.EXIT_FAILED
+    assert summaries.exit_code({**failed, "valid": False}, []) == summaries.EXIT_FAILED
+    assert summaries.exit_code({**failed, "interrupted": True}, []) == summaries.EXIT_INTERRUPTED
 
 
 def test_the_lag_gate_reads_schedule_lag() -> None:

@@ -171,9 +171,12 @@ def test_a_failed_report_leaves_the_previous_one_alone(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
 
 
+PREVIOUS = "<!DOCTYPE html>\n<html><head><title>parcours report: the previous one</title></head></html>\n"
+
+
 def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "report.html"
-    out.write_text("the previous report")
+    out.write_text(PREVIOUS)
 
     def disk_full(self: Path, *args: object, **kwargs: object) -> int:
         with self.open("w") as half:
@@ -184,5 +187,5 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch: py
     with pytest.raises(ParcoursError, match="report.html: cannot write the report"):
         write_atomic(out, "<html>new</html>")
     monkeypatch.undo()
-    assert out.read_text() == "the previous report"
+    assert out.read_text() == PREVIOUS
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]

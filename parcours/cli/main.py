@@ -7,7 +7,11 @@ plain functions of the package that does the work, imported inside the command, 
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+import traceback
+from types import FrameType
 
 import click
 
@@ -20,10 +24,21 @@ from parcours.cli.simulate import simulate
 from parcours.cli.specs import personas, scenarios, validate
 from parcours.errors import ParcoursError
 
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process SIGTERM ended
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it cleans up the same way."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="parcours")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
+def cli(debug: bool) -> None:
     """Simulate customers moving between channels, report on it, replay it against a backend."""
 
 
@@ -44,22 +59,66 @@ for command in (
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user mistakes become one line on stderr and exit code 2."""
+    """Run the CLI; user mistakes become one line on stderr and exit code 2, anything else one line too.
+
+    Exit codes: 0 done; 1 failed (an unexpected error: one line, ``--debug`` for the traceback; a
+    command's own failure, such as a replay threshold); 2 bad input; 130 Ctrl-C; 143 SIGTERM. A command
+    may return others (``parcours replay``: 3 invalid).
+    """
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_DFL and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        code = cli.main(args=argv, prog_name="parcours", standalone_mode=False)
+        _run(args, debug)
+    finally:
+        if previous is signal.SIG_DFL and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: list[str], debug: bool) -> None:
+    try:
+        code = cli.main(args=args, prog_name="parcours", standalone_mode=False)
     except ParcoursError as exc:
         click.echo(f"parcours: error: {exc}", err=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:  # click's wrapping of KeyboardInterrupt, and so of SIGTERM
+        if isinstance(exc.__cause__, Terminated):
+            click.echo("parcours: terminated", err=True)
+            sys.exit(EXIT_TERMINATED)
         click.echo("parcours: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         click.echo(f"parcours: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
+    except Terminated:
+        click.echo("parcours: terminated", err=True)
+        sys.exit(EXIT_TERMINATED)
     except KeyboardInterrupt:
         click.echo("parcours: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"parcours: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except Exception as exc:
+        if debug:
+            raise
+        text = " ".join(str(exc).split()) or "no message"
+        click.echo(
+            f"parcours: error: unexpected {type(exc).__name__}: {text} (--debug shows the traceback)",
+            err=True,
+        )
+        traceback.clear_frames(exc.__traceback__)
+        sys.exit(1)
     # without standalone mode, ctx.exit(n) comes back as the return value
     sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

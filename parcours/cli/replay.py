@@ -73,8 +73,9 @@ def replay(
 ) -> None:
     """Replay RUN_DIR's events against --target, each customer in order, each event on time.
 
-    Exit codes: 0 passed, 1 a --fail-on threshold crossed, 2 bad input, 3 invalid (the replay fell
-    behind its own schedule), 130 interrupted (the summary of what was sent is still written).
+    Exit codes: 0 passed; 1 failed: no request succeeded, or a --fail-on threshold crossed; 2 bad
+    input, or nothing accepts connections at --target; 3 invalid (the replay fell behind its own
+    schedule); 130 interrupted (the summary of what was sent is still written).
     """
     from parcours.loadtests.runner import ReplayOptions
     from parcours.loadtests.runner import replay as run_replay
@@ -95,7 +96,7 @@ def replay(
         dry_run=dry_run,
         verbose=verbose,
     )
-    code = run_replay(options, click.echo)
+    code = run_replay(options, click.echo, lambda line: click.echo(line, err=True))
     if code:
         sys.exit(code)  # not click's Exit: main() runs click with standalone_mode=False, which drops it
 

@@ -47,7 +47,11 @@ def _default_out(scenario: str) -> Path:
     type=int,
     help="Write a run set: this many runs in --out (rep-000, rep-001, ...), seeds derived from --seed.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing run (or run set) at --out.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the run (or run set) at --out, with its replays/ and reports, once the new one is done.",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress display [default: on a terminal].")
 def simulate(
     scenario: str,
@@ -87,6 +91,7 @@ def simulate(
             scheduler=scheduler,
             overwrite=overwrite,
             on_progress=bar.update,
+            say=lambda line: bar.note(f"parcours: {line}"),
         )
     counts = manifest["counts"]
     click.echo(

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from parcours.errors import ParcoursError
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import summary as summaries
 from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
+from parcours.output.paths import REPLAYS_DIR, check_results_out
 from parcours.output.reader import Run
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -33,6 +35,8 @@ BUILTIN = "builtin"
 WORKER_EXIT_S = 15.0
 #: After SIGTERM, how long the master gets to gather results and write the summary.
 STOP_WAIT_S = 30.0
+#: How long the reachability probe waits for the target to accept one TCP connection.
+PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -74,11 +78,15 @@ def check(opts: ReplayOptions) -> Checked:
         raise ParcoursError(
             f"--target: expected an http:// or https:// URL or 'builtin', got {opts.target!r}"
         )
+    if opts.target != BUILTIN:
+        target_address(opts.target)
     for name, value in (("--workers", opts.workers), ("--connections", opts.connections)):
         if value < 1:
             raise ParcoursError(f"{name}: must be at least 1, got {value}")
     if opts.timeout_s <= 0 or opts.max_lag_ms <= 0:
         raise ParcoursError("--timeout and --max-lag-ms: must be positive")
+    if opts.out is not None:
+        check_results_out(opts.out)
     thresholds = summaries.parse_fail_on(opts.fail_on)
     window = parse_window(opts.window) if opts.window else None
     max_gap = parse_duration_s(opts.max_gap, "--max-gap") if opts.max_gap else None
@@ -89,12 +97,16 @@ def check(opts: ReplayOptions) -> Checked:
     return Checked(run, mapping, window, plan, thresholds)
 
 
-def replay(opts: ReplayOptions, echo: Callable[[str], None]) -> int:
-    """Run the replay (or only describe it) and return the exit code."""
+def replay(
+    opts: ReplayOptions, echo: Callable[[str], None], warn: Callable[[str], None] | None = None
+) -> int:
+    """Run the replay (or only describe it) and return the exit code; ``warn`` gets why it failed."""
     checked = check(opts)
     if opts.dry_run:
         echo(describe(checked.plan, checked.run, checked.mapping, checked.window))
         return 0
+    if opts.target != BUILTIN:
+        probe(opts.target)  # nothing listens there: say so now, not after a replay of refusals
     out = _results_dir(checked.run, opts.out)
     with _target(opts.target, out) as host:
         echo(
@@ -106,13 +118,45 @@ def replay(opts: ReplayOptions, echo: Callable[[str], None]) -> int:
     summary = _read_summary(out)
     echo(summaries.text(summary, checked.thresholds))
     echo(f"  results: {out} (summary.json, locust_stats.csv, locust.html)")
-    return summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
+    code = summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
+    if code == summaries.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
+        warn(f"parcours: replay failed: {summary['failed_reason']}")
+    return code
+
+
+def probe(target: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """Open (and close) one TCP connection to the target; a ParcoursError naming --target if none opens."""
+    host, port = target_address(target)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except socket.gaierror as exc:
+        raise ParcoursError(f"--target: cannot resolve {host!r} ({exc.strerror})") from None
+    except TimeoutError:
+        raise ParcoursError(
+            f"--target: {host}:{port} did not answer a connection within {timeout_s:g} s"
+        ) from None
+    except OSError as exc:
+        raise ParcoursError(
+            f"--target: nothing accepts connections at {host}:{port} ({exc.strerror or exc}); "
+            "is the backend up?"
+        ) from None
+
+
+def target_address(target: str) -> tuple[str, int]:
+    """The host and port of an http(s) URL, each checked: a ParcoursError naming --target if not."""
+    url = urllib.parse.urlsplit(target)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        raise ParcoursError(f"--target: {target!r} has an invalid port") from None
+    if not url.hostname:
+        raise ParcoursError(f"--target: {target!r} names no host")
+    return url.hostname, port
 
 
 def _results_dir(run: Run, out: Path | None) -> Path:
-    path = out or run.path / "replays" / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
-    if path.exists() and any(path.iterdir()):
-        raise ParcoursError(f"--out: {path} exists and is not empty")
+    path = out or run.path / REPLAYS_DIR / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
+    check_results_out(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -16,8 +16,8 @@ from parcours.errors import ParcoursError
 from parcours.loadtests.histogram import HistogramSet
 from parcours.loadtests.measure import DIMENSIONS, METRICS, OUTCOMES
 
-#: Exit codes of `parcours replay` besides 0 (passed) and 2 (a user error).
-EXIT_FAILED = 1  # a --fail-on threshold was crossed
+#: Exit codes of `parcours replay` besides 0 (passed) and 2 (a user error, or a target nothing listens at).
+EXIT_FAILED = 1  # no request succeeded, or a --fail-on threshold was crossed
 EXIT_INVALID = 3  # the lag gate: the replay fell behind its own schedule
 EXIT_INTERRUPTED = 130
 
@@ -70,6 +70,19 @@ def breaches(summary: dict[str, Any], thresholds: list[Threshold]) -> list[str]:
     return [f"{t.name} {t.value(summary):g} > {t.limit:g}" for t in thresholds if t.value(summary) > t.limit]
 
 
+def nothing_succeeded(events: dict[str, Any], errors: dict[str, Any]) -> str | None:
+    """Why the replay failed outright, when not one request of those to send got its expected answer."""
+    if events["to_send"] == 0 or events["ok"] > 0:
+        return None
+    if events["sent"] == 0:
+        return f"none of the {events['to_send']:,} requests to send was sent"
+    kinds = ", ".join(f"{k} {v:,}" for k, v in errors["by_kind"].items()) or "none recorded"
+    statuses = ", ".join(f"{k}: {v:,}" for k, v in errors["by_status"].items())
+    return f"no request succeeded: {events['sent']:,} sent, all failed (errors: {kinds}" + (
+        f"; statuses {statuses})" if statuses else ")"
+    )
+
+
 def gate(latency_ms: dict[str, Any], max_lag_ms: float) -> tuple[bool, str | None]:
     p99 = latency_ms.get("schedule_lag", {}).get("p99")
     if p99 is None:
@@ -114,6 +127,24 @@ def build(
     latency = {m: histograms.get(m).stats_ms() for m in METRICS}
     valid, reason = gate(latency, max_lag_ms)
     elapsed = max((r["last_done_s"] or 0.0 for r in results), default=0.0)
+    events = {
+        "in_file": plan["events_in_file"],
+        "in_window": plan["events_in_window"],
+        "to_send": plan["requests"],
+        "sent": sent,
+        "ok": counts["ok"],
+        "failed": failed,
+        "error_rate": round(failed / sent, 6) if sent else 0.0,
+        "not_sent": plan["requests"] - sent - skipped_null,
+        "unmapped": plan["unmapped"],
+        "skipped_null_field": dict(totals["skipped"]),
+    }
+    errors = {
+        "by_kind": {k: counts[k] for k in OUTCOMES[1:] if counts[k]},
+        "by_status": dict(sorted(totals["status_codes"].items())),
+        "by_event_type": dict(totals["errors_by_type"].most_common()),
+        "samples": {k: v for r in results for k, v in r["error_samples"].items()},
+    }
     return {
         "parcours_version": __version__,
         **context,
@@ -124,24 +155,9 @@ def build(
         "planned_duration_s": round(plan["duration_s"], 3),
         "elapsed_s": round(elapsed, 3),
         "requests_per_s": round(sent / elapsed, 1) if elapsed > 0 else None,
-        "events": {
-            "in_file": plan["events_in_file"],
-            "in_window": plan["events_in_window"],
-            "to_send": plan["requests"],
-            "sent": sent,
-            "ok": counts["ok"],
-            "failed": failed,
-            "error_rate": round(failed / sent, 6) if sent else 0.0,
-            "not_sent": plan["requests"] - sent - skipped_null,
-            "unmapped": plan["unmapped"],
-            "skipped_null_field": dict(totals["skipped"]),
-        },
-        "errors": {
-            "by_kind": {k: counts[k] for k in OUTCOMES[1:] if counts[k]},
-            "by_status": dict(sorted(totals["status_codes"].items())),
-            "by_event_type": dict(totals["errors_by_type"].most_common()),
-            "samples": {k: v for r in results for k, v in r["error_samples"].items()},
-        },
+        "failed_reason": nothing_succeeded(events, errors),
+        "events": events,
+        "errors": errors,
         "order_violations": violations,
         "latency_ms": latency,
         "by": {
@@ -166,6 +182,8 @@ def _keys(histograms: HistogramSet, dimension: str) -> list[str]:
 def exit_code(summary: dict[str, Any], thresholds: list[Threshold]) -> int:
     if summary["interrupted"]:
         return EXIT_INTERRUPTED
+    if summary.get("failed_reason"):
+        return EXIT_FAILED
     if not summary["valid"]:
         return EXIT_INVALID
     return EXIT_FAILED if breaches(summary, thresholds) else 0
@@ -181,7 +199,13 @@ def _row(label: str, stats: dict[str, Any]) -> str:
 def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> str:
     """The readable summary printed at the end of a replay."""
     ev, err = summary["events"], summary["errors"]
-    verdict = "INTERRUPTED" if summary["interrupted"] else ("VALID" if summary["valid"] else "INVALID")
+    verdict = (
+        "INTERRUPTED"
+        if summary["interrupted"]
+        else "FAILED"
+        if summary.get("failed_reason")
+        else ("VALID" if summary["valid"] else "INVALID")
+    )
     lines = [
         f"replay of {summary['run']} -> {summary['target']} (mapping {summary['mapping']}, speed "
         f"{summary['speed']:g}, {summary['workers_count']} worker(s)): {verdict}",
@@ -204,6 +228,8 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
             "  slowest event types (corrected p99): "
             + ", ".join(f"{k} {v['corrected']['p99']:.1f} ms" for k, v in slow)
         )
+    if summary.get("failed_reason"):
+        lines.append(f"  FAILED: {summary['failed_reason']}")
     if summary["invalid_reason"]:
         lines.append(f"  INVALID: {summary['invalid_reason']}")
     for breach in breaches(summary, thresholds or []):

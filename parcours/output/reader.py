@@ -1,4 +1,5 @@
-"""Reading a finished run directory; refuses unfinished runs and unknown schema versions."""
+"""Reading a finished run directory; refuses unfinished runs, unknown schema versions and parts that do not
+match the manifest (a stray copy, a missing part, a part with other events than counted)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from parcours.errors import RunDirError
-from parcours.output.rundir import CUSTOMERS, EVENTS_DIR, JOURNEYS, MANIFEST
+from parcours.output.paths import CUSTOMERS, EVENTS_DIR, JOURNEYS, MANIFEST
+from parcours.output.rundir import part_name
 from parcours.output.schema import EVENT_SCHEMA, SCHEMA_VERSION, schema_version
 
 
@@ -30,20 +32,49 @@ class Run:
             self.manifest: dict[str, Any] = json.loads((self.path / MANIFEST).read_text())
         except (OSError, ValueError) as exc:
             raise RunDirError(f"{self.path / MANIFEST}: unreadable manifest ({exc})") from None
+        if not isinstance(self.manifest, dict):
+            raise RunDirError(f"{self.path / MANIFEST}: not a parcours manifest (expected a JSON object)")
         version = self.manifest.get("schema_version")
         if version != SCHEMA_VERSION:
             raise RunDirError(
                 f"{self.path / MANIFEST}: schema_version {version!r} is not one this parcours reads "
                 f"({SCHEMA_VERSION})"
             )
-        for part in self.event_parts:
-            found = schema_version(pq.read_schema(part).metadata)
-            if found != SCHEMA_VERSION:
-                raise RunDirError(f"{part}: schema version {found!r}, expected {SCHEMA_VERSION}")
+        self._check_parts()
 
     @cached_property
     def event_parts(self) -> list[Path]:
-        return sorted((self.path / EVENTS_DIR).glob("part-*.parquet"))
+        """The parts the manifest promises, one per shard, in shard order."""
+        return [self.path / EVENTS_DIR / part_name(i) for i in range(self.manifest["shards"])]
+
+    def _check_parts(self) -> None:
+        """The parts against the manifest: the same files, the same event counts (from the footers)."""
+        manifest = self.path / MANIFEST
+        shards = self.manifest.get("shards")
+        counts = self.manifest.get("counts")
+        total = counts.get("events") if isinstance(counts, dict) else None
+        if not isinstance(shards, int) or shards < 1 or not isinstance(total, int):
+            raise RunDirError(f"{manifest}: no shard count or event count (shards, counts.events)")
+        expected = {p.name for p in self.event_parts}
+        for found in sorted((self.path / EVENTS_DIR).glob("*.parquet")):
+            if found.name not in expected:
+                raise RunDirError(
+                    f"{found}: not one of the run's {shards} part(s) named in {manifest}; move it out of "
+                    f"{found.parent}"
+                )
+        per_shard = self.manifest.get("events_per_shard")
+        rows = 0
+        for shard, part in enumerate(self.event_parts):
+            n = _footer_rows(part, shards)
+            if isinstance(per_shard, list) and len(per_shard) == shards and n != per_shard[shard]:
+                raise RunDirError(
+                    f"{part}: {n:,} events, {manifest} says {per_shard[shard]:,} for shard {shard}"
+                )
+            rows += n
+        if rows != total:
+            raise RunDirError(
+                f"{self.path / EVENTS_DIR}: {rows:,} events in {shards} part(s), {manifest} says {total:,}"
+            )
 
     def events_dataset(self) -> ds.Dataset:
         return ds.dataset([str(p) for p in self.event_parts], schema=EVENT_SCHEMA, format="parquet")
@@ -67,3 +98,17 @@ class Run:
 
     def journeys(self) -> pa.Table:
         return pq.read_table(self.path / JOURNEYS)
+
+
+def _footer_rows(part: Path, shards: int) -> int:
+    """A part's row count and schema version, from its footer alone: the data is not read."""
+    if not part.is_file():
+        raise RunDirError(f"{part}: missing; the run's manifest says it has {shards} part(s)")
+    try:
+        meta = pq.read_metadata(part)
+    except (OSError, pa.ArrowException) as exc:
+        raise RunDirError(f"{part}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+    found = schema_version(meta.schema.to_arrow_schema().metadata)
+    if found != SCHEMA_VERSION:
+        raise RunDirError(f"{part}: schema version {found!r}, expected {SCHEMA_VERSION}")
+    return int(meta.num_rows)

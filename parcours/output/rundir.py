@@ -11,7 +11,7 @@ import os
 import queue
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parcours.errors import RunDirError
+from parcours.output.paths import CUSTOMERS as CUSTOMERS
+from parcours.output.paths import EVENTS_DIR as EVENTS_DIR
+from parcours.output.paths import JOURNEYS as JOURNEYS
+from parcours.output.paths import MANIFEST as MANIFEST
+from parcours.output.paths import OutLock, check_run_out, overwrite_notice
+from parcours.output.paths import is_run as is_run
 
-MANIFEST = "run.json"
-EVENTS_DIR = "events"
-CUSTOMERS = "customers.parquet"
-JOURNEYS = "journeys.parquet"
 PARQUET_COMPRESSION = "zstd"
 PARQUET_OPTIONS = {
     "compression": PARQUET_COMPRESSION,
@@ -47,29 +49,9 @@ def part_name(shard: int) -> str:
     return f"part-{shard:05d}.parquet"
 
 
-def is_run(path: Path) -> bool:
-    return (path / MANIFEST).is_file()
-
-
 def check_out_dir(out: Path, *, overwrite: bool) -> None:
-    """Refuse an output path that would damage something already on disk."""
-    if out.is_file():
-        raise RunDirError(f"{out}: exists and is a file, not a run directory")
-    if out.is_dir() and any(out.iterdir()):
-        if not is_run(out):
-            raise RunDirError(f"{out}: exists and is not a parcours run; choose another --out")
-        if not overwrite:
-            raise RunDirError(f"{out}: a run is already there; pass --overwrite to replace it")
-    parent = out.absolute().parent
-    if not parent.exists():
-        try:
-            parent.mkdir(parents=True)
-        except OSError as exc:
-            raise RunDirError(
-                f"{parent}: cannot create the output's parent directory ({exc.strerror})"
-            ) from None
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise RunDirError(f"{parent}: not writable")
+    """Refuse an output path that would damage something already on disk (see output/paths.py)."""
+    check_run_out(out, overwrite=overwrite)
 
 
 class ParquetSink:
@@ -160,17 +142,25 @@ def concat_parquet(parts: Iterable[Path], dest: Path, schema: pa.Schema) -> int:
 
 
 class RunWriter:
-    """A run directory being written: a hidden temporary directory until ``finish``."""
+    """A run directory being written: a hidden temporary directory until ``finish``, and a lock on
+    ``out`` for the whole time, so a second writer into the same path fails instead of replacing it."""
 
-    def __init__(self, out: Path, *, overwrite: bool = False) -> None:
-        check_out_dir(out, overwrite=overwrite)
+    def __init__(
+        self, out: Path, *, overwrite: bool = False, say: Callable[[str], None] | None = None
+    ) -> None:
+        check_run_out(out, overwrite=overwrite)
         self.out = out
+        self.overwrite = overwrite
+        self.say = say  # told in one line what an overwrite removes, as it happens
+        self.keep = False  # a finished run that could not be moved into place stays under its temporary name
+        self.lock = OutLock(out).acquire()
         self.tmp = out.absolute().parent / f".{out.name}.partial-{os.getpid()}"
         try:
             if self.tmp.exists():
                 shutil.rmtree(self.tmp)
             (self.tmp / EVENTS_DIR).mkdir(parents=True)
         except OSError as exc:
+            self.lock.release()
             raise RunDirError(f"{out}: cannot write here ({exc.strerror})") from None
 
     def events_part(self, shard: int) -> Path:
@@ -180,19 +170,57 @@ class RunWriter:
         return self.tmp / name
 
     def finish(self, manifest: dict[str, Any]) -> Path:
-        """Write the manifest last, then move the finished run into place."""
-        (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        old = None
-        if self.out.exists():
-            old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"
-            self.out.rename(old)
-        self.tmp.rename(self.out)
+        """Write the manifest last, then move the finished run into place.
+
+        What is at ``out`` is checked again first, as it may have changed while the run was written;
+        if it now holds something parcours may not replace, the new run stays under its hidden name.
+        """
+        try:
+            (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            try:
+                check_run_out(self.out, overwrite=self.overwrite)
+            except RunDirError as exc:
+                self.keep = True
+                raise RunDirError(f"{exc}; the new run is kept at {self.tmp}") from None
+            old = self._move_aside()
+            try:
+                self.tmp.rename(self.out)
+            except OSError:
+                if old is not None:
+                    old.rename(self.out)  # put the previous run back
+                raise
+        except OSError as exc:
+            self.abort()
+            raise RunDirError(
+                f"{self.out}: cannot move the finished run into place ({exc.strerror})"
+            ) from None
+        except BaseException:
+            self.abort()
+            raise
+        self.lock.release()
         if old is not None:
-            shutil.rmtree(old)
+            try:
+                shutil.rmtree(old)
+            except OSError as exc:
+                raise RunDirError(f"{old}: the replaced run could not be removed ({exc.strerror})") from None
         return self.out
 
+    def _move_aside(self) -> Path | None:
+        """Move the run being replaced out of the way (or remove the empty directory at ``out``)."""
+        if is_run(self.out):
+            if self.say is not None:
+                self.say(overwrite_notice(self.out))
+            old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"
+            self.out.rename(old)
+            return old
+        if self.out.is_dir():
+            self.out.rmdir()  # empty, as just checked; rmdir refuses anything else
+        return None
+
     def abort(self) -> None:
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.lock.release()
 
     def __enter__(self) -> RunWriter:
         return self

@@ -26,6 +26,7 @@ from typing import Any
 
 from parcours import __version__
 from parcours.errors import RunDirError
+from parcours.output.paths import written_by_parcours
 from parcours.output.reader import Run
 from parcours.output.rundir import MANIFEST, is_run
 
@@ -115,6 +116,16 @@ def write_manifest(
     (folder / RUNSET).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
+def _foreign_entries(folder: Path) -> list[str]:
+    """Entries of a run set parcours did not write: its manifest, replicate runs and reports are its own."""
+    own = {RUNSET}
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name not in own and not (p.name.startswith("rep-") and is_run(p)) and not written_by_parcours(p)
+    )
+
+
 def check_set_dir(out: Path, *, overwrite: bool) -> None:
     """Refuse a run set's folder that would damage something already on disk."""
     if out.is_file():
@@ -126,6 +137,11 @@ def check_set_dir(out: Path, *, overwrite: bool) -> None:
             raise RunDirError(f"{out}: exists and is not a parcours run set; choose another --out")
         if not overwrite:
             raise RunDirError(f"{out}: a run set is already there; pass --overwrite to replace it")
+        foreign = _foreign_entries(out)
+        if foreign:
+            raise RunDirError(
+                f"--overwrite: {out / foreign[0]} was not written by parcours; move it out of the set first"
+            )
     parent = out.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)

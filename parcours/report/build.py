@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from parcours.errors import ParcoursError
+from parcours.output.paths import check_file_out
 from parcours.output.reader import Run
 from parcours.report import facts, glossary
 from parcours.report.events import Vocab
@@ -144,14 +145,9 @@ def html_report(runs: Sequence[RunSummary], replicated: str = "") -> str:
 
 
 def check_out(out: Path) -> None:
-    """Refuse an output path that cannot take the report, before any work is done."""
-    if out.is_dir():
-        raise ParcoursError(f"{out}: is a directory; give a file name for the report")
-    parent = out.absolute().parent
-    if not parent.is_dir():
-        raise ParcoursError(f"{parent}: no such directory for the report")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ParcoursError(f"{parent}: not writable")
+    """Refuse an output path that cannot take the report, or holds something parcours did not write,
+    before any work is done (the rules: parcours/output/paths.py)."""
+    check_file_out(out)
 
 
 def write_atomic(out: Path, text: str) -> Path:

@@ -33,6 +33,12 @@ class Progress:
         self.stream.flush()
         self._drawn = True
 
+    def note(self, line: str) -> None:
+        """A line of its own on the same stream, below the progress line if one is drawn."""
+        self.stream.write(("\n" if self._drawn else "") + line + "\n")
+        self.stream.flush()
+        self._drawn = False
+
     def __enter__(self) -> Progress:
         return self
 

@@ -101,18 +101,23 @@ def simulate_run(
     scheduler: str | None = None,
     overwrite: bool = False,
     on_progress: OnProgress | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Simulate and write a finished run directory at ``out``; returns its manifest.
 
     ``workers`` is the shard count: that many local processes, or that many tasks on a Dask cluster
-    (``executor="dask"``, at ``scheduler`` or on a local cluster started for the run).
+    (``executor="dask"``, at ``scheduler`` or on a local cluster started for the run). ``say`` is told,
+    in one line, what an ``overwrite`` removes, when it does.
     """
     if workers < 1:
         raise ParcoursError(f"--workers: must be at least 1, not {workers}")
     model = resolve(scenario_name, overrides)
     check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
     began = time.perf_counter()
-    with open_executor(executor, workers, scheduler) as shards, RunWriter(out, overwrite=overwrite) as writer:
+    with (
+        open_executor(executor, workers, scheduler) as shards,
+        RunWriter(out, overwrite=overwrite, say=say) as writer,
+    ):
         progress = _Progress(workers, model.horizon_s, on_progress)
         paths = [_shard_paths(writer, s) for s in range(workers)]
         counts = shards.run(model, paths, progress.tick)
@@ -135,6 +140,7 @@ def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float,
         "personas": {p.name: p.model_dump(mode="json") for p in model.personas},
         "seed": model.scenario.population.seed,
         "shards": shards,
+        "events_per_shard": [c.events for c in counts],
         "timezone": model.scenario.calendar.timezone,
         "start": dt.datetime.fromtimestamp(model.t0, dt.UTC).isoformat(),
         "end": dt.datetime.fromtimestamp(model.t0 + model.horizon_s, dt.UTC).isoformat(),

@@ -86,9 +86,9 @@ def document(x: Explanation) -> dict[str, Any]:
             "interaction": est.interaction[n].as_json(),
             "joint": est.joint[n].as_json(),
         }
-    return {
-        "format": FORMAT,
+    return {  # "format_version" first: output/paths.py knows a parcours JSON document by how it begins
         "format_version": FORMAT_VERSION,
+        "format": FORMAT,
         "parcours_version": __version__,
         "from": x.from_name,
         "to": x.to_name,
