@@ -145,6 +145,30 @@ def test_explain_writes_a_page_and_refuses_bad_input(
     assert code == 0, err
     page = out.read_text()
     assert page.count("<img") == len(FIGURES) and "nothing to split" in page
+    json_out = tmp_path / "explain.json"
+    for target in (out, json_out, json_out):  # its own page and JSON are replaced, never a user's file
+        fmt = "json" if target.suffix == ".json" else "html"
+        code, _, err = run_main(
+            [
+                "explain",
+                "crosschannel",
+                str(twin),
+                "-n",
+                "300",
+                "-r",
+                "2",
+                "--format",
+                fmt,
+                "-o",
+                str(target),
+            ],
+            capsys,
+        )
+        assert code == 0, err
+    mine = tmp_path / "mine.html"
+    mine.write_text("<html>my notes</html>")
+    code, _, err = run_main(["explain", "crosschannel", str(twin), "-n", "300", "-o", str(mine)], capsys)
+    assert code == 2 and "not a file parcours wrote" in err and mine.read_text() == "<html>my notes</html>"
     kept = tmp_path / "kept"
     args = ["explain", "multichannel", "crosschannel", "-n", "300", "-r", "2", "--keep-runs", str(kept)]
     code, _, err = run_main([*args, "-o", str(tmp_path / "x.html")], capsys)

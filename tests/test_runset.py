@@ -83,4 +83,11 @@ def test_cli_writes_a_run_set_and_refuses_to_damage_one(
         code, _, err = run_main([*args[:6], f"--replicates={bad}", "-o", str(tmp_path / "x")], capsys)
         assert code == 2 and "--replicates" in err
         assert not (tmp_path / "x").exists()
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    notes = out / "notes.txt"  # the user's: --overwrite must not take it away with the set
+    notes.write_text("mine")
+    code, _, err = run_main([*args, "--overwrite"], capsys)
+    assert code == 2 and "notes.txt" in err and notes.read_text() == "mine"
+    notes.unlink()
+    code, _, err = run_main([*args, "--overwrite"], capsys)
+    assert code == 0, err
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and "lock" not in p.name]
