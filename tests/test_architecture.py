@@ -24,7 +24,8 @@ MAY_IMPORT = {
     "simulator": {"personas", "scenarios", "output"},
     "report": {"output"},
     "loadtests": {"output"},
-    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests"},
+    "strategy": {"personas", "scenarios", "output", "simulator", "report"},
+    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy"},
 }
 
 

@@ -17,6 +17,7 @@ import click
 
 from parcours import __version__
 from parcours.cli.backend import backend
+from parcours.cli.explain import explain
 from parcours.cli.realism import realism
 from parcours.cli.replay import locust, locustfile, replay
 from parcours.cli.report import compare, report
@@ -50,6 +51,7 @@ for command in (
     report,
     compare,
     realism,
+    explain,
     replay,
     backend,
     locustfile,

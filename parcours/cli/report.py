@@ -13,16 +13,26 @@ FORMATS = ("html", "json")
 
 
 def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
-    from parcours.output.reader import Run
-    from parcours.report.build import check_out, html_report, summarise_all, write_atomic
+    from parcours.report.build import check_out, html_report, write_atomic
     from parcours.report.jsondoc import json_report
+    from parcours.report.sets import (
+        any_replicated,
+        interval_table,
+        open_sides,
+        sides_document,
+        summarise_sides,
+    )
 
-    opened = [Run(p) for p in paths]  # a missing or unfinished run fails here, before any work
+    opened = open_sides(paths)  # a missing or unfinished run (or run set) fails here, before any work
     to_stdout = out is None or str(out) == "-"
     if not to_stdout:
         check_out(out)  # type: ignore[arg-type]  # not None here
-    runs = summarise_all(opened)
-    text = html_report(runs) if fmt == "html" else json_report(runs)
+    sides = summarise_sides(opened)
+    runs = [s.first for s in sides]  # the plots: a run set's first replicate
+    if fmt == "html":
+        text = html_report(runs, interval_table(sides) if any_replicated(sides) else "")
+    else:
+        text = json_report(runs, sides_document(sides))
     if to_stdout or out is None:
         sys.stdout.write(text)
         return
@@ -31,7 +41,7 @@ def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
 
 
 @click.command()
-@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("run", metavar="RUN_OR_SET", type=click.Path(path_type=Path))
 @click.option(
     "--out",
     "-o",
@@ -47,7 +57,8 @@ def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
     help="html: one self-contained page with plots; json: every headline number, for scripts.",
 )
 def report(run: Path, out: Path | None, fmt: str) -> None:
-    """Write one self-contained HTML page (or JSON) with the figures of a finished run."""
+    """Write one self-contained HTML page (or JSON) with the figures of a finished run, or of a run set
+    (`simulate --replicates`): then each headline figure is a mean with its 95% interval."""
     if out is None and fmt == "html":
         out = run / "report.html"
     _write([run], out, fmt)
@@ -70,8 +81,10 @@ def report(run: Path, out: Path | None, fmt: str) -> None:
     help="html: the figures side by side with deltas; json: every headline number and its delta.",
 )
 def compare(runs: tuple[Path, ...], out: Path | None, fmt: str) -> None:
-    """Put two or more runs (RUNS: at least two run directories) side by side, with differences against
-    the first one."""
+    """Put two or more runs side by side (RUNS: at least two run directories, or run sets from
+    `simulate --replicates`), with differences against the first one. Run sets give means with 95%
+    intervals, and differences with theirs, paired replicate by replicate when both sets were made with
+    the same --seed; a difference whose interval holds 0 is marked."""
     if len(runs) < 2:
         raise ParcoursError(f"compare: RUNS needs at least two run directories, got {len(runs)}")
     if out is None and fmt == "html":

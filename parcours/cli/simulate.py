@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,9 +53,15 @@ def _default_out(scenario: str) -> Path:
     help="Dask scheduler, e.g. tcp://HOST:8786 [default: a local cluster of --workers processes].",
 )
 @click.option(
+    "--replicates",
+    "-r",
+    type=int,
+    help="Write a run set: this many runs in --out (rep-000, rep-001, ...), seeds derived from --seed.",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
-    help="Replace the run at --out, with its replays/ and reports, once the new one is complete.",
+    help="Replace the run (or run set) at --out, with its replays/ and reports, once the new one is done.",
 )
 @click.option("--progress/--no-progress", default=None, help="Progress display [default: on a terminal].")
 def simulate(
@@ -68,15 +75,24 @@ def simulate(
     shards: int | None,
     executor: str,
     scheduler: str | None,
+    replicates: int | None,
     overwrite: bool,
     progress: bool | None,
 ) -> None:
-    """Simulate the scenario's customers and write a run directory of Parquet events."""
+    """Simulate the scenario's customers and write a run directory of Parquet events.
+
+    With --replicates R, write a run set instead: R runs of the same scenario, replicate i with a seed
+    derived from --seed (or the scenario's seed) and i only, so that two run sets made with the same
+    --seed are paired replicate by replicate (common random numbers) for `parcours compare`.
+    """
     from parcours.simulator.progress import Progress
     from parcours.simulator.run import Overrides, simulate_run
 
     overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
     show = sys.stderr.isatty() if progress is None else progress
+    if replicates is not None:
+        _simulate_set(scenario, overrides, out, replicates, workers, executor, scheduler, overwrite, show)
+        return
     with Progress(enabled=show) as bar:
         manifest = simulate_run(
             scenario,
@@ -95,4 +111,50 @@ def simulate(
         f"wrote {manifest['path']}: {counts['customers']:,} customers, {counts['events']:,} events, "
         f"{counts['journeys']:,} journeys in {manifest['wall_time_s']:.1f} s "
         f"({manifest['events_per_s']:,.0f} events/s)"
+    )
+
+
+def _simulate_set(
+    scenario: str,
+    overrides: Any,
+    out: Path | None,
+    replicates: int,
+    workers: int,
+    executor: str,
+    scheduler: str | None,
+    overwrite: bool,
+    show: bool,
+) -> None:
+    from parcours.simulator.progress import Progress
+    from parcours.simulator.runset import simulate_runset
+
+    bars: list[Progress] = []  # one progress line per replicate
+
+    def starting(index: int, count: int) -> None:
+        if bars:
+            bars[-1].__exit__()
+        if show:
+            click.echo(f"replicate {index + 1} of {count}", err=True)
+        bars.append(Progress(enabled=show))
+
+    try:
+        manifest = simulate_runset(
+            scenario,
+            overrides,
+            out or _default_out(scenario),
+            replicates,
+            workers=workers,
+            executor=executor,
+            scheduler=scheduler,
+            overwrite=overwrite,
+            on_replicate=starting,
+            on_progress=lambda *tick: bars[-1].update(*tick),
+        )
+    finally:
+        if bars:
+            bars[-1].__exit__()
+    counts = manifest["counts"]
+    click.echo(
+        f"wrote {manifest['path']}: {replicates} replicates (root seed {manifest['root_seed']}), "
+        f"{counts['events']:,} events in {manifest['wall_time_s']:.1f} s"
     )

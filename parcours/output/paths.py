@@ -32,6 +32,7 @@ RUN_NAMES = (MANIFEST, EVENTS_DIR, CUSTOMERS_DIR, JOURNEYS_DIR, CUSTOMERS, JOURN
 PARCOURS_FILE_MARKERS = (
     b"<title>parcours report: ",
     b"<title>parcours compare: ",
+    b"<title>parcours explain: ",  # strategy/page.py
     b'{\n  "format_version": ',
     b"parcours realism: ",
     b'{\n  "parcours_realism": ',

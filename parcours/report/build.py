@@ -9,7 +9,7 @@ from pathlib import Path
 from parcours.errors import ParcoursError
 from parcours.output.paths import check_file_out
 from parcours.output.reader import Run
-from parcours.report import facts
+from parcours.report import facts, glossary
 from parcours.report.events import Vocab
 from parcours.report.html import Section, kpi_table, page, realism_table
 from parcours.report.kpis import headline
@@ -29,16 +29,18 @@ def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
     return [summarise(r, label, vocab) for r, label in zip(runs, labels, strict=True)]
 
 
-def sections(runs: Sequence[RunSummary]) -> list[Section]:
+def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
+    """The page's sections; ``replicated``: a ready headline table of means over replicates, if any."""
     values = [headline(r) for r in runs]
     several = len(runs) > 1
+    lead = "The numbers to remember" + (f", each run against {runs[0].label}." if several else ".")
+    if replicated:
+        lead += (
+            " Run sets: each figure is the mean over the replicates with its 95% interval; the plots "
+            "below show the first replicate of each run set."
+        )
     return [
-        Section(
-            "kpis",
-            "Headline figures",
-            "The numbers to remember" + (f", each run against {runs[0].label}." if several else "."),
-            table=kpi_table(runs, values),
-        ),
+        Section("kpis", "Headline figures", lead, table=replicated or kpi_table(runs, values)),
         Section(
             "channel-use",
             "Channel use by hour and persona",
@@ -112,6 +114,21 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
             facts.stores(runs),
         ),
         Section(
+            "integration",
+            "What each integration level changes",
+            "The mechanisms the simulator switches on per integration level (the scenario's "
+            "`integration`); every difference between levels in this page comes from these, not from a "
+            "multiplier. `parcours explain FROM TO` measures what each one contributes.",
+            table=glossary.integration_table(),
+        ),
+        Section(
+            "glossary",
+            "Glossary: every conversion and rate on this page",
+            "Each rate named for what it counts; conversions of different kinds are never mixed under one "
+            "name.",
+            table=glossary.glossary_table(),
+        ),
+        Section(
             "realism",
             "Realism: the run against published figures",
             "Each row sets a figure of the run, computed as its source defines it, next to the published "
@@ -125,13 +142,13 @@ def sections(runs: Sequence[RunSummary]) -> list[Section]:
     ]
 
 
-def html_report(runs: Sequence[RunSummary]) -> str:
+def html_report(runs: Sequence[RunSummary], replicated: str = "") -> str:
     title = (
         ("parcours compare: " + " vs ".join(r.label for r in runs))
         if len(runs) > 1
         else f"parcours report: {runs[0].label}"
     )
-    return page(title, runs, sections(runs))
+    return page(title, runs, sections(runs, replicated))
 
 
 def check_out(out: Path) -> None:

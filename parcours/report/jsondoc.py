@@ -97,7 +97,8 @@ def run_document(r: RunSummary) -> dict[str, Any]:
     }
 
 
-def json_report(runs: Sequence[RunSummary]) -> str:
+def json_report(runs: Sequence[RunSummary], extra: dict[str, Any] | None = None) -> str:
+    """One document per run, deltas against the first; ``extra`` (means and intervals of run sets) added."""
     documents = [run_document(r) for r in runs]
     base = documents[0]["kpis"]
     deltas = [
@@ -111,5 +112,5 @@ def json_report(runs: Sequence[RunSummary]) -> str:
         }
         for d in documents[1:]
     ]
-    doc = {"format_version": FORMAT_VERSION, "runs": documents, "deltas": deltas}
+    doc = {"format_version": FORMAT_VERSION, "runs": documents, "deltas": deltas, **(extra or {})}
     return json.dumps(doc, indent=2, allow_nan=False) + "\n"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.container import BarContainer
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
 from parcours.report.commerce import FUNNEL
@@ -40,6 +42,10 @@ def _grouped_bars(
         ax.legend()
 
 
+#: A persona x channel cell with fewer sessions than this is greyed: its rate is mostly noise.
+MIN_CELL_SESSIONS = 30
+
+
 def funnel(runs: Sequence[RunSummary]) -> str:
     """Funnel stages per day, sessions with an order per channel, and per channel and persona.
 
@@ -49,16 +55,9 @@ def funnel(runs: Sequence[RunSummary]) -> str:
     chans = used_channels(runs, [r.funnel[..., 0] for r in runs])
     with figure(4.2 + 2.8 * len(runs)) as fig:
         top, bottom = fig.subfigures(2, 1, height_ratios=(4.2, 2.8 * len(runs)), squeeze=False)[:, 0]
-        stages, conversion = top.subplots(1, 2, width_ratios=(2, 3))
-        _grouped_bars(stages, FUNNEL, [r.funnel.sum(axis=(0, 1)) / r.days for r in runs], runs)
-        for bars in stages.containers:
-            if isinstance(bars, BarContainer):
-                stages.bar_label(bars, fmt="{:,.0f}", fontsize=8)
-        stages.set_yscale("symlog", linthresh=10)
-        stages.set_ylim(0, max(float(r.funnel[..., 0].sum()) / r.days for r in runs) * 4)  # room for labels
-        stages.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        stages.set_ylabel("per day (log scale)")
-        stages.set_title("Funnel: sessions, carts, orders, pickups, returns")
+        left, right = top.subfigures(1, 2, width_ratios=(2, 3))
+        _stages(left, runs)
+        conversion = right.subplots()
         rates = [_conversion(r.funnel.sum(axis=0))[chans] * 100 for r in runs]
         _grouped_bars(conversion, [runs[0].channels[c] for c in chans], rates, runs)
         conversion.set_ylabel("% of sessions with an order")
@@ -69,21 +68,68 @@ def funnel(runs: Sequence[RunSummary]) -> str:
         return png_base64(fig)
 
 
+def _stages(fig: Any, runs: Sequence[RunSummary]) -> None:
+    """One small panel per funnel stage, each on its own linear scale from 0, so that a difference
+    between runs shows at every stage (a shared log scale flattens a +21% into a hairline)."""
+    axes = fig.subplots(1, len(FUNNEL), sharey=False)
+    fig.suptitle("Funnel per day: sessions, carts, orders, pickups, returns", fontsize=11, fontweight="bold")
+    for s, (ax, stage) in enumerate(zip(axes, FUNNEL, strict=True)):
+        values = [float(r.funnel[..., s].sum()) / r.days for r in runs]
+        ax.bar(range(len(runs)), values, color=[run_colour(i) for i in range(len(runs))], width=0.7)
+        for i, v in enumerate(values):
+            text = f"{v:,.0f}"
+            if i and values[0]:
+                text += f" ({(v - values[0]) / values[0]:+.0%})"
+            ax.annotate(
+                text,
+                (i, v),
+                ha="center",
+                va="bottom",
+                rotation=90,
+                fontsize=8,
+                xytext=(0, 3),
+                textcoords="offset points",
+            )
+        ax.set_ylim(0, max(max(values) * 1.7, 1))  # room for the upright labels
+        ax.set_xticks([])
+        ax.set_xlabel(stage)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.tick_params(axis="y", labelsize=7)
+    if len(runs) > 1:
+        handles = [Patch(color=run_colour(i), label=r.label) for i, r in enumerate(runs)]
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(runs), fontsize=8)
+
+
 def _conversion(f: np.ndarray) -> np.ndarray:
     """Orders over sessions along the last-but-one axis of a [..., stage] funnel."""
     return np.asarray(f[..., 2] / np.maximum(f[..., 0], 1))
 
 
 def _conversion_map(ax: Axes, run: RunSummary, chans: list[int]) -> None:
+    """Rates with their counts; cells under MIN_CELL_SESSIONS sessions greyed, so that 1 of 1 does not
+    paint darkest; the colour scale stops at the best reliable cell and text flips white on dark cells."""
+    sessions = run.funnel[:, chans, 0]
+    orders = run.funnel[:, chans, 2]
     rate = _conversion(run.funnel[:, chans])  # [persona, channel]
-    ax.imshow(rate * 100, cmap="Greens", vmin=0, vmax=max(float(rate.max()) * 100, 1), aspect="auto")
+    reliable = sessions >= MIN_CELL_SESSIONS
+    top = max(float(rate[reliable].max()) if reliable.any() else 0.0, 0.01)
+    shown = np.ma.masked_where(~reliable, rate)
+    cmap = matplotlib.colormaps["Greens"].with_extremes(bad="#e6e6e6")
+    ax.imshow(shown, cmap=cmap, vmin=0, vmax=top, aspect="auto")
     ax.grid(False)
     for (i, k), v in np.ndenumerate(rate):
-        if run.funnel[i, chans[k], 0]:
-            ax.text(k, i, f"{v:.0%}", ha="center", va="center", fontsize=8)
+        if not sessions[i, k]:
+            continue
+        dark = reliable[i, k] and v / top > 0.6
+        colour = "white" if dark else ("#222" if reliable[i, k] else "#888")
+        text = f"{v:.0%}\n{int(orders[i, k]):,}/{int(sessions[i, k]):,}"
+        ax.text(k, i, text, ha="center", va="center", fontsize=7.5, color=colour, linespacing=1.1)
     ax.set_xticks(range(len(chans)), [run.channels[c] for c in chans])
     ax.set_yticks(range(len(run.personas)), run.personas)
-    ax.set_title(f"{run.label}: % of sessions with an order, by persona and channel (blank: no session)")
+    ax.set_title(
+        f"{run.label}: % of sessions with an order (orders/sessions), by persona and channel; "
+        f"grey: under {MIN_CELL_SESSIONS} sessions, blank: none"
+    )
 
 
 def revenue(runs: Sequence[RunSummary]) -> str:

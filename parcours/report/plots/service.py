@@ -7,7 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
-from parcours.report.plots.style import figure, hour_axis, persona_colour, png_base64, run_colour
+from parcours.report.plots.style import (
+    figure,
+    hour_axis,
+    legend_below,
+    persona_colour,
+    png_base64,
+    run_colour,
+)
 from parcours.report.service import PERCENTILES, Queue
 from parcours.report.summary import RunSummary
 
@@ -23,7 +30,7 @@ def _load(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], what: s
     hour_axis(ax)
     ax.set_ylabel(f"{what} per hour (mean day)")
     ax.set_title(f"{what.capitalize()} load")
-    ax.legend()
+    legend_below(ax)
 
 
 def _abandonment(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], what: str) -> None:
@@ -42,7 +49,7 @@ def _abandonment(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], 
     ax.set_ylim(bottom=0)
     ax.set_ylabel(f"% of {what} given up")
     ax.set_title("Abandonment by hour of arrival")
-    ax.legend()
+    legend_below(ax)
 
 
 def _waits(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], title: str) -> None:
@@ -57,13 +64,20 @@ def _waits(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], title:
                 linestyle=styles[p],
                 color=run_colour(i),
                 linewidth=1.8,
+                marker="." if p == 50 else None,  # p50 often lies on zero: dots keep it visible
+                zorder=3 if p == 50 else 2,
                 label=f"{run.label}: p{p}",
             )
     hour_axis(ax)
-    ax.set_ylim(bottom=0)
+    drawn = [k for k, p in enumerate(PERCENTILES) if p != 99]
+    top = max(
+        [float(np.nanmax(q.wait_s[drawn])) / 60 for q in queues if np.isfinite(q.wait_s[drawn]).any()] + [0.5]
+    )
+    ax.set_ylim(-0.04 * top, top * 1.08)  # a p50 flat at zero stays visible above the axis line
+    ax.axhline(0, color="#bbb", linewidth=0.8, zorder=0)
     ax.set_ylabel("wait (minutes)")
     ax.set_title(title)
-    ax.legend()
+    legend_below(ax)
 
 
 def queues(runs: Sequence[RunSummary]) -> str | None:
@@ -97,7 +111,7 @@ def stores(runs: Sequence[RunSummary]) -> str | None:
                 visits.plot(
                     HOURS, run.stores.visits.sum(axis=0), color=run_colour(i), linewidth=2, label=run.label
                 )
-            visits.legend()
+            legend_below(visits)
         hour_axis(visits)
         visits.set_ylabel("store entries per hour (mean day)")
         visits.set_title("Store traffic")
@@ -118,4 +132,4 @@ def _visits_by_persona(ax: Axes, run: RunSummary) -> None:
     for p, persona in enumerate(run.personas):
         ax.bar(HOURS, run.stores.visits[p], bottom=bottom, color=persona_colour(p), label=persona, width=0.9)
         bottom += run.stores.visits[p]
-    ax.legend()
+    legend_below(ax)

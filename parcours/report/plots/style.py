@@ -72,3 +72,10 @@ def grouped_offsets(n: int, width: float = 0.8) -> Sequence[float]:
     """Bar offsets for ``n`` bars side by side in a group of total ``width``."""
     step = width / n
     return [(i - (n - 1) / 2) * step for i in range(n)]
+
+
+def legend_below(ax: Axes, columns: int = 2) -> None:
+    """The legend under the axes, where it cannot sit on a line (the constrained layout makes room)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=columns, fontsize=8)

@@ -27,30 +27,56 @@ def _day_types(run: RunSummary) -> list[int]:
 
 
 def channel_use(runs: Sequence[RunSummary]) -> str:
-    """Heatmaps of sessions per day, channel by hour: one column per persona, one row per run and day type."""
+    """Heatmaps of sessions per day, channel by hour: one column per persona, one row per run and day
+    type. In a comparison, the runs after the first show their difference from the first run (blue:
+    fewer sessions, red: more), since side-by-side heatmaps of similar runs look identical."""
     rows = [(r, t) for r in runs for t in _day_types(r)]
     chans = used_channels(runs, [r.sessions_by_hour.sum(axis=(0, 1)).T for r in runs])
     personas = runs[0].personas
-    vmax = max(float(r.sessions_by_hour.max()) for r in runs) or 1.0
+    base = runs[0]
+    vmax = float(base.sessions_by_hour.max()) or 1.0
+    diffs = [
+        r.sessions_by_hour[t] - base.sessions_by_hour[t]
+        for r, t in rows
+        if r is not base and t in _day_types(base)
+    ]
+    dmax = max([float(np.abs(d).max()) for d in diffs] + [1.0])
     with figure(0.8 + 2.9 * len(rows)) as fig:
         axes = fig.subplots(len(rows), len(personas), squeeze=False, sharex=True, sharey=True)
+        absolute = difference = None
         for row, (run, t) in enumerate(rows):
+            as_difference = run is not base and t in _day_types(base)
             for col, persona in enumerate(personas):
                 ax = axes[row][col]
-                image = ax.imshow(
-                    run.sessions_by_hour[t, col][chans],
-                    aspect="auto",
-                    cmap="viridis",
-                    norm=PowerNorm(0.5, vmin=0, vmax=vmax),  # square root: quiet personas stay visible
-                    interpolation="nearest",
-                )
+                if as_difference:
+                    cells = (run.sessions_by_hour[t, col] - base.sessions_by_hour[t, col])[chans]
+                    difference = ax.imshow(
+                        cells, aspect="auto", cmap="RdBu_r", vmin=-dmax, vmax=dmax, interpolation="nearest"
+                    )
+                else:
+                    absolute = ax.imshow(
+                        run.sessions_by_hour[t, col][chans],
+                        aspect="auto",
+                        cmap="viridis",
+                        norm=PowerNorm(0.5, vmin=0, vmax=vmax),  # square root: quiet personas stay visible
+                        interpolation="nearest",
+                    )
                 ax.grid(False)
                 ax.set_yticks(range(len(chans)), [run.channels[c] for c in chans])
                 hour_axis(ax, "hour (local)" if row == len(rows) - 1 else "")
                 ax.set_title(persona if row == 0 else "")
                 if col == 0:
-                    ax.set_ylabel(f"{run.label}\n{DAY_TYPES[t]}", fontweight="bold")
-        fig.colorbar(image, ax=axes, shrink=0.8, label="sessions started per day")
+                    what = f"minus {base.label}" if as_difference else DAY_TYPES[t]
+                    label = f"{run.label}\n{what}" + (f"\n({DAY_TYPES[t]})" if as_difference else "")
+                    ax.set_ylabel(label, fontweight="bold")
+        base_axes = [ax for (run, _), line in zip(rows, axes, strict=True) if run is base for ax in line]
+        other_axes = [ax for (run, _), line in zip(rows, axes, strict=True) if run is not base for ax in line]
+        if absolute is not None:
+            fig.colorbar(
+                absolute, ax=base_axes or list(axes.flat), shrink=0.8, label="sessions started per day"
+            )
+        if difference is not None:
+            fig.colorbar(difference, ax=other_axes, shrink=0.8, label=f"sessions per day, minus {base.label}")
         return png_base64(fig)
 
 
@@ -128,7 +154,7 @@ def _spend(ax: Axes, runs: Sequence[RunSummary]) -> None:
         mean = t.revenue_cents.sum(axis=0) / np.maximum(t.counts.sum(axis=0), 1) / 100
         ax.bar(x + (i - (len(runs) - 1) / 2) * width, mean, width, color=run_colour(i), label=run.label)
     ax.set_xticks(x, TYPOLOGY)
-    ax.set_ylabel("€ per customer-day (journey revenue, net)")
-    ax.set_title("Spend per customer-day")
+    ax.set_ylabel("€ per customer-day")
+    ax.set_title("Spend per customer-day (journey revenue, net)")
     if len(runs) > 1:
         ax.legend()

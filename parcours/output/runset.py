@@ -1,0 +1,192 @@
+"""A run set: replicates of one scenario, one run directory each, under one folder with its manifest.
+
+```
+SET/
+  runset.json      manifest: scenario, root seed, one entry per replicate (index, seed, directory)
+  rep-000/         a finished run directory (run.json, events/, ...), seed = the first replicate's
+  rep-001/
+  ...
+```
+The replicate seeds come from the root seed and the replicate index only, never from the scenario:
+two run sets made with the same root seed use the same seed for the same replicate index, so their
+differences are paired (common random numbers). The set is written under a hidden temporary name and
+renamed into place when every replicate is finished, like a run: a half-written set never looks done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from parcours import __version__
+from parcours.errors import RunDirError
+from parcours.output.paths import written_by_parcours
+from parcours.output.reader import Run
+from parcours.output.rundir import MANIFEST, is_run
+
+RUNSET = "runset.json"
+FORMAT = "parcours-runset"
+FORMAT_VERSION = 1
+
+
+def replicate_dir(index: int) -> str:
+    return f"rep-{index:03d}"
+
+
+def is_runset(path: Path) -> bool:
+    return (path / RUNSET).is_file()
+
+
+class RunSet:
+    """A finished run set: its manifest and its replicates, in replicate order."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_dir():
+            raise RunDirError(f"{self.path}: no such run set")
+        if not is_runset(self.path):
+            raise RunDirError(f"{self.path}: not a finished parcours run set (no {RUNSET})")
+        try:
+            self.manifest: dict[str, Any] = json.loads((self.path / RUNSET).read_text())
+        except (OSError, ValueError) as exc:
+            raise RunDirError(f"{self.path / RUNSET}: unreadable manifest ({exc})") from None
+        if self.manifest.get("format") != FORMAT or self.manifest.get("format_version") != FORMAT_VERSION:
+            raise RunDirError(
+                f"{self.path / RUNSET}: format {self.manifest.get('format')!r} version "
+                f"{self.manifest.get('format_version')!r} is not one this parcours reads "
+                f"({FORMAT} {FORMAT_VERSION})"
+            )
+        entries = self.manifest.get("runs")
+        if not isinstance(entries, list) or not entries:
+            raise RunDirError(f"{self.path / RUNSET}: runs: expected a non-empty list of replicates")
+        self.entries: list[dict[str, Any]] = entries
+
+    @property
+    def scenario(self) -> str:
+        return str(self.manifest.get("scenario_name") or self.manifest.get("scenario") or self.path.name)
+
+    @property
+    def root_seed(self) -> int:
+        return int(self.manifest["root_seed"])
+
+    @property
+    def seeds(self) -> list[int]:
+        return [int(e["seed"]) for e in self.entries]
+
+    @cached_property
+    def runs(self) -> list[Run]:
+        """Every replicate's run directory, opened (a missing or unfinished one fails here)."""
+        return [Run(self.path / str(e["path"])) for e in self.entries]
+
+
+def open_runs(path: str | Path) -> Run | RunSet:
+    """A run directory or a run set, whichever ``path`` is."""
+    path = Path(path)
+    return RunSet(path) if is_runset(path) else Run(path)
+
+
+def write_manifest(
+    folder: Path, header: dict[str, Any], seeds: Sequence[int], final: Path | None = None
+) -> None:
+    """Make ``folder``, whose ``rep-NNN`` runs are finished, a run set: ``runset.json`` written last.
+    ``final``: where the folder will be moved, for the replicates' own manifests."""
+    runs = []
+    for index, seed in enumerate(seeds):
+        name = replicate_dir(index)
+        manifest_path = folder / name / MANIFEST
+        run_manifest = json.loads(manifest_path.read_text())
+        run_manifest["path"] = str((final or folder) / name)
+        manifest_path.write_text(json.dumps(run_manifest, indent=2, sort_keys=True) + "\n")
+        runs.append({"replicate": index, "seed": int(seed), "path": name})
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "parcours_version": __version__,
+        **header,
+        "replicates": len(runs),
+        "runs": runs,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    (folder / RUNSET).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def _foreign_entries(folder: Path) -> list[str]:
+    """Entries of a run set parcours did not write: its manifest, replicate runs and reports are its own."""
+    own = {RUNSET}
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name not in own and not (p.name.startswith("rep-") and is_run(p)) and not written_by_parcours(p)
+    )
+
+
+def check_set_dir(out: Path, *, overwrite: bool) -> None:
+    """Refuse a run set's folder that would damage something already on disk."""
+    if out.is_file():
+        raise RunDirError(f"{out}: exists and is a file, not a run set folder")
+    if out.is_dir() and any(out.iterdir()):
+        if is_run(out):
+            raise RunDirError(f"{out}: a single run is there, not a run set; choose another --out")
+        if not is_runset(out):
+            raise RunDirError(f"{out}: exists and is not a parcours run set; choose another --out")
+        if not overwrite:
+            raise RunDirError(f"{out}: a run set is already there; pass --overwrite to replace it")
+        foreign = _foreign_entries(out)
+        if foreign:
+            raise RunDirError(
+                f"--overwrite: {out / foreign[0]} was not written by parcours; move it out of the set first"
+            )
+    parent = out.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"{parent}: cannot create the output's parent directory ({exc.strerror})") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RunDirError(f"{parent}: not writable")
+
+
+class RunSetWriter:
+    """A run set being written: a hidden temporary folder until ``finish``; removed if aborted."""
+
+    def __init__(self, out: Path, *, overwrite: bool = False) -> None:
+        check_set_dir(out, overwrite=overwrite)
+        self.out = out
+        self.tmp = out.absolute().parent / f".{out.name}.partial-{os.getpid()}"
+        try:
+            if self.tmp.exists():
+                shutil.rmtree(self.tmp)
+            self.tmp.mkdir(parents=True)
+        except OSError as exc:
+            raise RunDirError(f"{out}: cannot write here ({exc.strerror})") from None
+
+    def replicate(self, index: int) -> Path:
+        """Where replicate ``index`` is written while the set is unfinished."""
+        return self.tmp / replicate_dir(index)
+
+    def finish(self, header: dict[str, Any], seeds: Sequence[int]) -> Path:
+        """Write the manifest last, point each replicate's run.json at its final place, move into place."""
+        write_manifest(self.tmp, header, seeds, final=self.out)
+        old = None
+        if self.out.exists():
+            old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"
+            self.out.rename(old)
+        self.tmp.rename(self.out)
+        if old is not None:
+            shutil.rmtree(old)
+        return self.out
+
+    def abort(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> RunSetWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self.abort()

@@ -1,0 +1,98 @@
+"""Replicates: the same scenario run R times with seeds derived from one root seed, as a run set.
+
+Each replicate is an ordinary run (``simulate_run``, through the same executors, sharded the same
+way), so replicate ``i`` of a set is exactly ``parcours simulate --seed SEED_i`` with the same
+options. Its seed depends only on the root seed and ``i``, never on the scenario: the same replicate
+index of two scenarios shares its random numbers, and their differences are paired.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parcours.errors import ParcoursError
+from parcours.output.runset import RunSetWriter
+from parcours.scenarios import get_scenario
+from parcours.simulator.run import OnProgress, Overrides, simulate_run
+
+MAX_REPLICATES = 1000
+#: Keeps replicate seeds apart from any other use of the root seed as SeedSequence entropy.
+REPLICATE_KEY = 0x7265_706C  # "repl"
+
+OnReplicate = Callable[[int, int], None]  # replicate index starting, replicate count
+
+
+def replicate_seeds(root_seed: int, replicates: int) -> list[int]:
+    """The seed of each replicate: a function of (root seed, index) only, stable across versions."""
+    if root_seed < 0:
+        raise ParcoursError(f"--seed: must be zero or positive, not {root_seed}")
+    return [
+        int(np.random.SeedSequence(root_seed, spawn_key=(REPLICATE_KEY, i)).generate_state(1, np.uint32)[0])
+        for i in range(replicates)
+    ]
+
+
+def root_seed_of(scenario_name: str, overrides: Overrides) -> int:
+    """--seed if given, else the scenario's own seed."""
+    if overrides.seed is not None:
+        return overrides.seed
+    return get_scenario(scenario_name).population.seed
+
+
+def check_replicates(replicates: int) -> None:
+    if not 1 <= replicates <= MAX_REPLICATES:
+        raise ParcoursError(f"--replicates: must be between 1 and {MAX_REPLICATES}, not {replicates}")
+
+
+def simulate_runset(
+    scenario_name: str,
+    overrides: Overrides,
+    out: Path,
+    replicates: int,
+    *,
+    workers: int = 1,
+    executor: str = "local",
+    scheduler: str | None = None,
+    overwrite: bool = False,
+    on_replicate: OnReplicate | None = None,
+    on_progress: OnProgress | None = None,
+) -> dict[str, Any]:
+    """Write a finished run set at ``out``: ``replicates`` runs of the scenario; returns its manifest."""
+    check_replicates(replicates)
+    root = root_seed_of(scenario_name, overrides)
+    seeds = replicate_seeds(root, replicates)
+    overrides.apply(get_scenario(scenario_name))  # a bad option fails before any folder is made
+    began = time.perf_counter()
+    counts = {"customers": 0, "events": 0, "journeys": 0}
+    with RunSetWriter(out, overwrite=overwrite) as writer:
+        for index, seed in enumerate(seeds):
+            if on_replicate is not None:
+                on_replicate(index, replicates)
+            manifest = simulate_run(
+                scenario_name,
+                replace(overrides, seed=seed),
+                writer.replicate(index),
+                workers=workers,
+                executor=executor,
+                scheduler=scheduler,
+                on_progress=on_progress,
+            )
+            for key in counts:
+                counts[key] += int(manifest["counts"][key])
+            name = manifest["scenario"]["name"]
+        header = {
+            "scenario": scenario_name,
+            "scenario_name": name,
+            "root_seed": root,
+            "shards": workers,
+            "counts": counts,
+            "wall_time_s": round(time.perf_counter() - began, 3),
+        }
+        writer.finish(header, seeds)
+    return {**header, "path": str(out), "replicates": replicates, "seeds": seeds}
