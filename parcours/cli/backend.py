@@ -5,6 +5,7 @@ Thin on purpose: the server stack is imported inside the command, so other verbs
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -77,9 +78,7 @@ def backend(
         limits=Limits(max_body_bytes=max_body_kb * 1024),
         idle_timeout_s=idle_timeout,
     )
-    try:
+    # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again: the server has
+    # stopped as asked, which is a success, not an interruption
+    with contextlib.suppress(KeyboardInterrupt):
         serve(settings, click.echo)
-    except KeyboardInterrupt:
-        # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again: the server
-        # has stopped as asked, which is a success, not an interruption
-        pass
