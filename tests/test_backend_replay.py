@@ -19,12 +19,12 @@ from tests.backend_support import backend, call
 from tests.support import simulate
 
 #: A day squeezed so that a replay takes seconds: idle stretches cut to 2 s, played 1000 times faster.
-FAST = ("--mapping", "reference", "--max-gap", "2s", "--speed", "1000", "--check")
+FAST = ("--mapping", "reference", "--max-gap", "2s", "--speed", "1000", "--check", "--max-lag-ms", "2000")
 
 
 @pytest.fixture(scope="module")
 def omni(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    return simulate(tmp_path_factory.mktemp("runs") / "omni", "omnichannel", customers=250, seed=11)
+    return simulate(tmp_path_factory.mktemp("runs") / "omni", "omnichannel", customers=3000, seed=11)
 
 
 def replay(run: Run, target: str, out: Path | None, *args: str) -> tuple[int, dict[str, Any]]:
@@ -71,7 +71,9 @@ def test_a_backend_that_drops_writes_is_caught(
     checks = summary["checks"]
     assert summary["valid"] and summary["events"]["failed"] == 0  # every answer looked fine...
     assert code == 1  # ...but the journeys were not kept whole
-    assert {"cart_follows_customer", "order_visible_to_store"} <= set(checks["by_kind"])
+    # carts forgotten, and at least one other kind of write lost (orders, returns: which ones a day
+    # holds depends on when its pick-ups and returns fall)
+    assert "cart_follows_customer" in checks["by_kind"] and len(checks["by_kind"]) >= 2
     carts = checks["by_kind"]["cart_follows_customer"]
     assert sum(carts.values()) > 0
     sample = checks["samples"]["cart_follows_customer"][0]

@@ -21,7 +21,7 @@ from parcours.loadtests import templates
 from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS
 from parcours.loadtests.schedule import TimeMap
-from parcours.output.rundir import CUSTOMERS
+from parcours.output.rundir import CUSTOMERS, CUSTOMERS_DIR
 
 CHUNK_ROWS = 2048
 #: Columns the replay loop always needs, whatever the mapping says.
@@ -99,10 +99,15 @@ class Accounts:
     def __init__(
         self, run_dir: Path, shards: list[int] | None = None, modulo: tuple[int, int] | None = None
     ) -> None:
-        path = run_dir / CUSTOMERS
-        if path.exists():
+        # one part per shard (customers/part-NNNNN.parquet), or the single file of older runs
+        paths = sorted((run_dir / CUSTOMERS_DIR).glob("part-*.parquet")) or [
+            p for p in [run_dir / CUSTOMERS] if p.exists()
+        ]
+        if paths:
             wanted = None if shards is None else [("shard", "in", shards)]
-            table = pq.read_table(path, columns=["customer_id", "account_id"], filters=wanted)
+            table = pa.concat_tables(
+                [pq.read_table(p, columns=["customer_id", "account_id"], filters=wanted) for p in paths]
+            )
             if modulo is not None:
                 workers, index = modulo
                 table = table.filter(pa.array(table.column("customer_id").to_numpy() % workers == index))
