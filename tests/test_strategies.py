@@ -64,10 +64,26 @@ def lost_to_stockouts(run: Run) -> int:
     return int((_outcomes(run) == "lost_to_stockout").sum())
 
 
-def ids_per_person(run: Run) -> float:
-    t = run.events(["customer_id", "visible_id"])
-    pairs = t.group_by(["customer_id", "visible_id"]).aggregate([])
-    return pairs.num_rows / len(pc.unique(t.column("customer_id")))
+MESSAGES = ["message_sent", "message_opened", "message_clicked"]
+
+
+def ids_per_person(run: Run, who: str) -> float:
+    """Distinct visible ids per customer, among the customers who came to two or more channels
+    (``who="several_channels"``) or who logged in (``who="logged_in"``). A campaign message shows one
+    id and a customer met on one channel shows at most two at any level: only customers who cross
+    channels, and identify, can show what the level changes."""
+    t = run.events(["customer_id", "visible_id", "channel", "event_type"])
+    kinds = t.column("event_type").cast(pa.string())
+    if who == "logged_in":
+        chosen = pc.unique(t.filter(pc.equal(kinds, "login")).column("customer_id"))
+    else:
+        came = t.filter(pc.invert(pc.is_in(kinds, pa.array(MESSAGES))))
+        per = came.group_by("customer_id").aggregate([("channel", "count_distinct")])
+        chosen = per.filter(pc.greater_equal(per.column("channel_count_distinct"), 2)).column("customer_id")
+    mine = t.filter(pc.is_in(t.column("customer_id"), chosen))
+    pairs = mine.group_by(["customer_id", "visible_id"]).aggregate([])
+    assert len(chosen) > 500
+    return pairs.num_rows / len(chosen)
 
 
 def count(run: Run, event_type: str) -> int:
@@ -92,12 +108,17 @@ def test_fewer_sales_lost_to_stockouts_as_integration_rises(levels: dict[str, Ru
 
 
 def test_silos_show_more_ids_per_person(levels: dict[str, Run]) -> None:
-    multi, cross, omni = (ids_per_person(levels[n]) for n in LEVELS)
-    # a customer file acts a few sessions a day, so fewer silos are met per person than on a frantic day
-    assert multi > cross + 0.15
-    assert cross > omni
-    # omnichannel recognises only customers who identified at some point: the others stay devices
-    assert omni < 1.5
+    multi, cross, omni = (ids_per_person(levels[n], "several_channels") for n in LEVELS)
+    # measured 3.8, 3.1 and 1.8: each silo its device and its own account; crosschannel one account
+    # once identified; omnichannel the account before any login for account holders
+    assert multi > cross + 0.3
+    assert cross > omni + 0.5
+    # omnichannel recognises everyone who logged in on every own channel (measured 1.4: the
+    # marketplace is a third party); the same customers show 3.2 in crosschannel
+    logged_in_cross, logged_in_omni = (
+        ids_per_person(levels[n], "logged_in") for n in ("crosschannel", "omnichannel")
+    )
+    assert logged_in_omni < 1.5 < logged_in_cross
 
 
 def test_identities_in_the_ground_truth_cover_every_visible_id(levels: dict[str, Run]) -> None:
@@ -108,10 +129,15 @@ def test_identities_in_the_ground_truth_cover_every_visible_id(levels: dict[str,
 
 
 def test_journeys_span_several_channels_in_every_scenario(levels: dict[str, Run]) -> None:
+    """Purchase intents cross channels at every level (measured 55%); campaign messages nobody
+    acted on and service contacts are one-channel journeys and are left out."""
     for name, run in levels.items():
-        channels = run.journeys().column("channels")
+        journeys = run.journeys()
+        intents = journeys.filter(pc.is_in(journeys.column("outcome").cast(pa.string()), pa.array(INTENTS)))
+        assert intents.num_rows > 1000, name
+        channels = intents.column("channels")
         spanning = pc.sum(pc.greater_equal(pc.list_value_length(channels), 2)).as_py()
-        assert spanning / len(channels) > 0.3, name
+        assert spanning / len(channels) > 0.4, name
 
 
 def _orders_from_store(run: Run) -> int:

@@ -68,7 +68,9 @@ def test_what_lands_on_a_closed_time_is_spread_over_the_next_opening_day() -> No
 @pytest.fixture(scope="module")
 def week(tmp_path_factory: pytest.TempPathFactory) -> Run:
     out = tmp_path_factory.mktemp("supply") / "week"
-    return simulate(out, customers=2000, days=7, start="2026-11-02")
+    # about 5% of a customer file is active a day and few of them walk into a store: 8,000 customers
+    # give about a thousand store visits over the week, enough to see each day's opening bounds
+    return simulate(out, customers=8000, days=7, start="2026-11-02")
 
 
 def _events(run: Run) -> dict[str, np.ndarray]:
@@ -128,31 +130,38 @@ def _calls(run: Run) -> tuple[float, float, int]:
     return in_time / offered, float((kind == "call_abandoned").sum() / offered), offered
 
 
+SMALL, LARGE = 40000, 200000
+
+
 @pytest.fixture(scope="module")
 def ordinary_days(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Run]:
     tmp = tmp_path_factory.mktemp("service")
-    return {n: simulate(tmp / f"c{n}", customers=n, seed=5) for n in (3000, 30000)}
+    # a customer makes one or two service contacts a year: 40,000 customers call about 140 times a day
+    return {n: simulate(tmp / f"c{n}", customers=n, seed=5) for n in (SMALL, LARGE)}
 
 
 def test_service_level_does_not_depend_on_how_many_customers_are_simulated(
     ordinary_days: dict[int, Run],
 ) -> None:
-    small, large = _calls(ordinary_days[3000]), _calls(ordinary_days[30000])
-    assert small[2] > 100 and large[2] > 10 * small[2] * 0.8
+    small, large = _calls(ordinary_days[SMALL]), _calls(ordinary_days[LARGE])
+    # calls grow with the file (five times the customers), and the roster follows the forecast
+    assert small[2] > 100 and large[2] > LARGE / SMALL * small[2] * 0.8
     for level, abandoned, _ in (small, large):
         assert 0.65 < level < 0.92
         assert 0.01 < abandoned < 0.15
-    # within sampling noise of each other (binomial standard error of the smaller run, x3)
-    se = np.sqrt(small[0] * (1 - small[0]) / small[2])
-    assert abs(small[0] - large[0]) < 3 * se + 0.02
+    # within a day's noise of each other. Calls share the queue's peaks, so a day's service level
+    # varies more than a binomial draw: with seeds 5, 6 and 8 the 200,000-customer day measured
+    # 0.87, 0.70 and 0.71 (and 40,000 customers 0.79, 0.88, 0.75). A roster that did not follow the
+    # population would fall far outside both this and the band above (Black Friday: 0.05).
+    assert abs(small[0] - large[0]) < 0.2
 
 
 def test_black_friday_overloads_a_roster_sized_for_an_ordinary_day(
     tmp_path: Path, ordinary_days: dict[int, Run]
 ) -> None:
-    peak = simulate(tmp_path / "bf", "black_friday", customers=3000, seed=5)
+    peak = simulate(tmp_path / "bf", "black_friday", customers=SMALL, seed=5)
     level, abandoned, offered = _calls(peak)
-    ordinary_level, ordinary_abandoned, ordinary_offered = _calls(ordinary_days[3000])
+    ordinary_level, ordinary_abandoned, ordinary_offered = _calls(ordinary_days[SMALL])
     assert offered > 2 * ordinary_offered
     assert level < ordinary_level / 2
     assert abandoned > 3 * ordinary_abandoned
