@@ -9,7 +9,9 @@ table: "crosschannel, plus live stock" is ``integration = "crosschannel"`` with 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from parcours.specfile import Spec
 from parcours.vocabulary import IntegrationLevel
@@ -24,20 +26,58 @@ StockView = Literal["none", "daily", "live"]
 
 
 class Capabilities(Spec):
-    """The switches; each says what the simulator does differently when it is on."""
+    """The switches; each field's description says what the simulator does when it is on."""
 
-    identity: Identity
-    # a cart started on one device or channel is there on the next, when both know the customer
-    cart_follows: bool
-    stock_visible: StockView
-    # an order on the retailer's own site can be collected in the customer's store
-    click_collect: bool
-    # after an empty shelf, the store orders for home delivery (at a kiosk if there is one, else staff)
-    order_from_store: bool
-    # after an empty shelf, staff see every store's stock and hold one from another store for collection
-    hold_other_store: bool
-    # an online order can be brought back to a store
-    returns_anywhere: bool
+    identity: Annotated[
+        Identity,
+        Field(
+            description="who the channels know the customer as: each channel its own account (silos), "
+            "one account once the customer identifies (shared), or everyone who ever identified "
+            "recognised everywhere (one_profile); recognised customers buy more (recognised_uplift)"
+        ),
+    ]
+    cart_follows: Annotated[
+        bool,
+        Field(
+            description="a cart started on one device or channel is there on the next, when both know "
+            "the customer; otherwise it is lost (lost_cart_friction)"
+        ),
+    ]
+    stock_visible: Annotated[
+        StockView,
+        Field(
+            description="store stock shown online: none, this morning's count (daily) or the live "
+            "count; customers who check (stock_check_rate) and see none buy online instead"
+        ),
+    ]
+    click_collect: Annotated[
+        bool,
+        Field(
+            description="an order on the retailer's own site can be collected in the customer's store "
+            "(click_collect_rate), prepared from its shelves"
+        ),
+    ]
+    order_from_store: Annotated[
+        bool,
+        Field(
+            description="after an empty shelf, the store orders for home delivery, at a kiosk if there "
+            "is one, else at the desk (stockout_order_rate)"
+        ),
+    ]
+    hold_other_store: Annotated[
+        bool,
+        Field(
+            description="after an empty shelf, staff see every store's stock and hold one from another "
+            "store for collection (click_collect_rate)"
+        ),
+    ]
+    returns_anywhere: Annotated[
+        bool,
+        Field(
+            description="an online order can be brought back to a store (return_in_store_rate) rather "
+            "than sent back by post"
+        ),
+    ]
 
 
 PRESETS: dict[IntegrationLevel, Capabilities] = {
