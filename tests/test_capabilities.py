@@ -18,6 +18,7 @@ import pytest
 from parcours.output.reader import Run
 from parcours.scenarios import Scenario, load_scenario
 from parcours.scenarios.capabilities import PRESETS, Capabilities
+from parcours.simulator.describe import describe_scenario
 from parcours.simulator.run import Overrides, simulate_run
 from parcours.vocabulary import IntegrationLevel
 from tests.test_strategies import _variant, count
@@ -139,3 +140,15 @@ def test_the_simulator_reads_capabilities_not_the_level() -> None:
         if re.search(r"IntegrationLevel|\.integration\b", line)
     ]
     assert readers == []
+
+
+def test_scenarios_show_lists_the_capabilities_in_force_and_marks_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "cross_live.toml"
+    text = _variant(tmp_path, "crosschannel").read_text()
+    path.write_text(text + '\n[capabilities]\nstock_visible = "live"\n')
+    lines = describe_scenario(str(path)).splitlines()
+    shown = {line.split()[0]: line.split()[1:] for line in lines if line.startswith("    ")}
+    assert set(shown) == set(Capabilities.model_fields)
+    assert shown["stock_visible"] == ["live", "*"]
+    assert shown["hold_other_store"] == ["no"]
+    assert shown["identity"] == ["shared"]
