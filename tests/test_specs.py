@@ -33,7 +33,7 @@ def test_the_four_personas_of_the_brief_are_built_in() -> None:
 def test_level_scenarios_differ_only_in_integration() -> None:
     dumps = [scenarios.get_scenario(n).model_dump() for n in ("multichannel", "crosschannel", "omnichannel")]
     for d in dumps:
-        for key in ("name", "description", "integration"):
+        for key in ("name", "description", "integration", "capabilities"):
             d.pop(key)
     assert dumps[0] == dumps[1] == dumps[2]
 
@@ -286,6 +286,20 @@ BAD_SCENARIOS = [
         "greater than or equal to 1",
     ),
     ("omnichannel", "[stores]", "[shops]\n[stores]", "shops", "unknown field"),
+    (
+        "crosschannel",
+        "[stores]",
+        '[capabilities]\nstock_visibel = "live"\n[stores]',
+        "capabilities.stock_visibel",
+        "unknown field",
+    ),
+    (
+        "crosschannel",
+        "[stores]",
+        '[capabilities]\nstock_visible = "hourly"\n[stores]',
+        "capabilities.stock_visible",
+        "'none', 'daily' or 'live'",
+    ),
     ("omnichannel", "days = 1", "days = 0", "calendar.days", "greater than 0"),
 ]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from parcours.scenarios.capabilities import Capabilities, resolve
 from parcours.specfile import Spec, check_distribution
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, IntegrationLevel
 
@@ -217,7 +218,9 @@ class Outage(Spec):
 class Scenario(Spec):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     description: Remarks
-    integration: IntegrationLevel
+    integration: IntegrationLevel  # the preset of capabilities
+    # After validation, every capability in force: the preset's, then those the [capabilities] table sets.
+    capabilities: Capabilities
     population: Population
     calendar: Calendar
     call_centre: CallCentre
@@ -229,5 +232,21 @@ class Scenario(Spec):
     # them goes to the channels left, in proportion, for research, purchase and campaign responses.
     without_channels: list[Channel] = []
 
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_then_overrides(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = {**data, "capabilities": resolve(data.get("integration"), data.get("capabilities"))}
+        return data
 
-__all__ = ["OUTBOUND_CHANNELS", "Calendar", "CallCentre", "Channel", "Population", "Scenario", "Stores"]
+
+__all__ = [
+    "OUTBOUND_CHANNELS",
+    "Calendar",
+    "CallCentre",
+    "Capabilities",
+    "Channel",
+    "Population",
+    "Scenario",
+    "Stores",
+]

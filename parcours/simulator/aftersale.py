@@ -11,23 +11,24 @@ from typing import Protocol
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
+from parcours.scenarios.capabilities import Capabilities
 from parcours.simulator.buffer import EventBuffer, nulls
 from parcours.simulator.expand import Context
 from parcours.simulator.identity import identity_code, identity_number
 from parcours.simulator.plan import LAST_FOLLOW_UP, session_key, when_open
 from parcours.simulator.rng import Purpose
-from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
+from parcours.vocabulary import Channel, EventType, Outcome
 
 
 class World(Protocol):
-    """What returns need of the shard's world: its context, level, journey ledger and event buffer.
+    """What returns need of the shard's world: its context, capabilities, journey ledger and event buffer.
 
     A protocol rather than an import of ``world``, which calls this module: no two modules import each
     other.
     """
 
     ctx: Context
-    level: IntegrationLevel
+    capabilities: Capabilities
     next_step: np.ndarray
     outcome: np.ndarray
     revenue: np.ndarray
@@ -70,7 +71,7 @@ def schedule_returns(
     # marketplace order goes back to the marketplace; a store purchase goes back to the store.
     persona = ctx.customers.persona[ctx.journeys.customer[rows]]
     brings = ctx.streams.uniform(Purpose.RETURNS, jid, 3) < model.tables["return_in_store_rate"][persona]
-    linked = world.level is not IntegrationLevel.MULTICHANNEL and model.has_stores
+    linked = world.capabilities.returns_anywhere and model.has_stores
     in_store = (linked & brings & (channel != MARKETPLACE)) | np.isin(channel, IN_STORE)
     moved = when_open(
         model, when, np.where(in_store, STORE, -1), ctx.streams.uniform(Purpose.RETURNS, jid, 4)
@@ -123,7 +124,7 @@ def _write(
     etype = np.where(in_store[ev] & (pos != 1), store_kinds[pos], kind)
     t_s = when[ev] + np.array([0.0, DESK_S, DESK_S + 60.0])[pos]
     crow = ctx.journeys.customer[rows[ev]]
-    code = identity_code(world.level, channel[ev], ~in_store[ev], ctx.customers.account[crow])
+    code = identity_code(world.capabilities.identity, channel[ev], ~in_store[ev], ctx.customers.account[crow])
     cols = nulls(len(ev))
     at_desk = etype == kind
     cols.update(

@@ -87,20 +87,21 @@ def lost_carts(
     crow = journeys.customer[jrow[rows]]
     jid = journeys.id[jrow[rows]]
     account = customers.account[crow]
-    level = model.scenario.integration
+    caps = model.scenario.capabilities
     known_then = linked_on(
-        level,
+        caps.identity,
         channel[cart_row],
         logs_in(model, streams, customers, crow, jid, step[cart_row], channel[cart_row]),
         account,
     )
     known_now = linked_on(
-        level,
+        caps.identity,
         channel[rows],
         logs_in(model, streams, customers, crow, jid, step[rows], channel[rows]),
         account,
     )
     friction = model.tables["lost_cart_friction"][customers.persona[crow]]
     lost = np.zeros(len(jrow), bool)
-    lost[rows] = ~(known_then & known_now) & (streams.uniform(Purpose.JOURNEY_PATH, jid) < friction)
+    follows = known_then & known_now & caps.cart_follows
+    lost[rows] = ~follows & (streams.uniform(Purpose.JOURNEY_PATH, jid) < friction)
     return lost

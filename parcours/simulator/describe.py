@@ -7,7 +7,8 @@ from pathlib import Path
 from parcours.errors import SpecError
 from parcours.personas import DayPart, Persona, load_persona
 from parcours.scenarios import get_scenario, load_scenario
-from parcours.scenarios.spec import OpeningHours
+from parcours.scenarios.capabilities import PRESETS
+from parcours.scenarios.spec import OpeningHours, Scenario
 from parcours.simulator.model import build_model
 from parcours.specfile import read_toml
 
@@ -79,7 +80,8 @@ def describe_scenario(name: str) -> str:
     cc, st, d = s.call_centre, s.stores, s.demand
     lines = [
         f"{s.name}: {s.description}",
-        f"  integration   {s.integration.value}",
+        f"  integration   {s.integration.value}: capabilities in force (* differs from the preset)",
+        *_capabilities(s),
         f"  population    {s.population.customers:,} customers, seed {s.population.seed}; {mix}",
         f"  calendar      {s.calendar.days} day(s) from {s.calendar.start} ({s.calendar.timezone})",
         f"  call centre   {_hours(cc)}, agents rostered by the hour for {cc.target_answered:.0%} "
@@ -102,6 +104,16 @@ def describe_scenario(name: str) -> str:
     for o in s.outages:
         lines.append(f"  outage        {o.channel.value} down on day {o.day} from {o.begins} to {o.ends}")
     return "\n".join(lines)
+
+
+def _capabilities(s: Scenario) -> list[str]:
+    preset = PRESETS[s.integration]
+    lines = []
+    for name, value in s.capabilities.model_dump().items():
+        shown = ("yes" if value else "no") if isinstance(value, bool) else value
+        mark = "*" if value != getattr(preset, name) else " "
+        lines.append(f"    {name:<17} {shown:<12}{mark}".rstrip())
+    return lines
 
 
 def validate_file(path: Path) -> tuple[str, str]:

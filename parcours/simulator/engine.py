@@ -23,7 +23,7 @@ from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, sessio
 from parcours.simulator.rng import Purpose
 from parcours.simulator.service import click_and_collect, start_visits, visits
 from parcours.simulator.world import PICKUP_DELAY_S, World
-from parcours.vocabulary import Channel, IntegrationLevel, Outcome
+from parcours.vocabulary import Channel, Outcome
 
 SLICE_S = 600.0
 KIOSK_USE_RATE = 0.15  # store visitors who use the kiosk, where there is one
@@ -105,8 +105,8 @@ def _look_before_going(world: World, s: Sessions) -> Sessions:
     """Where stock is visible online, some customers who researched online check the store has the
     product before going (``stock_check_rate``); if it does not, they buy online instead (live stock in
     omnichannel, this morning's in cross-channel, nothing in silos)."""
-    level = world.level
-    if level is IntegrationLevel.MULTICHANNEL:
+    shown = world.capabilities.stock_visible
+    if shown == "none":
         return s
     ctx = world.ctx
     researched = (s.channel == STORE) & s.buy & (s.prev_channel >= 0) & CAN_BUY[np.maximum(s.prev_channel, 0)]
@@ -122,7 +122,7 @@ def _look_before_going(world: World, s: Sessions) -> Sessions:
         ctx.customers.store[crow],
         ctx.journeys.product[s.journey[rows]],
         quantity,
-        live=level is IntegrationLevel.OMNICHANNEL,
+        live=shown == "live",
     )
     channel = s.channel.copy()
     channel[rows[~there]] = s.prev_channel[rows[~there]]
@@ -165,7 +165,7 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
     channel, product = cols["channel"][bought], cols["product"][bought]
     quantity, amount = cols["quantity"][bought], cols["amount"][bought]
     schedule_returns(world, rows, channel, at_s, amount, product, quantity)
-    if world.level is IntegrationLevel.MULTICHANNEL or not ctx.model.has_stores:
+    if not world.capabilities.click_collect or not ctx.model.has_stores:
         return
     jid = ctx.journeys.id[rows]
     rate = ctx.model.tables["click_collect_rate"][ctx.customers.persona[ctx.journeys.customer[rows]]]

@@ -162,7 +162,8 @@ def build(ctx: Context, s: Sessions, lay: Layout) -> tuple[Columns, np.ndarray]:
     cols["store"] = np.where(np.isin(channel, IN_STORE), ctx.customers.store[crow], -1)
     cols["campaign"] = np.where(step == 0, ctx.journeys.campaign[jrow], -1)
     logged_in = (lay.login[row] == 1) & (pos >= b2)
-    code = identity_code(ctx.model.scenario.integration, channel, logged_in, ctx.customers.account[crow])
+    identity = ctx.model.scenario.capabilities.identity
+    code = identity_code(identity, channel, logged_in, ctx.customers.account[crow])
     cols["id_code"] = code
     cols["id_number"] = identity_number(ctx.streams, cols["customer"], code)
     cols["jrow"] = jrow

@@ -23,7 +23,7 @@ from parcours.simulator.model import Model, build_model
 from parcours.simulator.plan import local_hour, plan
 from parcours.simulator.population import draw_customers
 from parcours.simulator.rng import Streams
-from parcours.vocabulary import Channel, IntegrationLevel
+from parcours.vocabulary import Channel
 
 AT_A_DESK = [CHANNEL_CODE[c] for c in (Channel.STORE, Channel.PHONE, Channel.CHAT)]  # no collection
 
@@ -99,7 +99,7 @@ def _forecast(scenario_json: str) -> Forecast:
     # click & collect orders are prepared from the store's shelves: the store stocks for them too
     persona = customers.persona[journeys.customer[sessions.journey]]
     collect = model.tables["click_collect_rate"][persona] * ~np.isin(sessions.channel, AT_A_DESK)
-    if model.scenario.integration is IntegrationLevel.MULTICHANNEL:
+    if not model.scenario.capabilities.click_collect:
         collect[:] = 0.0
     counts["store_buys"] += _count(model, sessions.start_s, sessions.channel, sessions.buy, collect)[
         "collect"

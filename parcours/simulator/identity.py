@@ -1,12 +1,12 @@
-"""What the backend sees of a customer (``visible_id``), by integration level.
+"""What the backend sees of a customer (``visible_id``), by the ``identity`` capability.
 
-- multichannel: every channel is a silo: an anonymous device or cookie id, and once the customer logs
+- silos (multichannel): every channel is a silo: an anonymous device or cookie id, and once the customer logs
   in (or shows the card, or calls from a known number) that channel's own account id, never linked;
-- crosschannel: the anonymous id until the customer identifies (logs in, shows the card, calls from a
+- shared (crosschannel): the anonymous id until the customer identifies (logs in, shows the card, calls from a
   known number), then the one shared account id;
-- omnichannel: everyone who has identified at some point (an account, a loyalty card, an app login) is
-  recognised on every channel, even before logging in; the others stay anonymous devices;
-- at every level the marketplace is a third party: its own account or an anonymous visitor, never the
+- one_profile (omnichannel): everyone who has identified at some point (an account, a loyalty card, an
+  app login) is recognised on every channel, even before logging in; the others stay anonymous devices;
+- whatever the identity, the marketplace is a third party: its own account or an anonymous visitor, never the
   retailer's account.
 
 Ids are numbers drawn from the customer's stream, rendered with a prefix: ``mobile_web-123`` for a
@@ -19,8 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from parcours.scenarios.capabilities import Identity
 from parcours.simulator.rng import Purpose, Streams
-from parcours.vocabulary import Channel, IntegrationLevel
+from parcours.vocabulary import Channel
 
 ACCOUNT = len(Channel)  # identity code of the shared account; codes below it are devices per channel
 SILO = ACCOUNT + 1  # SILO + channel code: that channel's own account, in silos
@@ -35,13 +36,13 @@ _THIRD_PARTY = np.array([c is Channel.MARKETPLACE for c in Channel], dtype=bool)
 
 
 def linked_on(
-    level: IntegrationLevel, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+    identity: Identity, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
 ) -> np.ndarray:
     """Whether the channel knows the person as their account (and so what they did elsewhere)."""
     channel = np.asarray(channel, dtype=np.int64)
-    if level is IntegrationLevel.MULTICHANNEL:
+    if identity == "silos":
         return np.zeros(channel.shape, dtype=bool)
-    if level is IntegrationLevel.OMNICHANNEL:
+    if identity == "one_profile":
         known = np.broadcast_to(np.asarray(has_account, dtype=bool), channel.shape)
     else:
         known = logged_in | (has_account & _KNOWN_OFFLINE[channel])
@@ -49,15 +50,15 @@ def linked_on(
 
 
 def identity_code(
-    level: IntegrationLevel, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+    identity: Identity, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
 ) -> np.ndarray:
     """Which of the person's ids an event shows: ACCOUNT, a silo's own account, or a device."""
     channel = np.asarray(channel, dtype=np.int16)
     in_silo = logged_in | (has_account & _KNOWN_OFFLINE[channel])
     silo = np.where(in_silo, SILO + channel, channel).astype(np.int16)
-    if level is IntegrationLevel.MULTICHANNEL:
+    if identity == "silos":
         return silo
-    linked = linked_on(level, channel, logged_in, has_account)
+    linked = linked_on(identity, channel, logged_in, has_account)
     own = np.where(linked, ACCOUNT, channel).astype(np.int16)
     return np.where(_THIRD_PARTY[channel], silo, own).astype(np.int16)
 
@@ -78,15 +79,15 @@ def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
 
 
 def all_identities(
-    streams: Streams, customer_ids: np.ndarray, channels: list[int], level: IntegrationLevel
+    streams: Streams, customer_ids: np.ndarray, channels: list[int], identity: Identity
 ) -> pa.Array:
-    """Every id each customer can show at this integration level, as a list column: the shared account
-    (linked levels), a device id per channel, each silo's account (multichannel; the marketplace's own
-    account at every level)."""
+    """Every id each customer can show with this identity, as a list column: the shared account
+    (unless silos), a device id per channel, each silo's account (silos; the marketplace's own
+    account always)."""
     devices = list(channels)
-    shared = [] if level is IntegrationLevel.MULTICHANNEL else [ACCOUNT]
+    shared = [] if identity == "silos" else [ACCOUNT]
     third = [c for c in channels if _THIRD_PARTY[c]]
-    silos = [SILO + c for c in (channels if level is IntegrationLevel.MULTICHANNEL else third)]
+    silos = [SILO + c for c in (channels if identity == "silos" else third)]
     codes = np.array([*shared, *devices, *silos], dtype=np.int16)
     n = len(customer_ids)
     cust = np.repeat(customer_ids, len(codes))

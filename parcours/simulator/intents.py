@@ -26,7 +26,7 @@ from parcours.output.schema import CHANNEL_CODE
 from parcours.simulator.model import LOOKBACK_DAYS, Model
 from parcours.simulator.population import Customers
 from parcours.simulator.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
-from parcours.vocabulary import Channel, IntegrationLevel
+from parcours.vocabulary import Channel
 
 STORE = CHANNEL_CODE[Channel.STORE]
 PHONE = CHANNEL_CODE[Channel.PHONE]
@@ -117,11 +117,11 @@ def recognised(
     """Whether the retailer knows who the customer is across channels during the intent: omnichannel
     recognises everyone who has identified at some point (account, card, app login); cross-channel only
     when the customer logs in (drawn once per intent); silos never."""
-    level = model.scenario.integration
-    if level is IntegrationLevel.MULTICHANNEL:
+    identity = model.scenario.capabilities.identity
+    if identity == "silos":
         return np.zeros(len(crow), bool)
     account = customers.account[crow]
-    if level is IntegrationLevel.OMNICHANNEL:
+    if identity == "one_profile":
         return account
     rate = model.tables["login_rate"][customers.persona[crow]]
     return account & (streams.uniform(Purpose.RECOGNISED, jid) < rate)

@@ -144,7 +144,7 @@ def message_events(model: Model, streams: Streams, customers: Customers, m: Mess
     cols = nulls(len(row))
     channel = m.channel[row]
     code = identity_code(
-        model.scenario.integration, channel, np.ones(len(row), bool), customers.account[crow]
+        model.scenario.capabilities.identity, channel, np.ones(len(row), bool), customers.account[crow]
     )
     cols.update(
         ts_ms=np.floor((model.t0 + t_s) * 1000.0).astype(np.int64),

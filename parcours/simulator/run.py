@@ -69,8 +69,11 @@ class Overrides:
         return scenario.model_copy(update={"population": population, "calendar": calendar})
 
 
-def resolve(scenario_name: str, overrides: Overrides) -> Model:
-    return build_model(overrides.apply(get_scenario(scenario_name)), scenario_name)
+def resolve(scenario: str | Scenario, overrides: Overrides) -> Model:
+    """The model of a scenario given by name or path, or as a Scenario (a copy with other capabilities)."""
+    if isinstance(scenario, Scenario):
+        return build_model(overrides.apply(scenario), scenario.name)
+    return build_model(overrides.apply(get_scenario(scenario)), scenario)
 
 
 def _shard_paths(writer: RunWriter, shard: int) -> ShardPaths:
@@ -104,7 +107,7 @@ class _Progress:
 
 
 def simulate_run(
-    scenario_name: str,
+    scenario_name: str | Scenario,
     overrides: Overrides,
     out: Path,
     *,

@@ -136,15 +136,15 @@ def store_purchase(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
         world.buy(v)  # another brand or size from the shelf (Gruen et al. 2002), at every level
         return
     world.outcome[v.jrow] = OUTCOME_CODE[Outcome.LOST_TO_STOCKOUT]
-    if world.linked():
-        if v.u[U_ORDER] < world.rate("stockout_order_rate", v):
-            ordered = yield from order_from_store(world, v)
-            if ordered:
-                return
-        elif world.omnichannel and v.u[U_HOLD] < world.rate("click_collect_rate", v):
-            # One live view of every store's stock: staff hold one from another store for collection.
-            world.buy(v)
+    caps = world.capabilities
+    if caps.order_from_store and v.u[U_ORDER] < world.rate("stockout_order_rate", v):
+        ordered = yield from order_from_store(world, v)
+        if ordered:
             return
+    elif caps.hold_other_store and v.u[U_HOLD] < world.rate("click_collect_rate", v):
+        # One live view of every store's stock: staff hold one from another store for collection.
+        world.buy(v)
+        return
     if v.u[U_ONLINE] < world.rate("stockout_online_rate", v):
         online_later(world, v)
 
@@ -234,7 +234,7 @@ def visits(
     persona = ctx.customers.persona[crow]
     channel = s.channel.astype(np.int64)
     account = ctx.customers.account[crow]
-    code = identity_code(world.level, channel, np.zeros(len(s), bool), account)
+    code = identity_code(world.capabilities.identity, channel, np.zeros(len(s), bool), account)
     number = identity_number(ctx.streams, ctx.customers.ids[crow], code)
     cc, stores = ctx.model.scenario.call_centre, ctx.model.scenario.stores
     service_mean = np.select(

@@ -221,7 +221,7 @@ def _write_customers(
                     "account_id": render(account_code, identity_number(streams, ids, account_code)),
                     "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
                     "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
-                    "identities": all_identities(streams, ids, codes, model.scenario.integration),
+                    "identities": all_identities(streams, ids, codes, model.scenario.capabilities.identity),
                     "shard": pa.array(np.full(len(rows), shard, np.int32)),
                 },
                 schema=CUSTOMER_SCHEMA,

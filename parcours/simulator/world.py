@@ -22,7 +22,7 @@ from parcours.simulator.opening import Opening
 from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, Sessions
 from parcours.simulator.staffing import staffed_desk, store_desk
 from parcours.simulator.stock import Stock
-from parcours.vocabulary import Channel, EventType, IntegrationLevel, Outcome
+from parcours.vocabulary import Channel, EventType, Outcome
 
 C = CHANNEL_CODE
 # Plain int attributes for the hot paths: an enum member lookup per event adds up.
@@ -147,9 +147,7 @@ class World:
     ) -> None:
         self.ctx, self.env, self.buffer = ctx, env, buffer
         model, sc = ctx.model, ctx.model.scenario
-        self.level = sc.integration
-        self.multichannel = self.level is IntegrationLevel.MULTICHANNEL
-        self.omnichannel = self.level is IntegrationLevel.OMNICHANNEL
+        self.capabilities = sc.capabilities
         self.t0_ms = model.t0 * 1000.0
         cc = sc.call_centre
         plan_for, comes = forecast(sc), expected(sc)
@@ -234,15 +232,13 @@ class World:
         self.next_step[jrow] = step + 1
         return step
 
-    def linked(self) -> bool:
-        return not self.multichannel
-
     def session(self, v: Visit, channel: int, step: int, logged_in: bool = False) -> Visit:
         """The same customer and journey, in another session on another channel."""
         known = logged_in or (v.account and channel in KNOWN_OFFLINE)
-        if self.level is IntegrationLevel.MULTICHANNEL:
+        identity = self.capabilities.identity
+        if identity == "silos":
             code = SILO + channel if known else channel
-        elif self.level is IntegrationLevel.CROSSCHANNEL:
+        elif identity == "shared":
             code = ACCOUNT if known else channel
         else:  # omnichannel recognises whoever has identified at some point
             code = ACCOUNT if v.account else channel
