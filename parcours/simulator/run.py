@@ -17,6 +17,13 @@ from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.executors import open_executor
 from parcours.simulator.model import Model, build_model
 from parcours.simulator.shard import ShardCounts, ShardPaths
+from parcours.specfile import check_date
+
+#: The most customers a run may have: far beyond any retailer's population, and bounded so that a typo
+#: (-n 1000000000000) is a one-line error rather than an allocation of terabytes.
+MAX_CUSTOMERS = 1_000_000_000
+#: The most local worker processes: each one holds a shard's state and a Python interpreter.
+MAX_WORKERS = 64
 
 OnProgress = Callable[[float, float, int], None]  # simulated seconds done, horizon, events written
 
@@ -31,8 +38,10 @@ class Overrides:
     start: str | None = None
 
     def apply(self, scenario: Scenario) -> Scenario:
-        if self.customers is not None and self.customers <= 0:
-            raise ParcoursError(f"--customers: must be a positive number of customers, not {self.customers}")
+        if self.customers is not None and not 0 < self.customers <= MAX_CUSTOMERS:
+            raise ParcoursError(
+                f"--customers: must be between 1 and {MAX_CUSTOMERS:,} customers, not {self.customers:,}"
+            )
         if self.seed is not None and self.seed < 0:
             raise ParcoursError(f"--seed: must be zero or positive, not {self.seed}")
         if self.days is not None and not 0 < self.days <= 366:
@@ -45,14 +54,31 @@ class Overrides:
             calendar = calendar.model_copy(update={"days": self.days})
         if self.start is not None:
             try:
-                calendar = calendar.model_copy(update={"start": dt.date.fromisoformat(self.start)})
+                start = dt.date.fromisoformat(self.start)
             except ValueError:
                 raise ParcoursError(f"--start: expected a date as YYYY-MM-DD, not {self.start!r}") from None
+            try:
+                check_date(start)
+            except ValueError as exc:
+                raise ParcoursError(f"--start: {exc}") from None
+            calendar = calendar.model_copy(update={"start": start})
         return scenario.model_copy(update={"population": population, "calendar": calendar})
 
 
 def resolve(scenario_name: str, overrides: Overrides) -> Model:
     return build_model(overrides.apply(get_scenario(scenario_name)), scenario_name)
+
+
+def check_shards(scenario: Scenario, shards: int, arg: str = "--workers") -> None:
+    """A shard holds whole stores (and their customers): no more shards than the run has stores."""
+    customers, per_store = scenario.population.customers, scenario.stores.customers_per_store
+    stores = -(-customers // per_store)
+    if shards > stores:
+        raise ParcoursError(
+            f"{arg}: {shards} shards for {customers:,} customers in {stores} store(s) (one per "
+            f"{per_store:,} customers); a shard holds whole stores: give at most {arg} {stores}, "
+            f"or at least {shards * per_store - per_store + 1:,} customers"
+        )
 
 
 def _shard_paths(writer: RunWriter, shard: int) -> ShardPaths:
@@ -109,9 +135,10 @@ def simulate_run(
     (``executor="dask"``, at ``scheduler`` or on a local cluster started for the run). ``say`` is told,
     in one line, what an ``overwrite`` removes, when it does.
     """
-    if workers < 1:
-        raise ParcoursError(f"--workers: must be at least 1, not {workers}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ParcoursError(f"--workers: must be between 1 and {MAX_WORKERS}, not {workers}")
     model = resolve(scenario_name, overrides)
+    check_shards(model.scenario, workers)
     check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
     began = time.perf_counter()
     with (
