@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from parcours import __version__
-from parcours.errors import ParcoursError
+from parcours.errors import ParcoursError, RunDirError
 from parcours.output.rundir import CUSTOMERS, JOURNEYS, RunWriter, check_out_dir, concat_parquet
 from parcours.output.schema import CUSTOMER_SCHEMA, JOURNEY_SCHEMA, SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
@@ -144,6 +147,7 @@ def simulate_run(
     with (
         open_executor(executor, workers, scheduler) as shards,
         RunWriter(out, overwrite=overwrite, say=say) as writer,
+        _write_errors(out, writer.tmp),
     ):
         progress = _Progress(workers, model.horizon_s, on_progress)
         paths = [_shard_paths(writer, s) for s in range(workers)]
@@ -154,6 +158,29 @@ def simulate_run(
         manifest = _manifest(model, workers, counts, wall, out)
         writer.finish(manifest)
     return manifest
+
+
+@contextmanager
+def _write_errors(out: Path, tmp: Path) -> Iterator[None]:
+    """A write that fails (disk full, file size limit, quota), here or in a shard's process, as one line.
+
+    Parquet's errors are OSErrors that name neither the file nor, in ``errno``, the cause: the cause is
+    read from their text, and the line names the run being written.
+    """
+    try:
+        yield
+    except OSError as exc:
+        number = exc.errno or _errno_in(str(exc))
+        cause = os.strerror(number) if number else (exc.strerror or str(exc))
+        raise RunDirError(
+            f"--out {out}: cannot write the run ({cause}, in {exc.filename or tmp}); the unfinished run "
+            "is removed, nothing else was touched"
+        ) from None
+
+
+def _errno_in(text: str) -> int | None:
+    found = re.search(r"\[errno (\d+)\]", text)
+    return int(found.group(1)) if found else None
 
 
 def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float, out: Path) -> dict[str, Any]:
