@@ -37,6 +37,13 @@ WORKER_EXIT_S = 15.0
 STOP_WAIT_S = 30.0
 #: How long the reachability probe waits for the target to accept one TCP connection.
 PROBE_TIMEOUT_S = 3.0
+#: Upper bounds of the replay's settings: a Locust worker is a process of its own (two cores replay
+#: 4,000 events/s each, so 64 are far beyond one machine); a connection is a socket and a greenlet, and
+#: the process's file descriptors (often 1,024 to 65,536) bound them first.
+MAX_WORKERS = 64
+MAX_CONNECTIONS = 10_000
+MAX_SPEED = 1_000_000.0  # a year of events in half a minute
+MAX_TIMEOUT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -80,11 +87,19 @@ def check(opts: ReplayOptions) -> Checked:
         )
     if opts.target != BUILTIN:
         target_address(opts.target)
-    for name, value in (("--workers", opts.workers), ("--connections", opts.connections)):
-        if value < 1:
-            raise ParcoursError(f"{name}: must be at least 1, got {value}")
-    if opts.timeout_s <= 0 or opts.max_lag_ms <= 0:
-        raise ParcoursError("--timeout and --max-lag-ms: must be positive")
+    for name, value, most in (
+        ("--workers", opts.workers, MAX_WORKERS),
+        ("--connections", opts.connections, MAX_CONNECTIONS),
+    ):
+        if not 1 <= value <= most:
+            raise ParcoursError(f"{name}: must be between 1 and {most:,}, got {value:,}")
+    for name, number, most in (
+        ("--speed", opts.speed, MAX_SPEED),
+        ("--timeout", opts.timeout_s, MAX_TIMEOUT_S),
+        ("--max-lag-ms", opts.max_lag_ms, MAX_TIMEOUT_S * 1000),
+    ):
+        if not (math.isfinite(number) and 0 < number <= most):
+            raise ParcoursError(f"{name}: must be a number above 0 and at most {most:g}, got {number!r}")
     if opts.out is not None:
         check_results_out(opts.out)
     thresholds = summaries.parse_fail_on(opts.fail_on)

@@ -6,6 +6,7 @@ measured its own limits, not the backend's, so it is marked invalid with the rea
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -60,9 +61,12 @@ def parse_fail_on(text: str | None) -> list[Threshold]:
                 f"{', '.join(_COUNT_THRESHOLDS)}"
             )
         try:
-            out.append(Threshold(name, float(value)))
+            limit = float(value)
         except ValueError:
             raise ParcoursError(f"--fail-on: {name}: {value!r} is not a number") from None
+        if not math.isfinite(limit) or limit < 0:
+            raise ParcoursError(f"--fail-on: {name}: the limit must be a finite number >= 0, got {value!r}")
+        out.append(Threshold(name, limit))
     return out
 
 
