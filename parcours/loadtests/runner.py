@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from parcours.errors import ParcoursError
+from parcours.lifeline import DieWithParent
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import summary as summaries
 from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
@@ -201,6 +202,7 @@ def _target(target: str, out: Path) -> Iterator[str]:
             stderr=log,
             text=True,
             start_new_session=True,
+            preexec_fn=DieWithParent(),  # its own session keeps Ctrl-C away, not a kill -9 of this one
         )
         try:
             assert proc.stdout is not None
@@ -247,6 +249,7 @@ def _spawn(args: list[str], log: IO[str], echo_live: bool) -> subprocess.Popen[s
         stderr=subprocess.STDOUT if not echo_live else None,
         text=True,
         start_new_session=True,
+        preexec_fn=DieWithParent(),  # stopped with this process however it ends, kill -9 included
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 
