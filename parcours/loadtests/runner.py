@@ -94,13 +94,13 @@ def check(opts: ReplayOptions) -> Checked:
     ):
         if not 1 <= value <= most:
             raise ParcoursError(f"{name}: must be between 1 and {most:,}, got {value:,}")
-    for name, number, most in (
+    for name, number, bound in (
         ("--speed", opts.speed, MAX_SPEED),
         ("--timeout", opts.timeout_s, MAX_TIMEOUT_S),
         ("--max-lag-ms", opts.max_lag_ms, MAX_TIMEOUT_S * 1000),
     ):
-        if not (math.isfinite(number) and 0 < number <= most):
-            raise ParcoursError(f"{name}: must be a number above 0 and at most {most:g}, got {number!r}")
+        if not (math.isfinite(number) and 0 < number <= bound):
+            raise ParcoursError(f"{name}: must be a number above 0 and at bound {bound:g}, got {number!r}")
     if opts.out is not None:
         check_results_out(opts.out)
     thresholds = summaries.parse_fail_on(opts.fail_on)
@@ -135,6 +135,8 @@ def replay(
     echo(summaries.text(summary, checked.thresholds))
     echo(f"  results: {out} (summary.json, locust_stats.csv, locust.html)")
     code = summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
+    if code == summaries.EXIT_TIME_CAP and warn is not None:
+        warn(f"parcours: replay stopped: {summaries.time_cap_reason(summary)}")
     if code == summaries.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
         warn(f"parcours: replay failed: {summary['failed_reason']}")
     return code

@@ -20,7 +20,11 @@ from parcours.loadtests.measure import DIMENSIONS, METRICS, OUTCOMES
 #: Exit codes of `parcours replay` besides 0 (passed) and 2 (a user error, or a target nothing listens at).
 EXIT_FAILED = 1  # no request succeeded, or a --fail-on threshold was crossed
 EXIT_INVALID = 3  # the lag gate: the replay fell behind its own schedule
+EXIT_TIME_CAP = 4  # the replay stopped at its own time cap: the target held it past its planned length
 EXIT_INTERRUPTED = 130
+#: Why a replay stopped before every event was sent and answered (summary.json's ``stopped_by``).
+STOPPED_BY_TIME_CAP = "time_cap"
+STOPPED_BY_INTERRUPT = "interrupt"
 
 _THRESHOLD = re.compile(
     r"^(?:(lag|schedule_lag|service|corrected)_)?(p50|p90|p95|p99|p99\.9|p999|mean|max)_ms$"
@@ -121,6 +125,8 @@ def build(
     *,
     max_lag_ms: float,
     interrupted: bool,
+    stopped_by: str | None = None,
+    time_cap_s: float | None = None,
 ) -> dict[str, Any]:
     """The summary of a replay from every worker's result, the settings and the plan."""
     histograms, totals, violations = merge(results)
@@ -128,6 +134,9 @@ def build(
     sent = counts["sent"]
     failed = sent - counts["ok"]
     skipped_null = sum(totals["skipped"].values())
+    unanswered = sum(int(r.get("unanswered", 0)) for r in results)
+    stopped_by = stopped_by or (STOPPED_BY_INTERRUPT if interrupted else None)
+    not_sent = plan["requests"] - sent - skipped_null - unanswered
     latency = {m: histograms.get(m).stats_ms() for m in METRICS}
     valid, reason = gate(latency, max_lag_ms)
     elapsed = max((r["last_done_s"] or 0.0 for r in results), default=0.0)
@@ -139,7 +148,9 @@ def build(
         "ok": counts["ok"],
         "failed": failed,
         "error_rate": round(failed / sent, 6) if sent else 0.0,
-        "not_sent": plan["requests"] - sent - skipped_null,
+        "unanswered": unanswered,
+        "not_sent": not_sent,
+        "not_sent_reason": _not_sent_reason(stopped_by, not_sent, len(results), context),
         "unmapped": plan["unmapped"],
         "skipped_null_field": dict(totals["skipped"]),
     }
@@ -152,7 +163,9 @@ def build(
     return {
         "parcours_version": __version__,
         **context,
-        "interrupted": interrupted,
+        "interrupted": stopped_by == STOPPED_BY_INTERRUPT,
+        "stopped_by": stopped_by,
+        "time_cap_s": None if time_cap_s is None else round(time_cap_s, 3),
         "valid": valid,
         "invalid_reason": reason,
         "max_lag_ms": max_lag_ms,
@@ -179,6 +192,20 @@ def build(
     }
 
 
+def _not_sent_reason(
+    stopped_by: str | None, not_sent: int, reported: int, context: dict[str, Any]
+) -> str | None:
+    if not not_sent:
+        return None
+    missing = int(context.get("workers_count", reported)) - reported
+    lost = f"; {missing} worker(s) never reported what they sent" if missing > 0 else ""
+    if stopped_by == STOPPED_BY_TIME_CAP:
+        return "the replay stopped at its time cap before they were due or their customer's turn came" + lost
+    if stopped_by == STOPPED_BY_INTERRUPT:
+        return "the replay was interrupted before they were due or their customer's turn came" + lost
+    return "not handed over" + lost
+
+
 def _keys(histograms: HistogramSet, dimension: str) -> list[str]:
     return sorted({k for (m, d, k) in histograms.histograms if d == dimension and m == "corrected"})
 
@@ -186,6 +213,8 @@ def _keys(histograms: HistogramSet, dimension: str) -> list[str]:
 def exit_code(summary: dict[str, Any], thresholds: list[Threshold]) -> int:
     if summary["interrupted"]:
         return EXIT_INTERRUPTED
+    if summary.get("stopped_by") == STOPPED_BY_TIME_CAP:
+        return EXIT_TIME_CAP
     if summary.get("failed_reason"):
         return EXIT_FAILED
     if not summary["valid"]:
@@ -206,6 +235,8 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
     verdict = (
         "INTERRUPTED"
         if summary["interrupted"]
+        else "STOPPED AT ITS TIME CAP"
+        if summary.get("stopped_by") == STOPPED_BY_TIME_CAP
         else "FAILED"
         if summary.get("failed_reason")
         else ("VALID" if summary["valid"] else "INVALID")
@@ -214,6 +245,7 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
         f"replay of {summary['run']} -> {summary['target']} (mapping {summary['mapping']}, speed "
         f"{summary['speed']:g}, {summary['workers_count']} worker(s)): {verdict}",
         f"  sent {ev['sent']:,} of {ev['to_send']:,} events ({ev['ok']:,} ok, {ev['failed']:,} failed, "
+        f"{ev.get('unanswered', 0):,} without an answer at the stop, "
         f"{ev['not_sent']:,} not sent); skipped: {sum(ev['unmapped'].values()):,} unmapped, "
         f"{sum(ev['skipped_null_field'].values()):,} with a null field",
         f"  took {summary['elapsed_s']:.1f} s for a planned {summary['planned_duration_s']:.1f} s"
@@ -232,6 +264,8 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
             "  slowest event types (corrected p99): "
             + ", ".join(f"{k} {v['corrected']['p99']:.1f} ms" for k, v in slow)
         )
+    if summary.get("stopped_by") == STOPPED_BY_TIME_CAP:
+        lines.append(f"  STOPPED: {time_cap_reason(summary)}")
     if summary.get("failed_reason"):
         lines.append(f"  FAILED: {summary['failed_reason']}")
     if summary["invalid_reason"]:
@@ -239,3 +273,13 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
     for breach in breaches(summary, thresholds or []):
         lines.append(f"  FAILED: {breach}")
     return "\n".join(lines)
+
+
+def time_cap_reason(summary: dict[str, Any]) -> str:
+    """One line: why a replay that reached its time cap stopped there."""
+    return (
+        f"the replay reached its time cap of {summary.get('time_cap_s') or 0:.1f} s (planned "
+        f"{summary['planned_duration_s']:.1f} s, plus --timeout {summary['request_timeout_s']:g} s and a "
+        f"margin): the target held it back; {summary['events'].get('unanswered', 0):,} request(s) had no "
+        f"answer yet, {summary['events']['not_sent']:,} event(s) were not sent"
+    )
