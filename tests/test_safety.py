@@ -350,12 +350,19 @@ def truncated_part(run: Path) -> Path:
     return part
 
 
+def garbage_part(run: Path) -> Path:
+    part = run / "events" / "part-00001.parquet"
+    part.write_bytes(os.urandom(5000))
+    return part
+
+
 DAMAGE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "stray copy": (stray_copy, "not one of the run's 2 part(s)"),
     "extra shard": (extra_shard, "not one of the run's 2 part(s)"),
     "missing part": (missing_part, "missing; the run's manifest says it has 2 part(s)"),
     "miscounted part": (swapped_part, "run.json says"),
     "truncated part": (truncated_part, "not a readable Parquet file"),
+    "garbage part": (garbage_part, "not a readable Parquet file"),
 }
 
 
