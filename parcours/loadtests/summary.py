@@ -82,6 +82,10 @@ def nothing_succeeded(events: dict[str, Any], errors: dict[str, Any]) -> str | N
     """Why the replay failed outright, when not one request of those to send got its expected answer."""
     if events["to_send"] == 0 or events["ok"] > 0:
         return None
+    if events["sent"] == 0 and events.get("unanswered"):
+        return (
+            f"no request was answered: {events['unanswered']:,} were out, unanswered, when the replay stopped"
+        )
     if events["sent"] == 0:
         return f"none of the {events['to_send']:,} requests to send was sent"
     kinds = ", ".join(f"{k} {v:,}" for k, v in errors["by_kind"].items()) or "none recorded"
