@@ -117,3 +117,38 @@ def test_locust_and_the_builtin_backend_die_with_a_killed_replay(tmp_path: Path)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
     kids = _children(psutil.Process(proc.pid), 4)  # the backend, Locust's master and two workers
     _kill_and_check(proc, kids)
+
+
+@pytest.mark.slow
+def test_sigterm_stops_simulate_and_its_shards_now_not_when_they_finish(tmp_path: Path) -> None:
+    # a million customers: the shards would run for minutes; stopped, the run ends at once, cleaned up
+    out = tmp_path / "run"
+    cmd = [
+        sys.executable,
+        "-m",
+        "parcours",
+        "simulate",
+        "--no-progress",
+        "-n",
+        "1000000",
+        "-w",
+        "2",
+        "-o",
+        str(out),
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    kids = _children(psutil.Process(proc.pid), 3)
+    deadline = time.monotonic() + WAIT_S
+    while not (tmp_path / f".run.partial-{proc.pid}" / "events").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=WAIT_S)
+    finally:
+        for kid in kids:
+            if kid.is_running():
+                kid.kill()
+    assert proc.returncode == 143 and err.strip().endswith("parcours: terminated"), err
+    _, alive = psutil.wait_procs(kids, timeout=20)
+    assert not alive
+    assert list(tmp_path.iterdir()) == []  # no run, no partial directory, no lock

@@ -126,9 +126,20 @@ class ProcessPool(_Closing):
             self.workers, mp_context=context, initializer=_init_worker, initargs=(ticks, os.getpid())
         ) as pool:
             futures = [pool.submit(_pool_shard, model, s, len(paths), p) for s, p in enumerate(paths)]
-            counts = _wait(futures, ticks, tick)
+            try:
+                counts = _wait(futures, ticks, tick)
+            except BaseException:  # Ctrl-C, SIGTERM, a shard's error: do not wait for the others
+                _stop_now(pool)
+                raise
         _final_ticks(model, counts, tick)
         return counts
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """End the pool's processes now: leaving the ``with`` block would wait for every running shard."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _wait(futures: Sequence[_Pending], ticks: Any, tick: ShardTick) -> list[ShardCounts]:
