@@ -128,7 +128,7 @@ class ProcessPool(_Closing):
             futures = [pool.submit(_pool_shard, model, s, len(paths), p) for s, p in enumerate(paths)]
             try:
                 counts = _wait(futures, ticks, tick)
-            except BaseException:  # Ctrl-C, SIGTERM, a shard's error: do not wait for the others
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: do not wait for the shards to finish
                 _stop_now(pool)
                 raise
         _final_ticks(model, counts, tick)
