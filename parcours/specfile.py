@@ -5,15 +5,30 @@ Shared by the persona and scenario specs (it imports nothing else of ours).
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from parcours.errors import SpecError
 
 PROBABILITY_TOLERANCE = 1e-3
+#: The largest spec file parcours reads: a persona or scenario is a few KiB; a link to /dev/zero or a
+#: data file given by mistake is refused after this many bytes instead of filling the memory.
+MAX_SPEC_BYTES = 1 << 20
+#: The largest magnitude of any number in a spec (a seed excepted): a billion customers, euros, minutes
+#: are already far beyond any real setting, and every product, sum or cent amount of such numbers stays
+#: exact in float64 and int64, so a typo (1e300) is an error naming its field, not negative revenue.
+MAX_SPEC_NUMBER = 1e9
+#: The dates a spec may name: the Unix epoch (timestamps are counted from it) to well before 2262, where
+#: nanosecond timestamps, which the report's tools use, end.
+MIN_DATE = dt.date(1970, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+#: Fields whose integers are identifiers, not quantities: any non-negative int64 is a valid seed.
+UNBOUNDED_FIELDS = frozenset({"seed"})
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -21,16 +36,61 @@ M = TypeVar("M", bound=BaseModel)
 class Spec(BaseModel):
     """Base of every spec: immutable, and an unknown key is an error, not a silent no-op."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any, info: Any) -> Any:
+        if info.field_name not in UNBOUNDED_FIELDS:
+            check_bounded(value)
+        return value
+
+
+def check_bounded(value: Any) -> None:
+    """Every number in ``value`` (nested lists, tuples and dicts included) finite, within MAX_SPEC_NUMBER."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, dt.date):
+        check_date(value)
+    if isinstance(value, int | float):
+        if not math.isfinite(value) or abs(value) > MAX_SPEC_NUMBER:
+            raise ValueError(
+                f"must be a finite number between -{MAX_SPEC_NUMBER:g} and {MAX_SPEC_NUMBER:g}, not {value!r}"
+            )
+    elif isinstance(value, dict):
+        for item in value.values():
+            check_bounded(item)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            check_bounded(item)
+
+
+def check_date(value: dt.date) -> None:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"must be a date between {MIN_DATE} and {MAX_DATE}, not {value}")
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """A spec file's TOML, read at most MAX_SPEC_BYTES (a link to /dev/zero stops there), UTF-8 checked."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as f:
+            data = f.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(path, "", "no such file") from None
+    except IsADirectoryError:
+        raise SpecError(path, "", "is a directory, not a spec file") from None
     except OSError as exc:
         raise SpecError(path, "", f"cannot read ({exc.strerror})") from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(
+            path, "", f"larger than {MAX_SPEC_BYTES >> 20} MiB: not a persona, scenario or mapping file"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            path, "", f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

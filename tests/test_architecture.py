@@ -15,7 +15,14 @@ import parcours
 
 ROOT = Path(parcours.__file__).parent
 #: Modules every package may import: the package's version, the error base, the vocabulary, TOML reading.
-LEAVES = {"parcours", "parcours.errors", "parcours.vocabulary", "parcours.specfile", "parcours.__main__"}
+LEAVES = {
+    "parcours",
+    "parcours.errors",
+    "parcours.vocabulary",
+    "parcours.specfile",
+    "parcours.lifeline",
+    "parcours.__main__",
+}
 #: For each package, the packages of ours it may import besides the leaves and itself.
 MAY_IMPORT = {
     "personas": set(),

@@ -88,7 +88,7 @@ BAD_INPUT = {
     ),
     "bad speed": (
         lambda run, tmp: ["replay", str(run), "-t", "http://h", "--speed", "0"],
-        "--speed: must be positive",
+        "--speed: must be a number above 0",
     ),
     "target without a host": (
         lambda run, tmp: ["replay", str(run), "-t", "http://"],
@@ -100,7 +100,7 @@ BAD_INPUT = {
     ),
     "bad workers": (
         lambda run, tmp: ["replay", str(run), "-t", "http://h", "-w", "0"],
-        "--workers: must be at least 1",
+        "--workers: must be between 1 and 64",
     ),
 }
 

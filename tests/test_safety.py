@@ -345,12 +345,30 @@ def truncated_part(run: Path) -> Path:
     return part
 
 
+def garbage_part(run: Path) -> Path:
+    part = run / "events" / "part-00001.parquet"
+    part.write_bytes(os.urandom(5000))
+    return part
+
+
+def zeroed_data(run: Path) -> Path:
+    """Every data page zeroed, the footer intact: the part check passes, reading the data fails."""
+    part = run / "events" / "part-00001.parquet"
+    data = bytearray(part.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little") + 8
+    data[4 : len(data) - footer] = bytes(len(data) - footer - 4)
+    part.write_bytes(bytes(data))
+    return part
+
+
 DAMAGE: dict[str, tuple[Callable[[Path], Path], str]] = {
     "stray copy": (stray_copy, "not one of the run's 2 part(s)"),
     "extra shard": (extra_shard, "not one of the run's 2 part(s)"),
     "missing part": (missing_part, "missing; the run's manifest says it has 2 part(s)"),
     "miscounted part": (swapped_part, "run.json says"),
     "truncated part": (truncated_part, "not a readable Parquet file"),
+    "garbage part": (garbage_part, "not a readable Parquet file"),
+    "zeroed data": (zeroed_data, "damaged, cannot be read"),
 }
 
 

@@ -81,7 +81,8 @@ def replay(
 
     Exit codes: 0 passed; 1 failed: no request succeeded, or a --fail-on threshold crossed; 2 bad
     input, or nothing accepts connections at --target; 3 invalid (the replay fell behind its own
-    schedule); 130 interrupted (the summary of what was sent is still written).
+    schedule); 4 stopped at its time cap (still running at its planned length + --timeout + a margin:
+    a hanging or slow target); 130 interrupted (the summary of what was sent is still written).
     """
     from parcours.loadtests.runner import ReplayOptions
     from parcours.loadtests.runner import replay as run_replay

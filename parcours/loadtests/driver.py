@@ -130,6 +130,8 @@ class Replay:
         self.first_sent: float | None = None
         self.last_done: float | None = None
         self.stopped = False
+        self.in_flight = 0  # events whose request is out, waiting for its answer
+        self.unanswered = 0  # events whose request was out when the replay stopped
         self.readers = self._readers(run)
         self.threads = gevent.threadpool.ThreadPool(max(1, len(self.readers)))
 
@@ -173,12 +175,18 @@ class Replay:
         self.senders.join()
 
     def stop(self, grace_s: float) -> None:
-        """Hand over nothing more; give requests in flight ``grace_s`` to finish, then drop them."""
+        """Hand over nothing more; give requests in flight ``grace_s`` to finish, then drop them.
+
+        The events of a dropped request are counted as sent without an answer (``unanswered``): the
+        target may have received them, so they are not "not sent".
+        """
         self.stopped = True
         self.dispatchers.kill(block=True)
         self._release_senders()
         self.senders.join(timeout=grace_s)
         self.senders.kill(block=True)
+        self.unanswered += self.in_flight
+        self.in_flight = 0
 
     def _release_senders(self) -> None:
         for _ in range(len(self.senders)):
@@ -287,7 +295,9 @@ class Replay:
         if jar:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
         self._check_order(customer, chunk.order[i])
+        self.in_flight += 1  # a request dropped at a stop leaves it counted (see stop)
         sent, done, reply = self._exchange(req, chunk.path[i], chunk.body[i], headers)
+        self.in_flight -= 1
         if reply.set_cookies:
             self._keep_cookies(device, reply.set_cookies)
         self._record(item, max(due, previous_done), sent, done, reply, req)
@@ -304,7 +314,9 @@ class Replay:
         body = b"[" + b",".join(c.body[k] or b"null" for c, _, k, _ in kept) + b"]"
         for k_chunk, _, k, _ in kept:
             self._check_order(k_chunk.customer[k], k_chunk.order[k])
+        self.in_flight += len(kept)
         sent, done, reply = self._exchange(req, chunk.path[i], body, headers)
+        self.in_flight -= len(kept)
         for item in kept:
             self._record(item, max(item[3], previous_done), sent, done, reply, req)
         return done
@@ -369,5 +381,6 @@ class Replay:
             first_sent_s=None if self.first_sent is None else self.first_sent - self.t0,
             last_done_s=None if self.last_done is None else self.last_done - self.t0,
             stopped=self.stopped,
+            unanswered=self.unanswered,
         )
         return out

@@ -19,6 +19,7 @@ A ``[batch]`` table turns the mapping into a batching one: events go out as JSON
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,6 +40,29 @@ Status = Annotated[int, Field(ge=100, le=599)]
 DEFAULT_SUCCESS = (200, 201, 202, 204)
 
 
+#: RFC 9110 5.1: a header name is a token.
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: RFC 9110 5.5: a header value holds visible characters, spaces and tabs, never CR, LF or NUL.
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\U0010ffff]*")
+#: A path is sent as written (placeholders aside): printable ASCII without spaces; percent-encode others.
+PATH = re.compile(r"/[!-~]*")
+
+
+def check_headers(headers: dict[str, str]) -> dict[str, str]:
+    for name, value in headers.items():
+        if not HEADER_NAME.fullmatch(name):
+            raise ValueError(f"header name {name!r} is not a token (letters, digits, !#$%&'*+.^_`|~-)")
+        if not HEADER_VALUE.fullmatch(value):
+            raise ValueError(f"header {name}: the value {value!r} holds a control character (CR, LF, NUL...)")
+    return {name: templates.check_text(value) for name, value in headers.items()}
+
+
+def check_success(success: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    if success is not None and not success:
+        raise ValueError("must list at least one status (an empty list would fail every request)")
+    return success
+
+
 class Defaults(Spec):
     headers: dict[str, str] = {}
     success: tuple[Status, ...] = DEFAULT_SUCCESS
@@ -46,7 +70,13 @@ class Defaults(Spec):
     @field_validator("headers")
     @classmethod
     def _header_templates(cls, headers: dict[str, str]) -> dict[str, str]:
-        return {name: templates.check_text(value) for name, value in headers.items()}
+        return check_headers(headers)
+
+    @field_validator("success")
+    @classmethod
+    def _some_success(cls, success: tuple[int, ...]) -> tuple[int, ...]:
+        check_success(success)
+        return success
 
 
 class RequestSpec(Spec):
@@ -71,12 +101,21 @@ class RequestSpec(Spec):
     def _path_template(cls, path: str) -> str:
         if not path.startswith("/"):
             raise ValueError("must start with /")
+        if not PATH.fullmatch(path):
+            raise ValueError(
+                f"{path!r} holds a space, a control or a non-ASCII character; percent-encode it (%20)"
+            )
         return templates.check_text(path)
 
     @field_validator("headers")
     @classmethod
     def _header_templates(cls, headers: dict[str, str]) -> dict[str, str]:
-        return {name: templates.check_text(value) for name, value in headers.items()}
+        return check_headers(headers)
+
+    @field_validator("success")
+    @classmethod
+    def _some_success(cls, success: tuple[int, ...] | None) -> tuple[int, ...] | None:
+        return check_success(success)
 
     @field_validator("body")
     @classmethod

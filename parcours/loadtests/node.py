@@ -4,7 +4,9 @@ The master (or a standalone process) plans the replay from the whole run, picks 
 moment ahead, and tells each worker its share; no event passes through it. Each worker replays its
 share and sends back what it measured; the master merges that into ``summary.json``. Stopped early
 (Ctrl-C, SIGTERM, --run-time, the web UI's stop), the master asks the workers for what they have and
-still writes the summary, marked interrupted.
+still writes the summary, marked interrupted. A replay still running at its time cap (planned length +
+request timeout + a margin: a target that hangs or answers slowly) stops the same way, marked
+``stopped_by: time_cap``, with its own exit code.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ START_LEAD_S = 1.0
 #: On an early stop: how long requests in flight may finish, and how long the master waits for results.
 STOP_GRACE_S = 2.0
 RESULT_WAIT_S = 15.0
+#: The time cap: a replay that has not finished by its planned length, plus the request timeout, plus
+#: this margin (seconds, and a share of the planned length) stops by itself, with its own exit code.
+TIME_CAP_MARGIN_S = 5.0
+TIME_CAP_MARGIN_SHARE = 0.1
 SUMMARY = "summary.json"
 CSV_SETTLE_S = 1.2
 SWITCH_INTERVAL_S = 0.001
@@ -145,6 +151,9 @@ class Coordinator:
         self.finished = True  # until a test starts
         self.out = Path()
         self.local: Worker | None = None
+        self.stop_reason: str | None = None
+        self.cap: gevent.Greenlet | None = None
+        self.quitting = False
 
     def on_test_start(self, **_: Any) -> None:
         self.results, self.finished = {}, False
@@ -166,6 +175,8 @@ class Coordinator:
             self.expected = 1
             self.local = Worker(self.environment, self.collect)
             self.local.start({**order, "index": 0, "workers": 1})
+        self.stop_reason = None
+        self.cap = gevent.spawn_later(self.time_cap_s(), self.on_time_cap)
         log.info(
             "parcours: replaying %s events over %.1f s to %s",
             f"{self.plan.requests:,}",
@@ -187,6 +198,26 @@ class Coordinator:
             "out": str(self.out.absolute()),
         }
 
+    def time_cap_s(self) -> float:
+        """From the test's start: the planned length, the request timeout and a margin."""
+        planned = START_LEAD_S + self.plan.duration_s
+        return planned + self.options.request_timeout + TIME_CAP_MARGIN_S + TIME_CAP_MARGIN_SHARE * planned
+
+    def on_time_cap(self) -> None:
+        """The replay is still running at its time cap: stop it, gather what was measured, quit."""
+        if self.finished:
+            return
+        log.warning("parcours: the replay reached its time cap of %.1f s; stopping", self.time_cap_s())
+        self.stop_reason = summaries.STOPPED_BY_TIME_CAP
+        self.on_stop()
+        self._quit()
+
+    def _quit(self) -> None:
+        if self.options.headless and not self.quitting:
+            self.quitting = True
+            # Locust rewrites its CSV once a second and not on exit: let it catch up first.
+            gevent.spawn_later(CSV_SETTLE_S, self.environment.runner.quit)  # type: ignore[union-attr]
+
     def on_result(self, environment: Environment, msg: Any, **_: Any) -> None:
         self.collect(msg.data)
 
@@ -194,9 +225,7 @@ class Coordinator:
         self.results[int(result["index"])] = result
         if len(self.results) >= self.expected and not self.finished:
             self.finish(interrupted=any(r["stopped"] for r in self.results.values()))
-            if self.options.headless:
-                # Locust rewrites its CSV once a second and not on exit: let it catch up first.
-                gevent.spawn_later(CSV_SETTLE_S, self.environment.runner.quit)  # type: ignore[union-attr]
+            self._quit()
 
     def on_stop(self, **_: Any) -> None:
         """The test is stopping before the replay finished: gather what the workers measured."""
@@ -214,12 +243,16 @@ class Coordinator:
 
     def finish(self, *, interrupted: bool) -> None:
         self.finished = True
+        if self.cap is not None and self.cap is not gevent.getcurrent():
+            self.cap.kill(block=False)
         summary = summaries.build(
             list(self.results.values()),
             self._context(),
             self.plan.to_dict(),
             max_lag_ms=self.options.max_lag_ms,
             interrupted=interrupted or len(self.results) < self.expected,
+            stopped_by=self.stop_reason,
+            time_cap_s=self.time_cap_s(),
         )
         (self.out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
         log.info("parcours: summary in %s\n%s", self.out / SUMMARY, summaries.text(summary, self.thresholds))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from parcours.errors import ParcoursError
+from parcours.lifeline import DieWithParent
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import summary as summaries
 from parcours.loadtests.checks import run_level
@@ -38,6 +39,13 @@ WORKER_EXIT_S = 15.0
 STOP_WAIT_S = 30.0
 #: How long the reachability probe waits for the target to accept one TCP connection.
 PROBE_TIMEOUT_S = 3.0
+#: Upper bounds of the replay's settings: a Locust worker is a process of its own (two cores replay
+#: 4,000 events/s each, so 64 are far beyond one machine); a connection is a socket and a greenlet, and
+#: the process's file descriptors (often 1,024 to 65,536) bound them first.
+MAX_WORKERS = 64
+MAX_CONNECTIONS = 10_000
+MAX_SPEED = 1_000_000.0  # a year of events in half a minute
+MAX_TIMEOUT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -82,11 +90,19 @@ def check(opts: ReplayOptions) -> Checked:
         )
     if opts.target != BUILTIN:
         target_address(opts.target)
-    for name, value in (("--workers", opts.workers), ("--connections", opts.connections)):
-        if value < 1:
-            raise ParcoursError(f"{name}: must be at least 1, got {value}")
-    if opts.timeout_s <= 0 or opts.max_lag_ms <= 0:
-        raise ParcoursError("--timeout and --max-lag-ms: must be positive")
+    for name, value, most in (
+        ("--workers", opts.workers, MAX_WORKERS),
+        ("--connections", opts.connections, MAX_CONNECTIONS),
+    ):
+        if not 1 <= value <= most:
+            raise ParcoursError(f"{name}: must be between 1 and {most:,}, got {value:,}")
+    for name, number, bound in (
+        ("--speed", opts.speed, MAX_SPEED),
+        ("--timeout", opts.timeout_s, MAX_TIMEOUT_S),
+        ("--max-lag-ms", opts.max_lag_ms, MAX_TIMEOUT_S * 1000),
+    ):
+        if not (math.isfinite(number) and 0 < number <= bound):
+            raise ParcoursError(f"{name}: must be a number above 0 and at bound {bound:g}, got {number!r}")
     if opts.out is not None:
         check_results_out(opts.out)
     thresholds = summaries.parse_fail_on(opts.fail_on)
@@ -123,6 +139,8 @@ def replay(
     echo(summaries.text(summary, checked.thresholds))
     echo(f"  results: {out} (summary.json, requests/*.parquet, locust_stats.csv, locust.html)")
     code = summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
+    if code == summaries.EXIT_TIME_CAP and warn is not None:
+        warn(f"parcours: replay stopped: {summaries.time_cap_reason(summary)}")
     if code == summaries.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
         warn(f"parcours: replay failed: {summary['failed_reason']}")
     return code
@@ -201,6 +219,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
             stderr=log,
             text=True,
             start_new_session=True,
+            preexec_fn=DieWithParent(),  # its own session keeps Ctrl-C away, not a kill -9 of this one
         )
         try:
             assert proc.stdout is not None
@@ -249,6 +268,7 @@ def _spawn(args: list[str], log: IO[str], echo_live: bool) -> subprocess.Popen[s
         stderr=subprocess.STDOUT if not echo_live else None,
         text=True,
         start_new_session=True,
+        preexec_fn=DieWithParent(),  # stopped with this process however it ends, kill -9 included
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
 

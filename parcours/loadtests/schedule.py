@@ -212,8 +212,8 @@ def make_plan(
     run: Run, mapping: Mapping, *, speed: float, window: Window | None = None, max_gap_s: float | None = None
 ) -> Plan:
     """Read every event's time and type once and work out the schedule and its figures."""
-    if speed <= 0:
-        raise ParcoursError(f"--speed: must be positive, got {speed}")
+    if not (math.isfinite(speed) and speed > 0):
+        raise ParcoursError(f"--speed: must be a finite number above 0, got {speed!r}")
     ts, sent, codes, names = _scan(run, mapping)
     if not sent.any():
         raise ParcoursError(f"{run.path}: no event of a type mapping {mapping.spec.name!r} sends")

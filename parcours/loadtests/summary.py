@@ -6,6 +6,7 @@ measured its own limits, not the backend's, so it is marked invalid with the rea
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +20,11 @@ from parcours.loadtests.measure import DIMENSIONS, METRICS, OUTCOMES
 #: Exit codes of `parcours replay` besides 0 (passed) and 2 (a user error, or a target nothing listens at).
 EXIT_FAILED = 1  # no request succeeded, or a --fail-on threshold was crossed
 EXIT_INVALID = 3  # the lag gate: the replay fell behind its own schedule
+EXIT_TIME_CAP = 4  # the replay stopped at its own time cap: the target held it past its planned length
 EXIT_INTERRUPTED = 130
+#: Why a replay stopped before every event was sent and answered (summary.json's ``stopped_by``).
+STOPPED_BY_TIME_CAP = "time_cap"
+STOPPED_BY_INTERRUPT = "interrupt"
 
 _THRESHOLD = re.compile(
     r"^(?:(lag|schedule_lag|service|corrected)_)?(p50|p90|p95|p99|p99\.9|p999|mean|max)_ms$"
@@ -62,9 +67,12 @@ def parse_fail_on(text: str | None) -> list[Threshold]:
                 f"{', '.join(_COUNT_THRESHOLDS)}"
             )
         try:
-            out.append(Threshold(name, float(value)))
+            limit = float(value)
         except ValueError:
             raise ParcoursError(f"--fail-on: {name}: {value!r} is not a number") from None
+        if not math.isfinite(limit) or limit < 0:
+            raise ParcoursError(f"--fail-on: {name}: the limit must be a finite number >= 0, got {value!r}")
+        out.append(Threshold(name, limit))
     return out
 
 
@@ -76,6 +84,10 @@ def nothing_succeeded(events: dict[str, Any], errors: dict[str, Any]) -> str | N
     """Why the replay failed outright, when not one request of those to send got its expected answer."""
     if events["to_send"] == 0 or events["ok"] > 0:
         return None
+    if events["sent"] == 0 and events.get("unanswered"):
+        return (
+            f"no request was answered: {events['unanswered']:,} were out, unanswered, when the replay stopped"
+        )
     if events["sent"] == 0:
         return f"none of the {events['to_send']:,} requests to send was sent"
     kinds = ", ".join(f"{k} {v:,}" for k, v in errors["by_kind"].items()) or "none recorded"
@@ -119,6 +131,8 @@ def build(
     *,
     max_lag_ms: float,
     interrupted: bool,
+    stopped_by: str | None = None,
+    time_cap_s: float | None = None,
 ) -> dict[str, Any]:
     """The summary of a replay from every worker's result, the settings and the plan."""
     histograms, totals, violations = merge(results)
@@ -126,6 +140,9 @@ def build(
     sent = counts["sent"]
     failed = sent - counts["ok"]
     skipped_null = sum(totals["skipped"].values())
+    unanswered = sum(int(r.get("unanswered", 0)) for r in results)
+    stopped_by = stopped_by or (STOPPED_BY_INTERRUPT if interrupted else None)
+    not_sent = plan["requests"] - sent - skipped_null - unanswered
     latency = {m: histograms.get(m).stats_ms() for m in METRICS}
     valid, reason = gate(latency, max_lag_ms)
     elapsed = max((r["last_done_s"] or 0.0 for r in results), default=0.0)
@@ -137,7 +154,9 @@ def build(
         "ok": counts["ok"],
         "failed": failed,
         "error_rate": round(failed / sent, 6) if sent else 0.0,
-        "not_sent": plan["requests"] - sent - skipped_null,
+        "unanswered": unanswered,
+        "not_sent": not_sent,
+        "not_sent_reason": _not_sent_reason(stopped_by, not_sent, len(results), context),
         "unmapped": plan["unmapped"],
         "skipped_null_field": dict(totals["skipped"]),
     }
@@ -150,7 +169,9 @@ def build(
     return {
         "parcours_version": __version__,
         **context,
-        "interrupted": interrupted,
+        "interrupted": stopped_by == STOPPED_BY_INTERRUPT,
+        "stopped_by": stopped_by,
+        "time_cap_s": None if time_cap_s is None else round(time_cap_s, 3),
         "valid": valid,
         "invalid_reason": reason,
         "max_lag_ms": max_lag_ms,
@@ -199,6 +220,20 @@ def merge_checks(results: list[dict[str, Any]], *, enabled: bool) -> dict[str, A
     }
 
 
+def _not_sent_reason(
+    stopped_by: str | None, not_sent: int, reported: int, context: dict[str, Any]
+) -> str | None:
+    if not not_sent:
+        return None
+    missing = int(context.get("workers_count", reported)) - reported
+    lost = f"; {missing} worker(s) never reported what they sent" if missing > 0 else ""
+    if stopped_by == STOPPED_BY_TIME_CAP:
+        return "the replay stopped at its time cap before they were due or their customer's turn came" + lost
+    if stopped_by == STOPPED_BY_INTERRUPT:
+        return "the replay was interrupted before they were due or their customer's turn came" + lost
+    return "not handed over" + lost
+
+
 def _keys(histograms: HistogramSet, dimension: str) -> list[str]:
     return sorted({k for (m, d, k) in histograms.histograms if d == dimension and m == "corrected"})
 
@@ -206,6 +241,8 @@ def _keys(histograms: HistogramSet, dimension: str) -> list[str]:
 def exit_code(summary: dict[str, Any], thresholds: list[Threshold]) -> int:
     if summary["interrupted"]:
         return EXIT_INTERRUPTED
+    if summary.get("stopped_by") == STOPPED_BY_TIME_CAP:
+        return EXIT_TIME_CAP
     if summary.get("failed_reason"):
         return EXIT_FAILED
     if not summary["valid"]:
@@ -231,6 +268,8 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
     verdict = (
         "INTERRUPTED"
         if summary["interrupted"]
+        else "STOPPED AT ITS TIME CAP"
+        if summary.get("stopped_by") == STOPPED_BY_TIME_CAP
         else "FAILED"
         if summary.get("failed_reason")
         else ("VALID" if summary["valid"] else "INVALID")
@@ -239,6 +278,7 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
         f"replay of {summary['run']} -> {summary['target']} (mapping {summary['mapping']}, speed "
         f"{summary['speed']:g}, {summary['workers_count']} worker(s)): {verdict}",
         f"  sent {ev['sent']:,} of {ev['to_send']:,} events ({ev['ok']:,} ok, {ev['failed']:,} failed, "
+        f"{ev.get('unanswered', 0):,} without an answer at the stop, "
         f"{ev['not_sent']:,} not sent); skipped: {sum(ev['unmapped'].values()):,} unmapped, "
         f"{sum(ev['skipped_null_field'].values()):,} with a null field",
         f"  took {summary['elapsed_s']:.1f} s for a planned {summary['planned_duration_s']:.1f} s"
@@ -258,6 +298,8 @@ def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> 
             "  slowest event types (corrected p99): "
             + ", ".join(f"{k} {v['corrected']['p99']:.1f} ms" for k, v in slow)
         )
+    if summary.get("stopped_by") == STOPPED_BY_TIME_CAP:
+        lines.append(f"  STOPPED: {time_cap_reason(summary)}")
     if summary.get("failed_reason"):
         lines.append(f"  FAILED: {summary['failed_reason']}")
     if summary["invalid_reason"]:
@@ -285,3 +327,13 @@ def _check_lines(checks: dict[str, Any]) -> list[str]:
                 f" got {sample['got']}"
             )
     return lines
+
+
+def time_cap_reason(summary: dict[str, Any]) -> str:
+    """One line: why a replay that reached its time cap stopped there."""
+    return (
+        f"the replay reached its time cap of {summary.get('time_cap_s') or 0:.1f} s (planned "
+        f"{summary['planned_duration_s']:.1f} s, plus --timeout {summary['request_timeout_s']:g} s and a "
+        f"margin): the target held it back; {summary['events'].get('unanswered', 0):,} request(s) had no "
+        f"answer yet, {summary['events']['not_sent']:,} event(s) were not sent"
+    )

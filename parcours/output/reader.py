@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -87,17 +88,23 @@ class Run:
 
     def events(self, columns: Sequence[str] | None = None) -> pa.Table:
         """Every event of the run, part after part (each part sorted by ts, seq)."""
-        return self.events_dataset().to_table(columns=list(columns) if columns else None)
+        with _reading(self.path / EVENTS_DIR):
+            return self.events_dataset().to_table(columns=list(columns) if columns else None)
 
     def iter_event_batches(
         self, columns: Sequence[str] | None = None, parts: Sequence[int] | None = None
     ) -> Iterator[pa.RecordBatch]:
         """Row groups as batches, part by part, without loading a whole part."""
         chosen = self.event_parts if parts is None else [self.event_parts[i] for i in parts]
+        wanted = list(columns) if columns else None
         for part in chosen:
-            reader = pq.ParquetFile(part)
-            for i in range(reader.num_row_groups):
-                yield from reader.read_row_group(i, columns=list(columns) if columns else None).to_batches()
+            with _reading(part):
+                reader = pq.ParquetFile(part)
+                groups = reader.num_row_groups
+            for i in range(groups):
+                with _reading(part):
+                    batches = reader.read_row_group(i, columns=wanted).to_batches()
+                yield from batches
 
     def _parts(self, directory: str, single: str) -> list[Path]:
         """A ground-truth file's parts, one per shard (or the single file of runs written before parts)."""
@@ -125,9 +132,20 @@ def _read(parts: list[Path], schema: pa.Schema, columns: Sequence[str] | None) -
     """The parts one after the other, in shard order (a dataset scan does not promise an order)."""
     wanted = list(columns) if columns else schema.names
     chosen = pa.schema([schema.field(name) for name in wanted])
-    return pa.concat_tables([pq.read_table(part, columns=wanted, schema=schema) for part in parts]).cast(
-        chosen
-    )
+    tables = []
+    for part in parts:
+        with _reading(part):
+            tables.append(pq.read_table(part, columns=wanted, schema=schema))
+    return pa.concat_tables(tables).cast(chosen)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A Parquet file whose data is damaged (its footer was fine) as one line naming it."""
+    try:
+        yield
+    except (OSError, pa.ArrowException) as exc:
+        raise RunDirError(f"{path}: damaged, cannot be read ({str(exc).splitlines()[0]})") from None
 
 
 def _footer_rows(part: Path, shards: int) -> int:

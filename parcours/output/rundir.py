@@ -6,9 +6,11 @@ looks finished; an existing run is only replaced when asked, and only once the n
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import queue
+import re
 import shutil
 import threading
 from collections.abc import Callable
@@ -130,6 +132,39 @@ class ParquetSink:
         self.close()
 
 
+#: What a run being written holds: the run's own entries and the shards' ground-truth parts.
+_PARTIAL_ENTRY = re.compile(r"(run\.json|events|customers|journeys)(-\d{5})?(\.parquet)?")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def remove_stale_partials(out: Path) -> list[Path]:
+    """Remove the ``.NAME.partial-PID`` directories a killed writer into ``out`` left behind.
+
+    Called with ``out``'s lock held, so no other parcours process is writing there; a directory is
+    removed only when its process is gone and it holds nothing but what a run being written holds.
+    """
+    removed = []
+    for path in out.absolute().parent.glob(f".{glob.escape(out.name)}.partial-*"):
+        pid = path.name.rpartition("-")[2]
+        if not pid.isdigit() or int(pid) == os.getpid() or _pid_alive(int(pid)):
+            continue
+        if path.is_symlink() or not path.is_dir():
+            continue
+        if all(_PARTIAL_ENTRY.fullmatch(entry.name) for entry in path.iterdir()):
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
+
+
 class RunWriter:
     """A run directory being written: a hidden temporary directory until ``finish``, and a lock on
     ``out`` for the whole time, so a second writer into the same path fails instead of replacing it."""
@@ -145,6 +180,10 @@ class RunWriter:
         self.lock = OutLock(out).acquire()
         self.tmp = out.absolute().parent / f".{out.name}.partial-{os.getpid()}"
         try:
+            self.removed_stale = remove_stale_partials(out)
+            if self.removed_stale and say is not None:
+                names = ", ".join(p.name for p in self.removed_stale)
+                say(f"removed what runs killed while writing {out} left behind: {names}")
             if self.tmp.exists():
                 shutil.rmtree(self.tmp)
             (self.tmp / EVENTS_DIR).mkdir(parents=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import queue
+import signal
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +19,7 @@ from typing import Any, Protocol, Self
 
 from parcours import __version__
 from parcours.errors import ParcoursError
+from parcours.lifeline import die_with_parent
 from parcours.simulator.model import Model
 from parcours.simulator.shard import ShardCounts, ShardPaths, run_shard
 
@@ -96,8 +99,9 @@ class InProcess(_Closing):
 _ticks: Any = None  # in a pool worker: the queue its shard's ticks go to (set by _init_worker)
 
 
-def _init_worker(ticks: Any) -> None:
+def _init_worker(ticks: Any, parent: int) -> None:
     global _ticks
+    die_with_parent(parent, signal.SIGKILL)  # a shard whose run is gone has no one to hand its part to
     _ticks = ticks
 
 
@@ -119,12 +123,23 @@ class ProcessPool(_Closing):
         context = mp.get_context("spawn")
         ticks = context.Queue()  # handed over at process start: a plain queue cannot travel with a task
         with ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_init_worker, initargs=(ticks,)
+            self.workers, mp_context=context, initializer=_init_worker, initargs=(ticks, os.getpid())
         ) as pool:
             futures = [pool.submit(_pool_shard, model, s, len(paths), p) for s, p in enumerate(paths)]
-            counts = _wait(futures, ticks, tick)
+            try:
+                counts = _wait(futures, ticks, tick)
+            except KeyboardInterrupt:  # Ctrl-C or SIGTERM: do not wait for the shards to finish
+                _stop_now(pool)
+                raise
         _final_ticks(model, counts, tick)
         return counts
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """End the pool's processes now: leaving the ``with`` block would wait for every running shard."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _wait(futures: Sequence[_Pending], ticks: Any, tick: ShardTick) -> list[ShardCounts]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -12,13 +15,20 @@ from typing import Any
 import numpy as np
 
 from parcours import __version__
-from parcours.errors import ParcoursError
+from parcours.errors import ParcoursError, RunDirError
 from parcours.output.rundir import CUSTOMERS_DIR, JOURNEYS_DIR, RunWriter, check_out_dir, part_name
 from parcours.output.schema import SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.executors import open_executor
 from parcours.simulator.model import Model, build_model
 from parcours.simulator.shard import ShardCounts, ShardPaths
+from parcours.specfile import check_date
+
+#: The most customers a run may have: far beyond any retailer's population, and bounded so that a typo
+#: (-n 1000000000000) is a one-line error rather than an allocation of terabytes.
+MAX_CUSTOMERS = 1_000_000_000
+#: The most local worker processes: each one holds a shard's state and a Python interpreter.
+MAX_WORKERS = 64
 
 OnProgress = Callable[[float, float, int], None]  # simulated seconds done, horizon, events written
 #: Customers per shard when --shards is not given: a shard's memory follows its customers, so a file of
@@ -49,8 +59,10 @@ class Overrides:
     start: str | None = None
 
     def apply(self, scenario: Scenario) -> Scenario:
-        if self.customers is not None and self.customers <= 0:
-            raise ParcoursError(f"--customers: must be a positive number of customers, not {self.customers}")
+        if self.customers is not None and not 0 < self.customers <= MAX_CUSTOMERS:
+            raise ParcoursError(
+                f"--customers: must be between 1 and {MAX_CUSTOMERS:,} customers, not {self.customers:,}"
+            )
         if self.seed is not None and self.seed < 0:
             raise ParcoursError(f"--seed: must be zero or positive, not {self.seed}")
         if self.days is not None and not 0 < self.days <= 366:
@@ -63,9 +75,14 @@ class Overrides:
             calendar = calendar.model_copy(update={"days": self.days})
         if self.start is not None:
             try:
-                calendar = calendar.model_copy(update={"start": dt.date.fromisoformat(self.start)})
+                start = dt.date.fromisoformat(self.start)
             except ValueError:
                 raise ParcoursError(f"--start: expected a date as YYYY-MM-DD, not {self.start!r}") from None
+            try:
+                check_date(start)
+            except ValueError as exc:
+                raise ParcoursError(f"--start: {exc}") from None
+            calendar = calendar.model_copy(update={"start": start})
         return scenario.model_copy(update={"population": population, "calendar": calendar})
 
 
@@ -74,6 +91,18 @@ def resolve(scenario: str | Scenario, overrides: Overrides) -> Model:
     if isinstance(scenario, Scenario):
         return build_model(overrides.apply(scenario), scenario.name)
     return build_model(overrides.apply(get_scenario(scenario)), scenario)
+
+
+def check_shards(scenario: Scenario, shards: int, arg: str = "--workers") -> None:
+    """A shard holds whole stores (and their customers): no more shards than the run has stores."""
+    customers, per_store = scenario.population.customers, scenario.stores.customers_per_store
+    stores = -(-customers // per_store)
+    if shards > stores:
+        raise ParcoursError(
+            f"{arg}: {shards} shards for {customers:,} customers in {stores} store(s) (one per "
+            f"{per_store:,} customers); a shard holds whole stores: give at most {arg} {stores}, "
+            f"or at least {shards * per_store - per_store + 1:,} customers"
+        )
 
 
 def _shard_paths(writer: RunWriter, shard: int) -> ShardPaths:
@@ -127,18 +156,21 @@ def simulate_run(
     one after the other, each shard drawn, simulated and written on its own: memory follows the shard.
     ``say`` is told, in one line, what an ``overwrite`` removes, when it does.
     """
-    if workers < 1:
-        raise ParcoursError(f"--workers: must be at least 1, not {workers}")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ParcoursError(f"--workers: must be between 1 and {MAX_WORKERS}, not {workers}")
     if shards is not None and shards < 1:
         raise ParcoursError(f"--shards: must be at least 1, not {shards}")
     model = resolve(scenario_name, overrides)
     population, per_store = model.scenario.population.customers, model.scenario.stores.customers_per_store
+    if shards is not None:
+        check_shards(model.scenario, shards, "--shards")
     n_shards = shards or default_shards(population, workers, -(-population // per_store))
     check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
     began = time.perf_counter()
     with (
         open_executor(executor, workers, scheduler) as pool,
         RunWriter(out, overwrite=overwrite, say=say) as writer,
+        _write_errors(out, writer.tmp),
     ):
         progress = _Progress(n_shards, model.horizon_s, on_progress)
         for directory in (CUSTOMERS_DIR, JOURNEYS_DIR):
@@ -149,6 +181,29 @@ def simulate_run(
         manifest = _manifest(model, n_shards, counts, wall, out)
         writer.finish(manifest)
     return manifest
+
+
+@contextmanager
+def _write_errors(out: Path, tmp: Path) -> Iterator[None]:
+    """A write that fails (disk full, file size limit, quota), here or in a shard's process, as one line.
+
+    Parquet's errors are OSErrors that name neither the file nor, in ``errno``, the cause: the cause is
+    read from their text, and the line names the run being written.
+    """
+    try:
+        yield
+    except OSError as exc:
+        number = exc.errno or _errno_in(str(exc))
+        cause = os.strerror(number) if number else (exc.strerror or str(exc))
+        raise RunDirError(
+            f"--out {out}: cannot write the run ({cause}, in {exc.filename or tmp}); the unfinished run "
+            "is removed, nothing else was touched"
+        ) from None
+
+
+def _errno_in(text: str) -> int | None:
+    found = re.search(r"\[errno (\d+)\]", text)
+    return int(found.group(1)) if found else None
 
 
 def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float, out: Path) -> dict[str, Any]:
