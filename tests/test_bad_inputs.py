@@ -89,7 +89,7 @@ def test_spec_files(case: str, verb: str, tmp_path: Path, capsys: pytest.Capture
 
 def test_a_disk_that_fills_up_during_simulate(tmp_path: Path) -> None:
     def small_files() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
 
     before = snapshot(tmp_path)
     proc = subprocess.run(

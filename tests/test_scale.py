@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import parcours.simulator.shard as shard_module
+from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.scenarios import BUILTIN_DIR
 from parcours.simulator.population import shard_ids, shard_of
@@ -93,20 +94,11 @@ def test_the_shard_count_defaults_to_one_per_shard_size_and_at_least_one_per_wor
     assert default_shards(10, 4, stores=1) == 1, "never more shards than stores by default"
 
 
-def test_shards_beyond_the_stores_are_empty_parts_and_leave_the_others_alone(
-    small_stores: str, tmp_path: Path
-) -> None:
-    five = _simulate(small_stores, tmp_path / "five", 1, shards=5)  # one store each
-    seven = _simulate(small_stores, tmp_path / "seven", 2, shards=7)
-    assert seven.manifest["shards"] == 7 and seven.manifest["counts"] == five.manifest["counts"]
-    for name in ("events", "customers", "journeys"):
-        for shard in range(7):
-            part = Path(name) / f"part-{shard:05d}.parquet"
-            if shard < 5:
-                assert (seven.path / part).read_bytes() == (five.path / part).read_bytes(), part
-            else:
-                assert _part(seven.path / part).num_rows == 0, part
-    assert seven.events().num_rows == five.manifest["counts"]["events"]
+def test_more_shards_than_stores_is_refused_in_one_line(small_stores: str, tmp_path: Path) -> None:
+    """A shard holds whole stores: --shards above the store count would only write empty parts."""
+    with pytest.raises(ParcoursError, match=r"--shards: 7 shards for 6,000 customers in 5 store"):
+        _simulate(small_stores, tmp_path / "seven", 2, shards=7)
+    assert not (tmp_path / "seven").exists()
 
 
 def test_shards_hold_whole_stores_and_every_customer_once() -> None:
