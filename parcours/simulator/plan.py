@@ -42,6 +42,7 @@ APP = CHANNEL_CODE[Channel.MOBILE_APP]
 MOBILE_WEB = CHANNEL_CODE[Channel.MOBILE_WEB]
 STORE = CHANNEL_CODE[Channel.STORE]
 PHONE = CHANNEL_CODE[Channel.PHONE]
+MARKETPLACE = CHANNEL_CODE[Channel.MARKETPLACE]
 NO_CHANNEL = -1
 # Channels still to draw when a session is planned: from the hour's mix, the own site's devices at
 # that hour, the channels one can buy on at that hour, the service channels.
@@ -146,10 +147,13 @@ def _campaign_journeys(
     last = step == n_sessions[jrow] - 1
     channel = np.where(step == 0, messages.respond_channel[jrow], MIX)
     buy = buys[jrow] & last
+    # a purchase after the first session goes where the persona buys (buy_on), as an intent's does
+    where = categorical(t["buy_on_cum"], persona[jrow], streams.uniform(Purpose.CHANNEL, jid[jrow], 63))
+    buy_channel = np.select([where == 0, where == 2, where == 3], [STORE, MARKETPLACE, PHONE], OWN_DEVICE)
     sessions = {
         "jrow": jrow,
         "start": start[jrow] + _cumsum_within(gaps, step == 0),
-        "channel": np.where(buy & (step > 0), BUY_MIX, channel),
+        "channel": np.where(buy & (step > 0), buy_channel, channel),
         "buy": buy,
     }
     journeys = {
@@ -362,9 +366,15 @@ def _settle_closed(
             )
     if (moved != start).any():
         moved = start + _running_max_within(moved - start, jrow)
-        # a session pushed later by an earlier one may now fall after closing: another channel then
+        # a session pushed later by an earlier one may now fall after closing: a purchase waits for
+        # the next opening, any other session goes to another channel
         for code, opening in model.opening.items():
             rows = np.flatnonzero((channel == code) & ~opening.is_open(moved) & (moved < model.horizon_s))
+            waits = rows[buy[rows]]
+            if len(waits):
+                u = streams.uniform(Purpose.JOURNEY_MINUTE, journeys.id[jrow[waits]], step[waits], 2)
+                moved[waits] = opening.move(moved[waits], u)
+            rows = rows[~buy[rows]]
             if len(rows):
                 channel[rows] = _open_instead(
                     model, streams, journeys, customers, jrow[rows], step[rows], moved[rows], buy[rows]
