@@ -134,7 +134,7 @@ KPIS = (
     Kpi("sessions_per_day", "Sessions per day", "", lambda r: float(r.funnel[..., 0].sum()) / r.days),
     Kpi(
         "active_share",
-        "Customers active on a day (with a session, visit, call or open)",
+        "Customers active on a day (with a session, visit, call or chat)",
         "%",
         realism_value("active_customers_day"),  # as the realism check counts it
     ),
