@@ -54,9 +54,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
 
 
 def _store_journeys(run: Run) -> set[int]:
-    t = run.events(["journey_id", "channel"])
+    """Journeys that reach a store: a visit or kiosk, or an order a store prepares (its preparers are
+    shared with the journeys stock sends there, so its 'ready' time may move with them)."""
+    t = run.events(["journey_id", "channel", "event_type"])
     at_store = pc.is_in(t.column("channel").cast(pa.string()), pa.array(["store", "kiosk"]))
-    return set(pc.unique(pc.filter(t.column("journey_id"), at_store)).to_pylist())
+    prepared = pc.equal(t.column("event_type").cast(pa.string()), "order_ready")
+    return set(pc.unique(pc.filter(t.column("journey_id"), pc.or_(at_store, prepared))).to_pylist())
 
 
 def _events_outside(run: Run, journeys: set[int]) -> pa.Table:
