@@ -169,7 +169,7 @@ def test_click_and_collect_and_order_from_store_only_where_channels_are_linked(
     assert _orders_from_store(multi) == 0
     for linked in (cross, omni):
         assert count(linked, "order_ready") > 50
-        assert count(linked, "pickup") > 20
+        assert count(linked, "pickup") > 10  # a one-day run sees only the orders ready the same day
         assert _orders_from_store(linked) > 5
 
 
