@@ -11,7 +11,7 @@ import pytest
 
 from parcours.cli.main import main
 from parcours.output.reader import Run
-from parcours.simulator.run import Overrides, simulate_run
+from parcours.simulator.run.simulate import Overrides, simulate_run
 
 
 def simulate(

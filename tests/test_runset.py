@@ -10,8 +10,8 @@ import pytest
 
 from parcours.output.reader import Run
 from parcours.output.runset import RUNSET, RunSet, open_runs
-from parcours.simulator.run import Overrides
-from parcours.simulator.runset import replicate_seeds, simulate_runset
+from parcours.simulator.run.replicates import replicate_seeds, simulate_runset
+from parcours.simulator.run.simulate import Overrides
 from tests.support import run_main, simulate
 
 CUSTOMERS = 1500

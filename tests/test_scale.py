@@ -23,13 +23,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-import parcours.simulator.shard as shard_module
+import parcours.simulator.run.shard as shard_module
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.scenarios import BUILTIN_DIR
-from parcours.simulator.population import shard_ids, shard_of
-from parcours.simulator.run import SHARD_CUSTOMERS, Overrides, default_shards, simulate_run
-from parcours.simulator.shard import SEQ_BITS
+from parcours.simulator.model.population import shard_ids, shard_of
+from parcours.simulator.run.shard import SEQ_BITS
+from parcours.simulator.run.simulate import SHARD_CUSTOMERS, Overrides, default_shards, simulate_run
 from tests.support import run_main
 
 CUSTOMERS = 6000

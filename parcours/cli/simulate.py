@@ -85,8 +85,8 @@ def simulate(
     derived from --seed (or the scenario's seed) and i only, so that two run sets made with the same
     --seed are paired replicate by replicate (common random numbers) for `parcours compare`.
     """
-    from parcours.simulator.progress import Progress
-    from parcours.simulator.run import Overrides, simulate_run
+    from parcours.cli.progress import Progress
+    from parcours.simulator.run.simulate import Overrides, simulate_run
 
     overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
     show = sys.stderr.isatty() if progress is None else progress
@@ -125,8 +125,8 @@ def _simulate_set(
     overwrite: bool,
     show: bool,
 ) -> None:
-    from parcours.simulator.progress import Progress
-    from parcours.simulator.runset import simulate_runset
+    from parcours.cli.progress import Progress
+    from parcours.simulator.run.replicates import simulate_runset
 
     bars: list[Progress] = []  # one progress line per replicate
 

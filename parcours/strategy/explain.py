@@ -29,8 +29,8 @@ from parcours.report.intervals import Estimate, mean_interval
 from parcours.report.kpis import headline
 from parcours.report.summary import summarise
 from parcours.scenarios import Scenario, get_scenario
-from parcours.simulator.run import Overrides, simulate_run
-from parcours.simulator.runset import check_replicates, replicate_seeds
+from parcours.simulator.run.replicates import check_replicates, replicate_seeds
+from parcours.simulator.run.simulate import Overrides, simulate_run
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
 from parcours.strategy.shapley import Plan, alone, plan, shapley
 

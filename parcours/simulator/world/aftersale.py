@@ -12,11 +12,11 @@ import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
 from parcours.scenarios.capabilities import Capabilities
-from parcours.simulator.buffer import EventBuffer, nulls
-from parcours.simulator.expand import Context
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.plan import LAST_FOLLOW_UP, session_key, when_open
-from parcours.simulator.rng import Purpose
+from parcours.simulator.model.buffer import EventBuffer, nulls
+from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.rng import Purpose
+from parcours.simulator.plan.day import LAST_FOLLOW_UP, session_key, when_open
+from parcours.simulator.plan.expand import Context
 from parcours.vocabulary import Channel, EventType, Outcome
 
 

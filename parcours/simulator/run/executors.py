@@ -20,8 +20,8 @@ from typing import Any, Protocol, Self
 from parcours import __version__
 from parcours.errors import ParcoursError
 from parcours.lifeline import die_with_parent
-from parcours.simulator.model import Model
-from parcours.simulator.shard import ShardCounts, ShardPaths, run_shard
+from parcours.simulator.model.build import Model
+from parcours.simulator.run.shard import ShardCounts, ShardPaths, run_shard
 
 EXECUTORS = ("local", "dask")
 POLL_S = 0.2  # how often the client looks for progress ticks while shards run

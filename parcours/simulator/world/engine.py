@@ -15,14 +15,14 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
-from parcours.simulator.aftersale import schedule_returns
-from parcours.simulator.buffer import Columns
-from parcours.simulator.channels import CAN_BUY, DWELL_S, OWN_SITE
-from parcours.simulator.expand import basket_of, build, layout
-from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, session_key
-from parcours.simulator.rng import Purpose
-from parcours.simulator.service import click_and_collect, start_visits, visits
-from parcours.simulator.world import PICKUP_DELAY_S, World
+from parcours.simulator.model.buffer import Columns
+from parcours.simulator.model.channels import CAN_BUY, DWELL_S, OWN_SITE
+from parcours.simulator.model.rng import Purpose
+from parcours.simulator.plan.day import COMPANION_STEP, Sessions, local_hour, session_key
+from parcours.simulator.plan.expand import basket_of, build, layout
+from parcours.simulator.world.aftersale import schedule_returns
+from parcours.simulator.world.contention import click_and_collect, start_visits, visits
+from parcours.simulator.world.state import PICKUP_DELAY_S, World
 from parcours.vocabulary import Channel, Outcome
 
 SLICE_S = 600.0

@@ -19,9 +19,9 @@ from parcours.errors import ParcoursError, RunDirError
 from parcours.output.rundir import CUSTOMERS_DIR, JOURNEYS_DIR, RunWriter, check_out_dir, part_name
 from parcours.output.schema import SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
-from parcours.simulator.executors import open_executor
-from parcours.simulator.model import Model, build_model
-from parcours.simulator.shard import ShardCounts, ShardPaths
+from parcours.simulator.model.build import Model, build_model
+from parcours.simulator.run.executors import open_executor
+from parcours.simulator.run.shard import ShardCounts, ShardPaths
 from parcours.specfile import check_date
 
 #: The most customers a run may have: far beyond any retailer's population, and bounded so that a typo

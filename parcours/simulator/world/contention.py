@@ -14,11 +14,11 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import OUTCOME_CODE
-from parcours.simulator.expand import basket_of
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.plan import FIRST_FOLLOW_UP, Sessions
-from parcours.simulator.rng import Purpose
-from parcours.simulator.world import (
+from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.rng import Purpose
+from parcours.simulator.plan.day import FIRST_FOLLOW_UP, Sessions
+from parcours.simulator.plan.expand import basket_of
+from parcours.simulator.world.state import (
     CALLBACK_GAP_S,
     CH,
     CHAT,

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.model import LOOKBACK_DAYS, Model
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.model.build import LOOKBACK_DAYS, Model
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
 from parcours.vocabulary import Channel
 
 STORE = CHANNEL_CODE[Channel.STORE]

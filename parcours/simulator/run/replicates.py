@@ -19,7 +19,7 @@ import numpy as np
 from parcours.errors import ParcoursError
 from parcours.output.runset import RunSetWriter
 from parcours.scenarios import get_scenario
-from parcours.simulator.run import OnProgress, Overrides, simulate_run
+from parcours.simulator.run.simulate import OnProgress, Overrides, simulate_run
 
 MAX_REPLICATES = 1000
 #: Keeps replicate seeds apart from any other use of the root seed as SeedSequence entropy.

@@ -11,12 +11,12 @@ from typing import Protocol
 
 import numpy as np
 
-from parcours.simulator.channels import IDENTIFIES, OWN_SITE
-from parcours.simulator.identity import linked_on
-from parcours.simulator.intents import MAX_STEPS
-from parcours.simulator.model import Model
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.channels import IDENTIFIES, OWN_SITE
+from parcours.simulator.model.identity import linked_on
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams
+from parcours.simulator.plan.intents import MAX_STEPS
 
 
 class JourneyColumns(Protocol):

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
-from parcours.simulator.buffer import Columns, nulls
-from parcours.simulator.carts import has_cart, logs_in
-from parcours.simulator.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.model import Model
-from parcours.simulator.plan import Journeys, Sessions, session_key
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams
+from parcours.simulator.model.buffer import Columns, nulls
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
+from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams
+from parcours.simulator.plan.carts import has_cart, logs_in
+from parcours.simulator.plan.day import Journeys, Sessions, session_key
 from parcours.vocabulary import Channel, EventType
 
 NONE = -1

@@ -17,8 +17,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.carts import logs_in, lost_carts
-from parcours.simulator.intents import (
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.plan.campaigns import Messages, plan_campaigns
+from parcours.simulator.plan.carts import logs_in, lost_carts
+from parcours.simulator.plan.intents import (
     Starts,
     contact_starts,
     intent_starts,
@@ -26,10 +30,6 @@ from parcours.simulator.intents import (
     phases,
     repeat_rows,
 )
-from parcours.simulator.messages import Messages, plan_campaigns
-from parcours.simulator.model import Model
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
 from parcours.vocabulary import Channel
 
 MAX_PLANNED_STEPS = 12
