@@ -15,8 +15,8 @@ from parcours.scenarios.capabilities import Capabilities
 from parcours.simulator.model.buffer import EventBuffer, nulls
 from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.rng import Purpose
-from parcours.simulator.plan.day import LAST_FOLLOW_UP, session_key, when_open
 from parcours.simulator.plan.expand import Context
+from parcours.simulator.plan.sessions import LAST_FOLLOW_UP, session_key, when_open
 from parcours.vocabulary import Channel, EventType, Outcome
 
 

@@ -22,7 +22,8 @@ from parcours.scenarios.spec import WEEKDAYS, Demand
 from parcours.simulator.model.build import Model, build_model
 from parcours.simulator.model.population import draw_customers
 from parcours.simulator.model.rng import Streams
-from parcours.simulator.plan.day import local_hour, plan
+from parcours.simulator.plan.day import plan
+from parcours.simulator.plan.sessions import local_hour
 from parcours.vocabulary import Channel
 
 AT_A_DESK = [CHANNEL_CODE[c] for c in (Channel.STORE, Channel.PHONE, Channel.CHAT)]  # no collection

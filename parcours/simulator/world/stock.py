@@ -18,7 +18,7 @@ import numpy as np
 
 from parcours.simulator.model.build import Model
 from parcours.simulator.model.rng import Purpose, Streams
-from parcours.simulator.plan.day import popularity
+from parcours.simulator.plan.sessions import popularity
 from parcours.simulator.world.forecast import day_type, forecast
 
 
