@@ -19,7 +19,8 @@ from parcours.cli.describe import describe_scenario
 from parcours.output.reader import Run
 from parcours.scenarios import Scenario, load_scenario
 from parcours.scenarios.capabilities import PRESETS, Capabilities
-from parcours.simulator.run.simulate import Overrides, simulate_run
+from parcours.simulator.run.options import Overrides
+from parcours.simulator.run.simulate import simulate_run
 from parcours.vocabulary import IntegrationLevel
 from tests.test_strategies import _variant, count
 

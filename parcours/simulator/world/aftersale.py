@@ -20,10 +20,11 @@ from parcours.simulator.plan.sessions import LAST_FOLLOW_UP, session_key, when_o
 from parcours.vocabulary import Channel, EventType, Outcome
 
 
-class World(Protocol):
-    """What returns need of the shard's world: its context, capabilities, journey ledger and event buffer.
+class Ledger(Protocol):
+    """What returns need of the shard's world (``state.World``): its context, capabilities, journey
+    ledger and event buffer.
 
-    A protocol rather than an import of ``world``, which calls this module: no two modules import each
+    A protocol rather than an import of ``state``, which calls this module: no two modules import each
     other.
     """
 
@@ -45,7 +46,7 @@ IN_STORE = np.array([STORE, CHANNEL_CODE[Channel.KIOSK]])
 
 
 def schedule_returns(
-    world: World,
+    world: Ledger,
     rows: np.ndarray,
     channel: np.ndarray,
     at_s: np.ndarray,
@@ -103,7 +104,7 @@ def schedule_returns(
 
 
 def _write(
-    world: World,
+    world: Ledger,
     rows: np.ndarray,
     channel: np.ndarray,
     when: np.ndarray,
