@@ -176,8 +176,8 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
         events,
         len(opened[0]),
         len(has),
-        int(world.phone.resource.capacity),
-        int(world.chat.resource.capacity),
+        world.phone.agents.capacity,
+        world.chat.agents.capacity,
         tuple(int(n) for n in np.bincount(file.persona, minlength=len(model.personas))),
     )
 

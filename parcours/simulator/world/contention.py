@@ -67,23 +67,24 @@ def serve(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
 def wait_for(
     world: World, desk: Desk, v: Visit, service_s: float | None = None
 ) -> Generator[simpy.Event, Any, bool]:
-    """Queue at a desk with the customer's patience; served (for ``v.service_s`` unless given) or gone."""
+    """Queue at a desk with the customer's patience; served (for ``v.service_s`` unless given) or gone.
+
+    The desk says at once when an agent will answer, or that the customer hangs up first (agents.py):
+    the process only waits for that moment."""
     env = world.env
     queued = env.now
-    with desk.resource.request() as request:
-        if request.triggered:  # someone is free: no queue, so no patience timer to schedule
-            yield request
-            served = True
-        else:
-            served = request in (yield request | env.timeout(v.patience_s))
-        waited = env.now - queued
-        if not served:
-            desk.gave_up += 1
-            world.emit(v, desk.abandoned, wait_s=waited)
-            return False
-        desk.served += 1
-        world.emit(v, desk.answered, wait_s=waited)
-        yield env.timeout(v.service_s if service_s is None else service_s)
+    service = v.service_s if service_s is None else service_s
+    answered = desk.agents.arrive(queued, v.patience_s, service)
+    if answered is None:
+        yield env.timeout(v.patience_s)
+        desk.gave_up += 1
+        world.emit(v, desk.abandoned, wait_s=env.now - queued)
+        return False
+    if answered > queued:
+        yield env.timeout(answered - queued)
+    desk.served += 1
+    world.emit(v, desk.answered, wait_s=env.now - queued)
+    yield env.timeout(service)
     return True
 
 

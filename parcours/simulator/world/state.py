@@ -19,6 +19,7 @@ from parcours.simulator.model.opening import Opening
 from parcours.simulator.plan.expand import Context
 from parcours.simulator.plan.sessions import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, PlannedSessions
 from parcours.simulator.world.aftersale import schedule_returns
+from parcours.simulator.world.agents import Agents
 from parcours.simulator.world.forecast import expected, forecast
 from parcours.simulator.world.staffing import staffed_desk, store_desk
 from parcours.simulator.world.stock import Stock
@@ -75,7 +76,7 @@ class Visit:
 class Desk:
     """Who answers on a channel: agents or staff, and the events they produce."""
 
-    resource: simpy.Resource
+    agents: Agents
     answered: int
     abandoned: int
     end: int | None
@@ -157,9 +158,9 @@ class World:
         stores, counts = ctx.shard_stores, ctx.shard_store_customers
         key = [sc.population.seed, int(stores[0]) if len(stores) else 0]
 
-        def desk(kind: str, i: int) -> simpy.PriorityResource:
+        def desk(kind: str, i: int) -> Agents:
             rng = np.random.default_rng([*key, i])
-            return staffed_desk(env, model, kind, plan_for, comes, sample, serves, rng)
+            return staffed_desk(model, kind, plan_for, comes, sample, serves, rng)
 
         self.phone = Desk(desk("phone", 0), EV.CALL_ANSWERED, EV.CALL_ABANDONED, EV.CALL_END, can_buy=True)
         self.chat = Desk(desk("chat", 1), EV.CHAT_ANSWERED, EV.CHAT_ABANDONED, EV.CHAT_END, can_buy=False)
@@ -206,7 +207,7 @@ class World:
             return self.chat
         if store not in self.staff:
             self.staff[store] = Desk(
-                store_desk(self.env, self.ctx.model, self.plan_for, self.store_customers.get(store, 1)),
+                store_desk(self.ctx.model, self.plan_for, self.store_customers.get(store, 1)),
                 EV.STAFF_ASSIST,
                 EV.ASSIST_ABANDONED,
                 None,
