@@ -35,6 +35,7 @@ from parcours.simulator.plan.campaigns import message_events
 from parcours.simulator.plan.day import plan
 from parcours.simulator.plan.expand import Context
 from parcours.simulator.world.engine import run_day
+from parcours.simulator.world.staffing import Staffing, plan_staffing
 from parcours.simulator.world.state import World
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
@@ -94,18 +95,26 @@ def fewer_collections() -> Iterator[None]:
 
 
 def run_shard(
-    model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None
+    model: Model,
+    shard: int,
+    shards: int,
+    paths: ShardPaths,
+    tick: Tick | None = None,
+    staffing: Staffing | None = None,
 ) -> ShardCounts:
+    """One shard of the run; ``staffing`` is the run's (``plan_staffing``, made once for all shards)."""
     try:
         with fewer_collections():
-            return _run_shard(model, shard, shards, paths, tick)
+            return _run_shard(model, shard, shards, paths, tick, staffing or plan_staffing(model))
     finally:
         # A process runs shard after shard: the finished day's cycles (SimPy processes and their world)
         # go now, so that the next shard starts from what the last one left and memory follows a shard.
         gc.collect()
 
 
-def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None) -> ShardCounts:
+def _run_shard(
+    model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None, staffing: Staffing
+) -> ShardCounts:
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
@@ -115,7 +124,7 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
     journeys, sessions, messages, customers = plan(model, streams, file)
     stores, per_store = np.unique(file.store, return_counts=True)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
-    world = World(ctx, simpy.Environment(), EventBuffer(), scenario.population.customers)
+    world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
     end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
     start_ms = np.full(len(journeys), np.iinfo(np.int64).max, dtype=np.int64)
     openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel) per session

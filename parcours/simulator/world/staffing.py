@@ -14,6 +14,7 @@ no event. That is what keeps a sample's service level independent of its size. T
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from parcours.simulator.model.build import Model
 from parcours.simulator.model.opening import Opening
 from parcours.simulator.world.agents import Agents, Background
 from parcours.simulator.world.erlang import agents_needed, agents_needed_a
-from parcours.simulator.world.forecast import Forecast, day_type
+from parcours.simulator.world.forecast import Forecast, day_type, expected, forecast
 from parcours.vocabulary import Channel
 
 ASSIST_TARGET = 0.8  # help requests answered within the store's target wait (assumption: as calls)
@@ -88,49 +89,73 @@ def background_calls(
     return arrivals.tolist(), talk.tolist(), patience.tolist()
 
 
+@dataclass(frozen=True)
+class Staffing:
+    """What the workforce planner decides once per run, before any shard: the forecasts and the call
+    centre's rosters (agents per hour of the run), the same for every shard; a store's roster is made
+    once per store size, in the shard, when its first customer asks for help."""
+
+    plan_for: Forecast  # the ordinary week: what rosters and shelves are planned for
+    comes: Forecast  # what the scenario's own days bring: the load of customers outside the sample
+    serves: int  # customers the call centre serves: its file, or the run's customers if more
+    phone: np.ndarray  # agents per hour of the run (days x 24)
+    chat: np.ndarray
+    stores: dict[int, np.ndarray] = field(default_factory=dict, compare=False)  # by customers served
+
+    def store(self, model: Model, customers: int) -> np.ndarray:
+        if customers not in self.stores:
+            cfg, opening = model.scenario.stores, model.opening[CHANNEL_CODE[Channel.STORE]]
+            self.stores[customers] = roster(
+                hourly_load(model, opening, self.plan_for, "assist", customers),
+                open_hours(opening, model.days),
+                cfg.mean_assist_s,
+                ASSIST_TARGET,
+                cfg.assist_target_within_s,
+            )
+        return self.stores[customers]
+
+
+def plan_staffing(model: Model) -> Staffing:
+    """The run's staffing: forecasts, then Erlang A rosters for the phone and chat desks."""
+    sc = model.scenario
+    cc = sc.call_centre
+    plan_for = forecast(sc)
+    serves = max(cc.serves_customers, sc.population.customers)
+    patience = float(np.dot(model.shares, model.tables["patience_s"]))
+    rosters = {}
+    for kind, aht in (("phone", cc.mean_talk_s), ("chat", cc.mean_chat_s)):
+        opening = model.opening[CHANNEL_CODE[Channel.PHONE if kind == "phone" else Channel.CHAT]]
+        rosters[kind] = roster(
+            hourly_load(model, opening, plan_for, kind, serves),
+            open_hours(opening, model.days),
+            aht,
+            cc.target_answered,
+            cc.target_within_s,
+            patience,
+        )
+    return Staffing(plan_for, expected(sc), serves, rosters["phone"], rosters["chat"])
+
+
 def staffed_desk(
-    model: Model,
-    kind: str,
-    plan_for: Forecast,
-    comes: Forecast,
-    sample: int,
-    serves: int,
-    rng: np.random.Generator,
+    model: Model, kind: str, staffing: Staffing, sample: int, rng: np.random.Generator
 ) -> Agents:
     """A call or chat desk with its roster, and the background load of the customers not simulated."""
     cc = model.scenario.call_centre
-    code = CHANNEL_CODE[Channel.PHONE if kind == "phone" else Channel.CHAT]
-    opening = model.opening[code]
-    aht = cc.mean_talk_s if kind == "phone" else cc.mean_chat_s
-    served = max(sample, serves)
-    patience = float(np.dot(model.shares, model.tables["patience_s"]))
-    agents = roster(
-        hourly_load(model, opening, plan_for, kind, served),
-        open_hours(opening, model.days),
-        aht,
-        cc.target_answered,
-        cc.target_within_s,
-        patience,
-    )
+    opening = model.opening[CHANNEL_CODE[Channel.PHONE if kind == "phone" else Channel.CHAT]]
+    agents = staffing.phone if kind == "phone" else staffing.chat
     starts = opening.hour_s[: model.days, :24].ravel()
     background = None
-    if served > sample:
-        outside = hourly_load(model, opening, comes, kind, served - sample).ravel()
+    if staffing.serves > sample:
+        aht = cc.mean_talk_s if kind == "phone" else cc.mean_chat_s
+        patience = float(np.dot(model.shares, model.tables["patience_s"]))
+        outside = hourly_load(model, opening, staffing.comes, kind, staffing.serves - sample).ravel()
         background = background_calls(starts, outside, aht, patience, rng)
     return Agents(max(1, int(agents.max())), starts.tolist(), agents.ravel().tolist(), background)
 
 
-def store_desk(model: Model, plan_for: Forecast, customers: int) -> Agents:
+def store_desk(model: Model, staffing: Staffing, customers: int) -> Agents:
     """A store's floor staff, rostered by the hour for the help its own customers will ask for; made
     when its first customer asks, who is served before the roster first applies."""
-    stores = model.scenario.stores
-    opening = model.opening[CHANNEL_CODE[Channel.STORE]]
-    agents = roster(
-        hourly_load(model, opening, plan_for, "assist", customers),
-        open_hours(opening, model.days),
-        stores.mean_assist_s,
-        ASSIST_TARGET,
-        stores.assist_target_within_s,
-    )
-    starts = opening.hour_s[: model.days, :24].ravel().tolist()
+    agents = staffing.store(model, customers)
+    starts = model.opening[CHANNEL_CODE[Channel.STORE]].hour_s[: model.days, :24].ravel().tolist()
     return Agents(max(1, int(agents.max())), starts, agents.ravel().tolist(), started=False)
