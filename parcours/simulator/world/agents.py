@@ -38,6 +38,7 @@ class Agents:
         self._free = [-math.inf] * capacity  # on shift: when each is next free (a heap)
         self._leaving = 0  # on shift, but off as soon as free (the roster's holds still waiting)
         self._roster_s, self._agents, self._r = list(roster_s), list(agents), 0
+        self._next = self._roster_s[0] if self._roster_s else math.inf  # the roster's next change
         self._bg = background or ((), (), ())
         self._b = 0
         # A desk made when its first caller arrives (a store's staff) serves that caller before its
@@ -63,21 +64,21 @@ class Agents:
     def _advance(self, now: float) -> None:
         """Roster changes up to ``now`` and background calls before it, in time order."""
         at, service, patience = self._bg
+        calls = len(at)
+        assign = self._assign
         while True:
-            roster = self._next_roster()
-            call = at[self._b] if self._b < len(at) else math.inf
+            roster = self._next
+            b = self._b
+            call = at[b] if b < calls else math.inf
             if roster <= now and roster <= call:
                 self._change(roster)
             elif call < now:
                 if call > self._bg_now:
                     self._bg_now += call - self._bg_now
-                self._assign(self._bg_now, patience[self._b], service[self._b])
-                self._b += 1
+                assign(self._bg_now, patience[b], service[b])
+                self._b = b + 1
             else:
                 return
-
-    def _next_roster(self) -> float:
-        return self._roster_s[self._r] if self._r < len(self._roster_s) else math.inf
 
     def _change(self, at: float) -> None:
         """The roster's next hour: agents leave (when free) or come back."""
@@ -86,6 +87,7 @@ class Agents:
         at = self._roster_now
         wanted = self._agents[self._r]
         self._r += 1
+        self._next = self._roster_s[self._r] if self._r < len(self._roster_s) else math.inf
         self._leave(at)
         staying = len(self._free) - self._leaving
         if wanted < staying:
@@ -114,13 +116,20 @@ class Agents:
     def _assign(self, at: float, patience_s: float, service_s: float, *, roster: bool = True) -> float | None:
         deadline = at + patience_s
         free = self._free
+        if not self._leaving and free:  # the usual case, in short: nobody leaving, no roster change
+            start = at if free[0] <= at else free[0]
+            if not roster or self._next >= (start if start <= deadline else deadline):
+                if start > deadline:
+                    return None
+                heapq.heapreplace(free, start + service_s)
+                return start
         while True:
             k = self._leaving  # the first k agents to come free leave instead
             first = self._first_free(k)
             start = at if first <= at else first
             decided = start if start <= deadline else deadline
-            if roster and self._next_roster() < decided:  # the roster changes while the caller waits
-                self._change(self._next_roster())
+            if roster and self._next < decided:  # the roster changes while the caller waits
+                self._change(self._next)
                 continue
             break
         if start > deadline:
