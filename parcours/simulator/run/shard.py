@@ -171,14 +171,15 @@ def _run_shard(
         events = run_day(
             world, sessions, message_events(model, streams, customers, messages), release, on_tick
         )
-
-    opened = tuple(
-        np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
-    )
-    has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
-    _write_journeys(model, world, opened, (start_ms, has, end_ms), shard, paths.journeys)
-    listed = np.unique(journeys.customer[has])  # every event belongs to a journey: those who appear
-    _write_customers(model, streams, customers, listed, shard, paths.customers)
+        # the ground truth is built while the writer threads encode the last events and the journeys
+        opened = tuple(
+            np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
+        )
+        has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
+        with ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink:
+            _write_journeys(model, world, opened, (start_ms, has, end_ms), shard, journeys_sink)
+            listed = np.unique(journeys.customer[has])  # every event belongs to a journey: who appears
+            _write_customers(model, streams, customers, listed, shard, paths.customers)
     return ShardCounts(
         len(file),
         len(listed),
@@ -216,7 +217,7 @@ def _write_customers(
     extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
-    with ParquetSink(path, CUSTOMER_SCHEMA) as sink:
+    with ParquetSink(path, CUSTOMER_SCHEMA, background=True) as sink:
         for first in range(0, len(listed), CUSTOMER_CHUNK):
             rows = listed[first : first + CUSTOMER_CHUNK]
             chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
@@ -263,7 +264,7 @@ def _write_journeys(
     opened: tuple[np.ndarray, ...],
     span_ms: tuple[np.ndarray, np.ndarray, np.ndarray],
     shard: int,
-    path: Path,
+    sink: ParquetSink,
 ) -> None:
     """One row per journey that happened (rows ``has``), with its channels in the order they were used."""
     jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
@@ -293,6 +294,5 @@ def _write_journeys(
         },
         schema=JOURNEY_SCHEMA,
     )
-    with ParquetSink(path, JOURNEY_SCHEMA) as sink:
-        for batch in table.to_batches(max_chunksize=262_144):
-            sink.write(batch)
+    for batch in table.to_batches(max_chunksize=262_144):
+        sink.write(batch)
