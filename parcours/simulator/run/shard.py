@@ -29,7 +29,7 @@ from parcours.personas import DayPart, Persona
 from parcours.simulator.model.buffer import EventBuffer
 from parcours.simulator.model.build import Model
 from parcours.simulator.model.identity import ACCOUNT, all_identities, identity_number, render
-from parcours.simulator.model.population import Customers, draw_customers, shard_ids
+from parcours.simulator.model.population import Customers, distinct, draw_customers, shard_ids
 from parcours.simulator.model.rng import Streams
 from parcours.simulator.plan.campaigns import message_events
 from parcours.simulator.plan.day import plan
@@ -122,7 +122,7 @@ def _run_shard(
         return _empty_shard(model, paths, tick, shard)
     file = draw_customers(model, streams, ids)
     journeys, sessions, messages, customers = plan(model, streams, file)
-    stores, per_store = np.unique(file.store, return_counts=True)
+    stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
     end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
@@ -178,7 +178,7 @@ def _run_shard(
         has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
         with ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink:
             _write_journeys(model, world, opened, (start_ms, has, end_ms), shard, journeys_sink)
-            listed = np.unique(journeys.customer[has])  # every event belongs to a journey: who appears
+            listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
             _write_customers(model, streams, customers, listed, shard, paths.customers)
     return ShardCounts(
         len(file),
