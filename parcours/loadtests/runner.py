@@ -207,7 +207,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
             [
                 sys.executable,
                 "-m",
-                "parcours.loadtests.backend",
+                "parcours.backend",
                 "--port",
                 "0",
                 "--db",
