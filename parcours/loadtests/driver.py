@@ -34,9 +34,10 @@ from parcours.loadtests.feed import Accounts, Chunk, Share, ShareReader
 from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS, OK, Recorder, Registry
 from parcours.loadtests.outcome import Reply, classify
-from parcours.loadtests.requestlog import RequestLog, part_path
+from parcours.loadtests.requestlog import RequestLog
 from parcours.loadtests.schedule import Plan
 from parcours.output.reader import Run
+from parcours.output.replays import request_part
 
 BATCH_HEADER = "X-Parcours-Events"
 #: Hand-overs in a row without sleeping before the dispatcher yields to the senders anyway.
@@ -112,7 +113,7 @@ class Replay:
             None
             if out is None
             else RequestLog(
-                part_path(out, share.index), share.index, self.registry.names, t0_wall - self.t0, folds
+                request_part(out, share.index), share.index, self.registry.names, t0_wall - self.t0, folds
             )
         )
         self.checker = Checker()

@@ -12,7 +12,6 @@ request timeout + a margin: a target that hangs or answers slowly) stops the sam
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 import time
@@ -32,6 +31,7 @@ from parcours.loadtests.feed import Share
 from parcours.loadtests.schedule import Plan, make_plan, parse_duration_s, parse_window
 from parcours.loadtests.sender import LocustSender
 from parcours.output.reader import Run
+from parcours.output.replays import ReplaySettings, new_replay_dir, write_summary
 
 log = logging.getLogger("parcours.replay")
 
@@ -45,7 +45,6 @@ RESULT_WAIT_S = 15.0
 #: this margin (seconds, and a share of the planned length) stops by itself, with its own exit code.
 TIME_CAP_MARGIN_S = 5.0
 TIME_CAP_MARGIN_SHARE = 0.1
-SUMMARY = "summary.json"
 CSV_SETTLE_S = 1.2
 SWITCH_INTERVAL_S = 0.001
 
@@ -158,9 +157,7 @@ class Coordinator:
     def on_test_start(self, **_: Any) -> None:
         self.results, self.finished = {}, False
         self.started_at = dt.datetime.now(dt.UTC)
-        self.out = Path(
-            self.options.replay_out or self.run.path / "replays" / self.started_at.strftime("%Y%m%d-%H%M%S")
-        )
+        self.out = Path(self.options.replay_out or new_replay_dir(self.run.path, self.started_at))
         self.out.mkdir(parents=True, exist_ok=True)
         order = self._order(time.time() + START_LEAD_S)
         runner = self.environment.runner
@@ -254,11 +251,11 @@ class Coordinator:
             stopped_by=self.stop_reason,
             time_cap_s=self.time_cap_s(),
         )
-        (self.out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
-        log.info("parcours: summary in %s\n%s", self.out / SUMMARY, summaries.text(summary, self.thresholds))
+        path = write_summary(self.out, summary)
+        log.info("parcours: summary in %s\n%s", path, summaries.text(summary, self.thresholds))
         self.environment.process_exit_code = summaries.exit_code(summary, self.thresholds)
 
-    def _context(self) -> dict[str, Any]:
+    def _context(self) -> ReplaySettings:
         o = self.options
         return {
             "replay_id": self.out.name,

@@ -8,7 +8,6 @@ which then stops Locust with SIGTERM and still collects the summary of what was 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 import signal
@@ -20,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from parcours.errors import ParcoursError
 from parcours.lifeline import DieWithParent
@@ -28,8 +27,16 @@ from parcours.loadtests import mapping as mappings
 from parcours.loadtests import summary as summaries
 from parcours.loadtests.checks import run_level
 from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
-from parcours.output.paths import REPLAYS_DIR, check_results_out
+from parcours.output.paths import check_results_out
 from parcours.output.reader import Run
+from parcours.output.replays import (
+    BACKEND_DB,
+    BACKEND_LOG,
+    SUMMARY,
+    ReplaySummary,
+    new_replay_dir,
+    read_summary,
+)
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 BUILTIN = "builtin"
@@ -177,7 +184,7 @@ def target_address(target: str) -> tuple[str, int]:
 
 
 def _results_dir(run: Run, out: Path | None) -> Path:
-    path = out or run.path / REPLAYS_DIR / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
+    path = out or new_replay_dir(run.path, dt.datetime.now(dt.UTC))
     check_results_out(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -186,12 +193,12 @@ def _results_dir(run: Run, out: Path | None) -> Path:
     return path
 
 
-def _read_summary(out: Path) -> dict[str, Any]:
+def _read_summary(out: Path) -> ReplaySummary:
     try:
-        return dict(json.loads((out / "summary.json").read_text()))
+        return read_summary(out)
     except (OSError, ValueError):
         raise ParcoursError(
-            f"the replay ended without writing {out / 'summary.json'}; see the logs in {out}"
+            f"the replay ended without writing {out / SUMMARY}; see the logs in {out}"
         ) from None
 
 
@@ -202,7 +209,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
     if target != BUILTIN:
         yield target.rstrip("/")
         return
-    with (out / "backend.log").open("w") as log:
+    with (out / BACKEND_LOG).open("w") as log:
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -211,7 +218,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
                 "--port",
                 "0",
                 "--db",
-                str(out / "backend.sqlite3"),
+                str(out / BACKEND_DB),
                 "--level",
                 level,
             ],  # fmt: skip
@@ -226,7 +233,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
             line = proc.stdout.readline()
             if not line.startswith("listening on "):
                 raise ParcoursError(
-                    f"--target builtin: the reference backend did not start; see {out / 'backend.log'}"
+                    f"--target builtin: the reference backend did not start; see {out / BACKEND_LOG}"
                 )
             yield line.removeprefix("listening on ").strip()
         finally:
