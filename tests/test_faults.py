@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from parcours.cli.main import main
-from parcours.loadtests.summary import EXIT_TIME_CAP
+from parcours.loadtests.verdict import EXIT_TIME_CAP
 from tests.fault_server import FAULTS, FaultServer
 from tests.replay_support import make_run
 

@@ -25,10 +25,10 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from parcours.errors import ParcoursError
 from parcours.loadtests import mapping as mappings
-from parcours.loadtests import summary as summaries
-from parcours.loadtests.driver import Replay
+from parcours.loadtests import verdict as verdicts
+from parcours.loadtests.driver import ShareReplay
 from parcours.loadtests.feed import Share
-from parcours.loadtests.schedule import Plan, make_plan, parse_duration_s, parse_window
+from parcours.loadtests.schedule import Schedule, make_schedule, parse_duration_s, parse_window
 from parcours.loadtests.sender import LocustSender
 from parcours.output.reader import Run
 from parcours.output.replays import ReplaySettings, new_replay_dir, write_summary
@@ -74,7 +74,7 @@ def add_arguments(parser: Any) -> None:
     )  # fmt: skip
 
 
-def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
+def _plan(options: Any) -> tuple[Run, mappings.Mapping, Schedule]:
     if not options.run_dir:
         raise ParcoursError("--run-dir: the run directory to replay is required")
     run = Run(options.run_dir)
@@ -82,7 +82,7 @@ def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
     mapping.check_environment()
     window = parse_window(options.window) if options.window else None
     max_gap = parse_duration_s(options.max_gap, "--max-gap") if options.max_gap else None
-    return run, mapping, make_plan(run, mapping, speed=options.speed, window=window, max_gap_s=max_gap)
+    return run, mapping, make_schedule(run, mapping, speed=options.speed, window=window, max_gap_s=max_gap)
 
 
 class Worker:
@@ -91,7 +91,7 @@ class Worker:
     def __init__(self, environment: Environment, report: Any) -> None:
         self.environment = environment
         self.report = report
-        self.replay: Replay | None = None
+        self.replay: ShareReplay | None = None
         self.reported = False
 
     def start(self, order: dict[str, Any]) -> None:
@@ -100,9 +100,9 @@ class Worker:
         mapping = mappings.from_dict(order["mapping"], order["mapping_source"])
         sender = LocustSender(self.environment, order["host"], order["connections"], order["timeout_s"])
         self.reported = False
-        self.replay = Replay(
+        self.replay = ShareReplay(
             run_dir,
-            Plan.from_dict(order["plan"]),
+            Schedule.from_dict(order["plan"]),
             mapping,
             Share(order["workers"], order["index"]),
             sender,
@@ -144,7 +144,7 @@ class Coordinator:
         self.environment = environment
         self.options = cast(Any, environment.parsed_options)
         self.run, self.mapping, self.plan = _plan(self.options)
-        self.thresholds = summaries.parse_fail_on(self.options.fail_on)
+        self.thresholds = verdicts.parse_fail_on(self.options.fail_on)
         self.results: dict[int, dict[str, Any]] = {}
         self.expected = 0
         self.finished = True  # until a test starts
@@ -205,7 +205,7 @@ class Coordinator:
         if self.finished:
             return
         log.warning("parcours: the replay reached its time cap of %.1f s; stopping", self.time_cap_s())
-        self.stop_reason = summaries.STOPPED_BY_TIME_CAP
+        self.stop_reason = verdicts.STOPPED_BY_TIME_CAP
         self.on_stop()
         self._quit()
 
@@ -242,7 +242,7 @@ class Coordinator:
         self.finished = True
         if self.cap is not None and self.cap is not gevent.getcurrent():
             self.cap.kill(block=False)
-        summary = summaries.build(
+        summary = verdicts.build(
             list(self.results.values()),
             self._context(),
             self.plan.to_dict(),
@@ -252,8 +252,8 @@ class Coordinator:
             time_cap_s=self.time_cap_s(),
         )
         path = write_summary(self.out, summary)
-        log.info("parcours: summary in %s\n%s", path, summaries.text(summary, self.thresholds))
-        self.environment.process_exit_code = summaries.exit_code(summary, self.thresholds)
+        log.info("parcours: summary in %s\n%s", path, verdicts.text(summary, self.thresholds))
+        self.environment.process_exit_code = verdicts.exit_code(summary, self.thresholds)
 
     def _context(self) -> ReplaySettings:
         o = self.options

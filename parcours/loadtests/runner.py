@@ -24,9 +24,16 @@ from typing import IO
 from parcours.errors import ParcoursError
 from parcours.lifeline import DieWithParent
 from parcours.loadtests import mapping as mappings
-from parcours.loadtests import summary as summaries
+from parcours.loadtests import verdict as verdicts
 from parcours.loadtests.checks import run_level
-from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
+from parcours.loadtests.schedule import (
+    Schedule,
+    Window,
+    describe,
+    make_schedule,
+    parse_duration_s,
+    parse_window,
+)
 from parcours.output.paths import check_results_out
 from parcours.output.reader import Run
 from parcours.output.replays import (
@@ -85,8 +92,8 @@ class Checked:
     run: Run
     mapping: mappings.Mapping
     window: Window | None
-    plan: Plan
-    thresholds: list[summaries.Threshold]
+    plan: Schedule
+    thresholds: list[verdicts.Threshold]
 
 
 def check(opts: ReplayOptions) -> Checked:
@@ -112,7 +119,7 @@ def check(opts: ReplayOptions) -> Checked:
             raise ParcoursError(f"{name}: must be a number above 0 and at bound {bound:g}, got {number!r}")
     if opts.out is not None:
         check_results_out(opts.out)
-    thresholds = summaries.parse_fail_on(opts.fail_on)
+    thresholds = verdicts.parse_fail_on(opts.fail_on)
     window = parse_window(opts.window) if opts.window else None
     max_gap = parse_duration_s(opts.max_gap, "--max-gap") if opts.max_gap else None
     run = Run(opts.run_dir)
@@ -120,7 +127,7 @@ def check(opts: ReplayOptions) -> Checked:
     mapping.check_environment()
     if opts.check and not mapping.has_checks:
         raise ParcoursError(f"--check: mapping {mapping.spec.name} states no expectations to check")
-    plan = make_plan(run, mapping, speed=opts.speed, window=window, max_gap_s=max_gap)
+    plan = make_schedule(run, mapping, speed=opts.speed, window=window, max_gap_s=max_gap)
     return Checked(run, mapping, window, plan, thresholds)
 
 
@@ -143,12 +150,12 @@ def replay(
         )
         interrupted = _run_locust(opts, checked, host, out)
     summary = _read_summary(out)
-    echo(summaries.text(summary, checked.thresholds))
+    echo(verdicts.text(summary, checked.thresholds))
     echo(f"  results: {out} (summary.json, requests/*.parquet, locust_stats.csv, locust.html)")
-    code = summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
-    if code == summaries.EXIT_TIME_CAP and warn is not None:
-        warn(f"parcours: replay stopped: {summaries.time_cap_reason(summary)}")
-    if code == summaries.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
+    code = verdicts.EXIT_INTERRUPTED if interrupted else verdicts.exit_code(summary, checked.thresholds)
+    if code == verdicts.EXIT_TIME_CAP and warn is not None:
+        warn(f"parcours: replay stopped: {verdicts.time_cap_reason(summary)}")
+    if code == verdicts.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
         warn(f"parcours: replay failed: {summary['failed_reason']}")
     return code
 
