@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from parcours.output.reader import Run
-from parcours.report.build import html_report, summarise_all
-from parcours.report.events import COLUMNS
-from parcours.report.jsondoc import json_report
-from parcours.report.kpis import KPIS, fmt, headline
+from parcours.report.columns.events import COLUMNS
+from parcours.report.numbers.kpis import KPIS, fmt, headline
+from parcours.report.pages.build import html_report, summarise_all
+from parcours.report.pages.jsondoc import json_report
 
 
 def peak_rss_mb() -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parcours.report.intervals import mean_interval
+from parcours.report.numbers.intervals import mean_interval
 from parcours.scenarios import get_scenario, load_scenario
 from parcours.strategy.explain import FIGURES, explain
 from parcours.strategy.factors import factors, to_toml

@@ -13,12 +13,13 @@ import pytest
 
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
-from parcours.report.figures import CHECKS
-from parcours.report.flows import SHOWN
-from parcours.report.journeys import MONO
-from parcours.report.kpis import headline
-from parcours.report.references import load_references
-from parcours.report.stats import (
+from parcours.report.columns.journeys import MONO
+from parcours.report.numbers.kpis import headline
+from parcours.report.numbers.summary import RunSummary, summarise
+from parcours.report.realism.figures import CHECKS
+from parcours.report.realism.flows import SHOWN
+from parcours.report.realism.references import load_references
+from parcours.report.realism.stats import (
     INSIDE,
     NOT_CHECKABLE,
     OUTSIDE,
@@ -30,7 +31,6 @@ from parcours.report.stats import (
     weighted_share,
     wilson,
 )
-from parcours.report.summary import RunSummary, summarise
 
 GOOD = """
 [[reference]]

@@ -83,7 +83,7 @@ def explain(
     """Split the difference between scenarios FROM and TO (names or .toml files) in conversion,
     revenue, lost sales, calls abandoned and identities per person into each differing capability's
     Shapley contribution, with 95% intervals over replicates (common random numbers)."""
-    from parcours.report.build import check_out, write_atomic
+    from parcours.report.pages.build import check_out, write_atomic
     from parcours.strategy.explain import explain as run_explain
     from parcours.strategy.page import to_html, to_json
 

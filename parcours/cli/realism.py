@@ -28,9 +28,9 @@ def realism(ctx: click.Context, run: Path, fmt: str, out: Path | None) -> None:
     or not checkable on this run), 1 when at least one is outside, 2 for bad input.
     """
     from parcours.output.reader import Run
-    from parcours.report.build import check_out, write_atomic
-    from parcours.report.realism import assess_run, outside, run_document
-    from parcours.report.realism_text import report_text
+    from parcours.report.pages.build import check_out, write_atomic
+    from parcours.report.realism.assess import assess_run, outside, run_document
+    from parcours.report.realism.text import report_text
 
     opened = Run(run)
     to_stdout = out is None or str(out) == "-"

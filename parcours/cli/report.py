@@ -13,9 +13,9 @@ FORMATS = ("html", "json")
 
 
 def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
-    from parcours.report.build import check_out, html_report, write_atomic
-    from parcours.report.jsondoc import json_report
-    from parcours.report.sets import (
+    from parcours.report.pages.build import check_out, html_report, write_atomic
+    from parcours.report.pages.jsondoc import json_report
+    from parcours.report.pages.sets import (
         any_replicated,
         interval_table,
         open_sides,

@@ -25,9 +25,9 @@ import pyarrow.compute as pc
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.output.runset import write_manifest
-from parcours.report.intervals import Estimate, mean_interval
-from parcours.report.kpis import headline
-from parcours.report.summary import summarise
+from parcours.report.numbers.intervals import Estimate, mean_interval
+from parcours.report.numbers.kpis import headline
+from parcours.report.numbers.summary import summarise
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run import Overrides, simulate_run
 from parcours.simulator.runset import check_replicates, replicate_seeds

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from parcours.report.events import DAY_MS, Calendar, Events, Vocab
-from parcours.report.scan import Scan, Sessions
+from parcours.report.columns.events import DAY_MS, Calendar, Events, Vocab
+from parcours.report.columns.scan import Scan, Sessions
 from parcours.vocabulary import Channel, EventType
 
 #: The retailer's own site and app: where "online session conversion" and "cart abandonment" are measured.

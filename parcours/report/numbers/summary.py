@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 
 from parcours.output.reader import Run
-from parcours.report import commerce, journeys, service, usage
-from parcours.report.basis import Basis
-from parcours.report.events import Calendar, Vocab
-from parcours.report.realism import Finding, assess
-from parcours.report.scan import scan
+from parcours.report.columns import journeys
+from parcours.report.columns.events import Calendar, Vocab
+from parcours.report.columns.scan import scan
+from parcours.report.numbers import commerce, queues, usage
+from parcours.report.realism.assess import Finding, assess
+from parcours.report.realism.basis import Basis
 from parcours.vocabulary import EventType
 
 
@@ -34,9 +35,9 @@ class RunSummary:
     sales: commerce.Sales
     stockouts: commerce.Stockouts
     findings: list[Finding]  # the realism figures, as `parcours realism` judges them
-    calls: service.Queue
-    chats: service.Queue
-    stores: service.Stores
+    calls: queues.Queue
+    chats: queues.Queue
+    stores: queues.Stores
 
     def finding(self, key: str) -> Finding | None:
         return next((f for f in self.findings if f.reference.key == key), None)
@@ -82,7 +83,7 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
         sales=commerce.sales(found.picked, vocab),
         stockouts=commerce.stockouts(found.picked, j, vocab, outcomes),
         findings=assess(Basis(found, vocab, calendar, run.manifest)),
-        calls=service.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
-        chats=service.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
-        stores=service.stores(found.cube, found.picked, vocab, days),
+        calls=queues.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
+        chats=queues.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
+        stores=queues.stores(found.cube, found.picked, vocab, days),
     )

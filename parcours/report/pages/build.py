@@ -9,13 +9,13 @@ from pathlib import Path
 from parcours.errors import ParcoursError
 from parcours.output.paths import check_file_out
 from parcours.output.reader import Run
-from parcours.report import facts, glossary
-from parcours.report.events import Vocab
-from parcours.report.html import Section, kpi_table, page, realism_table
-from parcours.report.kpis import headline
-from parcours.report.plots import commerce, service, usage
-from parcours.report.replays import replay_section
-from parcours.report.summary import RunSummary, label_of, summarise
+from parcours.report.columns.events import Vocab
+from parcours.report.numbers.kpis import headline
+from parcours.report.numbers.summary import RunSummary, label_of, summarise
+from parcours.report.pages import facts, glossary
+from parcours.report.pages.html import Section, kpi_table, page, realism_table
+from parcours.report.pages.replays import replay_section
+from parcours.report.plots import commerce, queues, usage
 
 
 def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
@@ -102,7 +102,7 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             "Call centre and chat",
             "Calls and chats by local hour of arrival (the answer or hang-up time minus the wait), the share "
             "given up before an agent answered, and waiting time percentiles, per mean day.",
-            service.queues(runs),
+            queues.queues(runs),
             facts.service(runs),
         ),
         Section(
@@ -110,7 +110,7 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             "Store traffic",
             "Store entries by hour and persona, customers inside all stores at each quarter-hour, and waits "
             "for a member of staff, helped or given up (assist_abandoned over assistance requests).",
-            service.stores(runs),
+            queues.stores(runs),
             facts.stores(runs),
         ),
         Section(

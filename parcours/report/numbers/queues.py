@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parcours.report.events import DAY_MS, HOUR_MS, Events, Vocab
-from parcours.report.scan import QUARTERS
+from parcours.report.columns.events import DAY_MS, HOUR_MS, Events, Vocab
+from parcours.report.columns.scan import QUARTERS
 from parcours.vocabulary import EventType
 
 PERCENTILES = (50, 90, 99)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
+from parcours.report.numbers.queues import PERCENTILES, Queue
+from parcours.report.numbers.summary import RunSummary
 from parcours.report.plots.style import (
     figure,
     hour_axis,
@@ -15,8 +17,6 @@ from parcours.report.plots.style import (
     png_base64,
     run_colour,
 )
-from parcours.report.service import PERCENTILES, Queue
-from parcours.report.summary import RunSummary
 
 HOURS = np.arange(24)
 

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from parcours.report.html import Section, esc, table, tr
-from parcours.report.summary import RunSummary
+from parcours.report.numbers.summary import RunSummary
+from parcours.report.pages.html import Section, esc, table, tr
 
 REPLAYS = "replays"
 LOG = "requests"

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parcours.output.reader import Run
-from parcours.report.codes import Codes, channel_codes, event_codes, persona_codes
+from parcours.report.columns.codes import Codes, channel_codes, event_codes, persona_codes
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from parcours.report.commerce import FUNNEL
-from parcours.report.journeys import TYPOLOGY
-from parcours.report.kpis import ALIASES, headline
-from parcours.report.realism import Finding, finding_document
-from parcours.report.service import PERCENTILES, Queue
-from parcours.report.summary import RunSummary
+from parcours.report.columns.journeys import TYPOLOGY
+from parcours.report.numbers.commerce import FUNNEL
+from parcours.report.numbers.kpis import ALIASES, headline
+from parcours.report.numbers.queues import PERCENTILES, Queue
+from parcours.report.numbers.summary import RunSummary
+from parcours.report.realism.assess import Finding, finding_document
 
 FORMAT_VERSION = 1
 

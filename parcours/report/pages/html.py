@@ -10,11 +10,11 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from parcours.report.kpis import KPIS, delta, fmt
-from parcours.report.realism import Finding
-from parcours.report.realism_text import counts_text, value_text
-from parcours.report.references import Reference
-from parcours.report.summary import RunSummary
+from parcours.report.numbers.kpis import KPIS, delta, fmt
+from parcours.report.numbers.summary import RunSummary
+from parcours.report.realism.assess import Finding
+from parcours.report.realism.references import Reference
+from parcours.report.realism.text import counts_text, value_text
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #222;
