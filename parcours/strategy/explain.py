@@ -32,7 +32,7 @@ from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run import Overrides, simulate_run
 from parcours.simulator.runset import check_replicates, replicate_seeds
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
-from parcours.strategy.shapley import Plan, alone, plan, shapley
+from parcours.strategy.shapley import Coalitions, alone, plan, shapley
 
 OnRun = Callable[[int, int, str], None]  # runs finished, runs in all, what just finished
 
@@ -113,7 +113,7 @@ class Explanation:
     to_name: str
     factors: list[Factor]
     other: list[str]
-    plan: Plan
+    plan: Coalitions
     customers: int
     root_seed: int
     seeds: list[int]
@@ -200,7 +200,7 @@ def _work_dir(keep: Path | None) -> Iterator[Path]:
 
 
 def _combinations(
-    from_sc: Scenario, to_sc: Scenario, p: Plan, found: list[Factor], other: bool
+    from_sc: Scenario, to_sc: Scenario, p: Coalitions, found: list[Factor], other: bool
 ) -> Iterator[tuple[int, str, Scenario]]:
     """Each coalition's mask, words and scenario (and TO itself, mask -1, when other settings differ)."""
     for mask in p.coalitions():

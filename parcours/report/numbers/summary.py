@@ -35,8 +35,8 @@ class RunSummary:
     sales: commerce.Sales
     stockouts: commerce.Stockouts
     findings: list[Finding]  # the realism figures, as `parcours realism` judges them
-    calls: queues.Queue
-    chats: queues.Queue
+    calls: queues.QueueStats
+    chats: queues.QueueStats
     stores: queues.Stores
 
     def finding(self, key: str) -> Finding | None:

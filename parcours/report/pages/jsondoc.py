@@ -12,7 +12,7 @@ import numpy as np
 from parcours.report.columns.journeys import TYPOLOGY
 from parcours.report.numbers.commerce import FUNNEL
 from parcours.report.numbers.kpis import ALIASES, headline
-from parcours.report.numbers.queues import PERCENTILES, Queue
+from parcours.report.numbers.queues import PERCENTILES, QueueStats
 from parcours.report.numbers.summary import RunSummary
 from parcours.report.realism.assess import Finding, finding_document
 
@@ -23,7 +23,7 @@ def _num(v: float) -> float | None:
     return None if math.isnan(v) else round(float(v), 6)
 
 
-def _queue(q: Queue, days: int) -> dict[str, Any]:
+def _queue(q: QueueStats, days: int) -> dict[str, Any]:
     pct = np.percentile(q.waits, PERCENTILES) if q.total else [math.nan] * len(PERCENTILES)
     return {
         "per_day": _num(q.total / days),
