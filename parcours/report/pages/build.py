@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
-from parcours.errors import ParcoursError
-from parcours.output.paths import check_file_out
 from parcours.output.reader import Run
 from parcours.report.columns.events import Vocab
 from parcours.report.numbers.kpis import headline
@@ -149,23 +145,3 @@ def html_report(runs: Sequence[RunSummary], replicated: str = "") -> str:
         else f"parcours report: {runs[0].label}"
     )
     return page(title, runs, sections(runs, replicated))
-
-
-def check_out(out: Path) -> None:
-    """Refuse an output path that cannot take the report, or holds something parcours did not write,
-    before any work is done (the rules: parcours/output/paths.py)."""
-    check_file_out(out)
-
-
-def write_atomic(out: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``out``, then rename: ``out`` is never half written."""
-    check_out(out)
-    parent = out.absolute().parent
-    tmp = parent / f".{out.name}.tmp-{os.getpid()}"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ParcoursError(f"{out}: cannot write the report ({exc.strerror})") from None
-    return out
