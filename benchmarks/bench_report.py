@@ -41,7 +41,7 @@ def simulate(out: Path, customers: int, scenario: str) -> None:
 def baseline_read(run: Run) -> float:
     t0 = time.perf_counter()
     rows = sum(b.num_rows for b in run.iter_event_batches(columns=COLUMNS))
-    assert rows == run.manifest["counts"]["events"]
+    assert rows == run.manifest.counts.events
     return time.perf_counter() - t0
 
 
@@ -56,7 +56,7 @@ def main() -> None:
         if args.run is None:
             simulate(path, args.customers, args.scenario)
         run = Run(path)
-        events = int(run.manifest["counts"]["events"])
+        events = int(run.manifest.counts.events)
         read_s = baseline_read(run)
         t0 = time.perf_counter()
         [summary] = summarise_all([run])

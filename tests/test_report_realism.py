@@ -138,7 +138,7 @@ def test_simulated_week_sessions_by_hour_and_day_type(week_run: Run, week: RunSu
     meta = ev.group_by(["session_id", "channel", "persona"]).aggregate([])
     assert meta.num_rows == firsts.num_rows  # a session stays on one channel, one persona
     table = firsts.join(meta, "session_id")
-    local = table["ts_min"].cast(pa.timestamp("ms", tz=week_run.manifest["scenario"]["calendar"]["timezone"]))
+    local = table["ts_min"].cast(pa.timestamp("ms", tz=week_run.manifest.scenario.calendar.timezone))
     weekend = (pc.day_of_week(local).to_numpy() >= 5).astype(int)
     counts = Counter(
         zip(
@@ -158,7 +158,7 @@ def test_simulated_week_sessions_by_hour_and_day_type(week_run: Run, week: RunSu
 
 def test_simulated_week_typology_and_realism(week_run: Run, week: RunSummary) -> None:
     j = week_run.journeys()
-    tz = week_run.manifest["scenario"]["calendar"]["timezone"]
+    tz = week_run.manifest.scenario.calendar.timezone
     dates = pc.strftime(j["start"].cast(pa.timestamp("ms", tz=tz)), "%Y-%m-%d").to_pylist()
     days: dict[tuple[int, str], list[set[str]]] = defaultdict(list)
     revenue: Counter[tuple[int, str]] = Counter()

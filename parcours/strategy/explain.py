@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from parcours.errors import ParcoursError
+from parcours.output.manifest import RunSetManifest
 from parcours.output.reader import Run
 from parcours.output.runset import write_manifest
 from parcours.report.numbers.intervals import Estimate, mean_interval
@@ -262,12 +263,10 @@ def explain(
         results = _run_all(jobs, workers, on_run)
         if keep_runs is not None:  # each combination's folder becomes a run set `compare` reads
             for folder in sorted({j.scenario_file.parent for j in jobs}):
-                header = {
-                    "scenario": str(folder / "scenario.toml"),
-                    "scenario_name": folder.name,
-                    "root_seed": root,
-                }
-                write_manifest(folder, header, seeds)
+                manifest = RunSetManifest.of_seeds(
+                    seeds, scenario=str(folder / "scenario.toml"), scenario_name=folder.name, root_seed=root
+                )
+                write_manifest(folder, manifest)
     values: dict[int, np.ndarray] = {}
     for job, figures in zip(jobs, results, strict=True):
         values.setdefault(job.coalition, np.zeros((replicates, len(FIGURES))))[job.replicate] = figures

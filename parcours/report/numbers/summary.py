@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from parcours.output.manifest import Manifest
 from parcours.output.reader import Run
 from parcours.report.columns import journeys
 from parcours.report.columns.events import Calendar, Vocab
@@ -21,7 +21,7 @@ from parcours.vocabulary import EventType
 class RunSummary:
     label: str
     path: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     channels: list[str]
     personas: list[str]
     outcomes: list[str]
@@ -54,8 +54,7 @@ class RunSummary:
 
 def label_of(run: Run) -> str:
     """The scenario's name, or the directory's when the manifest has none."""
-    name = run.manifest.get("scenario", {}).get("name")
-    return str(name) if name else run.path.name
+    return run.manifest.scenario.name or run.path.name
 
 
 def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) -> RunSummary:
@@ -74,7 +73,7 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
         personas=vocab.personas.names,
         outcomes=outcomes.names,
         calendar=calendar,
-        customers=int(run.manifest.get("counts", {}).get("customers", 0)),
+        customers=run.manifest.counts.customers,
         sessions_by_hour=usage.sessions_by_hour(found.sessions, calendar, n_p, n_c),
         transitions=usage.transitions(found.sessions, n_c),
         typology=journeys.typology(j, n_p, n_c, days),

@@ -64,8 +64,8 @@ def run_document(r: RunSummary) -> dict[str, Any]:
     return {
         "label": r.label,
         "path": r.path,
-        "scenario": r.manifest.get("scenario", {}).get("name"),
-        "integration": r.manifest.get("scenario", {}).get("integration"),
+        "scenario": r.manifest.scenario.name,
+        "integration": r.manifest.scenario.integration,
         "customers": r.customers,
         "days": r.days,
         "kpis": _kpis(headline(r)),

@@ -77,7 +77,7 @@ def summarise_sides(opened: Sequence[Run | RunSet]) -> list[Side]:
             summaries = [summarise(r, label if i == 0 else f"{label}#{i}", vocab) for i, r in enumerate(runs)]
             sides.append(Side(label, str(o.path), "runset", o.seeds, summaries))
         else:
-            seed = int(o.manifest.get("seed", -1))
+            seed = -1 if o.manifest.seed is None else o.manifest.seed
             sides.append(Side(label, str(o.path), "run", [seed], [summarise(o, label, vocab)]))
     return sides
 

@@ -54,7 +54,7 @@ def finding_text(f: Finding) -> list[str]:
 def header(b: Basis, path: str) -> str:
     sc = b.scenario
     return (
-        f"{TEXT_HEAD}{path} (scenario {sc.get('name', '?')}, {sc.get('integration', '?')}, "
+        f"{TEXT_HEAD}{path} (scenario {sc.name or '?'}, {sc.integration or '?'}, "
         f"{b.customers:,} customers, {b.calendar.days} day(s) from {b.first_date.isoformat()})"
     )
 
