@@ -114,10 +114,10 @@ def test_no_import_circles() -> None:
 def test_the_checks_see_a_forbidden_import(tmp_path: Path) -> None:
     """The import reader itself: a simulator module importing the report would be caught."""
     bad = tmp_path / "bad.py"
-    bad.write_text("def f():\n    from parcours.report import build\n    import parcours.cli.main\n")
+    bad.write_text("def f():\n    from parcours.report.pages import build\n    import parcours.cli.main\n")
     found = _imports(bad)
-    assert "parcours.report.build" in found and "parcours.cli.main" in found
-    assert _package("parcours.report.build") not in MAY_IMPORT["simulator"]
+    assert "parcours.report.pages.build" in found and "parcours.cli.main" in found
+    assert _package("parcours.report.pages.build") not in MAY_IMPORT["simulator"]
 
 
 #: The engine's stages, each importing only those before it (docs/architecture.md, "The engine").

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parcours.errors import RunDirError
+from parcours.output.manifest import Manifest
 from parcours.output.paths import CUSTOMERS as CUSTOMERS
 from parcours.output.paths import CUSTOMERS_DIR as CUSTOMERS_DIR
 from parcours.output.paths import EVENTS_DIR as EVENTS_DIR
@@ -197,14 +198,20 @@ class RunWriter:
     def path(self, name: str) -> Path:
         return self.tmp / name
 
-    def finish(self, manifest: dict[str, Any]) -> Path:
+    def finish(self, manifest: Manifest | dict[str, Any]) -> Path:
         """Write the manifest last, then move the finished run into place.
 
         What is at ``out`` is checked again first, as it may have changed while the run was written;
         if it now holds something parcours may not replace, the new run stays under its hidden name.
+        A dict is written as it is: until the simulator builds a ``Manifest`` (issue 20), then remove.
         """
+        text = (
+            manifest.to_json()
+            if isinstance(manifest, Manifest)
+            else json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+        )
         try:
-            (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            (self.tmp / MANIFEST).write_text(text)
             try:
                 check_run_out(self.out, overwrite=self.overwrite)
             except RunDirError as exc:
