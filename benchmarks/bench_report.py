@@ -34,7 +34,7 @@ def simulate(out: Path, customers: int, scenario: str) -> None:
     t0 = time.perf_counter()
     manifest = simulate_run(scenario, Overrides(customers=customers), out, overwrite=True)
     print(
-        f"simulated {customers:,} customers, {manifest['counts']['events']:,} events "
+        f"simulated {customers:,} customers, {manifest.counts.events:,} events "
         f"in {time.perf_counter() - t0:.1f} s -> {out}"
     )
 

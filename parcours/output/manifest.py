@@ -195,11 +195,6 @@ class Manifest:
             created_at=str(data.get("created_at", "")),
         )
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """Transitional, for loadtests/schedule.py and loadtests/checks.py only, until their owner reads
-        ``scenario.calendar.timezone`` and ``scenario.integration``: remove it then (issue 20)."""
-        return self.to_dict().get(key, default)
-
 
 @dataclass(frozen=True)
 class Replicate:

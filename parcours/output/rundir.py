@@ -7,7 +7,6 @@ looks finished; an existing run is only replaced when asked, and only once the n
 from __future__ import annotations
 
 import glob
-import json
 import os
 import queue
 import re
@@ -15,7 +14,6 @@ import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -198,18 +196,13 @@ class RunWriter:
     def path(self, name: str) -> Path:
         return self.tmp / name
 
-    def finish(self, manifest: Manifest | dict[str, Any]) -> Path:
+    def finish(self, manifest: Manifest) -> Path:
         """Write the manifest last, then move the finished run into place.
 
         What is at ``out`` is checked again first, as it may have changed while the run was written;
         if it now holds something parcours may not replace, the new run stays under its hidden name.
-        A dict is written as it is: until the simulator builds a ``Manifest`` (issue 20), then remove.
         """
-        text = (
-            manifest.to_json()
-            if isinstance(manifest, Manifest)
-            else json.dumps(manifest, indent=2, sort_keys=True) + "\n"
-        )
+        text = manifest.to_json()
         try:
             (self.tmp / MANIFEST).write_text(text)
             try:

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from parcours.errors import RunDirError
-from parcours.output.manifest import RunSetManifest, SetCounts, replicate_dir, with_path
+from parcours.output.manifest import RunSetManifest, replicate_dir, with_path
 from parcours.output.paths import written_by_parcours
 from parcours.output.reader import Run
 from parcours.output.rundir import MANIFEST, is_run
@@ -79,14 +77,6 @@ def write_manifest(folder: Path, manifest: RunSetManifest, final: Path | None = 
     manifest.write(folder / RUNSET)
 
 
-def _header_manifest(header: dict[str, Any], seeds: Sequence[int]) -> RunSetManifest:
-    """The simulator's header dict as a manifest: until it builds a ``RunSetManifest`` (issue 20)."""
-    fields = dict(header)
-    if isinstance(fields.get("counts"), dict):
-        fields["counts"] = SetCounts(**fields["counts"])
-    return RunSetManifest.of_seeds(seeds, **fields)
-
-
 def _foreign_entries(folder: Path) -> list[str]:
     """Entries of a run set parcours did not write: its manifest, replicate runs and reports are its own."""
     own = {RUNSET}
@@ -140,13 +130,8 @@ class RunSetWriter:
         """Where replicate ``index`` is written while the set is unfinished."""
         return self.tmp / replicate_dir(index)
 
-    def finish(self, manifest: RunSetManifest | dict[str, Any], seeds: Sequence[int] = ()) -> Path:
-        """Write the manifest last, point each replicate's run.json at its final place, move into place.
-
-        A dict header with ``seeds``: until the simulator builds a ``RunSetManifest`` (issue 20), then remove.
-        """
-        if not isinstance(manifest, RunSetManifest):
-            manifest = _header_manifest(manifest, seeds)
+    def finish(self, manifest: RunSetManifest) -> Path:
+        """Write the manifest last, point each replicate's run.json at its final place, move into place."""
         write_manifest(self.tmp, manifest, final=self.out)
         old = None
         if self.out.exists():
