@@ -59,7 +59,7 @@ def queue(
 
 
 @dataclass(frozen=True)
-class Stores:
+class StoreStats:
     visits: np.ndarray  # [persona, 24] store entries per day
     occupancy: np.ndarray  # [96] people in stores at each quarter-hour, mean day
     assist: QueueStats  # waiting for a member of staff: helped (staff_assist) or gave up (assist_abandoned)
@@ -75,12 +75,12 @@ def occupancy(net: np.ndarray, quiet_quarter: int = 16) -> np.ndarray:
     return np.asarray(np.maximum(np.roll(rolled, quiet_quarter), 0))
 
 
-def stores(cube: np.ndarray, picked: Events, vocab: Vocab, days: int) -> Stores:
+def stores(cube: np.ndarray, picked: Events, vocab: Vocab, days: int) -> StoreStats:
     store = vocab.channels.code("store")
     enter = cube[:, vocab.events.code(EventType.STORE_ENTER.value), store].sum(axis=0)  # [persona, quarter]
     leave = cube[:, vocab.events.code(EventType.STORE_EXIT.value), store].sum(axis=0)
     visits = enter.reshape(len(vocab.personas), 24, QUARTERS // 24).sum(axis=2) / days
-    return Stores(
+    return StoreStats(
         visits=visits,
         occupancy=occupancy(enter.sum(axis=0) - leave.sum(axis=0)) / days,
         assist=queue(picked, vocab, days, EventType.STAFF_ASSIST, EventType.ASSIST_ABANDONED),

@@ -37,7 +37,7 @@ class RunSummary:
     findings: list[Finding]  # the realism figures, as `parcours realism` judges them
     calls: queues.QueueStats
     chats: queues.QueueStats
-    stores: queues.Stores
+    stores: queues.StoreStats
 
     def finding(self, key: str) -> Finding | None:
         return next((f for f in self.findings if f.reference.key == key), None)

@@ -19,7 +19,7 @@ from parcours.output.manifest import Counts, Manifest, Resources, ScenarioRecord
 from parcours.output.rundir import CUSTOMERS_DIR, JOURNEYS_DIR, RunWriter, check_out_dir, part_name
 from parcours.output.schema import SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
-from parcours.simulator.model.build import Model, build_model
+from parcours.simulator.model.inputs import Model, build_model
 from parcours.simulator.run.executors import open_executor
 from parcours.simulator.run.options import ONE_PROCESS, Execution, Overrides
 from parcours.simulator.run.shard import ShardCounts, ShardPaths
