@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.opening import Opening
 from parcours.simulator.world.agents import Agents, Background
 from parcours.simulator.world.erlang import agents_needed, agents_needed_a
