@@ -362,6 +362,7 @@ def main() -> None:
     parser.add_argument(
         "--file", type=int, default=0, help="also one day of this many customers, --workers 2"
     )
+    parser.add_argument("--file-only", action="store_true", help="with --file: skip the 1M runs")
     parser.add_argument("--month", action="store_true", help="also 28 days of --customers, --workers 2")
     parser.add_argument("--explain", action="store_true", help="also explain multichannel omnichannel")
     parser.add_argument("--no-imports", action="store_true", help="skip the import-time figures")
@@ -381,7 +382,9 @@ def main() -> None:
         "month": lambda: parcours(n, 2, work, seed, sc, ("--days", "28")),
         "explain": lambda: explain(work),
     }
-    wanted = {"w1", "bare", "w2"} | {k for k in ("file", "month", "explain") if getattr(args, k)}
+    wanted = {k for k in ("file", "month", "explain") if getattr(args, k)}
+    if not (args.file_only and args.file):
+        wanted |= {"w1", "bare", "w2"}
     if args.naive_customers:
         wanted.add("naive")
     runs: dict[str, Measure] = {}
