@@ -160,3 +160,16 @@ def test_a_busy_metrics_port_is_one_line() -> None:
         port = taken.getsockname()[1]
         with pytest.raises(ParcoursError, match=rf"^--metrics-port: cannot listen on 127.0.0.1:{port} \("):
             Endpoint(port, lambda: "")
+
+
+def test_the_grafana_dashboard_reads_metrics_the_replay_serves() -> None:
+    from parcours.loadtests import live
+
+    dashboard = json.loads((Path(__file__).parents[1] / "examples" / "grafana-replay.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert len(exprs) >= 10
+    served = {f"{live.PREFIX}_{name}" for name in live._HELP}
+    for name in live.HISTOGRAMS:
+        served |= {f"{live.PREFIX}_{name}_seconds_{part}" for part in ("bucket", "sum", "count")}
+    read = {m for e in exprs for m in re.findall(r"parcours_replay_\w+", e)}
+    assert read and read <= served, read - served
