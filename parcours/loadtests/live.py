@@ -167,6 +167,30 @@ def merge(snapshots: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
+def as_result(index: int, snapshot: dict[str, Any] | None) -> dict[str, Any]:
+    """What a worker lost mid-replay had sent, as a worker's result, from its last snapshot: its
+    requests out then, or sent since and not yet folded, count as unanswered."""
+    snap = snapshot or _empty()
+    counts: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    for _, _, outcome, status, n in snap["requests"]:
+        counts[outcome] += n
+        if status:
+            statuses[status] += n
+    recorded = sum(counts.values())
+    counts["unanswered"] += max(0, snap["sent"] - recorded)
+    counts["sent"] = max(snap["sent"], recorded)
+    return {
+        "index": index, "lost": True, "histograms": [], "counts": dict(counts),
+        "status_codes": dict(statuses), "errors_by_type": {}, "error_samples": {},
+        "skipped": {"(lost worker)": snap["skipped"]} if snap["skipped"] else {},
+        "order_violations": snap["order_violations"],
+        "checks": {"checked": 0, "violations": snap["checks"], "samples": {}},
+        "handed": snap["due"], "customers": 0, "first_sent_s": None, "last_done_s": None,
+        "stopped": True, "live": snap,
+    }  # fmt: skip
+
+
 # -- the text format ----------------------------------------------------------------------------
 
 
@@ -226,7 +250,8 @@ class Endpoint:
 
     def __init__(self, port: int, render: Callable[[], str]) -> None:
         self.render = render
-        self.scrapes = 0
+        self.finished = False  # set once the final values are in: then scrapes count as final
+        self.final_scrapes = 0
         listener = socket.socket()
         try:
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -250,8 +275,9 @@ class Endpoint:
         if environ.get("PATH_INFO") not in ("/metrics", "/"):
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"parcours replay: metrics are at /metrics\n"]
+        finished = self.finished
         body = self.render().encode()
-        self.scrapes += 1
+        self.final_scrapes += finished
         start_response(
             "200 OK",
             [
@@ -262,11 +288,11 @@ class Endpoint:
         return [body]
 
     def linger(self, seconds: float) -> None:
-        """Stay up until one more scrape is served (the final values), at most ``seconds``."""
+        """Stay up until a scrape has read the final values, at most ``seconds``."""
         import gevent
 
-        mark, deadline = self.scrapes, time.monotonic() + seconds
-        while self.scrapes <= mark and time.monotonic() < deadline:
+        deadline = time.monotonic() + seconds
+        while not self.final_scrapes and time.monotonic() < deadline:
             gevent.sleep(0.05)
 
     def close(self) -> None:
