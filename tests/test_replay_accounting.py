@@ -60,7 +60,7 @@ def test_the_time_cap_against_a_target_that_never_answers(tmp_path: Path, worker
     make_run(tmp_path / "run", customers=CUSTOMERS, events=EVENTS, parts=2)
     out = tmp_path / "out"
     with FaultServer(lambda n: "hang") as server:
-        argv = replay_argv(tmp_path / "run", server.url, out, "--timeout", "3", "--workers", workers)
+        argv = replay_argv(tmp_path / "run", server.url, out, "--timeout", "6", "--workers", workers)
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         received = server.received

@@ -187,7 +187,7 @@ def as_result(index: int, snapshot: dict[str, Any] | None) -> dict[str, Any]:
         "order_violations": snap["order_violations"],
         "checks": {"checked": 0, "violations": snap["checks"], "samples": {}},
         "handed": snap["due"], "customers": 0, "first_sent_s": None, "last_done_s": None,
-        "stopped": True, "live": snap,
+        "stopped": False, "live": snap,  # not stopped: lost (the summary says so apart)
     }  # fmt: skip
 
 
