@@ -24,10 +24,11 @@ def _encodable(text: str) -> str:
 
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_encodable)]
-Id = Annotated[int, Field(ge=0, le=MAX_ID)]
-Quantity = Annotated[int, Field(ge=1, le=10_000)]
-Cents = Annotated[int, Field(ge=0, le=10**12)]
-WaitS = Annotated[float, Field(ge=0, le=10**7, allow_inf_nan=False)]
+#: Strict: a JSON integer, never a boolean (``false`` would be product 0), a float or a numeric string.
+Id = Annotated[int, Field(ge=0, le=MAX_ID, strict=True)]
+Quantity = Annotated[int, Field(ge=1, le=10_000, strict=True)]
+Cents = Annotated[int, Field(ge=0, le=10**12, strict=True)]
+WaitS = Annotated[float, Field(ge=0, le=10**7, allow_inf_nan=False, strict=True)]
 
 
 class Body(BaseModel):
