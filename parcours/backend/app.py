@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Body, Cookie, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from parcours import __version__
@@ -30,7 +31,7 @@ VisibleId = Annotated[str, Path(min_length=1, max_length=s.MAX_TEXT)]
 ProductId = Annotated[int, Path(ge=0, le=s.MAX_ID)]
 StoreId = Annotated[int, Path(ge=0, le=s.MAX_ID)]
 OrderId = Annotated[int, Path(ge=1, le=s.MAX_ID)]  # routes say {order_id:int}: /orders/ready is another
-SessionCookie = Annotated[str | None, Cookie(max_length=20)]
+SessionCookie = Annotated[str | None, Cookie()]  # any text: one that names no session is none
 Events = Annotated[s.EventIn | Annotated[list[s.EventIn], Body(max_length=100_000)], Body()]
 
 
@@ -103,8 +104,14 @@ def _errors(api: FastAPI) -> None:
 
     @api.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        """The router's own answers (404 no such path, 405 wrong method), as JSON like every other."""
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        """The router's own answers (404 no such path, 405 wrong method), as JSON like every other; a
+        405's Allow lists the methods of every route of the path (Starlette names the first's alone)."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            path = request.url.path
+            routes = [r for r in api.routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
+            headers["Allow"] = ", ".join(sorted({m for r in routes for m in r.methods or ()}))
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 
     @api.exception_handler(sqlite3.OperationalError)
     async def storage(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
