@@ -63,3 +63,21 @@ def exit_when_orphaned(parent: int, grace_s: float, code: int = 143) -> None:
         os._exit(code)
 
     threading.Thread(target=watch, name="parcours-lifeline", daemon=True).start()
+
+
+#: How a parcours process names itself to the children it starts, so that they can follow it.
+PARENT_ENV = "PARCOURS_PARENT_PID"
+#: Once their parent is gone, how long children may take to stop cleanly (nobody reads their results).
+ORPHAN_GRACE_S = 3.0
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child that should end with this process (see ``follow_parent``)."""
+    return {**os.environ, PARENT_ENV: str(os.getpid())}
+
+
+def follow_parent() -> None:
+    """In a child started with ``child_env``: end ``ORPHAN_GRACE_S`` after the parent is gone."""
+    parent = os.environ.get(PARENT_ENV, "")
+    if parent.isdigit():
+        exit_when_orphaned(int(parent), ORPHAN_GRACE_S)

@@ -168,7 +168,7 @@ def test_the_grafana_dashboard_reads_metrics_the_replay_serves() -> None:
     dashboard = json.loads((Path(__file__).parents[1] / "examples" / "grafana-replay.json").read_text())
     exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
     assert len(exprs) >= 10
-    served = {f"{live.PREFIX}_{name}" for name in live._HELP}
+    served = {f"{live.PREFIX}_{name}" for name in live.HELP}
     for name in live.HISTOGRAMS:
         served |= {f"{live.PREFIX}_{name}_seconds_{part}" for part in ("bucket", "sum", "count")}
     read = {m for e in exprs for m in re.findall(r"parcours_replay_\w+", e)}

@@ -8,12 +8,8 @@ import sys
 
 from parcours.backend.server import MEMORY, TOKEN_ENV, Settings, serve
 from parcours.errors import ParcoursError
-from parcours.lifeline import exit_when_orphaned
+from parcours.lifeline import follow_parent
 from parcours.vocabulary import IntegrationLevel
-
-#: As loadtests.runner.PARENT_ENV: how `parcours replay` names itself to the backend it starts.
-PARENT_ENV = "PARCOURS_REPLAY_PARENT"
-ORPHAN_GRACE_S = 3.0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,9 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         level=IntegrationLevel(args.level),
         token=os.environ.get(TOKEN_ENV) or None,
     )
-    parent = os.environ.get(PARENT_ENV, "")
-    if parent.isdigit():  # started by `parcours replay`: gone with it, even after a kill -9
-        exit_when_orphaned(int(parent), ORPHAN_GRACE_S)
+    follow_parent()  # started by `parcours replay`: gone with it, even after a kill -9
     try:
         serve(settings)
     except ParcoursError as exc:

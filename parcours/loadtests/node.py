@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from locust.env import Environment
 from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from parcours.errors import ParcoursError
-from parcours.lifeline import exit_when_orphaned
+from parcours.lifeline import follow_parent
 from parcours.loadtests import live
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import verdict as verdicts
@@ -49,10 +48,6 @@ RESULT_WAIT_S = 15.0
 TIME_CAP_MARGIN_S = 5.0
 TIME_CAP_MARGIN_SHARE = 0.1
 CSV_SETTLE_S = 1.2
-#: The environment variable through which `parcours replay` names itself to the processes it starts,
-#: and how long they may take to stop cleanly once it is gone (killed: nobody reads their results).
-PARENT_ENV = "PARCOURS_REPLAY_PARENT"  # as runner.PARENT_ENV (runner is not imported in Locust's processes)
-ORPHAN_GRACE_S = 3.0
 SWITCH_INTERVAL_S = 0.001
 
 
@@ -358,9 +353,7 @@ def attach(environment: Environment) -> None:
 
 
 def _attach(environment: Environment) -> None:
-    parent = os.environ.get(PARENT_ENV)
-    if parent and parent.isdigit():  # started by `parcours replay`: gone with it, even after kill -9
-        exit_when_orphaned(int(parent), ORPHAN_GRACE_S)
+    follow_parent()  # started by `parcours replay`: gone with it, even after a kill -9
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         share = Worker(

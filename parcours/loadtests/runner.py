@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import math
-import os
 import re
 import signal
 import socket
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from parcours.errors import ParcoursError
-from parcours.lifeline import DieWithParent
+from parcours.lifeline import DieWithParent, child_env
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import verdict as verdicts
 from parcours.loadtests.checks import run_level
@@ -49,8 +48,6 @@ from parcours.output.replays import (
 )
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-#: How `parcours replay` names itself to the processes it starts (read by node.py and the backend).
-PARENT_ENV = "PARCOURS_REPLAY_PARENT"
 BUILTIN = "builtin"
 #: After the master exits, how long its workers get to follow before they are stopped.
 WORKER_EXIT_S = 15.0
@@ -272,7 +269,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
                 "--level",
                 level,
             ],  # fmt: skip
-            env={**os.environ, PARENT_ENV: str(os.getpid())},
+            env=child_env(),
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -329,7 +326,7 @@ def _spawn(args: list[str], log: IO[str], echo_live: bool) -> subprocess.Popen[s
         text=True,
         start_new_session=True,
         preexec_fn=DieWithParent(),  # stopped with this process however it ends, kill -9 included
-        env={**os.environ, "PYTHONUNBUFFERED": "1", PARENT_ENV: str(os.getpid())},
+        env={**child_env(), "PYTHONUNBUFFERED": "1"},
     )
 
 
