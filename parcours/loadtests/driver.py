@@ -256,11 +256,12 @@ class ShareReplay:
         self.last_sent[customer] = order
 
     def _skipped(self, item: Item) -> bool:
-        """An event whose request needs a field it lacks is counted, not sent."""
+        """An event whose request needs a field it lacks (or holds a CR in a header) is counted, not sent."""
         chunk, _, i, _ = item
-        if chunk.null_field[i] is None:
+        why = chunk.null_field[i]  # a field it lacks, or "field: what is wrong with its value"
+        if why is None:
             return False
-        self.recorder.skipped[f"{chunk.event_type[i]} (null {chunk.null_field[i]})"] += 1
+        self.recorder.skipped[f"{chunk.event_type[i]} ({why if ':' in why else f'null {why}'})"] += 1
         return True
 
     def send_one(self, item: Item, previous_done: float) -> float:
