@@ -350,10 +350,12 @@ def attach(environment: Environment) -> None:
     except ParcoursError as exc:  # one line and exit code 2, as `parcours` itself does
         log.error("parcours: error: %s", exc)
         sys.exit(2)
+    # after the handlers are registered: starting a thread yields to gevent, and a message handled
+    # then (the master's start) would find none
+    follow_parent()  # started by `parcours replay`: gone with it, even after a kill -9
 
 
 def _attach(environment: Environment) -> None:
-    follow_parent()  # started by `parcours replay`: gone with it, even after a kill -9
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
         share = Worker(

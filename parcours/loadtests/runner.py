@@ -223,6 +223,7 @@ def check_metrics_port(port: int, linger_s: float) -> None:
         raise ParcoursError(f"--metrics-linger: must be between 0 and {MAX_TIMEOUT_S:g} s, got {linger_s!r}")
     with socket.socket() as s:
         try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the endpoint: TIME_WAIT is fine
             s.bind(("127.0.0.1", port))
         except OSError as exc:
             raise ParcoursError(
