@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -175,6 +176,7 @@ class Coordinator:
         self.snapshots: dict[int, dict[str, Any]] = {}  # the latest live counts of each worker
         self.clients: dict[str, int] = {}  # Locust's id of each worker: its index
         self.lost: set[int] = set()
+        self.terminated = False  # a SIGTERM stopped it: exit 143, not 130, as every parcours command
         port = self.options.metrics_port
         self.endpoint = live.Endpoint(port, self.render) if port else None
 
@@ -185,9 +187,11 @@ class Coordinator:
         return live.text(snapshot, planned=self.plan.requests, workers=workers, finished=finished)
 
     def on_metrics(self, environment: Environment, msg: Any, **_: Any) -> None:
-        index = int(msg.data["index"])
-        if index not in self.results:  # a result carries the final counts: an older snapshot must not win
-            self.snapshots[index] = msg.data["live"]
+        self.keep_snapshot(msg.data)
+
+    def keep_snapshot(self, data: dict[str, Any]) -> None:
+        if int(data["index"]) not in self.results:  # a result holds the final counts: keep those
+            self.snapshots[int(data["index"])] = data["live"]
 
     def watch_workers(self) -> None:
         """A worker gone without a result (killed, crashed) is reported with its last snapshot."""
@@ -220,7 +224,7 @@ class Coordinator:
             gevent.spawn(self.watch_workers)
         else:
             self.expected = 1
-            self.local = Worker(self.environment, self.collect, self._keep_snapshot)
+            self.local = Worker(self.environment, self.collect, self.keep_snapshot)
             self.local.start({**order, "index": 0, "workers": 1})
         self.stop_reason = None
         self.cap = gevent.spawn_later(self.time_cap_s(), self.on_time_cap)
@@ -258,10 +262,6 @@ class Coordinator:
         self.stop_reason = verdicts.STOPPED_BY_TIME_CAP
         self.on_stop()
         self._quit()
-
-    def _keep_snapshot(self, data: dict[str, Any]) -> None:
-        if int(data["index"]) not in self.results:
-            self.snapshots[int(data["index"])] = data["live"]
 
     def _quit(self) -> None:
         if self.options.headless and not self.quitting:
@@ -318,7 +318,9 @@ class Coordinator:
             self.endpoint.finished = True
         path = write_summary(self.out, summary)
         log.info("parcours: summary in %s\n%s", path, verdicts.text(summary, self.thresholds))
-        self.environment.process_exit_code = verdicts.exit_code(summary, self.thresholds)
+        code = verdicts.exit_code(summary, self.thresholds)
+        terminated = self.terminated and code == verdicts.EXIT_INTERRUPTED
+        self.environment.process_exit_code = verdicts.EXIT_TERMINATED if terminated else code
 
     def _context(self) -> ReplaySettings:
         o = self.options
@@ -368,6 +370,7 @@ def _attach(environment: Environment) -> None:
         listen(environment.events.quitting, lambda **_: share.halt())
         return
     coordinator = Coordinator(environment)
+    gevent.signal_handler(signal.SIGTERM, lambda: setattr(coordinator, "terminated", True))
     listen(environment.events.test_start, coordinator.on_test_start)
     listen(environment.events.test_stop, coordinator.on_stop)
     listen(environment.events.quitting, coordinator.on_stop)
