@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -173,3 +176,31 @@ def test_the_grafana_dashboard_reads_metrics_the_replay_serves() -> None:
         served |= {f"{live.PREFIX}_{name}_seconds_{part}" for part in ("bucket", "sum", "count")}
     read = {m for e in exprs for m in re.findall(r"parcours_replay_\w+", e)}
     assert read and read <= served, read - served
+
+
+@pytest.mark.slow
+def test_parcours_locust_serves_them_too_and_ends_143_on_sigterm(tmp_path: Path) -> None:
+    make_run(tmp_path / "run", customers=4, events=50, span_s=3600)  # six minutes at speed 10
+    port = free_port()
+    with recording_server() as (url, rec):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "parcours", "locust", "--run-dir", str(tmp_path / "run"), "--host", url,
+             "--headless", "-t", "120s", "--speed", "10", "--replay-out", str(tmp_path / "out"),
+             "--metrics-port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while len(rec.arrivals) < 3 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+                samples = parse(answer.read().decode())
+            assert total(samples, "parcours_replay_events_sent_total") >= 1
+            assert total(samples, "parcours_replay_finished") == 0
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+    assert proc.returncode == 143, err[-2000:]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["interrupted"] and summary["events"]["sent"] == len(rec.arrivals)
