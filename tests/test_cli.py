@@ -106,9 +106,13 @@ BAD_ARGS = [
 
 @pytest.mark.parametrize(("args", "named"), BAD_ARGS)
 def test_mistakes_end_in_one_line_and_exit_code_2(
-    tmp_path: Path, args: list[str], named: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    args: list[str],
+    named: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # and back afterwards: the next test in this worker starts where it should
     code, out, err = run_main([*args, "--no-progress"] if args[0] == "simulate" else args, capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
