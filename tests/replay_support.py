@@ -95,13 +95,13 @@ def make_run(
         }
         with ParquetSink(writer.events_part(p), EVENT_SCHEMA) as sink:
             sink.write(event_batch(columns, PERSONAS))
-    manifest = {
+    doc = {
         "schema_version": SCHEMA_VERSION,
         "scenario": {"calendar": {"timezone": timezone}},
         "shards": parts,
         "counts": {"events": len(cust)},
     }
-    writer.finish(Manifest.from_json(manifest, out))
+    writer.finish(Manifest.from_json(doc, out))
     names = list(EventType)
     return Events(
         customer=dict(zip(ids.tolist(), cust.tolist(), strict=True)),
