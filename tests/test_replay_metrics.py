@@ -24,7 +24,7 @@ import pytest
 
 from parcours.cli.main import main
 from parcours.loadtests.live import Endpoint, LiveCounts, merge, text
-from tests.replay_support import Arrival, free_port, make_run, recording_server
+from tests.replay_support import Arrival, make_run, recording_server
 
 SAMPLE = re.compile(r"^([a-z_]+)(\{[^}]*\})? (\S+)$")
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -77,6 +77,13 @@ class Scraper(threading.Thread):
     def final(self) -> list[tuple[str, dict[str, str], float]]:
         assert self.scrapes and total(self.scrapes[-1], "parcours_replay_finished") == 1, "no final scrape"
         return self.scrapes[-1]
+
+
+def free_port() -> int:
+    """A port free now (a replay refuses one taken when it starts, in one line)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def some_503(arrival: Arrival) -> tuple[int, float]:
