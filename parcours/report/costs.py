@@ -1,0 +1,80 @@
+"""Service costs per channel and gross margin per day, from a run and the retailer's economics.
+
+Costs count the work the run did, not the roster: answered calls and chats times the scenario's mean
+talk (chat) time, staff help given times its mean length, click & collect orders collected, returns and
+exchanges taken back; each times its unit cost (``parcours/scenarios/economics.py``). Gross margin
+per day is revenue per day times the gross margin rate, less those costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from parcours.report.summary import RunSummary
+from parcours.scenarios.economics import Economics
+
+HOUR_S = 3600.0
+
+
+def economics_of(manifest: dict[str, Any]) -> Economics:
+    """The run's economics as its scenario gave them; runs written before economics get the defaults."""
+    given = manifest.get("scenario", {}).get("economics") or {}
+    return Economics.model_validate(given)
+
+
+@dataclass(frozen=True)
+class Cost:
+    channel: str
+    work: str  # what is paid for
+    units_per_day: float
+    eur_per_day: float
+
+
+def _scenario_s(r: RunSummary, table: str, key: str, default: float) -> float:
+    return float(r.manifest.get("scenario", {}).get(table, {}).get(key, default))
+
+
+def service_costs(r: RunSummary, e: Economics) -> list[Cost]:
+    """Each kind of service work of the run, per day, and what it costs."""
+    talk = _scenario_s(r, "call_centre", "mean_talk_s", 300.0) / HOUR_S
+    chat = _scenario_s(r, "call_centre", "mean_chat_s", 420.0) / HOUR_S
+    assist = _scenario_s(r, "stores", "mean_assist_s", 240.0) / HOUR_S
+    calls, chats = float(r.calls.answered.sum()), float(r.chats.answered.sum())
+    helped = float(r.stores.assist.answered.sum())
+    costs = [
+        Cost("phone", "calls answered (agent time)", calls, calls * talk * e.cost_per_agent_hour_eur),
+        Cost("chat", "chats answered (agent time)", chats, chats * chat * e.cost_per_agent_hour_eur),
+        Cost(
+            "store", "help given by staff (staff time)", helped, helped * assist * e.cost_per_staff_hour_eur
+        ),
+    ]
+    pickups = r.funnel[..., 3].sum(axis=0) / r.days  # [channel]
+    returns = r.funnel[..., 4].sum(axis=0) / r.days
+    for c, channel in enumerate(r.channels):
+        if pickups[c]:
+            n = float(pickups[c])
+            costs.append(
+                Cost(channel, "click & collect orders collected", n, n * e.cost_per_click_collect_order_eur)
+            )
+        if returns[c]:
+            n = float(returns[c])
+            costs.append(Cost(channel, "returns and exchanges taken back", n, n * e.cost_per_return_eur))
+    return costs
+
+
+def costs_by_channel(costs: list[Cost]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for c in costs:
+        out[c.channel] = out.get(c.channel, 0.0) + c.eur_per_day
+    return out
+
+
+def revenue_per_day(r: RunSummary) -> float:
+    return float(r.sales.revenue_cents.sum()) / 100 / r.days
+
+
+def margin_per_day(r: RunSummary, e: Economics | None = None) -> float:
+    """Revenue per day times the gross margin rate, less the day's service costs (€)."""
+    e = e or economics_of(r.manifest)
+    return revenue_per_day(r) * e.gross_margin_rate - sum(c.eur_per_day for c in service_costs(r, e))
