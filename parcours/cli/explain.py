@@ -40,6 +40,8 @@ class _RunProgress:
 @click.option("--customers", "-n", type=int, help="Population size of every run (overrides the scenarios).")
 @click.option("--replicates", "-r", type=int, default=3, show_default=True, help="Runs per combination.")
 @click.option("--seed", type=int, help="Root seed of the replicate seeds [default: FROM's seed].")
+@click.option("--days", type=int, help="Days every run covers (returns and week patterns need several).")
+@click.option("--start", help="First day of every run, YYYY-MM-DD [default: the scenarios'].")
 @click.option(
     "--workers", "-w", type=int, default=1, show_default=True, help="Runs at once, one process each."
 )
@@ -72,6 +74,8 @@ def explain(
     customers: int | None,
     replicates: int,
     seed: int | None,
+    days: int | None,
+    start: str | None,
     workers: int,
     exact_up_to: int,
     permutations: int,
@@ -83,6 +87,7 @@ def explain(
     """Split the difference between scenarios FROM and TO (names or .toml files) in conversion,
     revenue, lost sales, calls abandoned and identities per person into each differing capability's
     Shapley contribution, with 95% intervals over replicates (common random numbers)."""
+    from parcours.report.bounds import MIN_REPLICATES, few_replicates
     from parcours.report.build import check_out, write_atomic
     from parcours.strategy.explain import explain as run_explain
     from parcours.strategy.page import to_html, to_json
@@ -92,6 +97,8 @@ def explain(
     to_stdout = out is None or str(out) == "-"
     if not to_stdout:
         check_out(out)  # type: ignore[arg-type]  # not None here
+    if 1 < replicates < MIN_REPLICATES:  # 1 is refused with its own message
+        click.echo(f"warning: {few_replicates(replicates)}", err=True)
     bar = _RunProgress(sys.stderr.isatty() if progress is None else progress)
     try:
         found = run_explain(
@@ -100,6 +107,8 @@ def explain(
             customers=customers,
             replicates=replicates,
             seed=seed,
+            days=days,
+            start=start,
             workers=workers,
             exact_up_to=exact_up_to,
             permutations=permutations,

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from parcours.report.summary import RunSummary
-from parcours.scenarios.economics import Economics
+from parcours.scenarios.economics import Economics, Terms
 
 HOUR_S = 3600.0
 
 
-def economics_of(manifest: dict[str, Any]) -> Economics:
+def economics_of(manifest: dict[str, Any]) -> Terms:
     """The run's economics as its scenario gave them; runs written before economics get the defaults."""
     given = manifest.get("scenario", {}).get("economics") or {}
-    return Economics.model_validate(given)
+    return Economics.model_validate(given).terms()
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def _scenario_s(r: RunSummary, table: str, key: str, default: float) -> float:
     return float(r.manifest.get("scenario", {}).get(table, {}).get(key, default))
 
 
-def service_costs(r: RunSummary, e: Economics) -> list[Cost]:
+def service_costs(r: RunSummary, e: Terms) -> list[Cost]:
     """Each kind of service work of the run, per day, and what it costs."""
     talk = _scenario_s(r, "call_centre", "mean_talk_s", 300.0) / HOUR_S
     chat = _scenario_s(r, "call_centre", "mean_chat_s", 420.0) / HOUR_S
@@ -74,7 +74,7 @@ def revenue_per_day(r: RunSummary) -> float:
     return float(r.sales.revenue_cents.sum()) / 100 / r.days
 
 
-def margin_per_day(r: RunSummary, e: Economics | None = None) -> float:
+def margin_per_day(r: RunSummary, e: Terms | None = None) -> float:
     """Revenue per day times the gross margin rate, less the day's service costs (€)."""
     e = e or economics_of(r.manifest)
     return revenue_per_day(r) * e.gross_margin_rate - sum(c.eur_per_day for c in service_costs(r, e))

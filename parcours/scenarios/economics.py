@@ -9,7 +9,8 @@ most a retailer should spend on that capability a year; the report shows service
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -48,25 +49,51 @@ ASSUMPTIONS: dict[str, str] = {
 }
 
 
-class Economics(Spec):
-    """Gross margin rate and the cost of each unit of service work, in euros."""
+#: The defaults, each an assumption (ASSUMPTIONS says why).
+DEFAULTS: dict[str, float] = {
+    "gross_margin_rate": 0.35,
+    "cost_per_agent_hour_eur": 30.0,
+    "cost_per_staff_hour_eur": 25.0,
+    "cost_per_click_collect_order_eur": 3.0,
+    "cost_per_return_eur": 10.0,
+    "days_per_year": 365.0,
+}
 
-    gross_margin_rate: Rate = 0.35
-    cost_per_agent_hour_eur: Euros = 30.0
-    cost_per_staff_hour_eur: Euros = 25.0
-    cost_per_click_collect_order_eur: Euros = 3.0
-    cost_per_return_eur: Euros = 10.0
-    days_per_year: Annotated[float, Field(gt=0.0, le=366.0)] = 365.0
-    remarks: str = ""  # where the scenario's own figures come from
 
-    def assumed(self) -> dict[str, str]:
-        """Each figure the scenario did not give, with the reason for its default."""
-        return {name: why for name, why in ASSUMPTIONS.items() if name not in self.model_fields_set}
+@dataclass(frozen=True)
+class Terms:
+    """The economics in force: the scenario's figures, the defaults for the rest."""
 
-    def document(self) -> dict[str, object]:
+    gross_margin_rate: float
+    cost_per_agent_hour_eur: float
+    cost_per_staff_hour_eur: float
+    cost_per_click_collect_order_eur: float
+    cost_per_return_eur: float
+    days_per_year: float
+    assumed: dict[str, str]  # each figure the scenario did not give, with the reason for its default
+    remarks: str
+
+    def document(self) -> dict[str, Any]:
         """The figures, and which of them are assumptions (for the JSON and the pages)."""
-        values = self.model_dump(exclude={"remarks"})
-        return {**values, "remarks": self.remarks, "assumptions": self.assumed()}
+        out: dict[str, Any] = {name: getattr(self, name) for name in DEFAULTS}
+        return {**out, "remarks": self.remarks, "assumptions": self.assumed}
 
 
-DEFAULT = Economics()
+class Economics(Spec):
+    """Gross margin rate and the cost of each unit of service work, in euros; a figure left out (None)
+    takes its default, labelled an assumption (None survives a round trip through TOML and run.json,
+    so a default stays labelled as one)."""
+
+    gross_margin_rate: Rate | None = None
+    cost_per_agent_hour_eur: Euros | None = None
+    cost_per_staff_hour_eur: Euros | None = None
+    cost_per_click_collect_order_eur: Euros | None = None
+    cost_per_return_eur: Euros | None = None
+    days_per_year: Annotated[float, Field(gt=0.0, le=366.0)] | None = None
+    remarks: str | None = None  # where the scenario's own figures come from
+
+    def terms(self) -> Terms:
+        given = {name: getattr(self, name) for name in DEFAULTS}
+        values = {name: DEFAULTS[name] if v is None else float(v) for name, v in given.items()}
+        assumed = {name: ASSUMPTIONS[name] for name, v in given.items() if v is None}
+        return Terms(**values, assumed=assumed, remarks=self.remarks or "")
