@@ -16,6 +16,7 @@ from parcours.report.kpis import headline
 from parcours.report.plots import commerce, service, usage
 from parcours.report.replays import replay_section
 from parcours.report.summary import RunSummary, label_of, summarise
+from parcours.report.weekpage import costs_section, flows_section, personas_section, weekdays_section
 
 
 def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
@@ -50,6 +51,9 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             usage.channel_use(runs),
             facts.channel_use(runs),
         ),
+        *[s for s in [weekdays_section(runs)] if s is not None],
+        flows_section(runs),
+        personas_section(runs),
         Section(
             "transitions",
             "From one channel to the next",
@@ -113,6 +117,7 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             service.stores(runs),
             facts.stores(runs),
         ),
+        costs_section(runs),
         Section(
             "integration",
             "What each integration level changes",

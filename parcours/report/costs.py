@@ -78,3 +78,23 @@ def margin_per_day(r: RunSummary, e: Terms | None = None) -> float:
     """Revenue per day times the gross margin rate, less the day's service costs (€)."""
     e = e or economics_of(r.manifest)
     return revenue_per_day(r) * e.gross_margin_rate - sum(c.eur_per_day for c in service_costs(r, e))
+
+
+def costs_document(r: RunSummary) -> dict[str, Any]:
+    """Service costs per day by channel and by kind of work, with the economics they rest on."""
+    e = economics_of(r.manifest)
+    costs = service_costs(r, e)
+    return {
+        "eur_per_day_by_channel": {k: round(v, 2) for k, v in costs_by_channel(costs).items()},
+        "items": [
+            {
+                "channel": c.channel,
+                "work": c.work,
+                "units_per_day": round(c.units_per_day, 3),
+                "eur_per_day": round(c.eur_per_day, 2),
+            }
+            for c in costs
+        ],
+        "margin_eur_per_day": round(margin_per_day(r, e), 2),
+        "economics": e.document(),
+    }

@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 
 from parcours.report.commerce import FUNNEL
+from parcours.report.costs import costs_document
 from parcours.report.journeys import TYPOLOGY
 from parcours.report.kpis import ALIASES, headline
+from parcours.report.personas import busiest_document, flows_document, personas_document, weekdays_document
 from parcours.report.realism import Finding, finding_document
 from parcours.report.service import PERCENTILES, Queue
 from parcours.report.summary import RunSummary
@@ -94,6 +96,11 @@ def run_document(r: RunSummary) -> dict[str, Any]:
             "staff_wait": _queue(r.stores.assist, r.days),
         },
         "realism": [_realism(f) for f in r.findings],
+        "busiest_hour": busiest_document(r),
+        "by_weekday": weekdays_document(r),
+        "flows": flows_document(r),
+        "personas": personas_document(r),
+        "service_costs": costs_document(r),
     }
 
 

@@ -12,7 +12,9 @@ from parcours.report import commerce, journeys, service, usage
 from parcours.report.basis import Basis
 from parcours.report.events import Calendar, Vocab
 from parcours.report.realism import Finding, assess
+from parcours.report.routes import Routes, persona_waits, routes
 from parcours.report.scan import scan
+from parcours.report.weeks import SERVICE_WITHIN_S, Week, week
 from parcours.vocabulary import EventType
 
 
@@ -37,6 +39,9 @@ class RunSummary:
     calls: service.Queue
     chats: service.Queue
     stores: service.Stores
+    week: Week  # per day of the week, and the busiest hour of a mean day
+    routes: Routes  # journeys from research to purchase to after-sale channel
+    waits: dict[str, np.ndarray]  # per queue: [persona, (mean wait s, people who waited)]
 
     def finding(self, key: str) -> Finding | None:
         return next((f for f in self.findings if f.reference.key == key), None)
@@ -85,4 +90,12 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
         calls=service.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
         chats=service.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
         stores=service.stores(found.cube, found.picked, vocab, days),
+        week=week(found.sessions, found.picked, calendar, vocab, _service_within_s(run.manifest)),
+        routes=routes(found.sessions, found.picked, j, vocab, outcomes.names),
+        waits=persona_waits(found.picked, vocab),
     )
+
+
+def _service_within_s(manifest: dict[str, Any]) -> float:
+    """The scenario's answered-within target of a call (20 s when it has none)."""
+    return float(manifest.get("scenario", {}).get("call_centre", {}).get("target_within_s", SERVICE_WITHIN_S))
