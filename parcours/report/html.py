@@ -43,6 +43,9 @@ figure.sankey figcaption { font-size: 0.85rem; color: #555; padding: 0 0.5rem 0.
 div.sankeys { display: grid; grid-template-columns: repeat(auto-fill, minmax(600px, 1fr)); gap: 0.5rem; }
 details summary { cursor: pointer; color: #4e79a7; margin: 0.3rem 0; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
+.warning { background: #fff4e5; border-left: 4px solid #f28e2b; padding: 0.4rem 0.8rem; margin: 0.6rem 0;
+           max-width: 70rem; }
+.warning ul { margin: 0.2rem 0; }
 """
 
 

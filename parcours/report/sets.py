@@ -16,9 +16,10 @@ import numpy as np
 
 from parcours.output.reader import Run
 from parcours.output.runset import RunSet, open_runs
+from parcours.report.bounds import MIN_REPLICATES, bounded_mean, few_replicates, unit_kind
 from parcours.report.events import Vocab
 from parcours.report.html import esc, table, tr
-from parcours.report.intervals import Estimate, difference, mean_interval
+from parcours.report.intervals import Estimate, difference
 from parcours.report.kpis import KPIS, Kpi, fmt, headline
 from parcours.report.summary import RunSummary, label_of, summarise
 
@@ -45,7 +46,8 @@ class Side:
         return np.array([h[key] for h in self.headlines], dtype=np.float64)
 
     def estimates(self) -> dict[str, Estimate]:
-        return {k.key: mean_interval(self.values(k.key)) for k in KPIS}
+        """Each figure's mean over the replicates, its interval inside the figure's range."""
+        return {k.key: bounded_mean(self.values(k.key), unit_kind(k.unit)) for k in KPIS}
 
 
 def _label(opened: Run | RunSet) -> str:
@@ -111,6 +113,7 @@ def sides_document(sides: Sequence[Side]) -> dict[str, Any]:
                 "kind": s.kind,
                 "replicates": len(s.replicates),
                 "seeds": s.seeds,
+                "warning": few_replicates(len(s.replicates)) if s.kind == "runset" else "",
                 "kpis": {key: e.as_json() for key, e in s.estimates().items()},
             }
             for s in sides
@@ -183,9 +186,19 @@ def interval_table(sides: Sequence[Side]) -> str:
         f"{len(s.replicates)} replicate(s), seed(s) {', '.join(map(str, s.seeds))}."
         for s in sides
     )
+    few = [s for s in sides if len(s.replicates) < MIN_REPLICATES]
+    warning = (
+        "<div class='warning' role='note'><strong>Read with care:</strong> "
+        + esc("; ".join(f"{s.label}: {few_replicates(len(s.replicates))}" for s in few))
+        + ". A single run gives no interval; its differences are one draw of chance.</div>"
+        if few
+        else ""
+    )
     legend = (
-        f"<p><small>{esc(origin)}<br>Means over replicates with their 95% t-interval in brackets. "
+        f"<p><small>{esc(origin)}<br>Means over replicates with their 95% interval in brackets (Student's "
+        "t on the logit scale for shares, on the log scale for counts and amounts, so that no interval "
+        "leaves the figure's range; cut at the bound when a replicate sits on it). "
         f'<span style="{NOISE_STYLE}">~ Greyed differences</span>: their interval holds 0, so these runs '
         "do not tell them apart from noise. " + esc(" ".join(notes)) + "</small></p>"
     )
-    return table(head, rows) + legend
+    return warning + table(head, rows) + legend

@@ -19,10 +19,6 @@ from parcours.strategy.explain import FIGURES, Explanation, Figure
 from parcours.strategy.verdicts import banner, reach_section, worth_section
 from parcours.strategy.worth import detectables, margins, readings, warnings
 
-PAGE_CSS = (
-    ".warning{background:#fff4e5;border-left:4px solid #f28e2b;padding:0.4rem 0.8rem;margin:0.6rem 0;"
-    "max-width:70rem}.warning ul{margin:0.2rem 0}"
-)
 FORMAT = "parcours-explain"
 FORMAT_VERSION = 1
 UP, DOWN, ENDS, NOISE = "#4e79a7", "#f28e2b", "#9c9c9c", "#d0d0d0"
@@ -259,6 +255,6 @@ def to_html(x: Explanation) -> str:
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
-        f"<style>{CSS}{PAGE_CSS}</style></head>\n<body><main>{''.join(parts)}"
+        f"<style>{CSS}</style></head>\n<body><main>{''.join(parts)}"
         f"<p><small>parcours {esc(__version__)}, {esc(stamp)}</small></p></main></body></html>\n"
     )

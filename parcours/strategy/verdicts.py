@@ -97,6 +97,8 @@ def worth_section(x: Explanation) -> str:
 def _detectable(f: Figure, v: float) -> str:
     if math.isnan(v):
         return "n/a"
+    if v == 0:
+        return "none: the figure did not vary between runs"
     if f.unit == "%":
         return f"±{v * 100:.2f} pts"
     if f.unit == "€":
