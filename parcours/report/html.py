@@ -123,7 +123,9 @@ def realism_table(runs: Sequence[RunSummary]) -> str:
                 *(_verdict_cell(r.findings[i]) for r in runs),
             )
         )
-    return table(["figure", "published", *(r.label for r in runs)], rows)
+    return (
+        "<div class='table-wrap'>" + table(["figure", "published", *(r.label for r in runs)], rows) + "</div>"
+    )
 
 
 def run_table(runs: Sequence[RunSummary]) -> str:

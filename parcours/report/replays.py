@@ -105,7 +105,7 @@ def _rows(figures: dict[str, dict[str, float]], revenue: dict[str, float]) -> li
                 f"#{f['service_p99']:,.1f}",
                 f"#{f['slow'] / f['requests']:.2%}",
                 f"#{f['customers']:,}",
-                f"#{revenue.get(name, 0.0):,.0f} €",
+                f"#€{revenue.get(name, 0.0):,.0f}",
             )
         )
     return rows

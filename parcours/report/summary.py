@@ -28,7 +28,7 @@ class RunSummary:
     outcomes: list[str]
     calendar: Calendar
     customers: int
-    sessions_by_hour: np.ndarray  # [weekend, persona, channel, hour] per day
+    sessions_by_hour: np.ndarray  # [day kind (weekdays, Saturday, Sunday), persona, channel, hour] per day
     transitions: np.ndarray  # [from channel, to channel]
     typology: journeys.Typology
     journeys_by_outcome: np.ndarray  # [persona, outcome]

@@ -28,6 +28,16 @@ def weekday_of_days(calendar: Calendar) -> np.ndarray:
     return np.asarray((np.arange(calendar.first_day, calendar.first_day + calendar.days) + 3) % 7)
 
 
+#: Day kinds the channel-use heatmaps keep apart: stores may open on Saturday and close on Sunday.
+DAY_KINDS = ("weekdays", "saturday", "sunday")
+
+
+def day_kinds(calendar: Calendar) -> np.ndarray:
+    """For each day of the run: 0 Monday-Friday, 1 Saturday, 2 Sunday."""
+    wd = weekday_of_days(calendar)
+    return np.asarray(np.where(wd == SATURDAY, 1, np.where(wd == SUNDAY, 2, 0)))
+
+
 @dataclass(frozen=True)
 class Weekday:
     """One day of the week as the run saw it: its days, and per day of it the figures."""

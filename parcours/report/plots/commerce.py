@@ -9,10 +9,18 @@ import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from parcours.report.bounds import MIN_UNITS
 from parcours.report.commerce import FUNNEL
-from parcours.report.plots.style import figure, grouped_offsets, persona_colour, png_base64, run_colour
+from parcours.report.plots.style import (
+    figure,
+    grouped_offsets,
+    legend_below,
+    persona_colour,
+    png_base64,
+    run_colour,
+)
 from parcours.report.plots.usage import used_channels
 from parcours.report.summary import RunSummary
 
@@ -93,6 +101,7 @@ def _stages(fig: Any, runs: Sequence[RunSummary]) -> None:
         ax.set_ylim(0, max(max(values) * 1.7, 1))  # room for the upright labels
         ax.set_xticks([])
         ax.set_xlabel(stage)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))  # no 0, 0, 0, 1, 1, 1
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.tick_params(axis="y", labelsize=7)
     if len(runs) > 1:
@@ -128,7 +137,7 @@ def _conversion_map(ax: Axes, run: RunSummary, chans: list[int]) -> None:
     ax.set_yticks(range(len(run.personas)), run.personas)
     ax.set_title(
         f"{run.label}: % of sessions with an order (orders/sessions), by persona and channel; "
-        f"grey: under {MIN_CELL_SESSIONS} sessions, blank: none"
+        f"grey: too few (under {MIN_CELL_SESSIONS} sessions; no number: none)"
     )
 
 
@@ -189,7 +198,7 @@ def _basket(ax: Axes, runs: Sequence[RunSummary]) -> None:
     ax.set_xlabel("€ per purchase (top 1% in the last bin)")
     ax.set_ylabel("share of purchases per €")
     ax.set_title("Basket size")
-    ax.legend()
+    legend_below(ax, columns=1)  # under the axes: never on the peak
 
 
 def stockouts(runs: Sequence[RunSummary]) -> str | None:
@@ -201,11 +210,20 @@ def stockouts(runs: Sequence[RunSummary]) -> str | None:
         fates += [f for f in r.stockouts.fate if f not in fates and r.stockouts.fate[f] > 0]
     with figure(1.4 + 0.35 * max(len(fates), 2) * max(len(runs), 2) / 2, 9.0) as fig:
         ax = fig.subplots()
-        shares = [
-            np.array([r.stockouts.fate.get(f, 0) for f in fates]) / max(r.stockouts.journeys, 1) * 100
-            for r in runs
-        ]
+        counts = [np.array([r.stockouts.fate.get(f, 0) for f in fates]) for r in runs]
+        shares = [c / max(r.stockouts.journeys, 1) * 100 for c, r in zip(counts, runs, strict=True)]
         _grouped_bars(ax, fates, shares, runs, horizontal=True)
-        ax.set_xlabel("% of journeys that met a stock-out")
-        ax.set_title("After a stock-out")
+        for i, (r, c, s) in enumerate(zip(runs, counts, shares, strict=True)):
+            few = r.stockouts.journeys < MIN_UNITS
+            for j, (k, v) in enumerate(zip(c, s, strict=True)):
+                y = j + grouped_offsets(len(runs))[i]
+                note = f" {int(k)} of {r.stockouts.journeys}" + (" (too few)" if few else "")
+                ax.text(v, y, note, va="center", fontsize=8, color="#888" if few else "#222")
+            if few:  # a share of a handful of journeys is drawn hatched, as too few to read
+                for bar in ax.containers[i]:
+                    bar.set_hatch("///")
+                    bar.set_alpha(0.35)
+        ax.set_xlim(0, 118)
+        ax.set_xlabel("% of journeys that met a stock-out (count of all such journeys after each bar)")
+        ax.set_title(f"After a stock-out (hatched: under {MIN_UNITS} journeys, too few to read as a share)")
         return png_base64(fig)

@@ -11,8 +11,9 @@ from matplotlib.colors import PowerNorm
 from parcours.report.journeys import TYPOLOGY
 from parcours.report.plots.style import TYPOLOGY_COLOURS, figure, hour_axis, png_base64, run_colour
 from parcours.report.summary import RunSummary
+from parcours.report.weeks import DAY_KINDS, day_kinds
 
-DAY_TYPES = ("weekdays", "weekend")
+DAY_TYPES = DAY_KINDS  # an open Saturday and a closed Sunday are not one "weekend"
 
 
 def used_channels(runs: Sequence[RunSummary], counts: Sequence[np.ndarray]) -> list[int]:
@@ -22,8 +23,8 @@ def used_channels(runs: Sequence[RunSummary], counts: Sequence[np.ndarray]) -> l
 
 
 def _day_types(run: RunSummary) -> list[int]:
-    weekend = run.calendar.weekend()
-    return [t for t, present in enumerate((bool((~weekend).any()), bool(weekend.any()))) if present]
+    present = np.bincount(day_kinds(run.calendar), minlength=len(DAY_KINDS))
+    return [t for t in range(len(DAY_KINDS)) if present[t]]
 
 
 def channel_use(runs: Sequence[RunSummary]) -> str:
