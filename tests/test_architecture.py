@@ -31,8 +31,9 @@ MAY_IMPORT = {
     "simulator": {"personas", "scenarios", "output"},
     "report": {"output"},
     "loadtests": {"output"},
+    "backend": set(),
     "strategy": {"personas", "scenarios", "output", "simulator", "report"},
-    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy"},
+    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "backend", "strategy"},
 }
 
 
