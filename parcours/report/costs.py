@@ -3,7 +3,7 @@
 Costs count the work the run did, not the roster: answered calls and chats times the scenario's mean
 talk (chat) time, staff help given times its mean length, click & collect orders collected, returns and
 exchanges taken back; each times its unit cost (``parcours/scenarios/economics.py``). Gross margin
-per day is revenue per day times the gross margin rate, less those costs.
+per day is net revenue per day (purchases less refunds) times the gross margin rate, less those costs.
 """
 
 from __future__ import annotations
@@ -74,10 +74,16 @@ def revenue_per_day(r: RunSummary) -> float:
     return float(r.sales.revenue_cents.sum()) / 100 / r.days
 
 
+def net_revenue_per_day(r: RunSummary) -> float:
+    """Purchases less the refunds of returns, per day (€)."""
+    return (float(r.sales.revenue_cents.sum()) - r.sales.refunds_cents) / 100 / r.days
+
+
 def margin_per_day(r: RunSummary, e: Terms | None = None) -> float:
-    """Revenue per day times the gross margin rate, less the day's service costs (€)."""
+    """Net revenue per day (purchases less refunds) times the gross margin rate, less the day's service
+    costs (€): a refunded sale's margin is lost, the goods go back on the shelf."""
     e = e or economics_of(r.manifest)
-    return revenue_per_day(r) * e.gross_margin_rate - sum(c.eur_per_day for c in service_costs(r, e))
+    return net_revenue_per_day(r) * e.gross_margin_rate - sum(c.eur_per_day for c in service_costs(r, e))
 
 
 def costs_document(r: RunSummary) -> dict[str, Any]:

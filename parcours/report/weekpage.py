@@ -215,7 +215,8 @@ def costs_section(runs: Sequence[RunSummary]) -> Section:
         "the cost of an agent hour, staff help times its mean length times the cost of a staff hour, "
         "click & collect orders collected and returns taken back times their unit costs. Work done, not "
         "the roster. Gross margin: "
-        f"revenue times the gross margin rate ({e.gross_margin_rate:.0%}) less these costs.",
+        f"net revenue (purchases less refunds) times the gross margin rate ({e.gross_margin_rate:.0%}) less "
+        "these costs.",
         facts=[f"Assumptions: {assumed}."] if assumed else [],
         table=table(["run", "channel", "work", "units per day", "€ per day"], rows),
     )

@@ -26,7 +26,7 @@ from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.output.runset import write_manifest
 from parcours.report.bounds import COUNT, SHARE, SIGNED, Kind, bounded_mean
-from parcours.report.costs import margin_per_day
+from parcours.report.costs import margin_per_day, net_revenue_per_day
 from parcours.report.intervals import Estimate, mean_interval
 from parcours.report.kpis import headline
 from parcours.report.summary import summarise
@@ -53,6 +53,7 @@ class Figure:
 FIGURES = (
     Figure("conversion", "Conversion (purchase journeys that bought)", "%", SHARE),
     Figure("revenue_eur_per_day", "Revenue (€ per day)", "€"),
+    Figure("net_revenue_eur_per_day", "Net revenue (purchases less refunds, € per day)", "€", SIGNED),
     Figure("lost_sales_per_day", "Lost sales (journeys lost to a stock-out, per day)", ""),
     Figure("call_abandonment", "Calls abandoned (share of calls given up)", "%", SHARE),
     Figure("identities_per_person", "Distinct identities per person (ids the backend sees)", ""),
@@ -88,6 +89,8 @@ def figures_of(path: Path, economics: Terms) -> np.ndarray:
             values.append(identities_per_person(run))
         elif f.key == "margin_eur_per_day":
             values.append(margin_per_day(summary, economics))
+        elif f.key == "net_revenue_eur_per_day":
+            values.append(net_revenue_per_day(summary))
         else:
             values.append(next((h[k] for k in HEADLINE_KEYS[f.key] if k in h), float("nan")))
     return np.array(values, dtype=np.float64)

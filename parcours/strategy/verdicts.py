@@ -74,7 +74,7 @@ def worth_section(x: Explanation) -> str:
         for name in DEFAULTS
     ]
     lead = (
-        "Each capability's contribution to gross margin less service costs per day (revenue times the "
+        "Each capability's contribution to gross margin less service costs per day (net revenue times the "
         "gross margin rate, less answered calls and chats, staff help, click & collect preparation and "
         "returns at their unit costs), times the days of a year: the most the retailer should pay for it a "
         "year, with its 95% interval. A contribution whose interval holds 0 is not told from nothing at "

@@ -10,7 +10,7 @@
   customers (per-customer rates directly; per-day totals grow with the customers while their noise
   grows with its square root), so an effect of the size seen would need about
   ``customers * (half-width / |mean|)^2`` customers at the same replicate count.
-- ``per_year``: a contribution to gross margin per day (revenue times the gross margin rate, less
+- ``per_year``: a contribution to gross margin per day (net revenue times the gross margin rate, less
   service costs), times the days of a year, is the most the retailer should pay for the capability a
   year; an interval scales with it.
 """
