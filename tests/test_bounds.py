@@ -8,7 +8,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcours.report.bounds import COUNT, MIN_UNITS, SHARE, SIGNED, bounded_mean, few_replicates, rate, within
+from parcours.report.numbers.bounds import (
+    COUNT,
+    MIN_UNITS,
+    SHARE,
+    SIGNED,
+    bounded_mean,
+    few_replicates,
+    rate,
+    within,
+)
 
 
 def test_one_success_in_three_stays_within_0_and_1() -> None:

@@ -36,7 +36,7 @@ def _session_starts(run: Run) -> pa.Table:
     ev = run.events(["session_id", "ts", "event_type", "channel"])
     ev = ev.filter(pc.invert(pc.is_in(ev["event_type"].cast(pa.string()), pa.array(COMPANY))))
     firsts = ev.group_by("session_id").aggregate([("ts", "min")])
-    local = firsts["ts_min"].cast(pa.timestamp("ms", tz=run.manifest["scenario"]["calendar"]["timezone"]))
+    local = firsts["ts_min"].cast(pa.timestamp("ms", tz=run.manifest.scenario.calendar.timezone))
     return firsts.append_column("hour", pc.hour(local)).append_column("weekday", pc.day_of_week(local))
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from parcours.report.html import esc, table, tr
-from parcours.report.intervals import Estimate
+from parcours.report.numbers.intervals import Estimate
+from parcours.report.pages.html import esc, table, tr
 from parcours.scenarios.economics import DEFAULTS
 from parcours.strategy.explain import FIGURES, Explanation, Figure
 from parcours.strategy.worth import advice, detectables, margins, readings, warnings

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from parcours.report.bounds import few_replicates
-from parcours.report.intervals import Estimate, t975
+from parcours.report.numbers.bounds import few_replicates
+from parcours.report.numbers.intervals import Estimate, t975
 from parcours.strategy.explain import FIGURES, MARGIN, Explanation
 
 #: The largest population parcours simulates (a suggestion beyond it is capped and says so).

@@ -11,8 +11,9 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from parcours.report.bounds import MIN_UNITS
-from parcours.report.commerce import FUNNEL
+from parcours.report.numbers.bounds import MIN_UNITS
+from parcours.report.numbers.commerce import FUNNEL
+from parcours.report.numbers.summary import RunSummary
 from parcours.report.plots.style import (
     figure,
     grouped_offsets,
@@ -22,7 +23,6 @@ from parcours.report.plots.style import (
     run_colour,
 )
 from parcours.report.plots.usage import used_channels
-from parcours.report.summary import RunSummary
 
 
 def _grouped_bars(

@@ -12,7 +12,7 @@ from html import escape
 
 import numpy as np
 
-from parcours.report.routes import NO_PURCHASE, STAGES
+from parcours.report.numbers.routes import NO_PURCHASE, STAGES
 
 PALETTE = (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",

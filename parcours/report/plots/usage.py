@@ -8,10 +8,10 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 
-from parcours.report.journeys import TYPOLOGY
+from parcours.report.columns.journeys import TYPOLOGY
+from parcours.report.numbers.summary import RunSummary
+from parcours.report.numbers.weeks import DAY_KINDS, day_kinds
 from parcours.report.plots.style import TYPOLOGY_COLOURS, figure, hour_axis, png_base64, run_colour
-from parcours.report.summary import RunSummary
-from parcours.report.weeks import DAY_KINDS, day_kinds
 
 DAY_TYPES = DAY_KINDS  # an open Saturday and a closed Sunday are not one "weekend"
 
