@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from parcours.output.economics import ASSUMPTIONS, terms
 from parcours.scenarios import get_scenario
-from parcours.scenarios.economics import ASSUMPTIONS, Economics
+from parcours.scenarios.economics import Economics
 from parcours.strategy.explain import FIGURES, MARGIN, Explanation
 from parcours.strategy.factors import Factor
 from parcours.strategy.page import document, to_html
-from parcours.strategy.shapley import Plan
+from parcours.strategy.shapley import Coalitions
 from tests.support import run_main
 from tests.test_explain import one_capability_apart
 
@@ -77,7 +78,9 @@ def _explanation(k: int, phi: np.ndarray, customers: int = 2000) -> Explanation:
         for mask in range(1 << k)
     }
     factors = [Factor(f"cap{i}", False, True) for i in range(k)]
-    return Explanation("a", "b", factors, [], Plan(k), customers, 1, list(range(replicates)), values, 1.0)
+    return Explanation(
+        "a", "b", factors, [], Coalitions(k), customers, 1, list(range(replicates)), values, 1.0
+    )
 
 
 def test_a_capability_that_never_acted_is_not_measurable_and_the_page_says_what_would() -> None:
@@ -107,9 +110,9 @@ def test_two_replicates_are_warned_about() -> None:
 
 
 def test_economics_defaults_are_labelled_and_a_scenario_can_give_its_own() -> None:
-    terms = get_scenario("omnichannel").economics.terms()
-    assert set(terms.assumed) == set(ASSUMPTIONS) and terms.gross_margin_rate == 0.35
-    own = Economics(gross_margin_rate=0.5, remarks="our 2025 accounts").terms()
+    built_in = terms(get_scenario("omnichannel").economics.model_dump())
+    assert set(built_in.assumed) == set(ASSUMPTIONS) and built_in.gross_margin_rate == 0.35
+    own = terms(Economics(gross_margin_rate=0.5, remarks="our 2025 accounts").model_dump())
     assert own.gross_margin_rate == 0.5 and "gross_margin_rate" not in own.assumed
     assert "cost_per_return_eur" in own.assumed
     assert len(FIGURES) - 1 == MARGIN and not math.isnan(own.days_per_year)

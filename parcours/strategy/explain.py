@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow.compute as pc
 
 from parcours.errors import ParcoursError
+from parcours.output.economics import Terms, terms
 from parcours.output.manifest import RunSetManifest
 from parcours.output.reader import Run
 from parcours.output.runset import write_manifest
@@ -32,14 +33,13 @@ from parcours.report.numbers.intervals import Estimate, mean_interval
 from parcours.report.numbers.kpis import headline
 from parcours.report.numbers.summary import summarise
 from parcours.scenarios import Scenario, get_scenario
-from parcours.scenarios.economics import Economics, Terms
 from parcours.simulator.run.options import Overrides, check_workers
 from parcours.simulator.run.replicates import check_replicates, replicate_seeds
 from parcours.simulator.run.simulate import simulate_run
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
 from parcours.strategy.shapley import Coalitions, alone, plan, shapley
 
-DEFAULT_TERMS = Economics().terms()
+DEFAULT_TERMS = terms({})
 OnRun = Callable[[int, int, str], None]  # runs finished, runs in all, what just finished
 
 
@@ -262,7 +262,7 @@ def explain(
     seeds = replicate_seeds(root, replicates)
     found = factors(from_sc, to_sc)
     other = other_differences(from_sc, to_sc)
-    economics = from_sc.economics.terms()  # the retailer as it is; the runs do not read them
+    economics = terms(from_sc.economics.model_dump())  # the retailer as it is; the runs do not read them
     p = plan(len(found), exact_up_to=exact_up_to, permutations=permutations, seed=root)
     began = time.perf_counter()
     with _work_dir(keep_runs) as work:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
+from parcours.output.economics import DEFAULTS
 from parcours.report.numbers.intervals import Estimate
 from parcours.report.pages.html import esc, table, tr
-from parcours.scenarios.economics import DEFAULTS
 from parcours.strategy.explain import FIGURES, Explanation, Figure
 from parcours.strategy.worth import advice, detectables, margins, readings, warnings
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from parcours.output.economics import Terms, terms
 from parcours.output.manifest import Manifest
 from parcours.report.numbers.summary import RunSummary
-from parcours.scenarios.economics import Economics, Terms
 
 HOUR_S = 3600.0
 
 
 def economics_of(manifest: Manifest) -> Terms:
     """The run's economics as its scenario gave them; runs written before economics get the defaults."""
-    return Economics.model_validate(manifest.scenario.economics).terms()
+    return terms(manifest.scenario.economics)
 
 
 @dataclass(frozen=True)
