@@ -33,8 +33,8 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
     lead = "The numbers to remember" + (f", each run against {runs[0].label}." if several else ".")
     if replicated:
         lead += (
-            " Run sets: each figure is the mean over the replicates with its 95% interval; the plots "
-            "below show the first replicate of each run set."
+            " Run sets: each figure in this table is the mean over the replicates with its 95% interval; "
+            "everything below (plots, facts, tables, realism) is of one replicate, labelled 'replicate 1'."
         )
     return [
         Section("kpis", "Headline figures", lead, table=replicated or kpi_table(runs, values)),

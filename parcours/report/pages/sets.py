@@ -76,7 +76,8 @@ def summarise_sides(opened: Sequence[Run | RunSet]) -> list[Side]:
     for o, label in zip(opened, labels, strict=True):
         if isinstance(o, RunSet):
             runs = o.runs
-            summaries = [summarise(r, label if i == 0 else f"{label}#{i}", vocab) for i, r in enumerate(runs)]
+            # the plots, facts and realism panel show replicate 1: their label says so
+            summaries = [summarise(r, f"{label}, replicate {i + 1}", vocab) for i, r in enumerate(runs)]
             sides.append(Side(label, str(o.path), "runset", o.seeds, summaries))
         else:
             seed = -1 if o.manifest.seed is None else o.manifest.seed
