@@ -145,8 +145,8 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
 
 def html_report(runs: Sequence[RunSummary], replicated: str = "") -> str:
     title = (
-        ("parcours compare: " + " vs ".join(r.label for r in runs))
+        ("parcours compare: " + " vs ".join(r.label.removesuffix(", replicate 1") for r in runs))
         if len(runs) > 1
-        else f"parcours report: {runs[0].label}"
+        else f"parcours report: {runs[0].label.removesuffix(', replicate 1')}"
     )
     return page(title, runs, sections(runs, replicated))
