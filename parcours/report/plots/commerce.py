@@ -21,6 +21,7 @@ from parcours.report.plots.style import (
     persona_colour,
     png_base64,
     run_colour,
+    run_width,
 )
 from parcours.report.plots.usage import used_channels
 
@@ -190,7 +191,7 @@ def _basket(ax: Axes, runs: Sequence[RunSummary]) -> None:
                 np.clip(v, 0, top),
                 bins=bins,
                 histtype="step",
-                linewidth=1.8,
+                linewidth=run_width(i) * 0.7,  # later runs thinner on top: identical runs both show
                 color=run_colour(i),
                 density=True,
                 label=f"{run.label}: mean €{v.mean():,.2f}",
