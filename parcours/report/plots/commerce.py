@@ -51,6 +51,26 @@ def _grouped_bars(
         ax.legend()
 
 
+def _mark_counts(ax: Axes, counts: Sequence[np.ndarray]) -> None:
+    """Each bar of ``_grouped_bars`` (one container per run) with its n; bars under MIN_UNITS hatched."""
+    for bars, n in zip(ax.containers, counts, strict=False):
+        for bar, k in zip(bars, n, strict=True):
+            ax.annotate(
+                f"{int(k):,}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=6.5,
+                rotation=90,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
+            if k < MIN_UNITS:
+                bar.set_hatch("///")
+                bar.set_alpha(0.35)
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.15)  # room for the counts
+
+
 #: A persona x channel cell with fewer sessions than this is greyed: its rate is mostly noise.
 MIN_CELL_SESSIONS = 30
 
@@ -69,8 +89,11 @@ def funnel(runs: Sequence[RunSummary]) -> str:
         conversion = right.subplots()
         rates = [_conversion(r.funnel.sum(axis=0))[chans] * 100 for r in runs]
         _grouped_bars(conversion, [runs[0].channels[c] for c in chans], rates, runs)
+        _mark_counts(conversion, [r.funnel.sum(axis=0)[chans, 0] for r in runs])
         conversion.set_ylabel("% of sessions with an order")
-        conversion.set_title("Sessions with an order, per channel (session or visit conversion)")
+        conversion.set_title(
+            f"Sessions with an order, per channel (n sessions on each bar; hatched: under {MIN_UNITS})"
+        )
         axes = bottom.subplots(len(runs), 1, squeeze=False, sharex=True)[:, 0]
         for ax, run in zip(axes, runs, strict=True):
             _conversion_map(ax, run, chans)
@@ -137,8 +160,8 @@ def _conversion_map(ax: Axes, run: RunSummary, chans: list[int]) -> None:
     ax.set_xticks(range(len(chans)), [run.channels[c] for c in chans])
     ax.set_yticks(range(len(run.personas)), run.personas)
     ax.set_title(
-        f"{run.label}: % of sessions with an order (orders/sessions), by persona and channel; "
-        f"grey: too few (under {MIN_CELL_SESSIONS} sessions; no number: none)"
+        f"{run.label}: % of sessions with an order (orders/sessions); "
+        f"grey: under {MIN_CELL_SESSIONS} sessions, too few"
     )
 
 
