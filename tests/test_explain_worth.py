@@ -100,7 +100,8 @@ def test_a_capability_that_never_acted_is_not_measurable_and_the_page_says_what_
     assert any("too small to measure" in w and "cap0" in w for w in doc["warnings"])
     page = to_html(x)
     assert f"{c1['customers_to_measure']:,} customers" in page
-    assert "never acted" in page and "What each capability is worth a year" in page
+    assert "never acted" in page and "try 20,000 customers" in page  # ten times the size, for a start
+    assert "What each capability is worth a year" in page
 
 
 def test_two_replicates_are_warned_about() -> None:

@@ -114,7 +114,11 @@ def advice(r: Reading, customers: int, replicates: int, days: int) -> str:
         more = (
             "" if days > 1 else "; after-sale capabilities (returns) act days after a purchase: try --days 7"
         )
-        return f"no effect in any run: it never acted at {customers:,} customers over {days} day(s){more}"
+        bigger = min(_round_up(customers * 10.0), MAX_CUSTOMERS)
+        return (
+            f"no effect in any run: it never acted at {customers:,} customers over {days} day(s); try "
+            f"{bigger:,} customers{more}"
+        )
     if r.customers_to_measure is None:
         return f"not told from zero with {replicates} replicates"
     capped = (
