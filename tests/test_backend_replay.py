@@ -89,3 +89,5 @@ def test_builtin_target_checks_a_crosschannel_day_and_the_report_shows_it(tmp_pa
     for channel, n in collections.Counter(log.column("channel").to_pylist()).items():
         assert f'<td>{channel}</td><td class="num">{n:,}</td>' in section  # a row per channel, counted
     assert "0 violations" in section
+    assert "<img" in section and "http" not in page.lower()  # the replay over time; no address printed
+    assert "€ of the purchases replayed" in section

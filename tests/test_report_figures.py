@@ -59,18 +59,19 @@ def test_sessions_by_local_hour_persona_channel_and_day_type(
 ) -> None:
     c, s = request.getfixturevalue(run)
     days = [c.start + dt.timedelta(days=d) for d in range(c.days)]
-    n_weekend = sum(d.weekday() >= 5 for d in days)
+
+    def kind(d: dt.date) -> int:  # weekdays, Saturday, Sunday apart
+        return max(d.weekday() - 4, 0)
+
+    n_kind = Counter(kind(d) for d in days)
     expected = Counter()
     for e in session_starts(c).values():
         local = c.local(e.ts_ms)
-        expected[(local.weekday() >= 5, e.persona, e.channel, local.hour)] += 1
+        expected[(kind(local.date()), e.persona, e.channel, local.hour)] += 1
     p, ch = index(s)
-    for (weekend, persona, channel, hour), n in expected.items():
-        per_day = n / (n_weekend if weekend else len(days) - n_weekend)
-        assert s.sessions_by_hour[int(weekend), p[persona], ch[channel], hour] == pytest.approx(per_day)
-    assert s.sessions_by_hour.sum() == pytest.approx(
-        sum(n / (n_weekend if k[0] else len(days) - n_weekend) for k, n in expected.items())
-    )
+    for (k, persona, channel, hour), n in expected.items():
+        assert s.sessions_by_hour[k, p[persona], ch[channel], hour] == pytest.approx(n / n_kind[k])
+    assert s.sessions_by_hour.sum() == pytest.approx(sum(n / n_kind[k[0]] for k, n in expected.items()))
 
 
 def test_weekend_appears_only_when_the_run_has_one(

@@ -139,7 +139,7 @@ def test_simulated_week_sessions_by_hour_and_day_type(week_run: Run, week: RunSu
     assert meta.num_rows == firsts.num_rows  # a session stays on one channel, one persona
     table = firsts.join(meta, "session_id")
     local = table["ts_min"].cast(pa.timestamp("ms", tz=week_run.manifest.scenario.calendar.timezone))
-    weekend = (pc.day_of_week(local).to_numpy() >= 5).astype(int)
+    weekend = np.maximum(pc.day_of_week(local).to_numpy() - 4, 0)  # weekdays, Saturday, Sunday
     counts = Counter(
         zip(
             weekend,
@@ -149,7 +149,7 @@ def test_simulated_week_sessions_by_hour_and_day_type(week_run: Run, week: RunSu
             strict=True,
         )
     )
-    days_of_type = (5, 2)  # Monday 23 November 2026 to Sunday
+    days_of_type = (5, 1, 1)  # Monday 23 November 2026 to Sunday
     for (w, persona, channel, hour), n in counts.items():
         got = week.sessions_by_hour[w, week.personas.index(persona), week.channels.index(channel), hour]
         assert got == pytest.approx(n / days_of_type[w])

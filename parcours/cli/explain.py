@@ -40,6 +40,8 @@ class _RunProgress:
 @click.option("--customers", "-n", type=int, help="Population size of every run (overrides the scenarios).")
 @click.option("--replicates", "-r", type=int, default=3, show_default=True, help="Runs per combination.")
 @click.option("--seed", type=int, help="Root seed of the replicate seeds [default: FROM's seed].")
+@click.option("--days", type=int, help="Days every run covers (returns and week patterns need several).")
+@click.option("--start", help="First day of every run, YYYY-MM-DD [default: the scenarios'].")
 @click.option(
     "--workers", "-w", type=int, default=1, show_default=True, help="Runs at once, one process each."
 )
@@ -72,6 +74,8 @@ def explain(
     customers: int | None,
     replicates: int,
     seed: int | None,
+    days: int | None,
+    start: str | None,
     workers: int,
     exact_up_to: int,
     permutations: int,
@@ -84,12 +88,15 @@ def explain(
     revenue, lost sales, calls abandoned and identities per person into each differing capability's
     Shapley contribution, with 95% intervals over replicates (common random numbers)."""
     from parcours.cli.destination import Destination
+    from parcours.report.numbers.bounds import MIN_REPLICATES, few_replicates
     from parcours.strategy.explain import explain as run_explain
     from parcours.strategy.page import to_html, to_json
 
     if out is None and fmt == "html":
         out = Path(f"explain-{Path(from_scenario).stem}-{Path(to_scenario).stem}.html")
     destination = Destination(out)
+    if 1 < replicates < MIN_REPLICATES:  # 1 is refused with its own message
+        click.echo(f"warning: {few_replicates(replicates)}", err=True)
     bar = _RunProgress(sys.stderr.isatty() if progress is None else progress)
     try:
         found = run_explain(
@@ -98,6 +105,8 @@ def explain(
             customers=customers,
             replicates=replicates,
             seed=seed,
+            days=days,
+            start=start,
             workers=workers,
             exact_up_to=exact_up_to,
             permutations=permutations,

@@ -66,6 +66,16 @@ class CalendarRecord:
 
 
 @dataclass(frozen=True)
+class ServiceTimes:
+    """How long a person serves (the scenario's means) and the answered-within target of a call."""
+
+    mean_talk_s: float = 300.0
+    mean_chat_s: float = 420.0
+    mean_assist_s: float = 240.0
+    target_within_s: float = 20.0
+
+
+@dataclass(frozen=True)
 class ScenarioRecord:
     """The resolved scenario as it ran (``data``: the Scenario spec's JSON), with typed views."""
 
@@ -96,6 +106,25 @@ class ScenarioRecord:
         """``demand.*_multiplier``: 1 is an ordinary day."""
         demand = _dict(self.data.get("demand"))
         return {k: float(v) for k, v in demand.items() if k.endswith("_multiplier")}
+
+    @cached_property
+    def service_times(self) -> ServiceTimes:
+        centre, stores, default = (
+            _dict(self.data.get("call_centre")),
+            _dict(self.data.get("stores")),
+            ServiceTimes(),
+        )
+        return ServiceTimes(
+            float(centre.get("mean_talk_s", default.mean_talk_s)),
+            float(centre.get("mean_chat_s", default.mean_chat_s)),
+            float(stores.get("mean_assist_s", default.mean_assist_s)),
+            float(centre.get("target_within_s", default.target_within_s)),
+        )
+
+    @cached_property
+    def economics(self) -> dict[str, Any]:
+        """``economics``: the retailer's figures as the scenario gave them (none before they existed)."""
+        return _dict(self.data.get("economics"))
 
     @cached_property
     def store_week(self) -> dict[str, str] | None:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from parcours.scenarios.capabilities import Capabilities, resolve
+from parcours.scenarios.economics import Economics
 from parcours.specfile import Spec, check_distribution
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, IntegrationLevel
 
@@ -231,6 +232,9 @@ class Scenario(Spec):
     # Channels this retailer does not run (a pure player: ["store", "kiosk"]): every persona's share of
     # them goes to the channels left, in proportion, for research, purchase and campaign responses.
     without_channels: list[Channel] = []
+    # What turns revenue and service work into margin (explain's worth per year, the report's costs);
+    # each figure left out takes a default labelled an assumption. The simulation does not read it.
+    economics: Economics = Economics()
 
     @model_validator(mode="before")
     @classmethod
@@ -246,6 +250,7 @@ __all__ = [
     "CallCentre",
     "Capabilities",
     "Channel",
+    "Economics",
     "Population",
     "Scenario",
     "Stores",

@@ -23,9 +23,12 @@ import numpy as np
 import pyarrow.compute as pc
 
 from parcours.errors import ParcoursError
+from parcours.output.economics import Terms, terms
 from parcours.output.manifest import RunSetManifest
 from parcours.output.reader import Run
 from parcours.output.runset import write_manifest
+from parcours.report.numbers.bounds import COUNT, SHARE, SIGNED, Kind, bounded_mean
+from parcours.report.numbers.costs import margin_per_day, net_revenue_per_day
 from parcours.report.numbers.intervals import Estimate, mean_interval
 from parcours.report.numbers.kpis import headline
 from parcours.report.numbers.summary import summarise
@@ -36,6 +39,7 @@ from parcours.simulator.run.simulate import simulate_run
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
 from parcours.strategy.shapley import Coalitions, alone, plan, shapley
 
+DEFAULT_TERMS = terms({})
 OnRun = Callable[[int, int, str], None]  # runs finished, runs in all, what just finished
 
 
@@ -44,15 +48,19 @@ class Figure:
     key: str
     label: str
     unit: str  # as report.kpis: "%" shown in % (differences in points), "€", "" a count or ratio
+    kind: Kind = COUNT  # the range of the figure itself (its differences may take either sign)
 
 
 FIGURES = (
-    Figure("conversion", "Conversion (purchase journeys that bought)", "%"),
+    Figure("conversion", "Conversion (purchase journeys that bought)", "%", SHARE),
     Figure("revenue_eur_per_day", "Revenue (€ per day)", "€"),
+    Figure("net_revenue_eur_per_day", "Net revenue (purchases less refunds, € per day)", "€", SIGNED),
     Figure("lost_sales_per_day", "Lost sales (journeys lost to a stock-out, per day)", ""),
-    Figure("call_abandonment", "Calls abandoned (share of calls given up)", "%"),
+    Figure("call_abandonment", "Calls abandoned (share of calls given up)", "%", SHARE),
     Figure("identities_per_person", "Distinct identities per person (ids the backend sees)", ""),
+    Figure("margin_eur_per_day", "Gross margin less service costs (€ per day)", "€", SIGNED),
 )
+MARGIN = len(FIGURES) - 1
 #: The report's headline keys for each figure (a renamed key is looked up under each of its names).
 HEADLINE_KEYS = {
     "conversion": ("journey_conversion", "conversion"),
@@ -71,14 +79,19 @@ def identities_per_person(run: Run) -> float:
     return pairs.num_rows / len(pc.unique(pairs.column("customer_id")))
 
 
-def figures_of(path: Path) -> np.ndarray:
+def figures_of(path: Path, economics: Terms) -> np.ndarray:
     """The explained figures of one finished run, in FIGURES order."""
     run = Run(path)
-    h = headline(summarise(run))
+    summary = summarise(run)
+    h = headline(summary)
     values = []
     for f in FIGURES:
         if f.key == "identities_per_person":
             values.append(identities_per_person(run))
+        elif f.key == "margin_eur_per_day":
+            values.append(margin_per_day(summary, economics))
+        elif f.key == "net_revenue_eur_per_day":
+            values.append(net_revenue_per_day(summary))
         else:
             values.append(next((h[k] for k in HEADLINE_KEYS[f.key] if k in h), float("nan")))
     return np.array(values, dtype=np.float64)
@@ -94,6 +107,7 @@ class Job:
     out: Path
     customers: int | None
     keep: bool
+    economics: Terms
 
 
 def run_job(job: Job) -> np.ndarray:
@@ -101,7 +115,7 @@ def run_job(job: Job) -> np.ndarray:
     overrides = Overrides(customers=job.customers, seed=job.seed)
     simulate_run(str(job.scenario_file), overrides, job.out)  # one process: the jobs are the parallel part
     try:
-        return figures_of(job.out)
+        return figures_of(job.out, job.economics)
     finally:
         if not job.keep:
             shutil.rmtree(job.out, ignore_errors=True)
@@ -121,6 +135,9 @@ class Explanation:
     seeds: list[int]
     values: dict[int, np.ndarray]  # coalition -> (replicates, figures); -1 is TO itself
     wall_time_s: float
+    days: int = 1
+    start: str = ""
+    economics: Terms = DEFAULT_TERMS
 
     @property
     def to_values(self) -> np.ndarray:
@@ -149,9 +166,12 @@ class Explanation:
         def per_figure(x: np.ndarray) -> list[Estimate]:
             return [mean_interval(x[:, n]) for n in range(len(FIGURES))]
 
+        def bounded(x: np.ndarray) -> list[Estimate]:  # a figure itself: inside its range
+            return [bounded_mean(x[:, n], f.kind) for n, f in enumerate(FIGURES)]
+
         return Estimates(
-            from_=per_figure(a["from"]),
-            to=per_figure(a["to"]),
+            from_=bounded(a["from"]),
+            to=bounded(a["to"]),
             total=per_figure(a["total"]),
             interaction=per_figure(a["interaction"]),
             joint=per_figure(a["joint"]),
@@ -220,6 +240,8 @@ def explain(
     customers: int | None = None,
     replicates: int = 3,
     seed: int | None = None,
+    days: int | None = None,
+    start: str | None = None,
     workers: int = 1,
     exact_up_to: int = 6,
     permutations: int = 12,
@@ -228,13 +250,19 @@ def explain(
 ) -> Explanation:
     """Run every combination the split needs, ``replicates`` times each, and collect their figures."""
     check_replicates(replicates)
+    if replicates < 2:
+        raise ParcoursError(
+            f"--replicates: explain needs at least 2 replicates to give an interval, not {replicates} "
+            f"(3 or more to tell a capability from noise)"
+        )
     check_workers(workers)
-    size = Overrides(customers=customers)
+    size = Overrides(customers=customers, days=days, start=start)
     from_sc, to_sc = (size.apply(_scenario(n, w)) for n, w in ((from_name, "FROM"), (to_name, "TO")))
     root = from_sc.population.seed if seed is None else seed
     seeds = replicate_seeds(root, replicates)
     found = factors(from_sc, to_sc)
     other = other_differences(from_sc, to_sc)
+    economics = terms(from_sc.economics.model_dump())  # the retailer as it is; the runs do not read them
     p = plan(len(found), exact_up_to=exact_up_to, permutations=permutations, seed=root)
     began = time.perf_counter()
     with _work_dir(keep_runs) as work:
@@ -258,6 +286,7 @@ def explain(
                         folder / f"rep-{r:03d}",
                         customers,
                         keep_runs is not None,
+                        economics,
                     )
                 )
         results = _run_all(jobs, workers, on_run)
@@ -281,6 +310,9 @@ def explain(
         seeds,
         values,
         time.perf_counter() - began,
+        from_sc.calendar.days,
+        from_sc.calendar.start.isoformat(),
+        economics,
     )
 
 

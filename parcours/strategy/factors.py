@@ -17,7 +17,7 @@ from typing import Any
 from parcours.scenarios import Scenario, is_path
 
 #: Settings that never count as a difference: names, words, and what every run overrides.
-IGNORED = {"name", "description"}
+IGNORED = {"name", "description", "economics"}  # economics: read by explain, not by the runs
 CAPABILITIES = "capabilities"
 LEVEL = "integration"
 

@@ -16,6 +16,8 @@ from parcours.report.numbers.intervals import Estimate
 from parcours.report.pages.html import CSS, esc, table, tr
 from parcours.report.plots.style import figure, png_base64
 from parcours.strategy.explain import FIGURES, Explanation, Figure
+from parcours.strategy.verdicts import banner, reach_section, worth_section
+from parcours.strategy.worth import detectables, margins, readings, warnings
 
 FORMAT = "parcours-explain"
 FORMAT_VERSION = 1
@@ -32,6 +34,10 @@ ABOUT = (
     "TO differ only in capabilities, otherwise what their other settings change. Intervals are 95% "
     "t-intervals over the replicates; a contribution whose interval holds 0 is greyed."
 )
+
+
+def _num(v: float) -> float | None:
+    return None if math.isnan(v) else round(float(v), 6)
 
 
 def _signed(f: Figure, v: float) -> str:
@@ -64,6 +70,7 @@ def _interval(f: Figure, e: Estimate, signed: bool = True) -> str:
 def document(x: Explanation) -> dict[str, Any]:
     """The JSON: per figure the total, each capability's contribution and the interaction, which add up."""
     est = x.estimates()
+    read, worth, reach = readings(x), margins(x), detectables(x)
     figures: dict[str, Any] = {}
     for n, f in enumerate(FIGURES):
         contributions = [
@@ -73,12 +80,15 @@ def document(x: Explanation) -> dict[str, Any]:
                 "to": factor.to_value,
                 **est.shapley[i][n].as_json(),
                 "alone": est.alone[i][n].as_json(),
+                **read[i][n].document(),
+                "margin_eur_per_year": worth[i].as_json(),
             }
             for i, factor in enumerate(x.factors)
         ]
         figures[f.key] = {
             "label": f.label,
             "unit": f.unit,
+            "detectable": _num(reach[n]),
             "from": est.from_[n].as_json(),
             "to": est.to[n].as_json(),
             "total": est.total[n].as_json(),
@@ -93,6 +103,8 @@ def document(x: Explanation) -> dict[str, Any]:
         "from": x.from_name,
         "to": x.to_name,
         "customers": x.customers,
+        "days": x.days,
+        "start": x.start,
         "replicates": len(x.seeds),
         "root_seed": x.root_seed,
         "seeds": x.seeds,
@@ -100,7 +112,18 @@ def document(x: Explanation) -> dict[str, Any]:
         "permutations": len(x.plan.permutations) if not x.plan.exact else math.factorial(x.plan.k),
         "combinations": len(x.plan.coalitions()),
         "runs": sum(len(v) for v in x.values.values()),
-        "capabilities": [{"capability": f.name, "from": f.from_value, "to": f.to_value} for f in x.factors],
+        "capabilities": [
+            {
+                "capability": f.name,
+                "from": f.from_value,
+                "to": f.to_value,
+                "measurable": any(r.measurable for r in read[i]),
+                "margin_eur_per_year": worth[i].as_json(),
+            }
+            for i, f in enumerate(x.factors)
+        ],
+        "economics": x.economics.document(),
+        "warnings": warnings(x),
         "other_differences": x.other,
         "wall_time_s": round(x.wall_time_s, 1),
         "figures": figures,
@@ -151,21 +174,28 @@ def _waterfall(ax: Axes, f: Figure, x: Explanation, n: int) -> None:
     lows = [s.bottom + min(s.height, 0) - s.err for s in steps] + ends
     lo, hi = min(lows), max(tops)
     pad = (hi - lo) * 0.2 or abs(hi) * 0.05 or 1.0
-    floor = 0.0 if lo >= 0 and lo < 2 * (hi - lo) else lo - pad  # from 0 unless it flattens the steps
+    floor = 0.0 if lo >= 0 and lo < 2 * (hi - lo) else lo - 2 * pad  # from 0 unless it flattens the steps
     for i, (e, v) in enumerate(((est.from_[n], ends[0]), (est.to[n], ends[1]))):
         at = 0 if i == 0 else len(steps) + 1
-        ax.bar(at, v - floor, bottom=floor, color=ENDS, width=0.6)
-        ax.text(at, v, f"{_value(f, e.mean)}\n{_bracket(f, e)}", ha="center", va="bottom", fontsize=9)
+        if floor == 0:
+            ax.bar(at, v, color=ENDS, width=0.6)
+        else:  # a bar from an axis that does not start at 0 would lie about the level: draw a level
+            ax.hlines(v, at - 0.3, at + 0.3, color="#555", linewidth=3)
+        ax.text(
+            at, v + pad * 0.15, f"{_value(f, e.mean)}\n{_bracket(f, e)}", ha="center", va="bottom", fontsize=9
+        )
     for j, s in enumerate(steps, start=1):
         ax.bar(j, s.height, bottom=s.bottom, color=s.colour, width=0.6, edgecolor="#555", linewidth=0.5)
         ax.errorbar(j, s.bottom + s.height, yerr=s.err, color="black", capsize=4)
-        ax.text(j + 0.33, s.bottom + s.height / 2, _signed(f, s.height / scale), va="center", fontsize=9)
+        up = s.height >= 0  # the label beyond the bar's end and its interval, never across a bar
+        edge = s.bottom + s.height + (s.err if up else -s.err)
+        ax.text(j, edge, _signed(f, s.height / scale), ha="center", va="bottom" if up else "top", fontsize=9)
     labels = ["FROM\n" + x.from_name, *(s.label for s in steps), "TO\n" + x.to_name]
     ax.set_xticks(np.arange(len(labels)), labels, fontsize=9)
     ax.set_xlim(-0.6, len(labels) - 0.2)
     ax.set_ylim(floor, hi + 2 * pad)
     unit = " (%)" if f.unit == "%" else " (€)" if f.unit == "€" else ""
-    ax.set_ylabel(f.label.split(" (")[0] + unit + ("" if floor == 0 else "\naxis not from 0"))
+    ax.set_ylabel(f.label.split(" (")[0] + unit + ("" if floor == 0 else "\naxis not from 0: ends as levels"))
     ax.set_title(f"{f.label}: {_interval(f, est.total[n])} from FROM to TO")
     ax.grid(axis="x", visible=False)
 
@@ -198,10 +228,15 @@ def to_html(x: Explanation) -> str:
     method = (
         f"{doc['method']} over {x.plan.k} capabilities ({doc['combinations']} combinations"
         + ("" if x.plan.exact else f", {doc['permutations']} sampled orders")
-        + f"), {doc['replicates']} replicates of {x.customers:,} customers, {doc['runs']} runs, "
+        + f"), {doc['replicates']} replicates of {x.customers:,} customers over {x.days} day(s) from "
+        f"{x.start}, {doc['runs']} runs, "
         f"root seed {x.root_seed}, {doc['wall_time_s']} s"
     )
-    parts = [f"<h1>{esc(title)}</h1><p class='lead'>{esc(method)}.</p><p class='lead'>{esc(ABOUT)}</p>"]
+    parts = [
+        f"<h1>{esc(title)}</h1><p class='lead'>{esc(method)}.</p>{banner(x)}<p class='lead'>{esc(ABOUT)}</p>",
+        worth_section(x),
+        reach_section(x),
+    ]
     if x.other:
         parts.append(
             f"<p class='lead'>Other settings that differ (not split): {esc(', '.join(x.other))}.</p>"

@@ -152,9 +152,12 @@ def delta(kpi: Kpi, value: float, base: float) -> str:
     if kpi.unit == "%":
         points = (value - base) * 100
         return f"{0.0 if abs(points) < 0.05 else points:+.1f} pts"  # no "-0.0 pts"
-    change = (value - base) / abs(base) if base else 0.0
+    diff = value - base
+    if abs(diff) < (0.005 if kpi.unit != "s" else 0.5):  # no "-0.00 (+0%)": a rounding residue is 0
+        diff = 0.0
+    change = diff / abs(base) if base else 0.0
     rel = f" ({0.0 if abs(change) < 0.005 else change:+.0%})" if base else ""
-    return f"{fmt(kpi, value - base, signed=True)}{rel}"
+    return f"{fmt(kpi, diff, signed=True)}{rel}"
 
 
 def fmt(kpi: Kpi, value: float, signed: bool = False) -> str:

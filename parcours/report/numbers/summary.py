@@ -12,6 +12,8 @@ from parcours.report.columns import journeys
 from parcours.report.columns.events import Calendar, Vocab
 from parcours.report.columns.scan import scan
 from parcours.report.numbers import commerce, queues, usage
+from parcours.report.numbers.routes import Routes, persona_waits, routes
+from parcours.report.numbers.weeks import Week, week
 from parcours.report.realism.assess import Finding, assess
 from parcours.report.realism.basis import Basis
 from parcours.vocabulary import EventType
@@ -27,7 +29,7 @@ class RunSummary:
     outcomes: list[str]
     calendar: Calendar
     customers: int
-    sessions_by_hour: np.ndarray  # [weekend, persona, channel, hour] per day
+    sessions_by_hour: np.ndarray  # [day kind (weekdays, Saturday, Sunday), persona, channel, hour] per day
     transitions: np.ndarray  # [from channel, to channel]
     typology: journeys.Typology
     journeys_by_outcome: np.ndarray  # [persona, outcome]
@@ -38,6 +40,9 @@ class RunSummary:
     calls: queues.QueueStats
     chats: queues.QueueStats
     stores: queues.StoreStats
+    week: Week  # per day of the week, and the busiest hour of a mean day
+    routes: Routes  # journeys from research to purchase to after-sale channel
+    waits: dict[str, np.ndarray]  # per queue: [persona, (mean wait s, people who waited)]
 
     def finding(self, key: str) -> Finding | None:
         return next((f for f in self.findings if f.reference.key == key), None)
@@ -65,6 +70,7 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
     found = scan(run, vocab, calendar)
     j = journeys.read_journeys(run, vocab, calendar, outcomes)
     n_p, n_c, days = len(vocab.personas), len(vocab.channels), calendar.days
+    within_s = run.manifest.scenario.service_times.target_within_s
     return RunSummary(
         label=label or label_of(run),
         path=str(run.path),
@@ -85,4 +91,7 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
         calls=queues.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
         chats=queues.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
         stores=queues.stores(found.cube, found.picked, vocab, days),
+        week=week(found.sessions, found.picked, calendar, vocab, within_s),
+        routes=routes(found.sessions, found.picked, j, vocab, outcomes.names),
+        waits=persona_waits(found.picked, vocab),
     )

@@ -6,17 +6,19 @@ import numpy as np
 
 from parcours.report.columns.events import DAY_MS, HOUR_MS, Calendar
 from parcours.report.columns.scan import Sessions
+from parcours.report.numbers.weeks import DAY_KINDS, day_kinds
 
 
 def sessions_by_hour(s: Sessions, calendar: Calendar, n_personas: int, n_channels: int) -> np.ndarray:
-    """[weekend, persona, channel, hour]: sessions starting in each local hour, per day of that type."""
-    weekend = calendar.weekend()
+    """[day kind, persona, channel, hour]: sessions starting in each local hour, per day of that kind
+    (weekdays, Saturday, Sunday: ``weeks.DAY_KINDS``)."""
+    kinds = day_kinds(calendar)
     day = np.clip(s.start_local_ms // DAY_MS - calendar.first_day, 0, calendar.days - 1)
     hour = (s.start_local_ms % DAY_MS) // HOUR_MS
-    shape = (2, n_personas, n_channels, 24)
-    flat = np.ravel_multi_index((weekend[day].astype(np.int64), s.persona, s.channel, hour), shape)
+    shape = (len(DAY_KINDS), n_personas, n_channels, 24)
+    flat = np.ravel_multi_index((kinds[day].astype(np.int64), s.persona, s.channel, hour), shape)
     counts = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape).astype(np.float64)
-    days_of_type = np.array([(~weekend).sum(), weekend.sum()], np.float64)
+    days_of_type = np.bincount(kinds, minlength=len(DAY_KINDS)).astype(np.float64)
     return counts / np.maximum(days_of_type, 1)[:, None, None, None]
 
 

@@ -11,6 +11,7 @@ from parcours.report.numbers.summary import RunSummary, label_of, summarise
 from parcours.report.pages import facts, glossary
 from parcours.report.pages.html import Section, kpi_table, page, realism_table
 from parcours.report.pages.replays import replay_section
+from parcours.report.pages.weekpage import costs_section, flows_section, personas_section, weekdays_section
 from parcours.report.plots import commerce, queues, usage
 
 
@@ -32,8 +33,8 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
     lead = "The numbers to remember" + (f", each run against {runs[0].label}." if several else ".")
     if replicated:
         lead += (
-            " Run sets: each figure is the mean over the replicates with its 95% interval; the plots "
-            "below show the first replicate of each run set."
+            " Run sets: each figure in this table is the mean over the replicates with its 95% interval; "
+            "everything below (plots, facts, tables, realism) is of one replicate, labelled 'replicate 1'."
         )
     return [
         Section("kpis", "Headline figures", lead, table=replicated or kpi_table(runs, values)),
@@ -46,6 +47,9 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             usage.channel_use(runs),
             facts.channel_use(runs),
         ),
+        *[s for s in [weekdays_section(runs)] if s is not None],
+        flows_section(runs),
+        personas_section(runs),
         Section(
             "transitions",
             "From one channel to the next",
@@ -109,6 +113,7 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             queues.stores(runs),
             facts.stores(runs),
         ),
+        costs_section(runs),
         Section(
             "integration",
             "What each integration level changes",
@@ -140,8 +145,8 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
 
 def html_report(runs: Sequence[RunSummary], replicated: str = "") -> str:
     title = (
-        ("parcours compare: " + " vs ".join(r.label for r in runs))
+        ("parcours compare: " + " vs ".join(r.label.removesuffix(", replicate 1") for r in runs))
         if len(runs) > 1
-        else f"parcours report: {runs[0].label}"
+        else f"parcours report: {runs[0].label.removesuffix(', replicate 1')}"
     )
     return page(title, runs, sections(runs, replicated))

@@ -67,14 +67,16 @@ def _share(num_: float, den: float) -> float:
 
 
 def channel_use(runs: Sequence[RunSummary]) -> list[str]:
-    per_hour = [r.sessions_by_hour.sum(axis=(0, 1, 2)) for r in runs]
     by_channel = [r.funnel[..., 0].sum(axis=0) for r in runs]
     out = [line("Sessions per day", runs, [float(r.funnel[..., 0].sum()) / r.days for r in runs])]
-    for r, h in zip(runs, per_hour, strict=True):
-        peak = int(np.argmax(h))
-        out.append(
-            f"{r.label}: busiest hour {peak:02d}:00-{peak + 1:02d}:00 ({h[peak]:,.0f} sessions started)"
-        )
+    for r in runs:
+        peak, per_day = r.week.busiest_hour, r.week.busiest_hour_sessions_per_day
+        if peak >= 0:
+            days = f"a mean day of {r.days}" if r.days > 1 else "the day"
+            out.append(
+                f"{r.label}: busiest hour {peak:02d}:00-{peak + 1:02d}:00 "
+                f"({per_day:,.0f} sessions started in it, {days})"
+            )
     top = np.argsort(-by_channel[0])[:5]
     for c in top:
         shares = [_share(float(b[c]), float(b.sum())) for b in by_channel]

@@ -37,6 +37,15 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 .shown, .input { color: #4e79a7; font-weight: bold; }
 small { color: #666; }
 p.empty { font-style: italic; color: #666; }
+h3 { font-size: 1rem; margin: 1rem 0 0.2rem; }
+figure.sankey { margin: 0.4rem 0; max-width: 960px; background: white; border: 1px solid #ddd; }
+figure.sankey figcaption { font-size: 0.85rem; color: #555; padding: 0 0.5rem 0.3rem; }
+div.sankeys { display: grid; grid-template-columns: repeat(auto-fill, minmax(600px, 1fr)); gap: 0.5rem; }
+details summary { cursor: pointer; color: #4e79a7; margin: 0.3rem 0; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
+.warning { background: #fff4e5; border-left: 4px solid #f28e2b; padding: 0.4rem 0.8rem; margin: 0.6rem 0;
+           max-width: 70rem; }
+.warning ul { margin: 0.2rem 0; }
 """
 
 
@@ -114,7 +123,9 @@ def realism_table(runs: Sequence[RunSummary]) -> str:
                 *(_verdict_cell(r.findings[i]) for r in runs),
             )
         )
-    return table(["figure", "published", *(r.label for r in runs)], rows)
+    return (
+        "<div class='table-wrap'>" + table(["figure", "published", *(r.label for r in runs)], rows) + "</div>"
+    )
 
 
 def run_table(runs: Sequence[RunSummary]) -> str:

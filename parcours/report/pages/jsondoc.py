@@ -11,7 +11,14 @@ import numpy as np
 
 from parcours.report.columns.journeys import TYPOLOGY
 from parcours.report.numbers.commerce import FUNNEL
+from parcours.report.numbers.costs import costs_document
 from parcours.report.numbers.kpis import ALIASES, headline
+from parcours.report.numbers.personas import (
+    busiest_document,
+    flows_document,
+    personas_document,
+    weekdays_document,
+)
 from parcours.report.numbers.queues import PERCENTILES, QueueStats
 from parcours.report.numbers.summary import RunSummary
 from parcours.report.realism.assess import Finding, finding_document
@@ -94,6 +101,11 @@ def run_document(r: RunSummary) -> dict[str, Any]:
             "staff_wait": _queue(r.stores.assist, r.days),
         },
         "realism": [_realism(f) for f in r.findings],
+        "busiest_hour": busiest_document(r),
+        "by_weekday": weekdays_document(r),
+        "flows": flows_document(r),
+        "personas": personas_document(r),
+        "service_costs": costs_document(r),
     }
 
 

@@ -19,6 +19,7 @@ import pyarrow.dataset as ds
 from parcours.output.replays import REQUESTS_DIR, SUMMARY, latest_replay, read_summary
 from parcours.report.numbers.summary import RunSummary
 from parcours.report.pages.html import Section, esc, table, tr
+from parcours.report.pages.replaytime import replay_chart, window_revenue
 
 #: A customer who waited longer than this for an answer (corrected latency) counts as hurt.
 SLOW_MS = 1000.0
@@ -71,7 +72,8 @@ def replay_figures(replay: Path) -> dict[str, Any]:
     return {
         "replay": replay.name,
         "requests": log.num_rows,
-        "target": summary["target"] if summary else "?",
+        "builtin": bool(summary and summary["target"] and "127.0.0.1" in summary["target"]),
+        "window": (summary.get("window") or "the whole run") if summary else "?",
         "speed": summary["speed"] if summary else None,
         "valid": summary["valid"] if summary else None,
         # replays written before --check existed have no checks table
@@ -94,7 +96,7 @@ def _rows(figures: dict[str, dict[str, float]], revenue: dict[str, float]) -> li
                 f"#{f['service_p99']:,.1f}",
                 f"#{f['slow'] / f['requests']:.2%}",
                 f"#{f['customers']:,}",
-                f"#{revenue.get(name, 0.0):,.0f} €",
+                f"#€{revenue.get(name, 0.0):,.0f}",
             )
         )
     return rows
@@ -102,7 +104,7 @@ def _rows(figures: dict[str, dict[str, float]], revenue: dict[str, float]) -> li
 
 HEAD = [
     "", "requests", "failed", "waited p50 ms", "waited p99 ms", "service p99 ms", f"waited > {SLOW_MS:g} ms",
-    "customers", "revenue in the run, per day",
+    "customers", "€ of the purchases replayed",
 ]  # fmt: skip
 
 
@@ -116,12 +118,16 @@ def _revenue(r: RunSummary) -> tuple[dict[str, float], dict[str, float]]:
 
 def _run_table(r: RunSummary, replay: Path) -> tuple[str, list[str]]:
     f = replay_figures(replay)
-    by_channel, by_persona = _revenue(r)
+    by_channel, by_persona = window_revenue(r.path, replay)
     checks = f["checks"]
     verdict = {True: "valid", False: "INVALID (the replay fell behind its schedule)", None: "?"}[f["valid"]]
+    whole = sum(_revenue(r)[0].values())
+    target = (
+        "a backend on this machine" if f["builtin"] else "the target given (its address is in summary.json)"
+    )
     facts = [
-        f"{r.label}: replay {f['replay']} against {f['target']} at speed {f['speed']}, {f['requests']:,} "
-        f"requests, {verdict}.",
+        f"{r.label}: replay {f['replay']} of {f['window']} against {target} at speed {f['speed']}, "
+        f"{f['requests']:,} requests, {verdict}; the whole run's revenue: €{whole:,.0f} per day.",
     ]
     if checks.get("enabled"):
         kinds = ", ".join(f"{k} {sum(v.values()):,}" for k, v in checks.get("by_kind", {}).items())
@@ -145,6 +151,7 @@ def replay_section(runs: Sequence[RunSummary]) -> list[Section]:
     if not found:
         return []
     tables, facts = [], []
+    image = replay_chart(found[0][1])  # type: ignore[arg-type]  # not None here
     for r, replay in found:
         html, lines = _run_table(r, replay)  # type: ignore[arg-type]
         tables.append(html)
@@ -156,8 +163,11 @@ def replay_section(runs: Sequence[RunSummary]) -> list[Section]:
             "From the latest replay's per-request log: requests, failures, how long customers waited for "
             "each answer (corrected latency: from when the event was due to the answer, so queueing in the "
             "backend counts) and how long the backend took (service time), per channel and per persona, "
-            "slowest first; next to each, the revenue that channel or persona brings in the run. Medians and "
-            "p99 are t-digest estimates; summary.json holds the exact ones.",
+            "slowest first; next to each, the € of the purchases the replay sent on that channel or for that "
+            "persona (the replay's window, not the whole day). The chart: requests, customer waits and the "
+            "replay's own lag over the replay (the first run's). Medians and p99 are t-digest estimates; "
+            "summary.json holds the exact ones.",
+            image=image,
             facts=facts,
             table="".join(tables),
         )

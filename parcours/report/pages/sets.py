@@ -17,7 +17,8 @@ import numpy as np
 from parcours.output.reader import Run
 from parcours.output.runset import RunSet, open_runs
 from parcours.report.columns.events import Vocab
-from parcours.report.numbers.intervals import Estimate, difference, mean_interval
+from parcours.report.numbers.bounds import MIN_REPLICATES, bounded_mean, few_replicates, unit_kind
+from parcours.report.numbers.intervals import Estimate, difference
 from parcours.report.numbers.kpis import KPIS, Kpi, fmt, headline
 from parcours.report.numbers.summary import RunSummary, label_of, summarise
 from parcours.report.pages.html import esc, table, tr
@@ -45,7 +46,8 @@ class Side:
         return np.array([h[key] for h in self.headlines], dtype=np.float64)
 
     def estimates(self) -> dict[str, Estimate]:
-        return {k.key: mean_interval(self.values(k.key)) for k in KPIS}
+        """Each figure's mean over the replicates, its interval inside the figure's range."""
+        return {k.key: bounded_mean(self.values(k.key), unit_kind(k.unit)) for k in KPIS}
 
 
 def _label(opened: Run | RunSet) -> str:
@@ -74,7 +76,8 @@ def summarise_sides(opened: Sequence[Run | RunSet]) -> list[Side]:
     for o, label in zip(opened, labels, strict=True):
         if isinstance(o, RunSet):
             runs = o.runs
-            summaries = [summarise(r, label if i == 0 else f"{label}#{i}", vocab) for i, r in enumerate(runs)]
+            # the plots, facts and realism panel show replicate 1: their label says so
+            summaries = [summarise(r, f"{label}, replicate {i + 1}", vocab) for i, r in enumerate(runs)]
             sides.append(Side(label, str(o.path), "runset", o.seeds, summaries))
         else:
             seed = -1 if o.manifest.seed is None else o.manifest.seed
@@ -111,6 +114,7 @@ def sides_document(sides: Sequence[Side]) -> dict[str, Any]:
                 "kind": s.kind,
                 "replicates": len(s.replicates),
                 "seeds": s.seeds,
+                "warning": few_replicates(len(s.replicates)) if s.kind == "runset" else "",
                 "kpis": {key: e.as_json() for key, e in s.estimates().items()},
             }
             for s in sides
@@ -183,9 +187,19 @@ def interval_table(sides: Sequence[Side]) -> str:
         f"{len(s.replicates)} replicate(s), seed(s) {', '.join(map(str, s.seeds))}."
         for s in sides
     )
+    few = [s for s in sides if len(s.replicates) < MIN_REPLICATES]
+    warning = (
+        "<div class='warning' role='note'><strong>Read with care:</strong> "
+        + esc("; ".join(f"{s.label}: {few_replicates(len(s.replicates))}" for s in few))
+        + ". A single run gives no interval; its differences are one draw of chance.</div>"
+        if few
+        else ""
+    )
     legend = (
-        f"<p><small>{esc(origin)}<br>Means over replicates with their 95% t-interval in brackets. "
+        f"<p><small>{esc(origin)}<br>Means over replicates with their 95% interval in brackets (Student's "
+        "t on the logit scale for shares, on the log scale for counts and amounts, so that no interval "
+        "leaves the figure's range; cut at the bound when a replicate sits on it). "
         f'<span style="{NOISE_STYLE}">~ Greyed differences</span>: their interval holds 0, so these runs '
         "do not tell them apart from noise. " + esc(" ".join(notes)) + "</small></p>"
     )
-    return table(head, rows) + legend
+    return warning + table(head, rows) + legend

@@ -9,11 +9,20 @@ import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from parcours.report.numbers.bounds import MIN_UNITS
 from parcours.report.numbers.commerce import FUNNEL
 from parcours.report.numbers.summary import RunSummary
-from parcours.report.plots.style import figure, grouped_offsets, persona_colour, png_base64, run_colour
+from parcours.report.plots.style import (
+    figure,
+    grouped_offsets,
+    legend_below,
+    persona_colour,
+    png_base64,
+    run_colour,
+    run_width,
+)
 from parcours.report.plots.usage import used_channels
 
 
@@ -42,6 +51,26 @@ def _grouped_bars(
         ax.legend()
 
 
+def _mark_counts(ax: Axes, counts: Sequence[np.ndarray]) -> None:
+    """Each bar of ``_grouped_bars`` (one container per run) with its n; bars under MIN_UNITS hatched."""
+    for bars, n in zip(ax.containers, counts, strict=False):
+        for bar, k in zip(bars, n, strict=True):
+            ax.annotate(
+                f"{int(k):,}",
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=6.5,
+                rotation=90,
+                xytext=(0, 2),
+                textcoords="offset points",
+            )
+            if k < MIN_UNITS:
+                bar.set_hatch("///")
+                bar.set_alpha(0.35)
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.15)  # room for the counts
+
+
 #: A persona x channel cell with fewer sessions than this is greyed: its rate is mostly noise.
 MIN_CELL_SESSIONS = 30
 
@@ -60,8 +89,11 @@ def funnel(runs: Sequence[RunSummary]) -> str:
         conversion = right.subplots()
         rates = [_conversion(r.funnel.sum(axis=0))[chans] * 100 for r in runs]
         _grouped_bars(conversion, [runs[0].channels[c] for c in chans], rates, runs)
+        _mark_counts(conversion, [r.funnel.sum(axis=0)[chans, 0] for r in runs])
         conversion.set_ylabel("% of sessions with an order")
-        conversion.set_title("Sessions with an order, per channel (session or visit conversion)")
+        conversion.set_title(
+            f"Sessions with an order, per channel (n sessions on each bar; hatched: under {MIN_UNITS})"
+        )
         axes = bottom.subplots(len(runs), 1, squeeze=False, sharex=True)[:, 0]
         for ax, run in zip(axes, runs, strict=True):
             _conversion_map(ax, run, chans)
@@ -93,6 +125,7 @@ def _stages(fig: Any, runs: Sequence[RunSummary]) -> None:
         ax.set_ylim(0, max(max(values) * 1.7, 1))  # room for the upright labels
         ax.set_xticks([])
         ax.set_xlabel(stage)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))  # no 0, 0, 0, 1, 1, 1
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.tick_params(axis="y", labelsize=7)
     if len(runs) > 1:
@@ -127,8 +160,8 @@ def _conversion_map(ax: Axes, run: RunSummary, chans: list[int]) -> None:
     ax.set_xticks(range(len(chans)), [run.channels[c] for c in chans])
     ax.set_yticks(range(len(run.personas)), run.personas)
     ax.set_title(
-        f"{run.label}: % of sessions with an order (orders/sessions), by persona and channel; "
-        f"grey: under {MIN_CELL_SESSIONS} sessions, blank: none"
+        f"{run.label}: % of sessions with an order (orders/sessions); "
+        f"grey: under {MIN_CELL_SESSIONS} sessions, too few"
     )
 
 
@@ -181,7 +214,7 @@ def _basket(ax: Axes, runs: Sequence[RunSummary]) -> None:
                 np.clip(v, 0, top),
                 bins=bins,
                 histtype="step",
-                linewidth=1.8,
+                linewidth=run_width(i) * 0.7,  # later runs thinner on top: identical runs both show
                 color=run_colour(i),
                 density=True,
                 label=f"{run.label}: mean €{v.mean():,.2f}",
@@ -189,7 +222,7 @@ def _basket(ax: Axes, runs: Sequence[RunSummary]) -> None:
     ax.set_xlabel("€ per purchase (top 1% in the last bin)")
     ax.set_ylabel("share of purchases per €")
     ax.set_title("Basket size")
-    ax.legend()
+    legend_below(ax, columns=1)  # under the axes: never on the peak
 
 
 def stockouts(runs: Sequence[RunSummary]) -> str | None:
@@ -201,11 +234,20 @@ def stockouts(runs: Sequence[RunSummary]) -> str | None:
         fates += [f for f in r.stockouts.fate if f not in fates and r.stockouts.fate[f] > 0]
     with figure(1.4 + 0.35 * max(len(fates), 2) * max(len(runs), 2) / 2, 9.0) as fig:
         ax = fig.subplots()
-        shares = [
-            np.array([r.stockouts.fate.get(f, 0) for f in fates]) / max(r.stockouts.journeys, 1) * 100
-            for r in runs
-        ]
+        counts = [np.array([r.stockouts.fate.get(f, 0) for f in fates]) for r in runs]
+        shares = [c / max(r.stockouts.journeys, 1) * 100 for c, r in zip(counts, runs, strict=True)]
         _grouped_bars(ax, fates, shares, runs, horizontal=True)
-        ax.set_xlabel("% of journeys that met a stock-out")
-        ax.set_title("After a stock-out")
+        for i, (r, c, s) in enumerate(zip(runs, counts, shares, strict=True)):
+            few = r.stockouts.journeys < MIN_UNITS
+            for j, (k, v) in enumerate(zip(c, s, strict=True)):
+                y = j + grouped_offsets(len(runs))[i]
+                note = f" {int(k)} of {r.stockouts.journeys}" + (" (too few)" if few else "")
+                ax.text(v, y, note, va="center", fontsize=8, color="#888" if few else "#222")
+            if few:  # a share of a handful of journeys is drawn hatched, as too few to read
+                for bar in ax.containers[i]:
+                    bar.set_hatch("///")
+                    bar.set_alpha(0.35)
+        ax.set_xlim(0, 118)
+        ax.set_xlabel("% of journeys that met a stock-out (count of all such journeys after each bar)")
+        ax.set_title(f"After a stock-out (hatched: under {MIN_UNITS} journeys, too few to read as a share)")
         return png_base64(fig)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
+from parcours.report.numbers.bounds import MIN_UNITS
 from parcours.report.numbers.queues import PERCENTILES, QueueStats
 from parcours.report.numbers.summary import RunSummary
 from parcours.report.plots.style import (
@@ -16,6 +17,7 @@ from parcours.report.plots.style import (
     persona_colour,
     png_base64,
     run_colour,
+    run_width,
 )
 
 HOURS = np.arange(24)
@@ -24,9 +26,20 @@ HOURS = np.arange(24)
 def _load(ax: Axes, queues: Sequence[QueueStats], runs: Sequence[RunSummary], what: str) -> None:
     for i, (run, q) in enumerate(zip(runs, queues, strict=True)):
         ax.plot(
-            HOURS, q.answered + q.abandoned, color=run_colour(i), linewidth=2, label=f"{run.label}: arrived"
+            HOURS,
+            q.answered + q.abandoned,
+            color=run_colour(i),
+            linewidth=run_width(i),
+            label=f"{run.label}: arrived",
         )
-        ax.plot(HOURS, q.abandoned, color=run_colour(i), linestyle="--", label=f"{run.label}: gave up")
+        ax.plot(
+            HOURS,
+            q.abandoned,
+            color=run_colour(i),
+            linestyle="--",
+            linewidth=run_width(i) * 0.6,
+            label=f"{run.label}: gave up",
+        )
     hour_axis(ax)
     ax.set_ylabel(f"{what} per hour (mean day)")
     ax.set_title(f"{what.capitalize()} load")
@@ -35,20 +48,22 @@ def _load(ax: Axes, queues: Sequence[QueueStats], runs: Sequence[RunSummary], wh
 
 def _abandonment(ax: Axes, queues: Sequence[QueueStats], runs: Sequence[RunSummary], what: str) -> None:
     for i, (run, q) in enumerate(zip(runs, queues, strict=True)):
-        arrived = q.answered + q.abandoned
-        rate = np.where(arrived > 0, q.abandoned / np.maximum(arrived, 1e-12) * 100, np.nan)
+        arrived = (q.answered + q.abandoned) * run.days  # people, over the whole run
+        enough = arrived >= MIN_UNITS  # an hour of 1 call in 5 is no rate: not drawn
+        rate = np.where(enough, q.abandoned * run.days / np.maximum(arrived, 1e-12) * 100, np.nan)
         ax.plot(
             HOURS,
             rate,
             marker="o",
             markersize=3,
             color=run_colour(i),
-            label=f"{run.label}: {q.abandonment():.1%} over the day",
+            linestyle="-" if i == 0 else (0, (4, 2)),  # identical runs stay visible
+            label=f"{run.label}: {q.abandonment():.1%} of {q.total:,} over the run",
         )
     hour_axis(ax)
     ax.set_ylim(bottom=0)
     ax.set_ylabel(f"% of {what} given up")
-    ax.set_title("Abandonment by hour of arrival")
+    ax.set_title(f"Abandonment by hour (hours under {MIN_UNITS} {what}: too few, not drawn)", fontsize=9)
     legend_below(ax)
 
 
@@ -63,7 +78,7 @@ def _waits(ax: Axes, queues: Sequence[QueueStats], runs: Sequence[RunSummary], t
                 q.wait_s[k] / 60,
                 linestyle=styles[p],
                 color=run_colour(i),
-                linewidth=1.8,
+                linewidth=run_width(i) * 0.6,
                 marker="." if p == 50 else None,  # p50 often lies on zero: dots keep it visible
                 zorder=3 if p == 50 else 2,
                 label=f"{run.label}: p{p}",
@@ -109,7 +124,11 @@ def stores(runs: Sequence[RunSummary]) -> str | None:
         else:
             for i, run in enumerate(runs):
                 visits.plot(
-                    HOURS, run.stores.visits.sum(axis=0), color=run_colour(i), linewidth=2, label=run.label
+                    HOURS,
+                    run.stores.visits.sum(axis=0),
+                    color=run_colour(i),
+                    linewidth=run_width(i),
+                    label=run.label,
                 )
             legend_below(visits)
         hour_axis(visits)
@@ -117,13 +136,13 @@ def stores(runs: Sequence[RunSummary]) -> str | None:
         visits.set_title("Store traffic")
         quarters = np.arange(96) / 4
         for i, run in enumerate(runs):
-            occupancy.plot(quarters, run.stores.occupancy, color=run_colour(i), linewidth=2, label=run.label)
+            occupancy.plot(
+                quarters, run.stores.occupancy, color=run_colour(i), linewidth=run_width(i), label=run.label
+            )
         hour_axis(occupancy)
         occupancy.set_ylabel("customers in the stores (all stores)")
         occupancy.set_title("People in store over the day")
-        _waits(
-            assist, [r.stores.assist for r in runs], runs, "Waiting for a member of staff (helped or gave up)"
-        )
+        _waits(assist, [r.stores.assist for r in runs], runs, "Wait for staff (helped or gave up)")
         return png_base64(fig)
 
 

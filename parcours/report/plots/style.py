@@ -58,6 +58,12 @@ def run_colour(i: int) -> str:
     return RUN_COLOURS[i % len(RUN_COLOURS)]
 
 
+def run_width(i: int) -> float:
+    """Line width of run i: each later run thinner and drawn on top, so identical runs all show (the
+    first as a halo around the next) instead of hiding behind the last line."""
+    return max(3.4 - 0.9 * i, 1.0)
+
+
 def persona_colour(i: int) -> str:
     return PERSONA_COLOURS[i % len(PERSONA_COLOURS)]
 

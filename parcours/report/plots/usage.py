@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 
 from parcours.report.columns.journeys import TYPOLOGY
+from parcours.report.numbers.bounds import MIN_UNITS
 from parcours.report.numbers.summary import RunSummary
+from parcours.report.numbers.weeks import DAY_KINDS, day_kinds
 from parcours.report.plots.style import TYPOLOGY_COLOURS, figure, hour_axis, png_base64, run_colour
 
-DAY_TYPES = ("weekdays", "weekend")
+DAY_TYPES = DAY_KINDS  # an open Saturday and a closed Sunday are not one "weekend"
 
 
 def used_channels(runs: Sequence[RunSummary], counts: Sequence[np.ndarray]) -> list[int]:
@@ -22,8 +25,8 @@ def used_channels(runs: Sequence[RunSummary], counts: Sequence[np.ndarray]) -> l
 
 
 def _day_types(run: RunSummary) -> list[int]:
-    weekend = run.calendar.weekend()
-    return [t for t, present in enumerate((bool((~weekend).any()), bool(weekend.any()))) if present]
+    present = np.bincount(day_kinds(run.calendar), minlength=len(DAY_KINDS))
+    return [t for t in range(len(DAY_KINDS)) if present[t]]
 
 
 def channel_use(runs: Sequence[RunSummary]) -> str:
@@ -93,11 +96,15 @@ def transitions(runs: Sequence[RunSummary]) -> str:
             ax.set_visible(False)
         for ax, run in zip(axes, runs, strict=False):
             m = run.transitions[np.ix_(chans, chans)].astype(float)
-            share = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
-            image = ax.imshow(share * 100, cmap="Blues", vmin=0, vmax=100)
+            n = m.sum(axis=1)
+            share = m / np.maximum(n[:, None], 1)
+            few = n < MIN_UNITS  # a row of a handful of moves is no share: greyed, its numbers hidden
+            shown = np.ma.masked_where(np.repeat(few[:, None], len(chans), axis=1), share * 100)
+            cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#e6e6e6")
+            image = ax.imshow(shown, cmap=cmap, vmin=0, vmax=100)
             ax.grid(False)
             for (i, k), v in np.ndenumerate(share):
-                if v >= 0.01:
+                if v >= 0.01 and not few[i]:
                     ax.text(
                         k,
                         i,
@@ -108,9 +115,9 @@ def transitions(runs: Sequence[RunSummary]) -> str:
                         color="white" if v > 0.6 else "black",
                     )
             ax.set_xticks(range(len(names)), names, rotation=60, ha="right")
-            ax.set_yticks(range(len(names)), names)
+            ax.set_yticks(range(len(names)), [f"{c} ({int(k):,})" for c, k in zip(names, n, strict=True)])
             ax.set_xlabel("next session's channel")
-            ax.set_ylabel("session's channel")
+            ax.set_ylabel(f"session's channel (moves); grey: under {MIN_UNITS}, too few")
             ax.set_title(f"{run.label}: {int(m.sum()):,} moves")
         fig.colorbar(image, ax=grid, shrink=0.7 / rows, label="% of next sessions (row sums to 100%)")
         return png_base64(fig)
