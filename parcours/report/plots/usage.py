@@ -34,7 +34,7 @@ def channel_use(runs: Sequence[RunSummary]) -> str:
     chans = used_channels(runs, [r.sessions_by_hour.sum(axis=(0, 1)).T for r in runs])
     personas = runs[0].personas
     base = runs[0]
-    vmax = float(base.sessions_by_hour.max()) or 1.0
+    vmax = float(base.sessions_by_hour.max(initial=0.0)) or 1.0  # a handful of customers: maybe none
     diffs = [
         r.sessions_by_hour[t] - base.sessions_by_hour[t]
         for r, t in rows

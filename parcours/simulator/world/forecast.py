@@ -24,6 +24,7 @@ from parcours.simulator.model.population import draw_customers
 from parcours.simulator.model.rng import Streams
 from parcours.simulator.plan.day import plan
 from parcours.simulator.plan.sessions import local_hour
+from parcours.specfile import MIN_DATE
 from parcours.vocabulary import Channel
 
 AT_A_DESK = [CHANNEL_CODE[c] for c in (Channel.STORE, Channel.PHONE, Channel.CHAT)]  # no collection
@@ -54,6 +55,8 @@ def ordinary(scenario: Scenario) -> Scenario:
     """The same retailer on an ordinary week: no peak demand, only the weekly campaign calendar."""
     start = scenario.calendar.start
     monday = start - dt.timedelta(days=start.weekday())
+    if monday < MIN_DATE:  # a run from 1970-01-01 (a Thursday): the next week has the same weekdays
+        monday += dt.timedelta(days=7)
     calendar = scenario.calendar.model_copy(update={"start": monday, "days": 7, "holidays": []})
     weekly = [c for c in scenario.campaigns if c.weekdays is not None]
     population = scenario.population.model_copy(
