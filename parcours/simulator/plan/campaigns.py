@@ -1,4 +1,5 @@
-"""Campaigns: messages sent to a segment at a set time, opened after a while, sometimes acted upon.
+"""Campaigns: messages sent to a segment from a set time at the platform's throughput, opened after a
+while, sometimes acted upon.
 
 Who receives, opens and clicks is drawn per (customer, campaign) in bulk; a click starts a purchase
 journey on the channel the persona answers that kind of message on (push: the app within minutes; the
@@ -65,6 +66,24 @@ def campaign_sends(model: Model) -> list[tuple[int, int]]:
     ]
 
 
+def send_offsets(
+    model: Model, streams: Streams, shard_customers: int, channel: Channel, cid: np.ndarray, send_id: int
+) -> np.ndarray:
+    """Seconds after the campaign's time at which each recipient's message leaves (``cid`` in any order).
+
+    The platform sends the whole customer file's messages one after the other, in an order of its own,
+    at its throughput (``scenario.sending``); this shard's customers are a share of the file, so their
+    messages come at that share of the throughput, in an order drawn per (customer, send), spread over
+    the whole send's window. The busiest second then holds at most the platform's messages of a second
+    (one more per shard, where the shards' turns fall together)."""
+    scenario = model.scenario
+    file = max(scenario.population.customers, scenario.call_centre.serves_customers)
+    per_s = scenario.sending.per_hour(channel) / 3600.0 * min(1.0, shard_customers / file)
+    rank = np.empty(len(cid))
+    rank[np.argsort(streams.uniform(Purpose.SEND_ORDER, cid, send_id), kind="stable")] = np.arange(len(cid))
+    return rank / per_s
+
+
 def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int) -> Messages:
     campaign = model.scenario.campaigns[c]
     rows = _recipients(model, streams, customers, c, day)
@@ -74,7 +93,10 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
     table_row = customers.persona[rows].astype(np.int64) * len(OUTBOUND_CHANNELS) + k
     t = model.tables
     hours, minutes = (int(x) for x in campaign.at.split(":"))
-    send = model.hour_starts[day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
+    at = model.hour_starts[day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
+    send = at + send_offsets(model, streams, len(customers), campaign.channel, cid, send_id)
+    sent = send < model.horizon_s  # what the platform has not sent by the run's end is not seen
+    rows, cid, table_row, send = rows[sent], cid[sent], table_row[sent], send[sent]
     # Opens and clicks are drawn per send: a customer who got the message, and only such a customer.
     opened = streams.uniform(Purpose.RESPONSE, cid, send_id, 0) < t["open_rate"][table_row]
     delay = streams.exponential(t["response_delay_s"][table_row], Purpose.RESPONSE, cid, send_id, 2)
@@ -87,7 +109,7 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
         rows,
         np.full(len(rows), send_id),
         np.full(len(rows), CHANNEL_CODE[campaign.channel]),
-        np.full(len(rows), send),
+        send,
         open_s,
         clicked,
         respond,
