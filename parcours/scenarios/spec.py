@@ -187,6 +187,9 @@ class Campaign(Spec):
     at: ClockTime
     personas: list[str] | None = None
     reach: Probability = 1.0
+    # Spread the send over this many hours (a sender throttles an offer so that the replies, clicks and
+    # calls it brings come over the afternoon rather than at once); never faster than [sending] allows.
+    over_hours: Annotated[float, Field(gt=0.0, le=168.0)] | None = None
     remarks: str | None = None
 
     @field_validator("channel")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
+from parcours.scenarios.spec import Campaign
 from parcours.simulator.model.buffer import Columns, nulls
 from parcours.simulator.model.build import Model
 from parcours.simulator.model.identity import identity_code, identity_number
@@ -67,21 +68,24 @@ def campaign_sends(model: Model) -> list[tuple[int, int]]:
 
 
 def send_offsets(
-    model: Model, streams: Streams, shard_customers: int, channel: Channel, cid: np.ndarray, send_id: int
+    model: Model, streams: Streams, shard_customers: int, campaign: Campaign, cid: np.ndarray, send_id: int
 ) -> np.ndarray:
     """Seconds after the campaign's time at which each recipient's message leaves (``cid`` in any order).
 
     The platform sends the whole customer file's messages one after the other, in an order of its own,
-    at its throughput (``scenario.sending``); this shard's customers are a share of the file, so their
-    messages come at that share of the throughput, in an order drawn per (customer, send), spread over
-    the whole send's window. The busiest second then holds at most the platform's messages of a second
-    (one more per shard, where the shards' turns fall together)."""
+    at its throughput (``scenario.sending``), or slower when the campaign is spread ``over_hours``. This
+    shard's customers are a share of the file: their messages come at that share of the throughput, in
+    an order drawn per (customer, send). The busiest second then holds at most the platform's messages
+    of a second (one more per shard, where the shards' turns fall together)."""
     scenario = model.scenario
     file = max(scenario.population.customers, scenario.call_centre.serves_customers)
-    per_s = scenario.sending.per_hour(channel) / 3600.0 * min(1.0, shard_customers / file)
+    per_s = scenario.sending.per_hour(campaign.channel) / 3600.0 * min(1.0, shard_customers / file)
+    step = 1.0 / per_s
+    if campaign.over_hours is not None and len(cid):
+        step = max(step, campaign.over_hours * 3600.0 / len(cid))
     rank = np.empty(len(cid))
     rank[np.argsort(streams.uniform(Purpose.SEND_ORDER, cid, send_id), kind="stable")] = np.arange(len(cid))
-    return rank / per_s
+    return rank * step
 
 
 def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int) -> Messages:
@@ -94,7 +98,7 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
     t = model.tables
     hours, minutes = (int(x) for x in campaign.at.split(":"))
     at = model.hour_starts[day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
-    send = at + send_offsets(model, streams, len(customers), campaign.channel, cid, send_id)
+    send = at + send_offsets(model, streams, len(customers), campaign, cid, send_id)
     sent = send < model.horizon_s  # what the platform has not sent by the run's end is not seen
     rows, cid, table_row, send = rows[sent], cid[sent], table_row[sent], send[sent]
     # Opens and clicks are drawn per send: a customer who got the message, and only such a customer.
