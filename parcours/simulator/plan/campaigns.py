@@ -67,25 +67,33 @@ def campaign_sends(model: Model) -> list[tuple[int, int]]:
     ]
 
 
-def send_offsets(
-    model: Model, streams: Streams, shard_customers: int, campaign: Campaign, cid: np.ndarray, send_id: int
-) -> np.ndarray:
-    """Seconds after the campaign's time at which each recipient's message leaves (``cid`` in any order).
-
-    The platform sends the whole customer file's messages one after the other, in an order of its own,
-    at its throughput (``scenario.sending``), or slower when the campaign is spread ``over_hours``. This
-    shard's customers are a share of the file: their messages come at that share of the throughput, in
-    an order drawn per (customer, send). The busiest second then holds at most the platform's messages
-    of a second (one more per shard, where the shards' turns fall together)."""
+def send_window_s(model: Model, campaign: Campaign) -> float:
+    """How long the platform takes to send the campaign to the whole customer file's recipients: their
+    expected number (the file, the personas' opt-ins, the app for push, the reach) over its throughput
+    (``scenario.sending``), or ``over_hours`` when the sender spreads it over longer. The file is
+    ``call_centre.serves_customers``, or the run's customers if more."""
     scenario = model.scenario
     file = max(scenario.population.customers, scenario.call_centre.serves_customers)
-    per_s = scenario.sending.per_hour(campaign.channel) / 3600.0 * min(1.0, shard_customers / file)
-    step = 1.0 / per_s
-    if campaign.over_hours is not None and len(cid):
-        step = max(step, campaign.over_hours * 3600.0 / len(cid))
-    rank = np.empty(len(cid))
-    rank[np.argsort(streams.uniform(Purpose.SEND_ORDER, cid, send_id), kind="stable")] = np.arange(len(cid))
-    return rank * step
+    share = np.array([p.reach.opt_in.get(campaign.channel, 0.0) for p in model.personas])
+    if campaign.channel is Channel.PUSH:
+        share = share * model.tables["app_installed"]
+    if campaign.personas is not None:
+        share = share * np.isin(model.names, campaign.personas)
+    recipients = file * float(np.dot(model.shares, share)) * campaign.reach
+    window = recipients / scenario.sending.per_hour(campaign.channel) * 3600.0
+    return max(window, 3600.0 * (campaign.over_hours or 0.0))
+
+
+def send_offsets(
+    model: Model, streams: Streams, campaign: Campaign, cid: np.ndarray, send_id: int
+) -> np.ndarray:
+    """Seconds after the campaign's time at which each recipient's message leaves.
+
+    The platform sends the file's messages one after the other, in an order of its own, over the send's
+    window: a customer's place in it is drawn per (customer, send), so that a run of part of the file
+    sees its messages at the platform's pace, a second holding what the platform sends in one (give or
+    take the chance of a random order), and adding customers moves nobody's message."""
+    return streams.uniform(Purpose.SEND_ORDER, cid, send_id) * send_window_s(model, campaign)
 
 
 def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int) -> Messages:
@@ -98,7 +106,7 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
     t = model.tables
     hours, minutes = (int(x) for x in campaign.at.split(":"))
     at = model.hour_starts[day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
-    send = at + send_offsets(model, streams, len(customers), campaign, cid, send_id)
+    send = at + send_offsets(model, streams, campaign, cid, send_id)
     sent = send < model.horizon_s  # what the platform has not sent by the run's end is not seen
     rows, cid, table_row, send = rows[sent], cid[sent], table_row[sent], send[sent]
     # Opens and clicks are drawn per send: a customer who got the message, and only such a customer.
