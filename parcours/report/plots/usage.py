@@ -16,9 +16,11 @@ DAY_TYPES = ("weekdays", "weekend")
 
 
 def used_channels(runs: Sequence[RunSummary], counts: Sequence[np.ndarray]) -> list[int]:
-    """Channels with anything in any run, in vocabulary order; ``counts`` are [..., channel] arrays."""
+    """Channels with anything in any run, in vocabulary order; ``counts`` are [..., channel] arrays.
+    Every channel when none has anything (a run of a handful of customers): an empty map, not none."""
     total = sum(c.reshape(-1, c.shape[-1]).sum(axis=0) for c in counts)
-    return [i for i in range(len(runs[0].channels)) if total[i] > 0]
+    used = [i for i in range(len(runs[0].channels)) if total[i] > 0]
+    return used or list(range(len(runs[0].channels)))
 
 
 def _day_types(run: RunSummary) -> list[int]:
