@@ -190,7 +190,9 @@ def test_a_run_of_a_handful_of_customers_simulates_reports_and_checks(tmp_path: 
 
 
 def test_the_documented_first_day_1970_01_01_is_accepted(tmp_path: Path) -> None:
-    assert cli("simulate", "-n", "300", "--start", "1970-01-01", "-o", str(tmp_path / "r"), "--no-progress") == 0
+    assert (
+        cli("simulate", "-n", "300", "--start", "1970-01-01", "-o", str(tmp_path / "r"), "--no-progress") == 0
+    )
     ts = Run(tmp_path / "r").events(["ts"]).column("ts").cast(pa.int64()).to_numpy() / 1000.0
     first = dt.datetime(1970, 1, 1, tzinfo=PARIS).timestamp()
     assert len(ts) > 0 and ts.min() >= first and ts.max() < first + 86400

@@ -105,7 +105,9 @@ def _forecast(scenario_json: str) -> Forecast:
     file = draw_customers(model, streams, np.arange(REFERENCE_CUSTOMERS, dtype=np.int64))
     journeys, sessions, _, customers = plan(model, streams, file)  # customers: those who act
     persona = customers.persona[journeys.customer[sessions.journey]]
-    counts = _count(model, sessions.start_s, sessions.channel, sessions.buy, calls=_with_retries(model, persona))
+    counts = _count(
+        model, sessions.start_s, sessions.channel, sessions.buy, calls=_with_retries(model, persona)
+    )
     # click & collect orders are prepared from the store's shelves: the store stocks for them too
     collect = model.tables["click_collect_rate"][persona] * ~np.isin(sessions.channel, AT_A_DESK)
     if not model.scenario.capabilities.click_collect:
