@@ -1,0 +1,171 @@
+"""Headline numbers: what a script reads from ``--format json`` and what ``compare`` puts side by side."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from parcours.report.columns.journeys import CROSS, SERVICE
+from parcours.report.numbers.summary import RunSummary
+from parcours.vocabulary import Outcome
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    label: str
+    unit: str  # "%" (a share, shown in %, deltas in points), "€", "s", "" (a count or a ratio)
+    value: Callable[[RunSummary], float]
+
+
+def _share(num: float, den: float) -> float:
+    return num / den if den else math.nan
+
+
+def journey_conversion(r: RunSummary) -> float:
+    """Purchase-intent (journey) conversion: purchase journeys (all but service contacts) that ended
+    with a purchase, kept or returned. Not the online session conversion the industry publishes."""
+    by_outcome = r.journeys_by_outcome.sum(axis=0)
+    code = {name: i for i, name in enumerate(r.outcomes)}
+    bought = by_outcome[code[Outcome.BOUGHT.value]] + by_outcome[code[Outcome.RETURNED.value]]
+    return _share(float(bought), float(by_outcome.sum() - by_outcome[code[SERVICE]]))
+
+
+def realism_value(key: str) -> Callable[[RunSummary], float]:
+    """A figure of the realism check (own-site session conversion, cart abandonment...), by its key."""
+
+    def value(r: RunSummary) -> float:
+        found = r.finding(key)
+        return found.measure.value if found is not None else math.nan
+
+    return value
+
+
+def lost_journeys(r: RunSummary) -> float:
+    code = r.outcomes.index(Outcome.LOST_TO_STOCKOUT.value)
+    return float(r.journeys_by_outcome[:, code].sum())
+
+
+def active_days(r: RunSummary) -> float:
+    return float(r.typology.counts.sum())
+
+
+#: Renamed keys, still written in the JSON under their old name (format 1): old -> new.
+ALIASES = {"conversion": "journey_conversion"}
+
+KPIS = (
+    Kpi(
+        "journey_conversion",
+        "Purchase-intent (journey) conversion: purchase journeys that bought",
+        "%",
+        journey_conversion,
+    ),
+    Kpi(
+        "online_session_conversion",
+        "Online session conversion: own-site and app sessions with a purchase",
+        "%",
+        realism_value("online_session_conversion"),
+    ),
+    Kpi(
+        "cart_abandonment",
+        "Cart abandonment: own-site and app sessions with a cart and no purchase",
+        "%",
+        realism_value("cart_abandonment"),
+    ),
+    Kpi(
+        "store_visit_conversion",
+        "Store-visit conversion: store visits with a purchase (pick-up/return-only visits apart)",
+        "%",
+        realism_value("store_visit_conversion"),
+    ),
+    Kpi(
+        "revenue_eur_per_day",
+        "Revenue (purchases, € per day)",
+        "€",
+        lambda r: r.sales.revenue_cents.sum() / 100 / r.days,
+    ),
+    Kpi(
+        "basket_eur",
+        "Mean basket (€ per purchase)",
+        "€",
+        lambda r: float(np.mean(r.sales.basket_cents)) / 100 if len(r.sales.basket_cents) else math.nan,
+    ),
+    Kpi(
+        "lost_sales_per_day",
+        "Lost sales (journeys lost to a stock-out, per day)",
+        "",
+        lambda r: lost_journeys(r) / r.days,
+    ),
+    Kpi(
+        "lost_sales_eur_per_day",
+        "Lost sales (€ of out-of-stock products, per day)",
+        "€",
+        lambda r: r.stockouts.lost_value_cents / 100 / r.days,
+    ),
+    Kpi(
+        "mean_wait_s",
+        "Mean phone wait (answered or given up, s)",
+        "s",
+        lambda r: float(np.mean(r.calls.waits)) if r.calls.total else math.nan,
+    ),
+    Kpi(
+        "call_abandonment",
+        "Calls given up",
+        "%",
+        lambda r: r.calls.abandonment() if r.calls.total else math.nan,
+    ),
+    Kpi(
+        "channels_per_customer",
+        "Distinct channels per active customer-day",
+        "",
+        lambda r: _share(
+            float((r.typology.channels_per_day * r.typology.counts.sum(axis=1)).sum()), active_days(r)
+        ),
+    ),
+    Kpi(
+        "cross_channel_share",
+        "Cross-channel customer-days",
+        "%",
+        lambda r: _share(float(r.typology.counts[:, CROSS].sum()), active_days(r)),
+    ),
+    Kpi("sessions_per_day", "Sessions per day", "", lambda r: float(r.funnel[..., 0].sum()) / r.days),
+    Kpi(
+        "active_share",
+        "Customers active on a day (with a session, visit, call or chat)",
+        "%",
+        realism_value("active_customers_day"),  # as the realism check counts it
+    ),
+)
+
+
+def headline(r: RunSummary) -> dict[str, float]:
+    return {k.key: float(k.value(r)) for k in KPIS}
+
+
+def delta(kpi: Kpi, value: float, base: float) -> str:
+    """How ``value`` differs from ``base``: points for shares, absolute and relative otherwise."""
+    if math.isnan(value) or math.isnan(base):
+        return "n/a"
+    if kpi.unit == "%":
+        points = (value - base) * 100
+        return f"{0.0 if abs(points) < 0.05 else points:+.1f} pts"  # no "-0.0 pts"
+    change = (value - base) / abs(base) if base else 0.0
+    rel = f" ({0.0 if abs(change) < 0.005 else change:+.0%})" if base else ""
+    return f"{fmt(kpi, value - base, signed=True)}{rel}"
+
+
+def fmt(kpi: Kpi, value: float, signed: bool = False) -> str:
+    if math.isnan(value):
+        return "n/a"
+    sign = "+" if signed else ""
+    if kpi.unit == "%":
+        return f"{value:{sign}.1%}"
+    if kpi.unit == "€":
+        sign = ("-" if value < 0 else "+") if signed else ("-" if value < 0 else "")
+        return f"{sign}€{abs(value):,.2f}" if abs(value) < 1000 else f"{sign}€{abs(value):,.0f}"
+    if kpi.unit == "s":
+        return f"{0.0 if abs(value) < 0.5 else value:{sign},.0f} s"
+    return f"{value:{sign},.2f}" if abs(value) < 100 else f"{value:{sign},.0f}"
