@@ -183,7 +183,7 @@ def test_a_run_of_a_handful_of_customers_simulates_reports_and_checks(tmp_path: 
     for seed in ("1", "7"):
         argv = ["simulate", "-n", str(customers), "--seed", seed, "-o", str(run), "--no-progress"]
         assert cli(*argv, "--overwrite") == 0
-        assert Run(run).manifest["counts"]["customers"] == customers
+        assert Run(run).manifest.counts.customers == customers
         assert cli("report", str(run), "-o", str(run / "report.html")) == 0
         assert (run / "report.html").stat().st_size > 1000
         assert cli("realism", str(run), "-o", str(tmp_path / "realism.txt")) == 0
@@ -203,6 +203,6 @@ def test_workers_above_the_stores_are_treated_alike_with_and_without_replicates(
     base = ["simulate", "-n", "3000", "--workers", "4", "--no-progress"]
     assert cli(*base, "-o", str(tmp_path / "one")) == 0
     assert cli(*base, "--replicates", "2", "-o", str(tmp_path / "set")) == 0
-    assert Run(tmp_path / "one").manifest["shards"] == 2
+    assert Run(tmp_path / "one").manifest.shards == 2
     for rep in sorted((tmp_path / "set").glob("rep-*")):
-        assert Run(rep).manifest["shards"] == 2
+        assert Run(rep).manifest.shards == 2
