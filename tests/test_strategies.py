@@ -142,20 +142,23 @@ def test_journeys_span_several_channels_in_every_scenario(levels: dict[str, Run]
 
 
 def _orders_from_store(run: Run) -> int:
-    """Journeys where, after an empty shelf, the customer ordered through staff or a kiosk and bought
-    (a substitute taken off the shelf, at every level, needs neither)."""
-    t = run.events(["journey_id", "ts", "event_type"]).sort_by(
+    """Journeys where, after an empty shelf, the customer ordered through staff (in the same visit) or
+    a kiosk and bought (a substitute taken off the shelf, at every level, needs neither; nor does help
+    asked in another visit of the journey that overlaps this one)."""
+    t = run.events(["journey_id", "session_id", "ts", "event_type"]).sort_by(
         [("journey_id", "ascending"), ("ts", "ascending")]
     )
     kinds = np.array(t.column("event_type").cast(pa.string()).to_pylist())
-    journey = t.column("journey_id").to_numpy()
+    journey, session = t.column("journey_id").to_numpy(), t.column("session_id").to_numpy()
+    out_in: set[int] = set()  # sessions that met an empty shelf
     seen_out: set[int] = set()
     helped: set[int] = set()
     ordered: set[int] = set()
-    for j, kind in zip(journey.tolist(), kinds.tolist(), strict=True):
+    for j, s, kind in zip(journey.tolist(), session.tolist(), kinds.tolist(), strict=True):
         if kind == "stock_out":
             seen_out.add(j)
-        elif j in seen_out and kind in ("staff_assist", "kiosk_order"):
+            out_in.add(s)
+        elif (kind == "staff_assist" and s in out_in) or (kind == "kiosk_order" and j in seen_out):
             helped.add(j)
         elif j in helped and kind == "purchase":
             ordered.add(j)

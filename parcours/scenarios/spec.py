@@ -145,6 +145,34 @@ class Demand(Spec):
     remarks: Remarks = "an ordinary day"
 
 
+Throughput = Annotated[float, Field(gt=0.0, le=1e9)]
+
+
+class Sending(Spec):
+    """How fast the retailer's platforms send a campaign, in messages per hour on each outbound channel.
+
+    A campaign goes out from its ``at`` time over the hours its platform needs for the whole customer
+    file's recipients (the file: ``call_centre.serves_customers``, or the run's customers if more), in
+    a random order: no second holds more messages than the platform sends in one."""
+
+    email_per_hour: Throughput = 15_000.0
+    sms_per_hour: Throughput = 36_000.0
+    push_per_hour: Throughput = 36_000_000.0
+    catalogue_per_hour: Throughput = 50_000.0
+    remarks: Remarks = (
+        "Email 15,000 an hour: a hosted phpList account sends in batches of 1,000 every 2-5 minutes, "
+        "'a mailing of 15,000 messages should go out in an hour' (phpList knowledge base, Send speed); "
+        "Delivra's default spreads a 100,000-recipient campaign over 6 hours (about 16,700 an hour; "
+        "Delivra support, Send Rate Limiting). SMS 10 a second: a dedicated short code, the fastest "
+        "route into France (ClickSend, France country guide). Push 600,000 a minute: Firebase Cloud "
+        "Messaging's default per-project quota (FCM docs, Throttling and quotas). Paper catalogue "
+        "50,000 an hour: the post's rounds deliver a town's catalogues over a morning (assumption)."
+    )
+
+    def per_hour(self, channel: Channel) -> float:
+        return float(getattr(self, f"{channel}_per_hour"))
+
+
 # French professional code of practice for marketing SMS (AF2M / FFTelecoms recommendations, quoted by
 # the smsmode study, francemobiles.com, 12 Mar 2020): none on Sundays, public holidays, or 20:00-08:00.
 SMS_FROM, SMS_UNTIL = "08:00", "20:00"
@@ -160,6 +188,9 @@ class Campaign(Spec):
     at: ClockTime
     personas: list[str] | None = None
     reach: Probability = 1.0
+    # Spread the send over this many hours (a sender throttles an offer so that the replies, clicks and
+    # calls it brings come over the afternoon rather than at once); never faster than [sending] allows.
+    over_hours: Annotated[float, Field(gt=0.0, le=168.0)] | None = None
     remarks: str | None = None
 
     @field_validator("channel")
@@ -228,6 +259,7 @@ class Scenario(Spec):
     stores: Stores
     demand: Demand = Demand()
     campaigns: list[Campaign] = []
+    sending: Sending = Sending()
     outages: list[Outage] = []
     # Channels this retailer does not run (a pure player: ["store", "kiosk"]): every persona's share of
     # them goes to the channels left, in proportion, for research, purchase and campaign responses.
@@ -253,5 +285,6 @@ __all__ = [
     "Economics",
     "Population",
     "Scenario",
+    "Sending",
     "Stores",
 ]

@@ -51,6 +51,7 @@ class Vocab:
         for run in runs:
             column = run.customers(columns=["persona"])["persona"]
             found.update(str(p) for p in column.unique().to_pylist())
+            found.update(run.manifest.personas)  # a run of a handful may have no customer
         return cls(channel_codes(), event_codes(), persona_codes(found))
 
 

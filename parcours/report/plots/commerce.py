@@ -222,7 +222,8 @@ def _basket(ax: Axes, runs: Sequence[RunSummary]) -> None:
     ax.set_xlabel("€ per purchase (top 1% in the last bin)")
     ax.set_ylabel("share of purchases per €")
     ax.set_title("Basket size")
-    legend_below(ax, columns=1)  # under the axes: never on the peak
+    if any(len(v) for v in values):  # a run of a handful of customers may have no purchase
+        legend_below(ax, columns=1)  # under the axes: never on the peak
 
 
 def stockouts(runs: Sequence[RunSummary]) -> str | None:

@@ -19,9 +19,11 @@ DAY_TYPES = DAY_KINDS  # an open Saturday and a closed Sunday are not one "weeke
 
 
 def used_channels(runs: Sequence[RunSummary], counts: Sequence[np.ndarray]) -> list[int]:
-    """Channels with anything in any run, in vocabulary order; ``counts`` are [..., channel] arrays."""
+    """Channels with anything in any run, in vocabulary order; ``counts`` are [..., channel] arrays.
+    Every channel when none has anything (a run of a handful of customers): an empty map, not none."""
     total = sum(c.reshape(-1, c.shape[-1]).sum(axis=0) for c in counts)
-    return [i for i in range(len(runs[0].channels)) if total[i] > 0]
+    used = [i for i in range(len(runs[0].channels)) if total[i] > 0]
+    return used or list(range(len(runs[0].channels)))
 
 
 def _day_types(run: RunSummary) -> list[int]:
@@ -37,7 +39,7 @@ def channel_use(runs: Sequence[RunSummary]) -> str:
     chans = used_channels(runs, [r.sessions_by_hour.sum(axis=(0, 1)).T for r in runs])
     personas = runs[0].personas
     base = runs[0]
-    vmax = float(base.sessions_by_hour.max()) or 1.0
+    vmax = float(base.sessions_by_hour.max(initial=0.0)) or 1.0  # a handful of customers: maybe none
     diffs = [
         r.sessions_by_hour[t] - base.sessions_by_hour[t]
         for r, t in rows

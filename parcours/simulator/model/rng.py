@@ -62,6 +62,7 @@ class Purpose(IntEnum):
     PHASE = 38
     RECOGNISED = 39
     CROSS_SELL = 40
+    SEND_ORDER = 41
 
 
 def _mix(x: np.ndarray, scratch: np.ndarray) -> None:

@@ -1,4 +1,5 @@
-"""Campaigns: messages sent to a segment at a set time, opened after a while, sometimes acted upon.
+"""Campaigns: messages sent to a segment from a set time at the platform's throughput, opened after a
+while, sometimes acted upon.
 
 Who receives, opens and clicks is drawn per (customer, campaign) in bulk; a click starts a purchase
 journey on the channel the persona answers that kind of message on (push: the app within minutes; the
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
+from parcours.scenarios.spec import Campaign
 from parcours.simulator.model.buffer import Columns, nulls
 from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.inputs import Model
@@ -65,6 +67,35 @@ def campaign_sends(model: Model) -> list[tuple[int, int]]:
     ]
 
 
+def send_window_s(model: Model, campaign: Campaign) -> float:
+    """How long the platform takes to send the campaign to the whole customer file's recipients: their
+    expected number (the file, the personas' opt-ins, the app for push, the reach) over its throughput
+    (``scenario.sending``), or ``over_hours`` when the sender spreads it over longer. The file is
+    ``call_centre.serves_customers``, or the run's customers if more."""
+    scenario = model.scenario
+    file = max(scenario.population.customers, scenario.call_centre.serves_customers)
+    share = np.array([p.reach.opt_in.get(campaign.channel, 0.0) for p in model.personas])
+    if campaign.channel is Channel.PUSH:
+        share = share * model.tables["app_installed"]
+    if campaign.personas is not None:
+        share = share * np.isin(model.names, campaign.personas)
+    recipients = file * float(np.dot(model.shares, share)) * campaign.reach
+    window = recipients / scenario.sending.per_hour(campaign.channel) * 3600.0
+    return max(window, 3600.0 * (campaign.over_hours or 0.0))
+
+
+def send_offsets(
+    model: Model, streams: Streams, campaign: Campaign, cid: np.ndarray, send_id: int
+) -> np.ndarray:
+    """Seconds after the campaign's time at which each recipient's message leaves.
+
+    The platform sends the file's messages one after the other, in an order of its own, over the send's
+    window: a customer's place in it is drawn per (customer, send), so that a run of part of the file
+    sees its messages at the platform's pace, a second holding what the platform sends in one (give or
+    take the chance of a random order), and adding customers moves nobody's message."""
+    return streams.uniform(Purpose.SEND_ORDER, cid, send_id) * send_window_s(model, campaign)
+
+
 def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int) -> Messages:
     campaign = model.scenario.campaigns[c]
     rows = _recipients(model, streams, customers, c, day)
@@ -74,7 +105,10 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
     table_row = customers.persona[rows].astype(np.int64) * len(OUTBOUND_CHANNELS) + k
     t = model.tables
     hours, minutes = (int(x) for x in campaign.at.split(":"))
-    send = model.hour_starts[day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
+    at = model.hour_starts[day - 1, 0] - model.t0 + hours * 3600.0 + minutes * 60.0
+    send = at + send_offsets(model, streams, campaign, cid, send_id)
+    sent = send < model.horizon_s  # what the platform has not sent by the run's end is not seen
+    rows, cid, table_row, send = rows[sent], cid[sent], table_row[sent], send[sent]
     # Opens and clicks are drawn per send: a customer who got the message, and only such a customer.
     opened = streams.uniform(Purpose.RESPONSE, cid, send_id, 0) < t["open_rate"][table_row]
     delay = streams.exponential(t["response_delay_s"][table_row], Purpose.RESPONSE, cid, send_id, 2)
@@ -87,7 +121,7 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
         rows,
         np.full(len(rows), send_id),
         np.full(len(rows), CHANNEL_CODE[campaign.channel]),
-        np.full(len(rows), send),
+        send,
         open_s,
         clicked,
         respond,

@@ -73,6 +73,8 @@ def lost_carts(
     """A buyer on the own site whose cart sits on another device, which does not know it (silos, or a
     customer the retailer does not recognise), may give up. Browsing on one device and buying in a store
     or on the same device needs no link and is never penalised. Rows are in (journey, time) order."""
+    if len(jrow) == 0:  # no session at all (a run of a handful of customers)
+        return np.zeros(0, bool)
     cart = has_cart(model, streams, customers, journeys, jrow, step, channel, buy)
     index = np.arange(len(jrow))
     last_cart = np.maximum.accumulate(np.where(cart, index, -1))

@@ -168,7 +168,8 @@ def _sessions(p: Planning, s: dict[str, np.ndarray]) -> PlannedSessions:
     r.start, r.channel = settle_closed(p, r)
     r = r.take(r.start < model.horizon_s)
     prev = np.full(len(r), NO_CHANNEL, dtype=np.int64)
-    same_journey = np.r_[False, r.jrow[1:] == r.jrow[:-1]]
+    same_journey = np.zeros(len(r), dtype=bool)  # no session (a run of one customer may have none)
+    same_journey[1:] = r.jrow[1:] == r.jrow[:-1]
     prev[same_journey] = r.channel[:-1][same_journey[1:]]
     buy = r.buy & ~lost_carts(model, p.streams, customers, journeys, r.jrow, r.step, r.channel, r.buy)
     order = np.argsort(r.start, kind="stable")
