@@ -28,7 +28,8 @@ def peak_rss_mb() -> float:
 
 
 def simulate(out: Path, customers: int, scenario: str) -> None:
-    from parcours.simulator.run import Overrides, simulate_run
+    from parcours.simulator.run.options import Overrides
+    from parcours.simulator.run.simulate import simulate_run
 
     t0 = time.perf_counter()
     manifest = simulate_run(scenario, Overrides(customers=customers), out, overwrite=True)

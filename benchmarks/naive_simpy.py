@@ -31,7 +31,7 @@ import simpy
 from parcours.personas import HOUR_PART, Persona, builtin_names, get_persona
 from parcours.scenarios import Scenario, get_scenario
 from parcours.scenarios.spec import OpeningHours
-from parcours.simulator.channels import SHAPES
+from parcours.simulator.model.channels import SHAPES
 from parcours.vocabulary import Channel
 
 DAY_S = 86_400.0
@@ -148,7 +148,7 @@ def _open_hours(hours: OpeningHours, weekday: int) -> list[bool]:
 
 
 # A fixed roster: the baseline measures an engine, not staffing (parcours rosters from an Erlang
-# forecast, parcours.simulator.staffing); these are parcours's ordinary-day sizes, rounded.
+# forecast, parcours.simulator.world.staffing); these are parcours's ordinary-day sizes, rounded.
 AGENTS_PER_10K, CHAT_AGENTS_PER_10K, STAFF_PER_STORE = 0.8, 0.5, 3
 
 

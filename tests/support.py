@@ -11,7 +11,8 @@ import pytest
 
 from parcours.cli.main import main
 from parcours.output.reader import Run
-from parcours.simulator.run import Overrides, simulate_run
+from parcours.simulator.run.options import Execution, Overrides
+from parcours.simulator.run.simulate import simulate_run
 
 
 def simulate(
@@ -25,7 +26,7 @@ def simulate(
     workers: int = 1,
 ) -> Run:
     overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
-    simulate_run(scenario, overrides, out, workers=workers)
+    simulate_run(scenario, overrides, out, Execution(workers))
     return Run(out)
 
 

@@ -117,3 +117,29 @@ def test_the_checks_see_a_forbidden_import(tmp_path: Path) -> None:
     found = _imports(bad)
     assert "parcours.report.build" in found and "parcours.cli.main" in found
     assert _package("parcours.report.build") not in MAY_IMPORT["simulator"]
+
+
+#: The engine's stages, each importing only those before it (docs/architecture.md, "The engine").
+STAGES = ("model", "plan", "world", "run")
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[1] == "simulator" and parts[2] in STAGES else None
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if _stage(m)))
+def test_engine_stages_import_only_earlier_stages(module: str) -> None:
+    own = _stage(module)
+    assert own is not None
+    allowed = STAGES[: STAGES.index(own) + 1]
+    wrong = sorted(m for m in GRAPH[module] if (s := _stage(m)) is not None and s not in allowed)
+    assert not wrong, f"{module} ({own}) may import the stages {list(allowed)}, not {wrong}"
+    loose = sorted(m for m in GRAPH[module] if m.startswith("parcours.simulator.") and _stage(m) is None)
+    assert not loose, f"{module}: every engine module lives in a stage ({STAGES}), not {loose}"
+
+
+def test_the_stage_check_sees_a_late_import() -> None:
+    """A planning module importing the SimPy world would be caught."""
+    assert _stage("parcours.simulator.world.state") not in STAGES[: STAGES.index("plan") + 1]
+    assert _stage("parcours.simulator.plan.day") == "plan" and _stage("parcours.cli.main") is None

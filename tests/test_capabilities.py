@@ -15,11 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from parcours.cli.describe import describe_scenario
 from parcours.output.reader import Run
 from parcours.scenarios import Scenario, load_scenario
 from parcours.scenarios.capabilities import PRESETS, Capabilities
-from parcours.simulator.describe import describe_scenario
-from parcours.simulator.run import Overrides, simulate_run
+from parcours.simulator.run.options import Overrides
+from parcours.simulator.run.simulate import simulate_run
 from parcours.vocabulary import IntegrationLevel
 from tests.test_strategies import _variant, count
 
@@ -137,7 +138,7 @@ def test_the_simulator_reads_capabilities_not_the_level() -> None:
     simulator = Path(__file__).parent.parent / "parcours" / "simulator"
     readers = [
         f"{p.name}:{i}"
-        for p in sorted(simulator.glob("*.py"))
+        for p in sorted(simulator.rglob("*.py"))
         if p.name != "describe.py"  # names the level for the user
         for i, line in enumerate(p.read_text().splitlines(), 1)
         if re.search(r"IntegrationLevel|\.integration\b", line)

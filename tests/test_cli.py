@@ -198,12 +198,12 @@ def test_an_interrupted_run_never_looks_finished(tmp_path: Path, sig: signal.Sig
 def test_an_unexpected_error_is_one_line_exit_1_and_debug_shows_it(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import parcours.simulator.run
+    import parcours.simulator.run.simulate
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug\nover two lines")
 
-    monkeypatch.setattr(parcours.simulator.run, "simulate_run", broken)
+    monkeypatch.setattr(parcours.simulator.run.simulate, "simulate_run", broken)
     code, _, err = run_main(["simulate", "-n", "10", "-o", str(tmp_path / "r"), "--no-progress"], capsys)
     assert code == 1
     assert err.count("\n") == 1 and "RuntimeError: a bug over two lines" in err and "--debug" in err

@@ -11,8 +11,8 @@ import pytest
 
 from parcours.report.intervals import mean_interval, t975
 from parcours.report.kpis import KPIS
-from parcours.simulator.run import Overrides
-from parcours.simulator.runset import simulate_runset
+from parcours.simulator.run.options import Overrides
+from parcours.simulator.run.replicates import simulate_runset
 from tests.support import run_main, simulate
 
 CUSTOMERS = 1500

@@ -12,7 +12,7 @@ import pytest
 
 from parcours.output.reader import Run
 from parcours.personas import get_persona
-from parcours.simulator.model import LOOKBACK_DAYS
+from parcours.simulator.model.build import LOOKBACK_DAYS
 from tests.support import simulate
 
 COMPANY_SENT = ["message_sent", "order_ready"]

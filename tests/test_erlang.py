@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from parcours.simulator.erlang import (
+from parcours.simulator.world.erlang import (
     agents_needed,
     agents_needed_a,
     erlang_b,

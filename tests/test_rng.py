@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcours.simulator.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
 
 
 @given(seed=st.integers(0, 2**63), keys=st.lists(st.integers(0, 2**40), min_size=1, max_size=50))

@@ -10,8 +10,8 @@ import pytest
 
 from parcours.output.reader import Run
 from parcours.output.runset import RUNSET, RunSet, open_runs
-from parcours.simulator.run import Overrides
-from parcours.simulator.runset import replicate_seeds, simulate_runset
+from parcours.simulator.run.options import Overrides
+from parcours.simulator.run.replicates import replicate_seeds, simulate_runset
 from tests.support import run_main, simulate
 
 CUSTOMERS = 1500
@@ -91,3 +91,22 @@ def test_cli_writes_a_run_set_and_refuses_to_damage_one(
     code, _, err = run_main([*args, "--overwrite"], capsys)
     assert code == 0, err
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".") and "lock" not in p.name]
+
+
+def test_replicates_keep_the_shards_they_are_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--shards travels with --replicates: every replicate is cut as asked, and the set records it."""
+    out = tmp_path / "sharded"
+    args = ["simulate", "-n", "3000", "--seed", "5", "--replicates", "2", "--shards", "2", "-o", str(out)]
+    code, _, err = run_main(args, capsys)
+    assert code == 0, err
+    for replicate in ("rep-000", "rep-001"):
+        manifest = json.loads((out / replicate / "run.json").read_text())
+        assert manifest["shards"] == 2 and len(manifest["events_per_shard"]) == 2
+        assert len(list((out / replicate / "events").glob("*.parquet"))) == 2
+    header = json.loads((out / RUNSET).read_text())
+    assert header["shards"] == 2 and header["workers"] == 1
+    # the same bound as a single run: no more shards than stores
+    code, _, err = run_main([*args[:-4], "--shards", "999", "-o", str(tmp_path / "many")], capsys)
+    assert code == 2 and "--shards" in err and not (tmp_path / "many").exists()

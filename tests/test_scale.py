@@ -23,13 +23,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-import parcours.simulator.shard as shard_module
+import parcours.simulator.run.shard as shard_module
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.scenarios import BUILTIN_DIR
-from parcours.simulator.population import shard_ids, shard_of
-from parcours.simulator.run import SHARD_CUSTOMERS, Overrides, default_shards, simulate_run
-from parcours.simulator.shard import SEQ_BITS
+from parcours.simulator.model.population import shard_ids, shard_of
+from parcours.simulator.run.options import Execution, Overrides
+from parcours.simulator.run.shard import SEQ_BITS
+from parcours.simulator.run.simulate import SHARD_CUSTOMERS, default_shards, simulate_run
 from tests.support import run_main
 
 CUSTOMERS = 6000
@@ -48,7 +49,7 @@ def small_stores(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _simulate(scenario: str, out: Path, workers: int, **options: Any) -> Run:
-    simulate_run(scenario, Overrides(customers=CUSTOMERS, seed=SEED), out, workers=workers, **options)
+    simulate_run(scenario, Overrides(customers=CUSTOMERS, seed=SEED), out, Execution(workers, **options))
     return Run(out)
 
 
@@ -286,9 +287,8 @@ def _recorded(
         small_stores,
         Overrides(customers=CUSTOMERS, seed=SEED),
         out,
-        workers=workers,
+        Execution(workers, **options),
         on_progress=on_progress,
-        **options,
     )
     return Run(out), seen
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from parcours import personas, scenarios
+from parcours.cli.describe import validate_file
 from parcours.errors import SpecError
-from parcours.simulator.describe import validate_file
 
 PERSONA_DIR = Path(personas.__file__).parent
 SCENARIO_DIR = Path(scenarios.__file__).parent

@@ -16,7 +16,8 @@ import pytest
 
 from parcours import scenarios
 from parcours.output.reader import Run
-from parcours.simulator.run import Overrides, simulate_run
+from parcours.simulator.run.options import Overrides
+from parcours.simulator.run.simulate import simulate_run
 from tests.support import local, sessions
 
 LEVELS = ("multichannel", "crosschannel", "omnichannel")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from parcours.simulator.run.options import Execution, Overrides
 
 
 def _default_out(scenario: str) -> Path:
@@ -42,7 +45,7 @@ def _default_out(scenario: str) -> Path:
 )
 @click.option(
     "--executor",
-    type=click.Choice(["local", "dask"]),  # as parcours.simulator.executors.EXECUTORS, without its imports
+    type=click.Choice(["local", "dask"]),  # options.EXECUTOR_NAMES, not imported for --help
     default="local",
     show_default=True,
     help="Where shards run: local processes, or a Dask cluster (pip install 'parcours[dask]').",
@@ -85,23 +88,23 @@ def simulate(
     derived from --seed (or the scenario's seed) and i only, so that two run sets made with the same
     --seed are paired replicate by replicate (common random numbers) for `parcours compare`.
     """
-    from parcours.simulator.progress import Progress
-    from parcours.simulator.run import Overrides, simulate_run
+    from parcours.cli.progress import Progress
+    from parcours.simulator.run.options import Execution, Overrides
+    from parcours.simulator.run.simulate import simulate_run
 
     overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
+    execution = Execution(workers=workers, shards=shards, executor=executor, scheduler=scheduler)
     show = sys.stderr.isatty() if progress is None else progress
+    target = out or _default_out(scenario)
     if replicates is not None:
-        _simulate_set(scenario, overrides, out, replicates, workers, executor, scheduler, overwrite, show)
+        _simulate_set(scenario, overrides, execution, target, replicates, overwrite=overwrite, show=show)
         return
     with Progress(enabled=show) as bar:
         manifest = simulate_run(
             scenario,
             overrides,
-            out or _default_out(scenario),
-            workers=workers,
-            shards=shards,
-            executor=executor,
-            scheduler=scheduler,
+            target,
+            execution,
             overwrite=overwrite,
             on_progress=bar.update,
             say=lambda line: bar.note(f"parcours: {line}"),
@@ -116,17 +119,16 @@ def simulate(
 
 def _simulate_set(
     scenario: str,
-    overrides: Any,
-    out: Path | None,
+    overrides: Overrides,
+    execution: Execution,
+    out: Path,
     replicates: int,
-    workers: int,
-    executor: str,
-    scheduler: str | None,
+    *,
     overwrite: bool,
     show: bool,
 ) -> None:
-    from parcours.simulator.progress import Progress
-    from parcours.simulator.runset import simulate_runset
+    from parcours.cli.progress import Progress
+    from parcours.simulator.run.replicates import simulate_runset
 
     bars: list[Progress] = []  # one progress line per replicate
 
@@ -141,11 +143,9 @@ def _simulate_set(
         manifest = simulate_runset(
             scenario,
             overrides,
-            out or _default_out(scenario),
+            out,
             replicates,
-            workers=workers,
-            executor=executor,
-            scheduler=scheduler,
+            execution,
             overwrite=overwrite,
             on_replicate=starting,
             on_progress=lambda *tick: bars[-1].update(*tick),

@@ -26,8 +26,8 @@ def personas_list() -> None:
 @click.argument("name")
 def personas_show(name: str) -> None:
     """What a persona does over a day, in words and numbers (NAME or a .toml path)."""
+    from parcours.cli.describe import describe_persona
     from parcours.personas import get_persona
-    from parcours.simulator.describe import describe_persona
 
     click.echo(describe_persona(get_persona(name)))
 
@@ -51,7 +51,7 @@ def scenarios_list() -> None:
 @click.argument("name")
 def scenarios_show(name: str) -> None:
     """A scenario's settings, resolved (NAME or a .toml path)."""
-    from parcours.simulator.describe import describe_scenario
+    from parcours.cli.describe import describe_scenario
 
     click.echo(describe_scenario(name))
 
@@ -60,7 +60,7 @@ def scenarios_show(name: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check persona or scenario files without running anything."""
-    from parcours.simulator.describe import validate_file
+    from parcours.cli.describe import validate_file
 
     for path in files:
         kind, name = validate_file(path)

@@ -29,8 +29,9 @@ from parcours.report.intervals import Estimate, mean_interval
 from parcours.report.kpis import headline
 from parcours.report.summary import summarise
 from parcours.scenarios import Scenario, get_scenario
-from parcours.simulator.run import Overrides, simulate_run
-from parcours.simulator.runset import check_replicates, replicate_seeds
+from parcours.simulator.run.options import Overrides, check_workers
+from parcours.simulator.run.replicates import check_replicates, replicate_seeds
+from parcours.simulator.run.simulate import simulate_run
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
 from parcours.strategy.shapley import Plan, alone, plan, shapley
 
@@ -97,7 +98,7 @@ class Job:
 def run_job(job: Job) -> np.ndarray:
     """One run of one combination and replicate, reduced to its figures (a module function: picklable)."""
     overrides = Overrides(customers=job.customers, seed=job.seed)
-    simulate_run(str(job.scenario_file), overrides, job.out, workers=1)
+    simulate_run(str(job.scenario_file), overrides, job.out)  # one process: the jobs are the parallel part
     try:
         return figures_of(job.out)
     finally:
@@ -226,8 +227,7 @@ def explain(
 ) -> Explanation:
     """Run every combination the split needs, ``replicates`` times each, and collect their figures."""
     check_replicates(replicates)
-    if workers < 1:
-        raise ParcoursError(f"--workers: must be at least 1, not {workers}")
+    check_workers(workers)
     size = Overrides(customers=customers)
     from_sc, to_sc = (size.apply(_scenario(n, w)) for n, w in ((from_name, "FROM"), (to_name, "TO")))
     root = from_sc.population.seed if seed is None else seed

@@ -19,10 +19,11 @@ import numpy as np
 from parcours.output.schema import CHANNEL_CODE
 from parcours.scenarios import Scenario
 from parcours.scenarios.spec import WEEKDAYS, Demand
-from parcours.simulator.model import Model, build_model
-from parcours.simulator.plan import local_hour, plan
-from parcours.simulator.population import draw_customers
-from parcours.simulator.rng import Streams
+from parcours.simulator.model.build import Model, build_model
+from parcours.simulator.model.population import draw_customers
+from parcours.simulator.model.rng import Streams
+from parcours.simulator.plan.day import plan
+from parcours.simulator.plan.sessions import local_hour
 from parcours.vocabulary import Channel
 
 AT_A_DESK = [CHANNEL_CODE[c] for c in (Channel.STORE, Channel.PHONE, Channel.CHAT)]  # no collection

@@ -15,14 +15,14 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE, OUTCOME_CODE
-from parcours.simulator.aftersale import schedule_returns
-from parcours.simulator.buffer import Columns
-from parcours.simulator.channels import CAN_BUY, DWELL_S, OWN_SITE
-from parcours.simulator.expand import basket_of, build, layout
-from parcours.simulator.plan import COMPANION_STEP, Sessions, local_hour, session_key
-from parcours.simulator.rng import Purpose
-from parcours.simulator.service import click_and_collect, start_visits, visits
-from parcours.simulator.world import PICKUP_DELAY_S, World
+from parcours.simulator.model.buffer import Columns
+from parcours.simulator.model.channels import CAN_BUY, DWELL_S, OWN_SITE
+from parcours.simulator.model.rng import Purpose
+from parcours.simulator.plan.expand import basket_of, build, layout
+from parcours.simulator.plan.sessions import COMPANION_STEP, PlannedSessions, local_hour, session_key
+from parcours.simulator.world.aftersale import schedule_returns
+from parcours.simulator.world.contention import click_and_collect, start_visits, visits
+from parcours.simulator.world.state import PICKUP_DELAY_S, World
 from parcours.vocabulary import Channel, Outcome
 
 SLICE_S = 600.0
@@ -40,7 +40,7 @@ class ShardDay:
     """The running shard: its world, the plan, and where released events go."""
 
     world: World
-    sessions: Sessions
+    sessions: PlannedSessions
     messages: Columns
     release: Release
     tick: Tick
@@ -68,7 +68,7 @@ class ShardDay:
             later = world.pending.due(end)
             if later is not None:
                 batch.append(later)
-            dispatch(world, Sessions.concat(batch))
+            dispatch(world, PlannedSessions.concat(batch))
             world.sold.flush(world)
             i, m_i = j, m_j
             yield world.env.timeout(SLICE_S)
@@ -77,7 +77,7 @@ class ShardDay:
             self.tick(t, self.emitted)
 
 
-def dispatch(world: World, s: Sessions) -> None:
+def dispatch(world: World, s: PlannedSessions) -> None:
     """Self-service sessions to events now; contended ones (desks, store purchases) to SimPy processes."""
     ctx = world.ctx
     s = _look_before_going(world, s)
@@ -101,7 +101,7 @@ def dispatch(world: World, s: Sessions) -> None:
     _second_screens(world, s.take(np.flatnonzero(store)))
 
 
-def _look_before_going(world: World, s: Sessions) -> Sessions:
+def _look_before_going(world: World, s: PlannedSessions) -> PlannedSessions:
     """Where stock is visible online, some customers who researched online check the store has the
     product before going (``stock_check_rate``); if it does not, they buy online instead (live stock in
     omnichannel, this morning's in cross-channel, nothing in silos)."""
@@ -126,10 +126,10 @@ def _look_before_going(world: World, s: Sessions) -> Sessions:
     )
     channel = s.channel.copy()
     channel[rows[~there]] = s.prev_channel[rows[~there]]
-    return Sessions(s.journey, s.step, s.start_s, channel, s.buy, s.prev_channel)
+    return PlannedSessions(s.journey, s.step, s.start_s, channel, s.buy, s.prev_channel)
 
 
-def _self_service(world: World, s: Sessions) -> None:
+def _self_service(world: World, s: PlannedSessions) -> None:
     cols, last_s = build(world.ctx, s, layout(world.ctx, s))
     overflow = last_s >= world.ctx.model.horizon_s
     # The days end: a session that would run past the end does not happen; nor does one that runs
@@ -173,7 +173,7 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
     collect = np.flatnonzero((ctx.streams.uniform(Purpose.JOURNEY_PATH, jid, 1) < rate) & OWN_SITE[channel])
     if len(collect) == 0:
         return
-    orders = Sessions(
+    orders = PlannedSessions(
         rows[collect],
         np.zeros(len(collect), np.int64),
         at_s[collect],
@@ -186,7 +186,7 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
         world.env.process(click_and_collect(world, v, delay))
 
 
-def _second_screens(world: World, visits_: Sessions) -> None:
+def _second_screens(world: World, visits_: PlannedSessions) -> None:
     """In the store, some check the kiosk (where there is one) or their phone: two channels at once."""
     if len(visits_) == 0:
         return
@@ -207,7 +207,7 @@ def _second_screens(world: World, visits_: Sessions) -> None:
     )
     channel = np.where(kiosk, CHANNEL_CODE[Channel.KIOSK], own)[chosen]
     rows = np.flatnonzero(chosen)
-    second = Sessions(
+    second = PlannedSessions(
         visits_.journey[rows],
         COMPANION_STEP + visits_.step[rows],
         visits_.start_s[rows] + 60.0,
@@ -218,7 +218,7 @@ def _second_screens(world: World, visits_: Sessions) -> None:
     _self_service(world, second)
 
 
-def run_day(world: World, sessions: Sessions, messages: Columns, release: Release, tick: Tick) -> int:
+def run_day(world: World, sessions: PlannedSessions, messages: Columns, release: Release, tick: Tick) -> int:
     """Run the shard's clock to the end of the horizon; returns the number of events released."""
     day = ShardDay(world, sessions, messages, release, tick)
     world.env.process(day.clock())

@@ -13,8 +13,8 @@ from functools import cached_property
 
 import numpy as np
 
-from parcours.simulator.model import Model
-from parcours.simulator.rng import Purpose, Streams, categorical
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.rng import Purpose, Streams, categorical
 from parcours.vocabulary import OUTBOUND_CHANNELS
 
 

@@ -11,16 +11,16 @@ from typing import Protocol
 
 import numpy as np
 
-from parcours.simulator.channels import IDENTIFIES, OWN_SITE
-from parcours.simulator.identity import linked_on
-from parcours.simulator.intents import MAX_STEPS
-from parcours.simulator.model import Model
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.channels import IDENTIFIES, OWN_SITE
+from parcours.simulator.model.identity import linked_on
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams
+from parcours.simulator.plan.sessions import MAX_PLANNED_STEPS
 
 
 class JourneyColumns(Protocol):
-    """What carts read of the shard's journeys (plan.Journeys; a protocol, so plan can import this)."""
+    """What carts read of the shard's journeys (PlannedJourneys; a protocol, so plan can import this)."""
 
     id: np.ndarray
     customer: np.ndarray
@@ -55,7 +55,7 @@ def has_cart(
     and events)."""
     crow = journeys.customer[s_journey]
     rate = model.tables["cart_rate"][customers.persona[crow]]
-    research = ~buy & ~journeys.service[s_journey] & (step < MAX_STEPS)
+    research = ~buy & ~journeys.service[s_journey] & (step < MAX_PLANNED_STEPS)
     u = streams.uniform(Purpose.CART_ABANDON, journeys.id[s_journey], step)
     return OWN_SITE[channel] & research & (u < rate)
 

@@ -16,10 +16,10 @@ import datetime as dt
 
 import numpy as np
 
-from parcours.simulator.forecast import day_type, forecast
-from parcours.simulator.model import Model
-from parcours.simulator.plan import popularity
-from parcours.simulator.rng import Purpose, Streams
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.rng import Purpose, Streams
+from parcours.simulator.plan.sessions import popularity
+from parcours.simulator.world.forecast import day_type, forecast
 
 
 def daily_store_units(model: Model) -> np.ndarray:

@@ -12,9 +12,9 @@ from parcours.errors import SpecError
 from parcours.output.schema import CHANNEL_CODE
 from parcours.personas import HOUR_PART, Persona, get_persona
 from parcours.scenarios import Scenario
-from parcours.simulator.channels import CAN_BUY, N_CHANNELS
-from parcours.simulator.opening import CALL_SHAPE, STORE_SHAPE, Opening, open_some_day, opening_of
-from parcours.simulator.rng import cumulative
+from parcours.simulator.model.channels import CAN_BUY, N_CHANNELS
+from parcours.simulator.model.opening import CALL_SHAPE, STORE_SHAPE, Opening, open_some_day, opening_of
+from parcours.simulator.model.rng import cumulative
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 
 # A service contact by email would show as an opened message the retailer never sent: not modelled.

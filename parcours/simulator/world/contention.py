@@ -14,11 +14,11 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import OUTCOME_CODE
-from parcours.simulator.expand import basket_of
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.plan import FIRST_FOLLOW_UP, Sessions
-from parcours.simulator.rng import Purpose
-from parcours.simulator.world import (
+from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.rng import Purpose
+from parcours.simulator.plan.expand import basket_of
+from parcours.simulator.plan.sessions import FIRST_FOLLOW_UP, PlannedSessions
+from parcours.simulator.world.state import (
     CALLBACK_GAP_S,
     CH,
     CHAT,
@@ -96,7 +96,7 @@ def _maybe_call_back(world: World, v: Visit) -> None:
         return
     step = world.follow_up_step(v.jrow)
     if step is not None:
-        one = Sessions(
+        one = PlannedSessions(
             np.array([v.jrow]),
             np.array([step]),
             np.array([again]),
@@ -224,7 +224,7 @@ def click_and_collect(world: World, v: Visit, pickup_delay_s: float) -> Generato
 
 
 def visits(
-    world: World, s: Sessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
+    world: World, s: PlannedSessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
 ) -> list[Visit]:
     """The sessions as Visits, with every draw made in bulk."""
     ctx = world.ctx
@@ -273,7 +273,7 @@ def visits(
 
 
 def start_visits(
-    world: World, s: Sessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
+    world: World, s: PlannedSessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
 ) -> None:
     for v in visits(world, s, arrival_s, assisted):
         process = store_visit if v.channel == STORE else serve

@@ -8,7 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,10 @@ from parcours.errors import ParcoursError, RunDirError
 from parcours.output.rundir import CUSTOMERS_DIR, JOURNEYS_DIR, RunWriter, check_out_dir, part_name
 from parcours.output.schema import SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
-from parcours.simulator.executors import open_executor
-from parcours.simulator.model import Model, build_model
-from parcours.simulator.shard import ShardCounts, ShardPaths
-from parcours.specfile import check_date
-
-#: The most customers a run may have: far beyond any retailer's population, and bounded so that a typo
-#: (-n 1000000000000) is a one-line error rather than an allocation of terabytes.
-MAX_CUSTOMERS = 1_000_000_000
-#: The most local worker processes: each one holds a shard's state and a Python interpreter.
-MAX_WORKERS = 64
+from parcours.simulator.model.build import Model, build_model
+from parcours.simulator.run.executors import open_executor
+from parcours.simulator.run.options import ONE_PROCESS, Execution, Overrides
+from parcours.simulator.run.shard import ShardCounts, ShardPaths
 
 OnProgress = Callable[[float, float, int], None]  # simulated seconds done, horizon, events written
 #: Customers per shard when --shards is not given: a shard's memory follows its customers, so a file of
@@ -49,47 +43,11 @@ def default_shards(customers: int, workers: int, stores: int | None = None) -> i
     return wanted if stores is None else max(1, min(wanted, stores))
 
 
-@dataclass(frozen=True)
-class Overrides:
-    """Command-line settings that replace the scenario's."""
-
-    customers: int | None = None
-    seed: int | None = None
-    days: int | None = None
-    start: str | None = None
-
-    def apply(self, scenario: Scenario) -> Scenario:
-        if self.customers is not None and not 0 < self.customers <= MAX_CUSTOMERS:
-            raise ParcoursError(
-                f"--customers: must be between 1 and {MAX_CUSTOMERS:,} customers, not {self.customers:,}"
-            )
-        if self.seed is not None and self.seed < 0:
-            raise ParcoursError(f"--seed: must be zero or positive, not {self.seed}")
-        if self.days is not None and not 0 < self.days <= 366:
-            raise ParcoursError(f"--days: must be between 1 and 366, not {self.days}")
-        population = scenario.population.model_copy(
-            update={k: v for k, v in (("customers", self.customers), ("seed", self.seed)) if v is not None}
-        )
-        calendar = scenario.calendar
-        if self.days is not None:
-            calendar = calendar.model_copy(update={"days": self.days})
-        if self.start is not None:
-            try:
-                start = dt.date.fromisoformat(self.start)
-            except ValueError:
-                raise ParcoursError(f"--start: expected a date as YYYY-MM-DD, not {self.start!r}") from None
-            try:
-                check_date(start)
-            except ValueError as exc:
-                raise ParcoursError(f"--start: {exc}") from None
-            calendar = calendar.model_copy(update={"start": start})
-        return scenario.model_copy(update={"population": population, "calendar": calendar})
-
-
-def resolve(scenario: str | Scenario, overrides: Overrides) -> Model:
-    """The model of a scenario given by name or path, or as a Scenario (a copy with other capabilities)."""
+def resolve(scenario: str | Scenario, overrides: Overrides, source: str | None = None) -> Model:
+    """The model of a scenario given by name or path, or as a Scenario already loaded (``source`` then
+    names it in error messages)."""
     if isinstance(scenario, Scenario):
-        return build_model(overrides.apply(scenario), scenario.name)
+        return build_model(overrides.apply(scenario), source or scenario.name)
     return build_model(overrides.apply(get_scenario(scenario)), scenario)
 
 
@@ -103,6 +61,16 @@ def check_shards(scenario: Scenario, shards: int, arg: str = "--workers") -> Non
             f"{per_store:,} customers); a shard holds whole stores: give at most {arg} {stores}, "
             f"or at least {shards * per_store - per_store + 1:,} customers"
         )
+
+
+def shard_count(scenario: Scenario, execution: Execution) -> int:
+    """The shards the run is cut into: ``--shards`` if given (checked against the stores), else the
+    default for its size."""
+    customers, per_store = scenario.population.customers, scenario.stores.customers_per_store
+    if execution.shards is not None:
+        check_shards(scenario, execution.shards, "--shards")
+        return execution.shards
+    return default_shards(customers, execution.workers, -(-customers // per_store))
 
 
 def _shard_paths(writer: RunWriter, shard: int) -> ShardPaths:
@@ -139,36 +107,27 @@ def simulate_run(
     scenario_name: str | Scenario,
     overrides: Overrides,
     out: Path,
+    execution: Execution = ONE_PROCESS,
     *,
-    workers: int = 1,
-    shards: int | None = None,
-    executor: str = "local",
-    scheduler: str | None = None,
     overwrite: bool = False,
     on_progress: OnProgress | None = None,
     say: Callable[[str], None] | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
     """Simulate and write a finished run directory at ``out``; returns its manifest.
 
-    The customers are cut into ``shards`` (by home store; see ``default_shards`` when None), the output
-    depends on the seed and the shard count only. ``workers`` processes (or, with ``executor="dask"``,
-    the tasks of a Dask cluster at ``scheduler`` or of a local one started for the run) take the shards
-    one after the other, each shard drawn, simulated and written on its own: memory follows the shard.
-    ``say`` is told, in one line, what an ``overwrite`` removes, when it does.
+    The customers are cut into ``execution.shards`` (by home store; see ``default_shards`` when None),
+    the output depends on the seed and the shard count only. ``execution.workers`` processes (or, with
+    the Dask executor, the tasks of a Dask cluster at its scheduler or of a local one started for the
+    run) take the shards one after the other, each shard drawn, simulated and written on its own:
+    memory follows the shard. ``say`` is told, in one line, what an ``overwrite`` removes, when it does.
     """
-    if not 1 <= workers <= MAX_WORKERS:
-        raise ParcoursError(f"--workers: must be between 1 and {MAX_WORKERS}, not {workers}")
-    if shards is not None and shards < 1:
-        raise ParcoursError(f"--shards: must be at least 1, not {shards}")
-    model = resolve(scenario_name, overrides)
-    population, per_store = model.scenario.population.customers, model.scenario.stores.customers_per_store
-    if shards is not None:
-        check_shards(model.scenario, shards, "--shards")
-    n_shards = shards or default_shards(population, workers, -(-population // per_store))
+    model = resolve(scenario_name, overrides, source)
+    n_shards = shard_count(model.scenario, execution)
     check_out_dir(out, overwrite=overwrite)  # before starting a cluster, which takes a while
     began = time.perf_counter()
     with (
-        open_executor(executor, workers, scheduler) as pool,
+        open_executor(execution) as pool,
         RunWriter(out, overwrite=overwrite, say=say) as writer,
         _write_errors(out, writer.tmp),
     ):

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from parcours.scenarios.capabilities import Identity
-from parcours.simulator.rng import Purpose, Streams
+from parcours.simulator.model.rng import Purpose, Streams
 from parcours.vocabulary import Channel
 
 ACCOUNT = len(Channel)  # identity code of the shared account; codes below it are devices per channel

@@ -20,10 +20,10 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.erlang import agents_needed, agents_needed_a
-from parcours.simulator.forecast import Forecast, day_type
-from parcours.simulator.model import Model
-from parcours.simulator.opening import Opening
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.opening import Opening
+from parcours.simulator.world.erlang import agents_needed, agents_needed_a
+from parcours.simulator.world.forecast import Forecast, day_type
 from parcours.vocabulary import Channel
 
 ASSIST_TARGET = 0.8  # help requests answered within the store's target wait (assumption: as calls)

@@ -26,16 +26,16 @@ from parcours.output.schema import (
     event_batch,
 )
 from parcours.personas import DayPart, Persona
-from parcours.simulator.buffer import EventBuffer
-from parcours.simulator.engine import run_day
-from parcours.simulator.expand import Context
-from parcours.simulator.identity import ACCOUNT, all_identities, identity_number, render
-from parcours.simulator.messages import message_events
-from parcours.simulator.model import Model
-from parcours.simulator.plan import plan
-from parcours.simulator.population import Customers, draw_customers, shard_ids
-from parcours.simulator.rng import Streams
-from parcours.simulator.world import World
+from parcours.simulator.model.buffer import EventBuffer
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.identity import ACCOUNT, all_identities, identity_number, render
+from parcours.simulator.model.population import Customers, draw_customers, shard_ids
+from parcours.simulator.model.rng import Streams
+from parcours.simulator.plan.campaigns import message_events
+from parcours.simulator.plan.day import plan
+from parcours.simulator.plan.expand import Context
+from parcours.simulator.world.engine import run_day
+from parcours.simulator.world.state import World
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 SESSION_OPENERS = np.array(

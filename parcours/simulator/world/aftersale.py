@@ -12,18 +12,19 @@ import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
 from parcours.scenarios.capabilities import Capabilities
-from parcours.simulator.buffer import EventBuffer, nulls
-from parcours.simulator.expand import Context
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.plan import LAST_FOLLOW_UP, session_key, when_open
-from parcours.simulator.rng import Purpose
+from parcours.simulator.model.buffer import EventBuffer, nulls
+from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.rng import Purpose
+from parcours.simulator.plan.expand import Context
+from parcours.simulator.plan.sessions import LAST_FOLLOW_UP, session_key, when_open
 from parcours.vocabulary import Channel, EventType, Outcome
 
 
-class World(Protocol):
-    """What returns need of the shard's world: its context, capabilities, journey ledger and event buffer.
+class Ledger(Protocol):
+    """What returns need of the shard's world (``state.World``): its context, capabilities, journey
+    ledger and event buffer.
 
-    A protocol rather than an import of ``world``, which calls this module: no two modules import each
+    A protocol rather than an import of ``state``, which calls this module: no two modules import each
     other.
     """
 
@@ -45,7 +46,7 @@ IN_STORE = np.array([STORE, CHANNEL_CODE[Channel.KIOSK]])
 
 
 def schedule_returns(
-    world: World,
+    world: Ledger,
     rows: np.ndarray,
     channel: np.ndarray,
     at_s: np.ndarray,
@@ -103,7 +104,7 @@ def schedule_returns(
 
 
 def _write(
-    world: World,
+    world: Ledger,
     rows: np.ndarray,
     channel: np.ndarray,
     when: np.ndarray,

@@ -19,7 +19,8 @@ import numpy as np
 from parcours.errors import ParcoursError
 from parcours.output.runset import RunSetWriter
 from parcours.scenarios import get_scenario
-from parcours.simulator.run import OnProgress, Overrides, simulate_run
+from parcours.simulator.run.options import ONE_PROCESS, Execution, Overrides
+from parcours.simulator.run.simulate import OnProgress, shard_count, simulate_run
 
 MAX_REPLICATES = 1000
 #: Keeps replicate seeds apart from any other use of the root seed as SeedSequence entropy.
@@ -38,13 +39,6 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[int]:
     ]
 
 
-def root_seed_of(scenario_name: str, overrides: Overrides) -> int:
-    """--seed if given, else the scenario's own seed."""
-    if overrides.seed is not None:
-        return overrides.seed
-    return get_scenario(scenario_name).population.seed
-
-
 def check_replicates(replicates: int) -> None:
     if not 1 <= replicates <= MAX_REPLICATES:
         raise ParcoursError(f"--replicates: must be between 1 and {MAX_REPLICATES}, not {replicates}")
@@ -55,19 +49,22 @@ def simulate_runset(
     overrides: Overrides,
     out: Path,
     replicates: int,
+    execution: Execution = ONE_PROCESS,
     *,
-    workers: int = 1,
-    executor: str = "local",
-    scheduler: str | None = None,
     overwrite: bool = False,
     on_replicate: OnReplicate | None = None,
     on_progress: OnProgress | None = None,
 ) -> dict[str, Any]:
-    """Write a finished run set at ``out``: ``replicates`` runs of the scenario; returns its manifest."""
+    """Write a finished run set at ``out``: ``replicates`` runs of the scenario; returns its manifest.
+
+    The scenario is read once; every replicate runs with the same ``execution`` (so with the same shard
+    count), and the set's manifest records its shards and workers.
+    """
     check_replicates(replicates)
-    root = root_seed_of(scenario_name, overrides)
+    scenario = get_scenario(scenario_name)
+    root = overrides.seed if overrides.seed is not None else scenario.population.seed
     seeds = replicate_seeds(root, replicates)
-    overrides.apply(get_scenario(scenario_name))  # a bad option fails before any folder is made
+    shards = shard_count(overrides.apply(scenario), execution)  # a bad option fails before any folder
     began = time.perf_counter()
     counts = {"customers": 0, "events": 0, "journeys": 0}
     with RunSetWriter(out, overwrite=overwrite) as writer:
@@ -75,13 +72,12 @@ def simulate_runset(
             if on_replicate is not None:
                 on_replicate(index, replicates)
             manifest = simulate_run(
-                scenario_name,
+                scenario,
                 replace(overrides, seed=seed),
                 writer.replicate(index),
-                workers=workers,
-                executor=executor,
-                scheduler=scheduler,
+                execution,
                 on_progress=on_progress,
+                source=scenario_name,
             )
             for key in counts:
                 counts[key] += int(manifest["counts"][key])
@@ -90,7 +86,8 @@ def simulate_runset(
             "scenario": scenario_name,
             "scenario_name": name,
             "root_seed": root,
-            "shards": workers,
+            "shards": shards,
+            "workers": execution.workers,
             "counts": counts,
             "wall_time_s": round(time.perf_counter() - began, 3),
         }

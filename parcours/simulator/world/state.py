@@ -13,15 +13,15 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE, OUTCOME_CODE
-from parcours.simulator.aftersale import schedule_returns
-from parcours.simulator.buffer import EventBuffer
-from parcours.simulator.expand import Context
-from parcours.simulator.forecast import expected, forecast
-from parcours.simulator.identity import ACCOUNT, SILO, identity_number_one
-from parcours.simulator.opening import Opening
-from parcours.simulator.plan import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, Sessions
-from parcours.simulator.staffing import staffed_desk, store_desk
-from parcours.simulator.stock import Stock
+from parcours.simulator.model.buffer import EventBuffer
+from parcours.simulator.model.identity import ACCOUNT, SILO, identity_number_one
+from parcours.simulator.model.opening import Opening
+from parcours.simulator.plan.expand import Context
+from parcours.simulator.plan.sessions import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, PlannedSessions
+from parcours.simulator.world.aftersale import schedule_returns
+from parcours.simulator.world.forecast import expected, forecast
+from parcours.simulator.world.staffing import staffed_desk, store_desk
+from parcours.simulator.world.stock import Stock
 from parcours.vocabulary import Channel, EventType, Outcome
 
 C = CHANNEL_CODE
@@ -103,13 +103,13 @@ class Pending:
 
     rows: list[tuple[int, int, float, int, bool, int]] = field(default_factory=list)
 
-    def due(self, until_s: float) -> Sessions | None:
+    def due(self, until_s: float) -> PlannedSessions | None:
         ready = [r for r in self.rows if r[2] < until_s]
         if not ready:
             return None
         self.rows = [r for r in self.rows if r[2] >= until_s]
         cols = list(zip(*ready, strict=True))
-        return Sessions(
+        return PlannedSessions(
             np.array(cols[0], np.int64),
             np.array(cols[1], np.int64),
             np.array(cols[2], np.float64),

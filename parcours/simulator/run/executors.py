@@ -20,10 +20,10 @@ from typing import Any, Protocol, Self
 from parcours import __version__
 from parcours.errors import ParcoursError
 from parcours.lifeline import die_with_parent
-from parcours.simulator.model import Model
-from parcours.simulator.shard import ShardCounts, ShardPaths, run_shard
+from parcours.simulator.model.build import Model
+from parcours.simulator.run.options import Execution
+from parcours.simulator.run.shard import ShardCounts, ShardPaths, run_shard
 
-EXECUTORS = ("local", "dask")
 POLL_S = 0.2  # how often the client looks for progress ticks while shards run
 
 ShardTick = Callable[[int, float, int], None]  # shard, simulated seconds done, events written
@@ -60,15 +60,12 @@ class _Closing:
         self.close()
 
 
-def open_executor(name: str, workers: int, scheduler: str | None = None) -> Executor:
-    """The executor for ``--executor NAME``; connects (or starts a cluster) now, so mistakes show early."""
-    if name not in EXECUTORS:
-        raise ParcoursError(f"--executor: expected one of {', '.join(EXECUTORS)}, not {name!r}")
-    if scheduler is not None and name != "dask":
-        raise ParcoursError("--scheduler: only with --executor dask")
-    if name == "dask":
-        return DaskExecutor.connect(workers, scheduler)
-    return InProcess() if workers == 1 else ProcessPool(workers)
+def open_executor(execution: Execution) -> Executor:
+    """The executor of ``execution`` (checked when it was made); connects (or starts a cluster) now, so
+    mistakes show early."""
+    if execution.executor == "dask":
+        return DaskExecutor.connect(execution.workers, execution.scheduler)
+    return InProcess() if execution.workers == 1 else ProcessPool(execution.workers)
 
 
 def _drain(ticks: queue.Queue[Any] | Any, tick: ShardTick, timeout: float) -> None:

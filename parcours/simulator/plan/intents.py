@@ -23,15 +23,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.model import LOOKBACK_DAYS, Model
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.model.build import LOOKBACK_DAYS, Model
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.plan.sessions import MAX_PLANNED_STEPS
 from parcours.vocabulary import Channel
 
 STORE = CHANNEL_CODE[Channel.STORE]
 PHONE = CHANNEL_CODE[Channel.PHONE]
 MARKETPLACE = CHANNEL_CODE[Channel.MARKETPLACE]
-MAX_STEPS = 12  # planned sessions per intent (research and purchase): steps 0..11
 MAX_PER_CUSTOMER = 63  # intents of one customer in the window (journey slots 0..63)
 
 
@@ -145,7 +145,7 @@ def phases(
         poisson_from_uniform(mean_r, u_count),
         1 + poisson_from_uniform(np.maximum(mean_r - 1.0, 0.0), u_count),
     )
-    n_research = np.minimum(n_research, MAX_STEPS - 1)
+    n_research = np.minimum(n_research, MAX_PLANNED_STEPS - 1)
     # research sessions: the first on the intent's first day, the others on days up to the purchase's
     jrow, idx = repeat_rows(n_research)
     u_day = streams.uniform(Purpose.PHASE, jid[jrow], idx + 1)
@@ -154,13 +154,15 @@ def phases(
     # the purchase, on the intent's last day, at an hour the persona shops (a store: its open hours);
     # research sessions drawn for later that day move to just before it
     b = np.flatnonzero(buys)
-    where = categorical(t["buy_on_cum"], persona[b], streams.uniform(Purpose.CHANNEL, jid[b], MAX_STEPS))
+    where = categorical(
+        t["buy_on_cum"], persona[b], streams.uniform(Purpose.CHANNEL, jid[b], MAX_PLANNED_STEPS)
+    )
     at_store = where == 0
     p_day = starts.day[b] + starts.span[b]
     p_start = np.where(
         at_store,
-        _time_on(model, streams, persona[b], p_day, jid[b], MAX_STEPS, "store_hour_cum"),
-        _time_on(model, streams, persona[b], p_day, jid[b], MAX_STEPS, "hour_cum"),
+        _time_on(model, streams, persona[b], p_day, jid[b], MAX_PLANNED_STEPS, "store_hour_cum"),
+        _time_on(model, streams, persona[b], p_day, jid[b], MAX_PLANNED_STEPS, "hour_cum"),
     )
     purchase_at = np.full(len(jid), np.inf)
     purchase_at[b] = p_start

@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
-from parcours.simulator.buffer import Columns, nulls
-from parcours.simulator.carts import has_cart, logs_in
-from parcours.simulator.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.model import Model
-from parcours.simulator.plan import Journeys, Sessions, session_key
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams
+from parcours.simulator.model.buffer import Columns, nulls
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
+from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams
+from parcours.simulator.plan.carts import has_cart, logs_in
+from parcours.simulator.plan.sessions import PlannedJourneys, PlannedSessions, session_key
 from parcours.vocabulary import Channel, EventType
 
 NONE = -1
@@ -66,7 +66,7 @@ class Context:
     model: Model
     streams: Streams
     customers: Customers  # the shard's acting customers (journeys' rows point into them)
-    journeys: Journeys
+    journeys: PlannedJourneys
     shard_customers: int = 0  # the shard's whole customer file, acting or not
     # the shard's stores and each one's customers (the whole file): staffing and stock serve them all
     shard_stores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
@@ -89,7 +89,7 @@ class Layout:
         return self.start + self.login + self.looks + self.cart + self.buy + self.end
 
 
-def layout(ctx: Context, s: Sessions, *, ends: bool = True) -> Layout:
+def layout(ctx: Context, s: PlannedSessions, *, ends: bool = True) -> Layout:
     """Segment lengths for self-service sessions (and store visits' own part)."""
     j, c = ctx.journeys, ctx.customers
     crow = j.customer[s.journey]
@@ -110,7 +110,7 @@ def layout(ctx: Context, s: Sessions, *, ends: bool = True) -> Layout:
     )
 
 
-def build(ctx: Context, s: Sessions, lay: Layout) -> tuple[Columns, np.ndarray]:
+def build(ctx: Context, s: PlannedSessions, lay: Layout) -> tuple[Columns, np.ndarray]:
     """Events of the sessions, and each session's last event time (seconds since t0)."""
     n = lay.total
     row = np.repeat(np.arange(len(s)), n)

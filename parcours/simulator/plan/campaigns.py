@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
-from parcours.simulator.buffer import Columns, nulls
-from parcours.simulator.identity import identity_code, identity_number
-from parcours.simulator.model import Model
-from parcours.simulator.population import Customers
-from parcours.simulator.rng import Purpose, Streams, categorical
+from parcours.simulator.model.buffer import Columns, nulls
+from parcours.simulator.model.build import Model
+from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import Purpose, Streams, categorical
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 SEND_STEP, OPEN_STEP = 62, 63  # the message's own sessions, after any the journey may have
