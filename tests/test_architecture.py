@@ -32,7 +32,8 @@ MAY_IMPORT = {
     "report": {"output"},
     "loadtests": {"output"},
     "strategy": {"personas", "scenarios", "output", "simulator", "report"},
-    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy"},
+    "api": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy"},
+    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy", "api"},
 }
 
 

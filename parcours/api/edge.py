@@ -64,10 +64,11 @@ def user_errors_as(**aliases: str) -> Callable[[Callable[P, T]], Callable[P, T]]
     return wrap
 
 
-def optional(package: str, extra: str | None = None, what: str = "") -> ModuleType:
-    """An optional package, or a ParcoursError saying how to install it."""
+def optional(package: str, what: str) -> ModuleType:
+    """An optional package, or a ParcoursError saying that ``what`` needs it and how to install it."""
     try:
         return importlib.import_module(package)
     except ImportError:
-        how = f"pip install 'parcours[{extra}]'" if extra else f"pip install {package}"
-        raise ParcoursError(f"{what or package}: needs the package {package}, not installed ({how})") from None
+        raise ParcoursError(
+            f"{what}: needs the package {package}, which is not installed (pip install {package})"
+        ) from None

@@ -105,7 +105,8 @@ class Explanation:
         return f"<table>{head}{''.join(cells)}</table>"
 
     def __repr__(self) -> str:
-        return f"<parcours.Explanation {self.from_name} -> {self.to_name}, {len(self.capabilities)} capabilities>"
+        factors = len(self.capabilities)
+        return f"<parcours.Explanation {self.from_name} -> {self.to_name}, {factors} capabilities>"
 
 
 @user_errors_as(from_scenario="from_", to_scenario="to")

@@ -14,7 +14,7 @@ import shutil
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,7 +34,8 @@ REPLICATE = "replicate"
 HEADLINE_MAX_EVENTS = 3_000_000
 TABLES = {"events": EVENT_SCHEMA, "customers": CUSTOMER_SCHEMA, "journeys": JOURNEY_SCHEMA}
 
-Filter = pc.Expression | Mapping[str, Any] | None
+Filter: TypeAlias = "pc.Expression | Mapping[str, Any] | None"
+PathArg: TypeAlias = str | os.PathLike[str]
 
 
 class Run:
@@ -206,7 +207,7 @@ def open_run(path: str | os.PathLike[str]) -> Run:
 
 
 @user_errors_as(out="path")
-def compare(*runs: Run | str | os.PathLike[str], path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def compare(*runs: Run | str | os.PathLike[str], path: PathArg | None = None) -> dict[str, Any]:
     """Two or more runs or run sets side by side, as ``parcours compare --format json`` gives them:
     each run's figures and their differences against the first (run sets: means with 95% intervals,
     paired replicate by replicate when made with the same seed). With ``path``, the HTML page too."""

@@ -72,4 +72,3 @@ def _set(data: dict[str, Any], path: str, value: Any) -> None:
             raise ParcoursError(f"{path}: {'.'.join(keys[: depth + 1])} is not a table of the scenario")
         node = child
     node[keys[-1]] = value
-
