@@ -108,7 +108,7 @@ def simulate(
         start=start.isoformat() if isinstance(start, dt.date) else start,
     )
     execution = Execution(
-        workers=_whole("workers", workers) or 1,
+        workers=_number("workers", workers),
         shards=_whole("shards", shards),
         executor=executor,
         scheduler=scheduler,
@@ -134,15 +134,18 @@ def simulate(
 
 
 def _whole(name: str, value: Any) -> int | None:
+    """An integer argument or None."""
+    return None if value is None else _number(name, value)
+
+
+def _number(name: str, value: Any) -> int:
     """An integer argument (a NumPy integer too), or a ParcoursError naming it."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ParcoursError(f"{name}: expected a whole number, not {value!r}")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise ParcoursError(f"{name}: expected a whole number, not {value!r}") from None
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise ParcoursError(f"{name}: expected a whole number, not {value!r}")
 
 
 def _name(scenario: str | Scenario) -> str:
