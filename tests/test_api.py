@@ -222,6 +222,11 @@ def test_a_variant_is_simulated_without_a_file(tmp_path: Path) -> None:
         events = runs.events(["replicate", "event_id"])
         assert events.num_rows == sum(r.events(["event_id"]).num_rows for r in runs.replicates)
         assert set(events.column("replicate").to_pylist()) == {0, 1}
+        second = runs.events(["customer_id", "replicate"], filter={"replicate": 1, "channel": "store"})
+        assert second.num_rows == runs.replicates[1].events(["seq"], filter={"channel": "store"}).num_rows > 0
+        assert set(second.column("replicate").to_pylist()) == {1}
+        bought = runs.journeys(["customer_id"], filter={"outcome": "bought"})  # on a column not asked for
+        assert bought.column_names == ["customer_id"] and bought.num_rows > 0
         assert "sides" in runs.facts()
         with pytest.raises(ParcoursError, match="is a run set; ask one replicate"):
             runs.realism()

@@ -184,13 +184,15 @@ class Run:
         schema = TABLES[name]
         names = _columns(schema, columns, self.is_set)
         expression = _expression(schema, where, self.is_set)
+        # a filter on the replicate column is applied once it is there; any other, while reading
+        late = self.is_set and expression is not None and REPLICATE in str(expression)
+        own = [c for c in names if c != REPLICATE]
         tables = []
         for index, run in enumerate(self._dirs()):
-            own = [c for c in names if c != REPLICATE]
-            t = _read(run, name, own, expression if not self.is_set else None)
+            t = _read(run, name, schema.names if late else own, None if late else expression)
             if self.is_set:
                 t = t.append_column(REPLICATE, pa.array([index] * t.num_rows, pa.int32()))
-                t = _filtered(t, expression).select(names)
+                t = (_filtered(t, expression) if late else t).select(names)
             tables.append(t)
         return pa.concat_tables(tables)
 
@@ -266,8 +268,9 @@ def _read(run: RunDir, name: str, columns: list[str], where: pc.Expression | Non
             return run.events_dataset().to_table(columns=columns, filter=where)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError) as exc:
             raise ParcoursError(f"filter: {str(exc).splitlines()[0]}") from None
-    table = run.customers(columns) if name == "customers" else run.journeys(columns)
-    return _filtered(table, where)
+    wanted = columns if where is None else None  # the filter may name columns not asked for
+    table = run.customers(wanted) if name == "customers" else run.journeys(wanted)
+    return _filtered(table, where).select(columns)
 
 
 def _filtered(table: pa.Table, where: pc.Expression | None) -> pa.Table:
