@@ -21,8 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from parcours.loadtests.backend.server import READY_PREFIX, Settings, serve
-from parcours.loadtests.backend.store import Cart, Store
+from parcours.backend.server import READY_PREFIX, Settings, serve
+from parcours.backend.store import Cart, Store
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Shared helpers of the replay tests: run directories with known events, a recording HTTP server.
+"""Shared helpers of the replay tests: run directories with known events, a recording HTTP server, and
+``replay``, the command run in the test's process.
 
 The server is the standard library's threading HTTP server on 127.0.0.1 (nothing of parcours), so it
 checks the replay from the outside: it writes down every request it receives, with its arrival time,
@@ -11,7 +12,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,7 +21,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
+from parcours.cli.main import main
 from parcours.output.rundir import ParquetSink, RunWriter
 from parcours.output.schema import EVENT_CODE, EVENT_SCHEMA, SCHEMA_VERSION, event_batch
 from parcours.vocabulary import EventType
@@ -204,3 +207,22 @@ def free_port() -> int:
 def load_summary(out: Path) -> dict[str, Any]:
     (replay,) = sorted((out / "replays").iterdir())
     return dict(json.loads((replay / "summary.json").read_text()))
+
+
+def replay(
+    run: Path, target: str, *args: str, out: Path | None = None, defaults: Sequence[str] = ()
+) -> tuple[int, dict[str, Any]]:
+    """`parcours replay RUN --target TARGET ARGS` in this process (Locust in its own): the exit code and
+    summary.json, from ``out`` or else from the run's one replay. ``defaults`` are option/value pairs
+    added unless ``args`` gives the option."""
+    argv = ["replay", str(run), "--target", target, *args]
+    for option, value in zip(defaults[::2], defaults[1::2], strict=True):
+        if option not in args:
+            argv += [option, value]
+    if out is not None:
+        argv += ["--out", str(out)]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+        raise SystemExit(0)
+    summary = load_summary(run) if out is None else dict(json.loads((out / "summary.json").read_text()))
+    return int(exit_.value.code or 0), summary

@@ -31,9 +31,11 @@ MAY_IMPORT = {
     "simulator": {"personas", "scenarios", "output"},
     "report": {"output"},
     "loadtests": {"output"},
+    "backend": set(),
     "strategy": {"personas", "scenarios", "output", "simulator", "report"},
     "api": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy"},
-    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy", "api"},
+    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "backend", "strategy"}
+    | {"api"},
 }
 
 

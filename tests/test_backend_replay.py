@@ -5,9 +5,7 @@ two-terminal workflow), the `--target builtin` one, and a faulty double that dro
 from __future__ import annotations
 
 import collections
-import json
 from pathlib import Path
-from typing import Any
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -16,6 +14,7 @@ import pytest
 from parcours.cli.main import main
 from parcours.output.reader import Run
 from tests.backend_support import backend, call
+from tests.replay_support import replay
 from tests.support import simulate
 
 #: A day squeezed so that a replay takes seconds: idle stretches cut to 2 s, played 1000 times faster.
@@ -27,20 +26,9 @@ def omni(tmp_path_factory: pytest.TempPathFactory) -> Run:
     return simulate(tmp_path_factory.mktemp("runs") / "omni", "omnichannel", customers=3000, seed=11)
 
 
-def replay(run: Run, target: str, out: Path | None, *args: str) -> tuple[int, dict[str, Any]]:
-    """`parcours replay` in this process (Locust in its own); into ``out``, or RUN/replays/TIME."""
-    where = [] if out is None else ["--out", str(out)]
-    with pytest.raises(SystemExit) as exit_:
-        main(["replay", str(run.path), "--target", target, *where, *FAST, *args])
-        raise SystemExit(0)
-    if out is None:
-        (out,) = (run.path / "replays").iterdir()
-    return int(exit_.value.code or 0), json.loads((out / "summary.json").read_text())
-
-
 def test_the_reference_backend_keeps_journeys_whole(omni: Run, tmp_path: Path) -> None:
     with backend("--db", str(tmp_path / "shop.sqlite3")) as (url, _):
-        code, summary = replay(omni, url, tmp_path / "replay")
+        code, summary = replay(omni.path, url, *FAST, out=tmp_path / "replay")
         stats = call(f"{url}/stats")[1]
     ev, checks = summary["events"], summary["checks"]
     assert summary["valid"] and ev["failed"] == 0 and ev["not_sent"] == 0
@@ -67,7 +55,7 @@ def test_a_backend_that_drops_writes_is_caught(
     omni: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with backend("--db", str(tmp_path / "db"), fault="forgetful") as (url, _):
-        code, summary = replay(omni, url, tmp_path / "replay")
+        code, summary = replay(omni.path, url, *FAST, out=tmp_path / "replay")
     checks = summary["checks"]
     assert summary["valid"] and summary["events"]["failed"] == 0  # every answer looked fine...
     assert code == 1  # ...but the journeys were not kept whole
@@ -85,7 +73,7 @@ def test_a_backend_that_drops_writes_is_caught(
 
 def test_builtin_target_checks_a_crosschannel_day_and_the_report_shows_it(tmp_path: Path) -> None:
     run = simulate(tmp_path / "cross", "crosschannel", customers=250, seed=12)
-    code, summary = replay(run, "builtin", None)
+    code, summary = replay(run.path, "builtin", *FAST)
     assert code == 0 and summary["events"]["failed"] == 0 and summary["checks"]["violations"] == 0
     assert summary["checks"]["checked"] > 0
     (folder,) = (run.path / "replays").iterdir()

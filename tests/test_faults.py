@@ -10,14 +10,14 @@ its own processes). Counts and times are bounded: 120 events over about two seco
 
 from __future__ import annotations
 
-import json
+import functools
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from parcours.cli.main import main
-from parcours.loadtests.summary import EXIT_TIME_CAP
+from parcours.loadtests.verdict import EXIT_TIME_CAP
+from tests import replay_support
 from tests.fault_server import FAULTS, FaultServer
 from tests.replay_support import make_run
 
@@ -26,13 +26,10 @@ SPEED = "30"
 TIMEOUT = "1"  # a hung request fails as a timeout after a second
 
 
-def replay(run: Path, url: str, out: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    argv = ["replay", str(run), "--target", url, "--speed", SPEED, "--timeout", TIMEOUT]
-    argv += ["--max-lag-ms", "100000", "--out", str(out), *args]  # the lag gate is not the subject here
-    with pytest.raises(SystemExit) as exit_:
-        main(argv)
-        raise SystemExit(0)
-    return int(exit_.value.code or 0), json.loads((out / "summary.json").read_text())
+#: The lag gate is not the subject here.
+replay = functools.partial(
+    replay_support.replay, defaults=("--speed", SPEED, "--timeout", TIMEOUT, "--max-lag-ms", "100000")
+)
 
 
 def assert_accounted(summary: dict[str, Any], in_file: int) -> None:
@@ -56,7 +53,7 @@ def every_fault(n: int) -> str:
 def test_every_fault_is_counted_once(tmp_path: Path, workers: str) -> None:
     make_run(tmp_path / "run", customers=CUSTOMERS, events=EVENTS, parts=2)
     with FaultServer(every_fault, delay_s=0.2) as server:
-        code, summary = replay(tmp_path / "run", server.url, tmp_path / "out", "--workers", workers)
+        code, summary = replay(tmp_path / "run", server.url, "--workers", workers, out=tmp_path / "out")
     ev, kinds = summary["events"], summary["errors"]["by_kind"]
     assert_accounted(summary, CUSTOMERS * EVENTS)
     assert summary["stopped_by"] is None and ev["unanswered"] == 0 and ev["not_sent"] == 0
@@ -73,7 +70,7 @@ def test_a_target_that_dies_and_comes_back(tmp_path: Path) -> None:
     make_run(tmp_path / "run", customers=CUSTOMERS, events=EVENTS, parts=2)
     with FaultServer(lambda n: "ok") as server:
         server.restart_after(requests=40, down_s=0.5)  # a third of the way, for a quarter of the replay
-        code, summary = replay(tmp_path / "run", server.url, tmp_path / "out", "--workers", "2")
+        code, summary = replay(tmp_path / "run", server.url, "--workers", "2", out=tmp_path / "out")
     assert_accounted(summary, CUSTOMERS * EVENTS)
     ev, kinds = summary["events"], summary["errors"]["by_kind"]
     # each request the server read was answered ok, unless it died first: then the replay saw it close
@@ -87,7 +84,7 @@ def test_a_hanging_target_stops_at_the_time_cap(tmp_path: Path) -> None:
     # every request hangs for good; the customers' events queue behind their hung requests
     make_run(tmp_path / "run", customers=CUSTOMERS, events=EVENTS, parts=1)
     with FaultServer(lambda n: "hang") as server:
-        code, summary = replay(tmp_path / "run", server.url, tmp_path / "out", "--timeout", "5")
+        code, summary = replay(tmp_path / "run", server.url, "--timeout", "5", out=tmp_path / "out")
     assert code == EXIT_TIME_CAP, summary
     assert summary["stopped_by"] == "time_cap" and not summary["interrupted"]
     assert summary["elapsed_s"] <= summary["time_cap_s"] + 5  # the cap, and at most one --timeout

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from parcours.cli.main import cli
-from parcours.loadtests import summary as summaries
+from parcours.loadtests import verdict as verdicts
 from parcours.loadtests.runner import probe
 from tests.replay_support import free_port, make_run, recording_server
 from tests.support import run_main
@@ -164,32 +164,32 @@ SUMMARY = {
 
 
 def test_fail_on_thresholds_set_the_exit_code() -> None:
-    assert summaries.exit_code(SUMMARY, summaries.parse_fail_on("p99_ms=50,error_rate=0.05")) == 0
-    crossed = summaries.parse_fail_on("p99_ms=30,service_max_ms=100")
-    assert summaries.breaches(SUMMARY, crossed) == ["p99_ms 40 > 30"]
-    assert summaries.exit_code(SUMMARY, crossed) == summaries.EXIT_FAILED
-    assert summaries.exit_code({**SUMMARY, "valid": False}, []) == summaries.EXIT_INVALID
-    assert summaries.exit_code({**SUMMARY, "interrupted": True}, crossed) == summaries.EXIT_INTERRUPTED
+    assert verdicts.exit_code(SUMMARY, verdicts.parse_fail_on("p99_ms=50,error_rate=0.05")) == 0
+    crossed = verdicts.parse_fail_on("p99_ms=30,service_max_ms=100")
+    assert verdicts.breaches(SUMMARY, crossed) == ["p99_ms 40 > 30"]
+    assert verdicts.exit_code(SUMMARY, crossed) == verdicts.EXIT_FAILED
+    assert verdicts.exit_code({**SUMMARY, "valid": False}, []) == verdicts.EXIT_INVALID
+    assert verdicts.exit_code({**SUMMARY, "interrupted": True}, crossed) == verdicts.EXIT_INTERRUPTED
 
 
 def test_a_replay_where_nothing_succeeded_fails_by_default() -> None:
     events = {"to_send": 60, "sent": 60, "ok": 0}
     errors = {"by_kind": {"refused": 60}, "by_status": {}}
-    reason = summaries.nothing_succeeded(events, errors)
+    reason = verdicts.nothing_succeeded(events, errors)
     assert reason == "no request succeeded: 60 sent, all failed (errors: refused 60)"
-    assert summaries.nothing_succeeded({**events, "sent": 0}, errors) == (
+    assert verdicts.nothing_succeeded({**events, "sent": 0}, errors) == (
         "none of the 60 requests to send was sent"
     )
-    assert summaries.nothing_succeeded({**events, "ok": 1}, errors) is None
-    assert summaries.nothing_succeeded({**events, "to_send": 0, "sent": 0}, errors) is None
+    assert verdicts.nothing_succeeded({**events, "ok": 1}, errors) is None
+    assert verdicts.nothing_succeeded({**events, "to_send": 0, "sent": 0}, errors) is None
     failed = {**SUMMARY, "failed_reason": reason}
-    assert summaries.exit_code(failed, []) == summaries.EXIT_FAILED
-    assert summaries.exit_code({**failed, "valid": False}, []) == summaries.EXIT_FAILED
-    assert summaries.exit_code({**failed, "interrupted": True}, []) == summaries.EXIT_INTERRUPTED
+    assert verdicts.exit_code(failed, []) == verdicts.EXIT_FAILED
+    assert verdicts.exit_code({**failed, "valid": False}, []) == verdicts.EXIT_FAILED
+    assert verdicts.exit_code({**failed, "interrupted": True}, []) == verdicts.EXIT_INTERRUPTED
 
 
 def test_the_lag_gate_reads_schedule_lag() -> None:
-    assert summaries.gate({"schedule_lag": {"p99": 99.0}}, 100) == (True, None)
-    valid, reason = summaries.gate({"schedule_lag": {"p99": 150.0}}, 100)
+    assert verdicts.gate({"schedule_lag": {"p99": 99.0}}, 100) == (True, None)
+    valid, reason = verdicts.gate({"schedule_lag": {"p99": 150.0}}, 100)
     assert not valid and reason is not None and reason.startswith("schedule lag p99 150.0 ms > 100 ms")
     json.dumps(SUMMARY)  # summaries are plain JSON

@@ -7,6 +7,7 @@ headers) and from the summary; timings only ever get generous tolerances.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import os
 import signal
@@ -21,9 +22,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from parcours.cli.main import main
 from parcours.vocabulary import EventType as E
-from tests.replay_support import Arrival, Events, load_summary, make_run, recording_server
+from tests import replay_support
+from tests.replay_support import Arrival, Events, make_run, recording_server
 
 SPEED = 20.0
 #: The lag gate for tests whose subject is not the gate: CI runs on a busy two-core machine, where the
@@ -31,18 +32,10 @@ SPEED = 20.0
 LAG_GATE_MS = "2000"
 
 
-def replay(run: Path, url: str, *args: str, out: Path | None = None) -> tuple[int, dict[str, Any]]:
-    """Run `parcours replay` in this process (Locust in subprocesses); the exit code and summary.json."""
-    argv = ["replay", str(run), "--target", url, "--speed", str(SPEED), *args]
-    if "--max-lag-ms" not in args:
-        argv += ["--max-lag-ms", LAG_GATE_MS]
-    if out is not None:
-        argv += ["--out", str(out)]
-    with pytest.raises(SystemExit) as exit_:
-        main(argv)
-        raise SystemExit(0)
-    summary = load_summary(run) if out is None else json.loads((out / "summary.json").read_text())
-    return int(exit_.value.code or 0), summary
+#: Every replay here: at SPEED, and the lag gate above unless a test sets its own.
+replay = functools.partial(
+    replay_support.replay, defaults=("--speed", str(SPEED), "--max-lag-ms", LAG_GATE_MS)
+)
 
 
 def by_customer(arrivals: list[Arrival], events: Events) -> dict[int, list[Arrival]]:

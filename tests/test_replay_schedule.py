@@ -16,7 +16,7 @@ from parcours.loadtests.feed import Share, ShareReader
 from parcours.loadtests.schedule import (
     TimeMap,
     build_time_map,
-    make_plan,
+    make_schedule,
     parse_duration_s,
     parse_window,
 )
@@ -74,7 +74,7 @@ def test_the_plan_counts_and_times_what_will_be_sent(tmp_path: Path) -> None:
     types = (EventType.PAGE_VIEW, EventType.STOCK_OUT)  # the ingest mapping sends both, reference too
     make_run(tmp_path / "run", customers=10, events=6, span_s=60, types=types)
     run = Run(tmp_path / "run")
-    plan = make_plan(run, mappings.load("ingest"), speed=10)
+    plan = make_schedule(run, mappings.load("ingest"), speed=10)
     assert (plan.events_in_file, plan.requests, plan.unmapped) == (60, 60, {})
     # customer 9's last event: 50 s + 9 * 37 ms after the first, at speed 10
     assert plan.duration_s == pytest.approx(5.0333, abs=1e-3)
@@ -85,7 +85,7 @@ def test_the_plan_skips_and_counts_unmapped_types(tmp_path: Path) -> None:
     only_login = tmp_path / "m.toml"
     only_login.write_text('name = "m"\n[requests.page_view]\npath = "/p"\n')
     make_run(tmp_path / "run", customers=4, events=4, types=(EventType.PAGE_VIEW, EventType.LOGIN))
-    plan = make_plan(Run(tmp_path / "run"), mappings.load(str(only_login)), speed=1)
+    plan = make_schedule(Run(tmp_path / "run"), mappings.load(str(only_login)), speed=1)
     assert plan.requests == 8 and plan.unmapped == {"login": 8}
 
 
@@ -93,16 +93,16 @@ def test_a_window_is_read_in_the_run_time_zone(tmp_path: Path) -> None:
     # T0 is 10:00 UTC = 11:00 in Paris; events every 10 minutes over two hours
     make_run(tmp_path / "run", customers=1, events=12, span_s=7200, timezone="Europe/Paris")
     run = Run(tmp_path / "run")
-    plan = make_plan(run, mappings.load("ingest"), speed=1, window=parse_window("12:00-12:30"))
+    plan = make_schedule(run, mappings.load("ingest"), speed=1, window=parse_window("12:00-12:30"))
     assert plan.requests == 3  # 12:00, 12:10, 12:20 Paris time
     assert plan.time_map.first_ms == T0_MS + 3_600_000
     with pytest.raises(ParcoursError, match="^--window: no event"):
-        make_plan(run, mappings.load("ingest"), speed=1, window=parse_window("03:00-04:00"))
+        make_schedule(run, mappings.load("ingest"), speed=1, window=parse_window("03:00-04:00"))
 
 
 def _replayed(run: Run, share: Share, speed: float = 1.0) -> list[tuple[int, int, float]]:
     mapping = mappings.load("ingest")
-    plan = make_plan(run, mapping, speed=speed)
+    plan = make_schedule(run, mapping, speed=speed)
     parts = run.event_parts
     rows = []
     for p in share.parts(len(parts)):

@@ -10,7 +10,6 @@ database.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,9 +17,7 @@ from typing import Any
 
 from parcours.api.edge import user_errors_as
 from parcours.api.runs import Run
-from parcours.output.paths import REPLAYS_DIR
-
-SUMMARY = "summary.json"
+from parcours.output.replays import new_replay_dir, read_summary
 
 #: The key ``replay`` adds to the summary: where its results are.
 RESULTS = "results"
@@ -56,7 +53,7 @@ def replay(
     from parcours.loadtests.runner import replay as run_replay
 
     path = run.path if isinstance(run, Run) else Path(run)
-    results = Path(out) if out is not None else _new_results(path)
+    results = Path(out) if out is not None else new_replay_dir(path, dt.datetime.now(dt.UTC))
     options = ReplayOptions(
         run_dir=path,
         target=target,
@@ -74,13 +71,8 @@ def replay(
         check=check,
     )
     code = run_replay(options, _say if verbose else _quiet, _say)
-    summary: dict[str, Any] = json.loads((results / SUMMARY).read_text())
+    summary: dict[str, Any] = dict(read_summary(results))
     return {**summary, RESULTS: str(results), "exit_code": code}
-
-
-def _new_results(run: Path) -> Path:
-    """Where ``parcours replay`` puts a replay's results by default: ``RUN/replays/TIME``."""
-    return run / REPLAYS_DIR / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
 
 
 def _say(line: str) -> None:

@@ -62,9 +62,9 @@ def backend(
 
     Replay a run against it from another terminal: parcours replay RUN --target http://127.0.0.1:8080 --check
     """
+    from parcours.backend.guard import Limits
+    from parcours.backend.server import MEMORY, Settings, serve
     from parcours.errors import ParcoursError
-    from parcours.loadtests.backend.guard import Limits
-    from parcours.loadtests.backend.server import MEMORY, Settings, serve
     from parcours.vocabulary import IntegrationLevel
 
     if max_body_kb < 1 or idle_timeout <= 0:

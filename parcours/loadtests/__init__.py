@@ -1,7 +1,7 @@
-"""The Locust replay of a run directory against an HTTP backend, its mappings and the reference backend.
+"""The Locust replay of a run directory against an HTTP backend, and its request mappings.
 
 Only modules of this package import locust or gevent, and only ``locustfile``, ``node``, ``driver``,
-``sender`` and ``outcome`` do so; the rest (mapping, checks, schedule, histograms, request log,
-summary, runner, and the reference backend in ``backend/``) are plain and safe to import from the
-CLI process.
+and ``sender`` do so; the rest (mapping, checks, schedule, histograms, request log, verdict,
+runner) are plain and safe to import from the CLI process. The reference backend that
+``--target builtin`` starts is a package of its own, ``parcours.backend``, started in a subprocess.
 """

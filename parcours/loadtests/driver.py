@@ -33,10 +33,11 @@ from parcours.loadtests.checks import Checker, run_level
 from parcours.loadtests.feed import Accounts, Chunk, Share, ShareReader
 from parcours.loadtests.mapping import Mapping, Request
 from parcours.loadtests.measure import DIMENSIONS, OK, Recorder, Registry
-from parcours.loadtests.outcome import Reply, classify
-from parcours.loadtests.requestlog import RequestLog, part_path
-from parcours.loadtests.schedule import Plan
+from parcours.loadtests.requestlog import RequestLog
+from parcours.loadtests.schedule import Schedule
+from parcours.loadtests.sender import Reply, classify
 from parcours.output.reader import Run
+from parcours.output.replays import request_part
 
 BATCH_HEADER = "X-Parcours-Events"
 #: Hand-overs in a row without sleeping before the dispatcher yields to the senders anyway.
@@ -62,7 +63,7 @@ class Sender(Protocol):
 
 
 @dataclass(eq=False)
-class Queue:
+class Lane:
     """What one customer (or one batch lane) has due and not yet sent."""
 
     key: int
@@ -80,13 +81,13 @@ def prefetched(pool: gevent.threadpool.ThreadPool, chunks: Iterable[T]) -> Itera
         yield item
 
 
-class Replay:
+class ShareReplay:
     """The replay of one share of a run: ``start``, then ``wait`` (or ``stop``), then ``result``."""
 
     def __init__(
         self,
         run_dir: Path,
-        plan: Plan,
+        plan: Schedule,
         mapping: Mapping,
         share: Share,
         sender: Sender,
@@ -112,12 +113,12 @@ class Replay:
             None
             if out is None
             else RequestLog(
-                part_path(out, share.index), share.index, self.registry.names, t0_wall - self.t0, folds
+                request_part(out, share.index), share.index, self.registry.names, t0_wall - self.t0, folds
             )
         )
         self.checker = Checker()
-        self.queues: dict[int, Queue] = {}
-        self.ready: gevent.queue.Queue[Queue | None] = gevent.queue.Queue()
+        self.queues: dict[int, Lane] = {}
+        self.ready: gevent.queue.Queue[Lane | None] = gevent.queue.Queue()
         # one cookie jar per customer and device: a customer's phone and desktop sessions stay apart
         self.cookies: dict[tuple[int, int], dict[str, str]] = {}
         self.last_sent: dict[int, tuple[int, int]] = {}
@@ -229,7 +230,7 @@ class Replay:
         self.pending += 1
         queue = self.queues.get(key)
         if queue is None:
-            queue = self.queues[key] = Queue(key)
+            queue = self.queues[key] = Lane(key)
         queue.items.append(item)
         if not queue.busy:  # otherwise it is in line or in flight, and takes this one after the others
             queue.busy = True
@@ -257,7 +258,7 @@ class Replay:
             if not self.pending:
                 self.idle.set()
 
-    def linger(self, queue: Queue) -> float:
+    def linger(self, queue: Lane) -> float:
         """Wait (up to the mapping's linger after the first event was due) for a fuller batch.
 
         Returns when the batch was meant to leave: the replay's own lateness is counted from there.

@@ -12,7 +12,6 @@ request timeout + a margin: a target that hangs or answers slowly) stops the sam
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 import time
@@ -26,12 +25,13 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from parcours.errors import ParcoursError
 from parcours.loadtests import mapping as mappings
-from parcours.loadtests import summary as summaries
-from parcours.loadtests.driver import Replay
+from parcours.loadtests import verdict as verdicts
+from parcours.loadtests.driver import ShareReplay
 from parcours.loadtests.feed import Share
-from parcours.loadtests.schedule import Plan, make_plan, parse_duration_s, parse_window
+from parcours.loadtests.schedule import Schedule, make_schedule, parse_duration_s, parse_window
 from parcours.loadtests.sender import LocustSender
 from parcours.output.reader import Run
+from parcours.output.replays import ReplaySettings, new_replay_dir, write_summary
 
 log = logging.getLogger("parcours.replay")
 
@@ -45,7 +45,6 @@ RESULT_WAIT_S = 15.0
 #: this margin (seconds, and a share of the planned length) stops by itself, with its own exit code.
 TIME_CAP_MARGIN_S = 5.0
 TIME_CAP_MARGIN_SHARE = 0.1
-SUMMARY = "summary.json"
 CSV_SETTLE_S = 1.2
 SWITCH_INTERVAL_S = 0.001
 
@@ -75,7 +74,7 @@ def add_arguments(parser: Any) -> None:
     )  # fmt: skip
 
 
-def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
+def _plan(options: Any) -> tuple[Run, mappings.Mapping, Schedule]:
     if not options.run_dir:
         raise ParcoursError("--run-dir: the run directory to replay is required")
     run = Run(options.run_dir)
@@ -83,7 +82,7 @@ def _plan(options: Any) -> tuple[Run, mappings.Mapping, Plan]:
     mapping.check_environment()
     window = parse_window(options.window) if options.window else None
     max_gap = parse_duration_s(options.max_gap, "--max-gap") if options.max_gap else None
-    return run, mapping, make_plan(run, mapping, speed=options.speed, window=window, max_gap_s=max_gap)
+    return run, mapping, make_schedule(run, mapping, speed=options.speed, window=window, max_gap_s=max_gap)
 
 
 class Worker:
@@ -92,7 +91,7 @@ class Worker:
     def __init__(self, environment: Environment, report: Any) -> None:
         self.environment = environment
         self.report = report
-        self.replay: Replay | None = None
+        self.replay: ShareReplay | None = None
         self.reported = False
 
     def start(self, order: dict[str, Any]) -> None:
@@ -101,9 +100,9 @@ class Worker:
         mapping = mappings.from_dict(order["mapping"], order["mapping_source"])
         sender = LocustSender(self.environment, order["host"], order["connections"], order["timeout_s"])
         self.reported = False
-        self.replay = Replay(
+        self.replay = ShareReplay(
             run_dir,
-            Plan.from_dict(order["plan"]),
+            Schedule.from_dict(order["plan"]),
             mapping,
             Share(order["workers"], order["index"]),
             sender,
@@ -145,7 +144,7 @@ class Coordinator:
         self.environment = environment
         self.options = cast(Any, environment.parsed_options)
         self.run, self.mapping, self.plan = _plan(self.options)
-        self.thresholds = summaries.parse_fail_on(self.options.fail_on)
+        self.thresholds = verdicts.parse_fail_on(self.options.fail_on)
         self.results: dict[int, dict[str, Any]] = {}
         self.expected = 0
         self.finished = True  # until a test starts
@@ -158,9 +157,7 @@ class Coordinator:
     def on_test_start(self, **_: Any) -> None:
         self.results, self.finished = {}, False
         self.started_at = dt.datetime.now(dt.UTC)
-        self.out = Path(
-            self.options.replay_out or self.run.path / "replays" / self.started_at.strftime("%Y%m%d-%H%M%S")
-        )
+        self.out = Path(self.options.replay_out or new_replay_dir(self.run.path, self.started_at))
         self.out.mkdir(parents=True, exist_ok=True)
         order = self._order(time.time() + START_LEAD_S)
         runner = self.environment.runner
@@ -208,7 +205,7 @@ class Coordinator:
         if self.finished:
             return
         log.warning("parcours: the replay reached its time cap of %.1f s; stopping", self.time_cap_s())
-        self.stop_reason = summaries.STOPPED_BY_TIME_CAP
+        self.stop_reason = verdicts.STOPPED_BY_TIME_CAP
         self.on_stop()
         self._quit()
 
@@ -245,7 +242,7 @@ class Coordinator:
         self.finished = True
         if self.cap is not None and self.cap is not gevent.getcurrent():
             self.cap.kill(block=False)
-        summary = summaries.build(
+        summary = verdicts.build(
             list(self.results.values()),
             self._context(),
             self.plan.to_dict(),
@@ -254,11 +251,11 @@ class Coordinator:
             stopped_by=self.stop_reason,
             time_cap_s=self.time_cap_s(),
         )
-        (self.out / SUMMARY).write_text(json.dumps(summary, indent=2) + "\n")
-        log.info("parcours: summary in %s\n%s", self.out / SUMMARY, summaries.text(summary, self.thresholds))
-        self.environment.process_exit_code = summaries.exit_code(summary, self.thresholds)
+        path = write_summary(self.out, summary)
+        log.info("parcours: summary in %s\n%s", path, verdicts.text(summary, self.thresholds))
+        self.environment.process_exit_code = verdicts.exit_code(summary, self.thresholds)
 
-    def _context(self) -> dict[str, Any]:
+    def _context(self) -> ReplaySettings:
         o = self.options
         return {
             "replay_id": self.out.name,

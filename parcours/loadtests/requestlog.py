@@ -1,10 +1,10 @@
 """The per-request log of a replay: one Parquet row per event sent, written as the replay goes.
 
 Each replay process writes its own part, ``requests/part-NNNNN.parquet`` in the results folder (NNNNN
-the worker's index). Rows pile up in flat arrays and leave as one row group every ``ROWS`` rows,
-written by the process's folding thread, so memory stays bounded and the loop that sends never waits
-on the disk. Times are wall-clock UTC to the microsecond (the monotonic clock, shifted by the replay's
-shared start).
+the worker's index; the layout and the schema are ``output/replays``'s). Rows pile up in flat arrays
+and leave as one row group every ``ROWS`` rows, written by the process's folding thread, so memory
+stays bounded and the loop that sends never waits on the disk. Times are wall-clock UTC to the
+microsecond (the monotonic clock, shifted by the replay's shared start).
 """
 
 from __future__ import annotations
@@ -19,39 +19,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parcours.loadtests.measure import DIMENSIONS, OUTCOMES
+from parcours.output.replays import REQUEST_SCHEMA, TIME
 
 ROWS = 50_000
-FOLDER = "requests"
-TIME = pa.timestamp("us", tz="UTC")
-DICT = pa.dictionary(pa.int32(), pa.string())
-SCHEMA = pa.schema(
-    [
-        pa.field("event_id", pa.int64(), nullable=False),
-        pa.field("customer_id", pa.int64(), nullable=False),
-        pa.field("persona", DICT, nullable=False),
-        pa.field("channel", DICT, nullable=False),
-        pa.field("event_type", DICT, nullable=False),
-        pa.field("request", pa.string(), nullable=False),  # the name in Locust's statistics
-        pa.field("worker", pa.int32(), nullable=False),
-        pa.field("due", TIME, nullable=False),
-        pa.field("sent", TIME, nullable=False),
-        pa.field("done", TIME, nullable=False),
-        pa.field("status", pa.int32()),  # null when no answer came
-        pa.field("error", pa.string()),  # null when ok; else status, refused, timeout, closed or other
-        pa.field("check", pa.string()),  # null when not checked; "ok"; or the kind of the violation
-    ],
-    metadata={b"parcours.requests_version": b"1"},
-)
 
 
 class Pool(Protocol):
     def spawn(self, fn: Callable[[], None]) -> Any: ...
 
     def join(self) -> None: ...
-
-
-def part_path(out: Path, worker: int) -> Path:
-    return out / FOLDER / f"part-{worker:05d}.parquet"
 
 
 class RequestLog:
@@ -117,14 +93,14 @@ class RequestLog:
         request, error, check = zip(*text, strict=True)
         status = ints[:, 5].astype(np.int32)
         n = len(ints)
-        columns = [pa.array(ints[:, 0]), pa.array(ints[:, 1]), *(dims[d] for d in SCHEMA.names[2:5])]
+        columns = [pa.array(ints[:, 0]), pa.array(ints[:, 1]), *(dims[d] for d in REQUEST_SCHEMA.names[2:5])]
         columns += [pa.array(request, pa.string()), pa.array(np.full(n, self.worker, np.int32))]
         columns += [pa.array(micros[:, k], TIME) for k in range(3)]
         columns += [pa.array(status, mask=status == 0), pa.array(error, pa.string())]
         columns.append(pa.array(check, pa.string()))
-        table = pa.Table.from_arrays(columns, schema=SCHEMA)
+        table = pa.Table.from_arrays(columns, schema=REQUEST_SCHEMA)
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, SCHEMA, compression="zstd")
+            self.writer = pq.ParquetWriter(self.path, REQUEST_SCHEMA, compression="zstd")
         self.writer.write_table(table)
         self.rows += len(table)
 
@@ -133,7 +109,7 @@ class RequestLog:
         self.flush()
         self.pool.join()
         if self.writer is None:  # nothing was sent: an empty part still says so
-            pq.write_table(SCHEMA.empty_table(), self.path)
+            pq.write_table(REQUEST_SCHEMA.empty_table(), self.path)
         else:
             self.writer.close()
         return self.rows

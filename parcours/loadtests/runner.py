@@ -8,7 +8,6 @@ which then stops Locust with SIGTERM and still collects the summary of what was 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 import signal
@@ -20,16 +19,31 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from parcours.errors import ParcoursError
 from parcours.lifeline import DieWithParent
 from parcours.loadtests import mapping as mappings
-from parcours.loadtests import summary as summaries
+from parcours.loadtests import verdict as verdicts
 from parcours.loadtests.checks import run_level
-from parcours.loadtests.schedule import Plan, Window, describe, make_plan, parse_duration_s, parse_window
-from parcours.output.paths import REPLAYS_DIR, check_results_out
+from parcours.loadtests.schedule import (
+    Schedule,
+    Window,
+    describe,
+    make_schedule,
+    parse_duration_s,
+    parse_window,
+)
+from parcours.output.paths import check_results_out
 from parcours.output.reader import Run
+from parcours.output.replays import (
+    BACKEND_DB,
+    BACKEND_LOG,
+    SUMMARY,
+    ReplaySummary,
+    new_replay_dir,
+    read_summary,
+)
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 BUILTIN = "builtin"
@@ -78,8 +92,8 @@ class Checked:
     run: Run
     mapping: mappings.Mapping
     window: Window | None
-    plan: Plan
-    thresholds: list[summaries.Threshold]
+    plan: Schedule
+    thresholds: list[verdicts.Threshold]
 
 
 def check(opts: ReplayOptions) -> Checked:
@@ -105,7 +119,7 @@ def check(opts: ReplayOptions) -> Checked:
             raise ParcoursError(f"{name}: must be a number above 0 and at bound {bound:g}, got {number!r}")
     if opts.out is not None:
         check_results_out(opts.out)
-    thresholds = summaries.parse_fail_on(opts.fail_on)
+    thresholds = verdicts.parse_fail_on(opts.fail_on)
     window = parse_window(opts.window) if opts.window else None
     max_gap = parse_duration_s(opts.max_gap, "--max-gap") if opts.max_gap else None
     run = Run(opts.run_dir)
@@ -113,7 +127,7 @@ def check(opts: ReplayOptions) -> Checked:
     mapping.check_environment()
     if opts.check and not mapping.has_checks:
         raise ParcoursError(f"--check: mapping {mapping.spec.name} states no expectations to check")
-    plan = make_plan(run, mapping, speed=opts.speed, window=window, max_gap_s=max_gap)
+    plan = make_schedule(run, mapping, speed=opts.speed, window=window, max_gap_s=max_gap)
     return Checked(run, mapping, window, plan, thresholds)
 
 
@@ -136,12 +150,12 @@ def replay(
         )
         interrupted = _run_locust(opts, checked, host, out)
     summary = _read_summary(out)
-    echo(summaries.text(summary, checked.thresholds))
+    echo(verdicts.text(summary, checked.thresholds))
     echo(f"  results: {out} (summary.json, requests/*.parquet, locust_stats.csv, locust.html)")
-    code = summaries.EXIT_INTERRUPTED if interrupted else summaries.exit_code(summary, checked.thresholds)
-    if code == summaries.EXIT_TIME_CAP and warn is not None:
-        warn(f"parcours: replay stopped: {summaries.time_cap_reason(summary)}")
-    if code == summaries.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
+    code = verdicts.EXIT_INTERRUPTED if interrupted else verdicts.exit_code(summary, checked.thresholds)
+    if code == verdicts.EXIT_TIME_CAP and warn is not None:
+        warn(f"parcours: replay stopped: {verdicts.time_cap_reason(summary)}")
+    if code == verdicts.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
         warn(f"parcours: replay failed: {summary['failed_reason']}")
     return code
 
@@ -177,7 +191,7 @@ def target_address(target: str) -> tuple[str, int]:
 
 
 def _results_dir(run: Run, out: Path | None) -> Path:
-    path = out or run.path / REPLAYS_DIR / dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
+    path = out or new_replay_dir(run.path, dt.datetime.now(dt.UTC))
     check_results_out(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -186,12 +200,12 @@ def _results_dir(run: Run, out: Path | None) -> Path:
     return path
 
 
-def _read_summary(out: Path) -> dict[str, Any]:
+def _read_summary(out: Path) -> ReplaySummary:
     try:
-        return dict(json.loads((out / "summary.json").read_text()))
+        return read_summary(out)
     except (OSError, ValueError):
         raise ParcoursError(
-            f"the replay ended without writing {out / 'summary.json'}; see the logs in {out}"
+            f"the replay ended without writing {out / SUMMARY}; see the logs in {out}"
         ) from None
 
 
@@ -202,16 +216,16 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
     if target != BUILTIN:
         yield target.rstrip("/")
         return
-    with (out / "backend.log").open("w") as log:
+    with (out / BACKEND_LOG).open("w") as log:
         proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "parcours.loadtests.backend",
+                "parcours.backend",
                 "--port",
                 "0",
                 "--db",
-                str(out / "backend.sqlite3"),
+                str(out / BACKEND_DB),
                 "--level",
                 level,
             ],  # fmt: skip
@@ -226,7 +240,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
             line = proc.stdout.readline()
             if not line.startswith("listening on "):
                 raise ParcoursError(
-                    f"--target builtin: the reference backend did not start; see {out / 'backend.log'}"
+                    f"--target builtin: the reference backend did not start; see {out / BACKEND_LOG}"
                 )
             yield line.removeprefix("listening on ").strip()
         finally:

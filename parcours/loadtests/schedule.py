@@ -150,7 +150,7 @@ def build_time_map(ts_ms: np.ndarray, windows_ms: list[tuple[int, int]], max_gap
 
 
 @dataclass(frozen=True)
-class Plan:
+class Schedule:
     """What a replay will send and when, computed from every event of the run."""
 
     time_map: TimeMap
@@ -178,7 +178,7 @@ class Plan:
         return {**d, "time_map": self.time_map.to_dict()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Plan:
+    def from_dict(cls, d: dict[str, Any]) -> Schedule:
         return cls(**{**d, "time_map": TimeMap.from_dict(d["time_map"])})
 
 
@@ -208,9 +208,9 @@ def _scan(run: Run, mapping: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return np.concatenate(ts), np.concatenate(sent), np.concatenate(codes), names
 
 
-def make_plan(
+def make_schedule(
     run: Run, mapping: Mapping, *, speed: float, window: Window | None = None, max_gap_s: float | None = None
-) -> Plan:
+) -> Schedule:
     """Read every event's time and type once and work out the schedule and its figures."""
     if not (math.isfinite(speed) and speed > 0):
         raise ParcoursError(f"--speed: must be a finite number above 0, got {speed!r}")
@@ -226,7 +226,7 @@ def make_plan(
     time_map = build_time_map(np.unique(due), windows, None if max_gap_s is None else round(max_gap_s * 1000))
     seconds = time_map.offset_ms(due) / 1000 / speed
     per_second = np.bincount(seconds.astype(np.int64))
-    return Plan(
+    return Schedule(
         time_map=time_map,
         speed=speed,
         events_in_file=len(ts),
@@ -241,7 +241,7 @@ def make_plan(
     )
 
 
-def describe(plan: Plan, run: Run, mapping: Mapping, window: Window | None) -> str:
+def describe(plan: Schedule, run: Run, mapping: Mapping, window: Window | None) -> str:
     """The dry run: what would be sent, for how long, how hard, and how many workers that needs."""
     skipped = ", ".join(f"{k} {v:,}" for k, v in list(plan.unmapped.items())[:6]) or "none"
     where = f" within {window} ({run_zone(run).key}) each day" if window else ""

@@ -1,16 +1,55 @@
-"""Sending one request for the replay, and telling Locust about it."""
+"""Sending one request for the replay, telling Locust about it, and what became of it (its outcome)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import gevent
 from geventhttpclient import HTTPClient
+from geventhttpclient._parser import HTTPParseError
+from geventhttpclient.response import HTTPConnectionClosed
 from geventhttpclient.url import URL
 from locust.env import Environment
 
 from parcours import __version__
-from parcours.loadtests.outcome import Reply
+from parcours.loadtests.measure import OK, OUTCOMES
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int  # 0 when there was no response
+    error: BaseException | None = None
+    set_cookies: tuple[str, ...] = ()
+    body: bytes = b""
+
+
+def classify(reply: Reply, success: frozenset[int]) -> int:
+    """The outcome code of a reply: ok, a status the mapping does not accept, or the kind of failure."""
+    if reply.status:
+        return OK if reply.status in success else OUTCOMES.index("status")
+    return OUTCOMES.index(error_kind(reply.error))
+
+
+def error_kind(error: BaseException | None) -> str:
+    """refused, timeout, closed (the peer hung up or answered garbage) or other."""
+    while getattr(error, "original", None) is not None:  # geventhttpclient wraps the cause it gave up on
+        error = error.original  # type: ignore[union-attr]
+    if isinstance(error, ConnectionRefusedError):
+        return "refused"
+    if isinstance(error, TimeoutError | gevent.Timeout):
+        return "timeout"
+    if isinstance(
+        error,
+        HTTPConnectionClosed
+        | HTTPParseError
+        | ConnectionResetError
+        | BrokenPipeError
+        | ConnectionAbortedError,
+    ):
+        return "closed"
+    return "other"
 
 
 class StatusError(Exception):

@@ -8,7 +8,6 @@ exact, merged ones of the whole replay are in its summary.json.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,22 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from parcours.output.replays import REQUESTS_DIR, SUMMARY, latest_replay, read_summary
 from parcours.report.html import Section, esc, table, tr
 from parcours.report.summary import RunSummary
 
-REPLAYS = "replays"
-LOG = "requests"
 #: A customer who waited longer than this for an answer (corrected latency) counts as hurt.
 SLOW_MS = 1000.0
-
-
-def latest_replay(run_path: str | Path) -> Path | None:
-    """The most recent replay of a run that left a request log (replay folders sort by time)."""
-    folder = Path(run_path) / REPLAYS
-    if not folder.is_dir():
-        return None
-    done = [p for p in sorted(folder.iterdir()) if any((p / LOG).glob("part-*.parquet"))]
-    return done[-1] if done else None
 
 
 def _by(log: pa.Table, key: str) -> dict[str, dict[str, float]]:
@@ -75,18 +64,18 @@ def _by(log: pa.Table, key: str) -> dict[str, dict[str, float]]:
 
 
 def replay_figures(replay: Path) -> dict[str, Any]:
-    log = ds.dataset(str(replay / LOG), format="parquet").to_table(
+    log = ds.dataset(str(replay / REQUESTS_DIR), format="parquet").to_table(
         columns=["customer_id", "channel", "persona", "due", "sent", "done", "error"]
     )
-    summary_path = replay / "summary.json"
-    summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
+    summary = read_summary(replay) if (replay / SUMMARY).is_file() else None
     return {
         "replay": replay.name,
         "requests": log.num_rows,
-        "target": summary.get("target", "?"),
-        "speed": summary.get("speed"),
-        "valid": summary.get("valid"),
-        "checks": summary.get("checks", {}),
+        "target": summary["target"] if summary else "?",
+        "speed": summary["speed"] if summary else None,
+        "valid": summary["valid"] if summary else None,
+        # replays written before --check existed have no checks table
+        "checks": summary.get("checks", {}) if summary else {},
         "channel": _by(log, "channel") if log.num_rows else {},
         "persona": _by(log, "persona") if log.num_rows else {},
     }
@@ -151,7 +140,7 @@ def _run_table(r: RunSummary, replay: Path) -> tuple[str, list[str]]:
 
 def replay_section(runs: Sequence[RunSummary]) -> list[Section]:
     """The section, when at least one run has a replay with a request log; else nothing."""
-    found = [(r, latest_replay(r.path)) for r in runs]
+    found = [(r, latest_replay(Path(r.path))) for r in runs]
     found = [(r, p) for r, p in found if p is not None]
     if not found:
         return []

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from parcours.backend.guard import Limits
 from parcours.errors import ParcoursError
-from parcours.loadtests.backend.guard import Limits
 from parcours.vocabulary import IntegrationLevel
 
 if TYPE_CHECKING:
-    from parcours.loadtests.backend.store import Store
+    from parcours.backend.store import Store
 
 TOKEN_ENV = "PARCOURS_BACKEND_TOKEN"
 MEMORY = ":memory:"
@@ -113,8 +113,8 @@ def serve(
     ``store_type`` replaces the repository (a test double that misbehaves on purpose)."""
     import uvicorn  # here: `parcours` commands that do not serve never load the server stack
 
-    from parcours.loadtests.backend.app import create_app
-    from parcours.loadtests.backend.store import Store as Default
+    from parcours.backend.app import create_app
+    from parcours.backend.store import Store as Default
 
     say = echo or (lambda line: print(line, flush=True))
     settings.check()

@@ -16,6 +16,7 @@ from parcours import __version__
 from parcours.errors import ParcoursError
 from parcours.loadtests.histogram import HistogramSet
 from parcours.loadtests.measure import DIMENSIONS, METRICS, OUTCOMES
+from parcours.output.replays import ReplaySettings, ReplaySummary
 
 #: Exit codes of `parcours replay` besides 0 (passed) and 2 (a user error, or a target nothing listens at).
 EXIT_FAILED = 1  # no request succeeded, or a --fail-on threshold was crossed
@@ -37,7 +38,7 @@ class Threshold:
     name: str
     limit: float
 
-    def value(self, summary: dict[str, Any]) -> float:
+    def value(self, summary: ReplaySummary) -> float:
         m = _THRESHOLD.match(self.name)
         if m:
             stat = m[2].replace("p999", "p99.9")
@@ -76,7 +77,7 @@ def parse_fail_on(text: str | None) -> list[Threshold]:
     return out
 
 
-def breaches(summary: dict[str, Any], thresholds: list[Threshold]) -> list[str]:
+def breaches(summary: ReplaySummary, thresholds: list[Threshold]) -> list[str]:
     return [f"{t.name} {t.value(summary):g} > {t.limit:g}" for t in thresholds if t.value(summary) > t.limit]
 
 
@@ -126,14 +127,14 @@ def merge(results: list[dict[str, Any]]) -> tuple[HistogramSet, dict[str, Counte
 
 def build(
     results: list[dict[str, Any]],
-    context: dict[str, Any],
+    context: ReplaySettings,
     plan: dict[str, Any],
     *,
     max_lag_ms: float,
     interrupted: bool,
     stopped_by: str | None = None,
     time_cap_s: float | None = None,
-) -> dict[str, Any]:
+) -> ReplaySummary:
     """The summary of a replay from every worker's result, the settings and the plan."""
     histograms, totals, violations = merge(results)
     counts = totals["counts"]
@@ -221,7 +222,7 @@ def merge_checks(results: list[dict[str, Any]], *, enabled: bool) -> dict[str, A
 
 
 def _not_sent_reason(
-    stopped_by: str | None, not_sent: int, reported: int, context: dict[str, Any]
+    stopped_by: str | None, not_sent: int, reported: int, context: ReplaySettings
 ) -> str | None:
     if not not_sent:
         return None
@@ -238,7 +239,7 @@ def _keys(histograms: HistogramSet, dimension: str) -> list[str]:
     return sorted({k for (m, d, k) in histograms.histograms if d == dimension and m == "corrected"})
 
 
-def exit_code(summary: dict[str, Any], thresholds: list[Threshold]) -> int:
+def exit_code(summary: ReplaySummary, thresholds: list[Threshold]) -> int:
     if summary["interrupted"]:
         return EXIT_INTERRUPTED
     if summary.get("stopped_by") == STOPPED_BY_TIME_CAP:
@@ -250,7 +251,7 @@ def exit_code(summary: dict[str, Any], thresholds: list[Threshold]) -> int:
     return EXIT_FAILED if breaches(summary, thresholds) or _violated(summary) else 0
 
 
-def _violated(summary: dict[str, Any]) -> bool:
+def _violated(summary: ReplaySummary) -> bool:
     checks = summary.get("checks", {})
     return bool(checks.get("enabled") and checks.get("violations"))
 
@@ -262,7 +263,7 @@ def _row(label: str, stats: dict[str, Any]) -> str:
     return f"  {label:<14}{cells}"
 
 
-def text(summary: dict[str, Any], thresholds: list[Threshold] | None = None) -> str:
+def text(summary: ReplaySummary, thresholds: list[Threshold] | None = None) -> str:
     """The readable summary printed at the end of a replay."""
     ev, err = summary["events"], summary["errors"]
     verdict = (
@@ -329,7 +330,7 @@ def _check_lines(checks: dict[str, Any]) -> list[str]:
     return lines
 
 
-def time_cap_reason(summary: dict[str, Any]) -> str:
+def time_cap_reason(summary: ReplaySummary) -> str:
     """One line: why a replay that reached its time cap stopped there."""
     return (
         f"the replay reached its time cap of {summary.get('time_cap_s') or 0:.1f} s (planned "

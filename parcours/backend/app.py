@@ -17,10 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from parcours import __version__
-from parcours.loadtests.backend import schemas as s
-from parcours.loadtests.backend.guard import Guard, Limits
-from parcours.loadtests.backend.metrics import Metrics
-from parcours.loadtests.backend.store import COMMIT_EVERY_S, Conflict, NotFound, Store
+from parcours.backend import schemas as s
+from parcours.backend.guard import Guard, Limits
+from parcours.backend.metrics import Metrics
+from parcours.backend.store import COMMIT_EVERY_S, Conflict, NotFound, Store
 
 VisibleId = Annotated[str, Path(min_length=1, max_length=s.MAX_TEXT)]
 ProductId = Annotated[int, Path(ge=0, le=s.MAX_ID)]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parcours.loadtests.backend.tables import ENTITIES, SCHEMA
+from parcours.backend.tables import ENTITIES, SCHEMA
 from parcours.vocabulary import IntegrationLevel
 
 COMMIT_EVERY_S = 0.05

@@ -1,4 +1,4 @@
-"""``python -m parcours.loadtests.backend``: what ``parcours backend`` runs, for ``--target builtin``."""
+"""``python -m parcours.backend``: what ``parcours backend`` runs, for ``--target builtin``."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 import os
 import sys
 
+from parcours.backend.server import MEMORY, TOKEN_ENV, Settings, serve
 from parcours.errors import ParcoursError
-from parcours.loadtests.backend.server import MEMORY, TOKEN_ENV, Settings, serve
 from parcours.vocabulary import IntegrationLevel
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m parcours.loadtests.backend", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m parcours.backend", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--db", default=MEMORY, help=f"SQLite file, or {MEMORY}")
