@@ -83,6 +83,13 @@ def test_a_temporary_run_is_removed_when_closed(tmp_path: Path, monkeypatch: pyt
         run.events()
 
 
+def test_progress_goes_to_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with parcours.simulate("multichannel", customers=300, seed=1, out=tmp_path / "run", progress=True):
+        pass
+    shown = capsys.readouterr()
+    assert shown.out == "" and "simulated done" in shown.err and " events" in shown.err
+
+
 def test_a_run_given_out_is_the_callers(tmp_path: Path) -> None:
     out = tmp_path / "mine"
     run = parcours.simulate("multichannel", customers=500, seed=1, out=out)

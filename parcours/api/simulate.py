@@ -126,11 +126,11 @@ def simulate(
             overwrite=overwrite,
             hooks=_ProgressLine().hooks() if progress else QUIET,
         )
-    except BaseException:
+        return Run(target, _owned=owned)
+    except BaseException:  # a refused or interrupted run leaves no temporary directory behind
         if owned is not None:
             shutil.rmtree(owned, ignore_errors=True)
         raise
-    return Run(target, _owned=owned)
 
 
 def _whole(name: str, value: Any) -> int | None:
