@@ -24,9 +24,11 @@ from parcours.api.runs import Run
 from parcours.api.specs import checked
 from parcours.errors import ParcoursError
 from parcours.scenarios import Scenario
+from parcours.simulator.run import replicates as run_sets
+from parcours.simulator.run import simulate as engine
 from parcours.simulator.run.options import Execution, Overrides
-from parcours.simulator.run.replicates import OnReplicate, simulate_runset
-from parcours.simulator.run.simulate import OnProgress, simulate_run
+from parcours.simulator.run.replicates import OnReplicate
+from parcours.simulator.run.simulate import OnProgress
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def write(
     if isinstance(scenario, Scenario):
         scenario = checked(scenario)
     if replicates is None:
-        return simulate_run(
+        return engine.simulate_run(  # looked up at the call: a test may stand in for the engine
             scenario,
             overrides,
             out,
@@ -65,7 +67,7 @@ def write(
             on_progress=hooks.on_progress,
             say=hooks.say,
         )
-    return simulate_runset(
+    return run_sets.simulate_runset(
         scenario,
         overrides,
         out,
