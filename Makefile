@@ -13,8 +13,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# The suite runs on every core (pytest-xdist): -n auto starts one worker per core; worksteal moves
+# waiting tests to a worker that ran out, so one long test does not leave the other cores idle.
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 demo: install
 	$(BIN)/parcours simulate --scenario omnichannel --seed 7 --out runs/demo --overwrite

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from parcours.output.reader import Run
-from parcours.report.build import html_report, summarise_all
-from parcours.report.events import COLUMNS
-from parcours.report.jsondoc import json_report
-from parcours.report.kpis import KPIS, fmt, headline
+from parcours.report.columns.events import COLUMNS
+from parcours.report.numbers.kpis import KPIS, fmt, headline
+from parcours.report.pages.build import html_report, summarise_all
+from parcours.report.pages.jsondoc import json_report
 
 
 def peak_rss_mb() -> float:
@@ -34,7 +34,7 @@ def simulate(out: Path, customers: int, scenario: str) -> None:
     t0 = time.perf_counter()
     manifest = simulate_run(scenario, Overrides(customers=customers), out, overwrite=True)
     print(
-        f"simulated {customers:,} customers, {manifest['counts']['events']:,} events "
+        f"simulated {customers:,} customers, {manifest.counts.events:,} events "
         f"in {time.perf_counter() - t0:.1f} s -> {out}"
     )
 
@@ -42,7 +42,7 @@ def simulate(out: Path, customers: int, scenario: str) -> None:
 def baseline_read(run: Run) -> float:
     t0 = time.perf_counter()
     rows = sum(b.num_rows for b in run.iter_event_batches(columns=COLUMNS))
-    assert rows == run.manifest["counts"]["events"]
+    assert rows == run.manifest.counts.events
     return time.perf_counter() - t0
 
 
@@ -57,7 +57,7 @@ def main() -> None:
         if args.run is None:
             simulate(path, args.customers, args.scenario)
         run = Run(path)
-        events = int(run.manifest["counts"]["events"])
+        events = int(run.manifest.counts.events)
         read_s = baseline_read(run)
         t0 = time.perf_counter()
         [summary] = summarise_all([run])

@@ -198,10 +198,13 @@ def recording_server(
         server.server_close()
 
 
-def free_port() -> int:
+@contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port held bound but not listening for the block: connections to it are refused, and
+    no other test running beside this one can take it meanwhile (a port closed again could be)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        yield int(s.getsockname()[1])
 
 
 def load_summary(out: Path) -> dict[str, Any]:

@@ -42,7 +42,7 @@ def sessions(run: Run) -> dict[str, np.ndarray]:
     sid = ev.column("session_id").to_numpy()
     _, first = np.unique(sid, return_index=True)
     firsts = ev.take(pa.array(first))
-    ts_local = local(firsts.column("ts"), run.manifest["scenario"]["calendar"]["timezone"])
+    ts_local = local(firsts.column("ts"), run.manifest.scenario.calendar.timezone)
     return {
         "session_id": sid[first],
         "hour": pc.hour(ts_local).to_numpy(),

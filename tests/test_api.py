@@ -66,10 +66,11 @@ def test_every_public_name_resolves() -> None:
 def test_simulate_gives_the_rows_the_command_line_writes(cli_run: Path, api_run: parcours.Run) -> None:
     events = api_run.events()
     assert events.num_rows == json.loads((cli_run / "run.json").read_text())["counts"]["events"] > 0
+    assert events.num_rows == api_run.manifest.counts.events
     assert events.equals(_parts(cli_run, "events"))
     assert api_run.customers().equals(_parts(cli_run, "customers"))
     assert api_run.journeys().equals(_parts(cli_run, "journeys"))
-    assert api_run.manifest["shards"] == 2 and api_run.manifest["seed"] == 3
+    assert api_run.manifest.shards == 2 and api_run.manifest.seed == 3
 
 
 def test_a_temporary_run_is_removed_when_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,7 +99,7 @@ def test_a_run_given_out_is_the_callers(tmp_path: Path) -> None:
     with pytest.raises(ParcoursError, match=r"^out: .* is a run already; pass overwrite=True"):
         parcours.simulate("multichannel", customers=500, seed=1, out=out)
     again = parcours.simulate("multichannel", customers=600, seed=1, out=out, overwrite=True)
-    assert again.manifest["scenario"]["population"]["customers"] == 600
+    assert again.manifest.counts.customers == 600
 
 
 @pytest.mark.parametrize(
@@ -225,7 +226,7 @@ def test_a_variant_is_simulated_without_a_file(tmp_path: Path) -> None:
     assert omni.capabilities.identity == "one_profile"  # the new level's preset
     with parcours.simulate(changed, customers=800, replicates=2, out=tmp_path / "set") as runs:
         assert runs.is_set and len(runs.replicates) == 2
-        assert runs.replicates[1].manifest["scenario"]["stores"]["preparers_per_store"] == 3
+        assert runs.replicates[1].manifest.resources.preparers_per_store == 3
         events = runs.events(["replicate", "event_id"])
         assert events.num_rows == sum(r.events(["event_id"]).num_rows for r in runs.replicates)
         assert set(events.column("replicate").to_pylist()) == {0, 1}

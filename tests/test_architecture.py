@@ -116,10 +116,10 @@ def test_no_import_circles() -> None:
 def test_the_checks_see_a_forbidden_import(tmp_path: Path) -> None:
     """The import reader itself: a simulator module importing the report would be caught."""
     bad = tmp_path / "bad.py"
-    bad.write_text("def f():\n    from parcours.report import build\n    import parcours.cli.main\n")
+    bad.write_text("def f():\n    from parcours.report.pages import build\n    import parcours.cli.main\n")
     found = _imports(bad)
-    assert "parcours.report.build" in found and "parcours.cli.main" in found
-    assert _package("parcours.report.build") not in MAY_IMPORT["simulator"]
+    assert "parcours.report.pages.build" in found and "parcours.cli.main" in found
+    assert _package("parcours.report.pages.build") not in MAY_IMPORT["simulator"]
 
 
 #: The engine's stages, each importing only those before it (docs/architecture.md, "The engine").
@@ -146,3 +146,27 @@ def test_the_stage_check_sees_a_late_import() -> None:
     """A planning module importing the SimPy world would be caught."""
     assert _stage("parcours.simulator.world.state") not in STAGES[: STAGES.index("plan") + 1]
     assert _stage("parcours.simulator.plan.day") == "plan" and _stage("parcours.cli.main") is None
+
+
+#: The size rules of docs/architecture.md: a module a reader can hold in mind, a folder one can scan.
+MAX_MODULE_LINES = 400
+MAX_FOLDER_MODULES = 15
+
+
+def test_no_module_is_longer_than_the_limit() -> None:
+    long = {
+        n: c
+        for n, p in MODULES.items()
+        if (c := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by what they do): {long}"
+
+
+def test_no_folder_holds_more_modules_than_the_limit() -> None:
+    folders: dict[Path, int] = {}
+    for path in MODULES.values():
+        if path.name != "__init__.py":
+            folders[path.parent] = folders.get(path.parent, 0) + 1
+    crowded = {str(f.relative_to(ROOT.parent)): n for f, n in folders.items() if n > MAX_FOLDER_MODULES}
+    assert not crowded, f"folders over {MAX_FOLDER_MODULES} modules (cut them into stages): {crowded}"
+    assert folders, "the walk found no module at all"

@@ -63,9 +63,9 @@ def test_simulate_writes_a_run_and_says_where(tmp_path: Path, capsys: pytest.Cap
     assert f"wrote {out}" in stdout
     assert stderr == ""
     run = Run(out)
-    assert run.manifest["counts"]["customers"] == 300
-    assert run.manifest["scenario"]["integration"] == "omnichannel"
-    assert run.manifest["seed"] == 2
+    assert run.manifest.counts.customers == 300
+    assert run.manifest.scenario.integration == "omnichannel"
+    assert run.manifest.seed == 2
 
 
 def test_bare_simulate_runs_the_default_under_runs(tmp_path: Path) -> None:
@@ -81,7 +81,7 @@ def test_bare_simulate_runs_the_default_under_runs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     made = list((tmp_path / "runs").iterdir())
     assert len(made) == 1 and made[0].name.startswith("omnichannel-")
-    assert Run(made[0]).manifest["counts"]["customers"] == 200
+    assert Run(made[0]).manifest.counts.customers == 200
     assert result.stderr == ""  # not a terminal: no progress display
 
 
@@ -106,9 +106,13 @@ BAD_ARGS = [
 
 @pytest.mark.parametrize(("args", "named"), BAD_ARGS)
 def test_mistakes_end_in_one_line_and_exit_code_2(
-    tmp_path: Path, args: list[str], named: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    args: list[str],
+    named: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # and back afterwards: the next test in this worker starts where it should
     code, out, err = run_main([*args, "--no-progress"] if args[0] == "simulate" else args, capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1, err
@@ -139,9 +143,9 @@ def test_an_existing_run_is_replaced_only_when_asked(
     assert run_main(["simulate", "-n", "100", "--seed", "1", "-o", str(out), "--no-progress"], capsys)[0] == 0
     code, _, err = run_main(["simulate", "-n", "150", "-o", str(out), "--no-progress"], capsys)
     assert code == 2 and "--overwrite" in err
-    assert Run(out).manifest["counts"]["customers"] == 100
+    assert Run(out).manifest.counts.customers == 100
     assert run_main(["simulate", "-n", "150", "-o", str(out), "--no-progress", "--overwrite"], capsys)[0] == 0
-    assert Run(out).manifest["counts"]["customers"] == 150
+    assert Run(out).manifest.counts.customers == 150
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parcours.report.intervals import mean_interval, t975
-from parcours.report.kpis import KPIS
+from parcours.report.numbers.intervals import mean_interval, t975
+from parcours.report.numbers.kpis import KPIS
 from parcours.simulator.run.options import Overrides
 from parcours.simulator.run.replicates import simulate_runset
 from tests.support import run_main, simulate

@@ -12,7 +12,7 @@ import pytest
 
 from parcours.output.reader import Run
 from parcours.personas import get_persona
-from parcours.simulator.model.build import LOOKBACK_DAYS
+from parcours.simulator.model.inputs import LOOKBACK_DAYS
 from tests.support import simulate
 
 COMPANY_SENT = ["message_sent", "order_ready"]
@@ -27,7 +27,7 @@ def test_most_of_the_file_is_idle_on_a_day(omni_run: Run) -> None:
     t = omni_run.events(["customer_id", "event_type"])
     own_doing = ~np.isin(_strings(t.column("event_type")), COMPANY_SENT)
     active = len(np.unique(t.column("customer_id").to_numpy()[own_doing]))
-    share = active / omni_run.manifest["scenario"]["population"]["customers"]
+    share = active / omni_run.manifest.scenario.data["population"]["customers"]
     assert 0.01 < share < 0.10  # CONTRACT R20 (an assumption: no published figure)
 
 
@@ -36,7 +36,7 @@ def test_purchases_per_year_follow_each_personas_input(week_run: Run) -> None:
     bought = _strings(t.column("event_type")) == "purchase"
     persona = _strings(t.column("persona"))
     # the whole file per persona (customers/ lists only those with an event: scale's CONTRACT note)
-    file = week_run.manifest["customers_by_persona"]
+    file = week_run.manifest.customers_by_persona
     rates = {}
     for name, size in file.items():
         per_year = (bought & (persona == name)).sum() * 365 / 7 / size
@@ -56,7 +56,7 @@ def test_an_intent_makes_another_the_next_day_less_likely(week_run: Run) -> None
     customer, day = jid[organic] >> 20, (jid[organic] >> 8) & 0xFFF  # the intent's first day
     pairs = np.unique(customer * 4096 + day)
     customer, day = pairs // 4096, pairs % 4096
-    n_customers = week_run.manifest["counts"]["customers"]  # the whole file, not only those listed
+    n_customers = week_run.manifest.counts.customers  # the whole file, not only those listed
     run_days = np.arange(LOOKBACK_DAYS, LOOKBACK_DAYS + 6)  # the run's days but its last
     base = np.mean([(day == d + 1).sum() / n_customers for d in run_days])
     has = set(pairs.tolist())

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from parcours.report.intervals import mean_interval
+from parcours.report.numbers.intervals import mean_interval
 from parcours.scenarios import get_scenario, load_scenario
 from parcours.strategy.explain import FIGURES, explain
 from parcours.strategy.factors import factors, to_toml
-from parcours.strategy.shapley import Plan, alone, plan, shapley
+from parcours.strategy.shapley import Coalitions, alone, plan, shapley
 from tests.support import run_main
 
 CUSTOMERS = 800
@@ -32,7 +32,7 @@ def _game(k: int, effects: np.ndarray, pair: tuple[int, int], bonus: float, nois
 def test_exact_shapley_shares_a_pair_bonus_equally_and_adds_up() -> None:
     effects = np.array([[1.0], [2.0], [0.0], [-0.5]])
     v = _game(4, effects, (0, 1), 0.6, np.zeros((16, 1)))
-    p = Plan(4)
+    p = Coalitions(4)
     phi = shapley(p, v)
     assert phi[:, 0] == pytest.approx([1.3, 2.3, 0.0, -0.5])
     assert phi.sum(axis=0) == pytest.approx(v[15] - v[0])
@@ -61,7 +61,7 @@ def test_a_capability_with_no_effect_gets_a_contribution_whose_interval_holds_ze
         shared = rng.normal(0.3, 0.02)  # what the replicate's seed does to every combination alike
         per_rep.append(_game(2, effects, (0, 1), 0.0, shared + rng.normal(0, 0.002, (4, 1))))
     v = {m: np.stack([r[m] for r in per_rep]) for m in range(4)}
-    phi = shapley(Plan(2), v)
+    phi = shapley(Coalitions(2), v)
     idle, busy = mean_interval(phi[0, :, 0]), mean_interval(phi[1, :, 0])
     assert idle.ci_low <= 0 <= idle.ci_high and abs(idle.mean) < 0.005
     assert busy.ci_low > 0.03 and busy.ci_high < 0.05

@@ -34,6 +34,18 @@ def _children(parent: psutil.Process, count: int) -> list[psutil.Process]:
     raise AssertionError(f"{parent.pid} started {len(parent.children())} children, not {count}")
 
 
+def _started(kids: list[psutil.Process], cpu_s: float = 0.5) -> None:
+    """Wait until every shard worker among ``kids`` is past its start: it has read what the parent sends
+    a spawned process and is importing (CPU spent). On a loaded machine a signal that arrives earlier
+    stops the parent between starting a worker and writing to it, and the worker dies with EOFError."""
+    deadline = time.monotonic() + WAIT_S
+    workers = [k for k in kids if "resource_tracker" not in " ".join(k.cmdline())]
+    while time.monotonic() < deadline:
+        if all(sum(k.cpu_times()[:2]) >= cpu_s for k in workers):
+            return
+        time.sleep(0.1)
+
+
 def _kill_and_check(proc: subprocess.Popen[str], kids: list[psutil.Process]) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=WAIT_S)
@@ -138,6 +150,7 @@ def test_sigterm_stops_simulate_and_its_shards_now_not_when_they_finish(tmp_path
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     kids = _children(psutil.Process(proc.pid), 3)
+    _started(kids)
     deadline = time.monotonic() + WAIT_S
     while not (tmp_path / f".run.partial-{proc.pid}" / "events").is_dir() and time.monotonic() < deadline:
         time.sleep(0.1)

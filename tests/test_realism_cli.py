@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from parcours.output.reader import Run
-from parcours.report.build import html_report, summarise_all
-from parcours.report.jsondoc import json_report
+from parcours.report.pages.build import html_report, summarise_all
+from parcours.report.pages.jsondoc import json_report
 from tests.realism_support import calibrated_day
 from tests.support import run_main
 

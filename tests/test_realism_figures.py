@@ -16,9 +16,9 @@ import pyarrow.compute as pc
 import pytest
 
 from parcours.output.reader import Run
-from parcours.report.figures import online_revenue_share
-from parcours.report.realism import Finding, assess_run
-from parcours.report.stats import INSIDE, NOT_CHECKABLE, OUTSIDE
+from parcours.report.realism.assess import Finding, assess_run
+from parcours.report.realism.figures import online_revenue_share
+from parcours.report.realism.stats import INSIDE, NOT_CHECKABLE, OUTSIDE
 from tests.realism_support import MONDAY, Builder, store, web
 from tests.report_support import Content, Ev, random_content, write_run
 

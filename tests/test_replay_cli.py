@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from parcours.cli.main import cli
 from parcours.loadtests import verdict as verdicts
 from parcours.loadtests.runner import probe
-from tests.replay_support import free_port, make_run, recording_server
+from tests.replay_support import make_run, recording_server, refusing_port
 from tests.support import run_main
 
 
@@ -121,10 +121,10 @@ def test_a_target_where_nothing_listens_is_refused_at_once(
     run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A closed loopback port: exit 2 from the probe, before any Locust process or results folder."""
-    port = free_port()
-    started = time.monotonic()
-    code, out, err = run_main(["replay", str(run_dir), "-t", f"http://127.0.0.1:{port}"], capsys)
-    took = time.monotonic() - started
+    with refusing_port() as port:
+        started = time.monotonic()
+        code, out, err = run_main(["replay", str(run_dir), "-t", f"http://127.0.0.1:{port}"], capsys)
+        took = time.monotonic() - started
     assert code == 2 and out == ""
     assert err == f"parcours: error: --target: nothing accepts connections at 127.0.0.1:{port} " + (
         "(Connection refused); is the backend up?\n"

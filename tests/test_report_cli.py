@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from parcours.errors import ParcoursError
+from parcours.output.files import write_atomic
 from parcours.output.reader import Run
-from parcours.report.build import write_atomic
-from parcours.report.kpis import KPIS, headline
-from parcours.report.summary import summarise
+from parcours.report.numbers.kpis import KPIS, headline
+from parcours.report.numbers.summary import summarise
 from tests.report_support import random_content, write_run
 from tests.support import run_main
 

@@ -18,10 +18,10 @@ import pytest
 
 from parcours.errors import RunDirError
 from parcours.output.reader import Run
-from parcours.report.build import summarise_all
-from parcours.report.codes import Codes
-from parcours.report.kpis import headline
-from parcours.report.summary import RunSummary, summarise
+from parcours.report.columns.codes import Codes
+from parcours.report.numbers.kpis import headline
+from parcours.report.numbers.summary import RunSummary, summarise
+from parcours.report.pages.build import summarise_all
 from tests.report_support import PERSONAS, Content, Ev, random_content, write_run
 
 COMPANY = {"message_sent", "order_ready"}

@@ -13,12 +13,13 @@ import pytest
 
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
-from parcours.report.figures import CHECKS
-from parcours.report.flows import SHOWN
-from parcours.report.journeys import MONO
-from parcours.report.kpis import headline
-from parcours.report.references import load_references
-from parcours.report.stats import (
+from parcours.report.columns.journeys import MONO
+from parcours.report.numbers.kpis import headline
+from parcours.report.numbers.summary import RunSummary, summarise
+from parcours.report.realism.figures import CHECKS
+from parcours.report.realism.flows import SHOWN
+from parcours.report.realism.references import load_references
+from parcours.report.realism.stats import (
     INSIDE,
     NOT_CHECKABLE,
     OUTSIDE,
@@ -30,7 +31,6 @@ from parcours.report.stats import (
     weighted_share,
     wilson,
 )
-from parcours.report.summary import RunSummary, summarise
 
 GOOD = """
 [[reference]]
@@ -138,7 +138,7 @@ def test_simulated_week_sessions_by_hour_and_day_type(week_run: Run, week: RunSu
     meta = ev.group_by(["session_id", "channel", "persona"]).aggregate([])
     assert meta.num_rows == firsts.num_rows  # a session stays on one channel, one persona
     table = firsts.join(meta, "session_id")
-    local = table["ts_min"].cast(pa.timestamp("ms", tz=week_run.manifest["scenario"]["calendar"]["timezone"]))
+    local = table["ts_min"].cast(pa.timestamp("ms", tz=week_run.manifest.scenario.calendar.timezone))
     weekend = (pc.day_of_week(local).to_numpy() >= 5).astype(int)
     counts = Counter(
         zip(
@@ -158,7 +158,7 @@ def test_simulated_week_sessions_by_hour_and_day_type(week_run: Run, week: RunSu
 
 def test_simulated_week_typology_and_realism(week_run: Run, week: RunSummary) -> None:
     j = week_run.journeys()
-    tz = week_run.manifest["scenario"]["calendar"]["timezone"]
+    tz = week_run.manifest.scenario.calendar.timezone
     dates = pc.strftime(j["start"].cast(pa.timestamp("ms", tz=tz)), "%Y-%m-%d").to_pylist()
     days: dict[tuple[int, str], list[set[str]]] = defaultdict(list)
     revenue: Counter[tuple[int, str]] = Counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -33,10 +34,10 @@ def test_replicates_differ_only_by_seed(multi_set: RunSet, tmp_path: Path) -> No
     assert len(set(multi_set.seeds)) == 3
     manifests = [r.manifest for r in multi_set.runs]
     for run, seed in zip(multi_set.runs, multi_set.seeds, strict=True):
-        assert run.manifest["seed"] == seed == run.manifest["scenario"]["population"]["seed"]
-        assert run.manifest["path"] == str(run.path)
+        assert run.manifest.seed == seed == run.manifest.scenario.data["population"]["seed"]
+        assert run.manifest.path == str(run.path)
     # everything but the seed is the same scenario
-    scenarios = [m["scenario"] for m in manifests]
+    scenarios = [copy.deepcopy(dict(m.scenario.data)) for m in manifests]
     for s in scenarios:
         s["population"].pop("seed")
     assert all(s == scenarios[0] for s in scenarios)
@@ -53,7 +54,7 @@ def test_same_replicate_index_same_seed_whatever_the_scenario(multi_set: RunSet,
     simulate_runset("omnichannel", Overrides(customers=500, seed=3), out, 2)
     omni = RunSet(out)
     assert omni.seeds == multi_set.seeds[:2]
-    assert omni.manifest["scenario_name"] == "omnichannel"
+    assert omni.manifest.scenario_name == "omnichannel"
     assert replicate_seeds(4, 2) != replicate_seeds(3, 2)
 
 

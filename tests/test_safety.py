@@ -165,13 +165,13 @@ def test_overwrite_says_what_goes_with_the_old_run(
     run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (run / "replays" / "20261203-101010").mkdir(parents=True)
-    old = Run(run).manifest["created_at"], Run(run).manifest["counts"]["customers"]
+    old = Run(run).manifest.created_at, Run(run).manifest.counts.customers
     code, _, err = run_main([*SIMULATE, str(run), "--overwrite"], capsys)
     assert code == 0, err
     (notice,) = [line for line in err.splitlines() if "--overwrite" in line]
     assert notice.startswith(f"parcours: --overwrite: replacing the run at {run} with the new one")
     assert "replays/ (1 replay(s))" in notice and "report.html" in notice
-    assert Run(run).manifest["counts"]["customers"] == 50 != old[1]
+    assert Run(run).manifest.counts.customers == 50 != old[1]
     assert sorted(p.name for p in run.iterdir()) == ["customers", "events", "journeys", "run.json"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no partial or old directory left behind
 
@@ -214,7 +214,7 @@ def test_a_second_writer_into_the_same_out_fails_while_the_first_writes(
         if first.stdout is not None:
             first.stdout.close()
     assert code_of([*SIMULATE, str(out)], capsys) == 0  # the lock went with the first writer
-    assert Run(out).manifest["counts"]["customers"] == 50
+    assert Run(out).manifest.counts.customers == 50
 
 
 def test_what_appears_at_out_while_a_run_is_written_is_left_alone(tmp_path: Path) -> None:
@@ -393,4 +393,4 @@ def test_a_part_count_is_read_from_the_footer_alone(run: Path) -> None:
     """The check costs one footer per part: the manifest's figures are the footers' row counts."""
     manifest = Run(run).manifest
     rows = [pq.read_metadata(p).num_rows for p in sorted((run / "events").iterdir())]
-    assert rows == manifest["events_per_shard"] and sum(rows) == manifest["counts"]["events"]
+    assert rows == list(manifest.events_per_shard) and sum(rows) == manifest.counts.events

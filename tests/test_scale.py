@@ -76,19 +76,19 @@ def _files(run: Run) -> dict[Path, bytes]:
 
 def test_same_seed_and_shard_count_give_the_same_bytes_whatever_the_processes(runs: dict[str, Run]) -> None:
     one, two = runs["s3_w1"], runs["s3_w2"]
-    assert one.manifest["shards"] == two.manifest["shards"] == 3
+    assert one.manifest.shards == two.manifest.shards == 3
     assert len(one.event_parts) == len(one.customer_parts) == len(one.journey_parts) == 3
     files = _files(one)
     assert len(files) == 9 and all(_part(one.path / f).num_rows > 0 for f in files)
     assert files == _files(two), "a shard's parts depend on the seed and shard count, not on who ran it"
-    assert one.manifest["counts"] == two.manifest["counts"]
-    assert one.manifest["customers_by_persona"] == two.manifest["customers_by_persona"]
+    assert one.manifest.counts == two.manifest.counts
+    assert one.manifest.customers_by_persona == two.manifest.customers_by_persona
 
 
 def test_the_shard_count_defaults_to_one_per_shard_size_and_at_least_one_per_worker(
     runs: dict[str, Run],
 ) -> None:
-    assert runs["w1"].manifest["shards"] == 1 and runs["w2"].manifest["shards"] == 2
+    assert runs["w1"].manifest.shards == 1 and runs["w2"].manifest.shards == 2
     assert default_shards(30_000_000, 2) == -(-30_000_000 // SHARD_CUSTOMERS) > 2
     assert default_shards(30_000_000, 2) == default_shards(30_000_000, 1), "not a function of workers"
     assert default_shards(SHARD_CUSTOMERS + 1, 1) == 2 and default_shards(10, 4) == 4
@@ -117,9 +117,9 @@ def test_shards_hold_whole_stores_and_every_customer_once() -> None:
 
 def test_two_workers_hold_the_same_customers_as_one(runs: dict[str, Run]) -> None:
     one, two = runs["w1"], runs["w2"]
-    assert one.manifest["counts"]["customers"] == two.manifest["counts"]["customers"] == CUSTOMERS
-    assert one.manifest["customers_by_persona"] == two.manifest["customers_by_persona"]
-    assert sum(one.manifest["customers_by_persona"].values()) == CUSTOMERS
+    assert one.manifest.counts.customers == two.manifest.counts.customers == CUSTOMERS
+    assert one.manifest.customers_by_persona == two.manifest.customers_by_persona
+    assert sum(one.manifest.customers_by_persona.values()) == CUSTOMERS
     # a customer is the same person whatever the shard count: same persona, store, identities
     a, b = (r.customers().drop_columns(["shard"]) for r in (one, two))
     both = set(a.column("customer_id").to_pylist()) & set(b.column("customer_id").to_pylist())
@@ -135,7 +135,7 @@ def test_two_workers_hold_the_same_customers_as_one(runs: dict[str, Run]) -> Non
 
 def test_customers_parts_list_exactly_the_customers_with_an_event(runs: dict[str, Run]) -> None:
     run = runs["s3_w2"]
-    counts = run.manifest["counts"]
+    counts = run.manifest.counts
     listed_total = 0
     for shard, (events, customers) in enumerate(zip(run.event_parts, run.customer_parts, strict=True)):
         acted = set(pc.unique(_part(events, "customer_id").column("customer_id")).to_pylist())
@@ -144,8 +144,8 @@ def test_customers_parts_list_exactly_the_customers_with_an_event(runs: dict[str
         assert ids == sorted(acted), f"shard {shard}: the customers part is the shard's customers with events"
         assert pc.all(pc.equal(listed.column("shard"), shard)).as_py()
         listed_total += len(ids)
-    assert listed_total == counts["customers_listed"] == run.customers().num_rows
-    assert counts["customers_listed"] < counts["customers"] == CUSTOMERS, "some customers did nothing"
+    assert listed_total == counts.customers_listed == run.customers().num_rows
+    assert counts.customers_listed < counts.customers == CUSTOMERS, "some customers did nothing"
 
 
 def test_no_customer_is_in_two_shards_and_each_shard_holds_whole_customers(runs: dict[str, Run]) -> None:
@@ -165,7 +165,7 @@ def test_no_customer_is_in_two_shards_and_each_shard_holds_whole_customers(runs:
         assert set(pc.unique(t.column("journey_id")).to_pylist()) == set(
             mine.column("journey_id").to_pylist()
         )
-    assert journeys.num_rows == run.manifest["counts"]["journeys"]
+    assert journeys.num_rows == run.manifest.counts.journeys
     customers = run.customers()
     shard_of_customer = dict(
         zip(customers.column("customer_id").to_pylist(), customers.column("shard").to_pylist(), strict=True)
@@ -189,7 +189,7 @@ def test_parts_are_sorted_by_time_and_seq_and_event_ids_are_unique(runs: dict[st
         assert (ids == (shard << SEQ_BITS) | seq).all()
         all_ids.append(ids)
     ids = np.concatenate(all_ids)
-    assert len(np.unique(ids)) == len(ids) == run.manifest["counts"]["events"]
+    assert len(np.unique(ids)) == len(ids) == run.manifest.counts.events
 
 
 # --- memory follows the shard: checked through a run's structure, not its timing ----------------------
@@ -216,7 +216,7 @@ def test_one_process_draws_simulates_and_writes_one_shard_at_a_time(
             f"{d}/part-{s:05d}.parquet" for s in range(k) for d in ("events", "customers", "journeys")
         }
         assert set(written) == finished, f"shard {k} started before the earlier ones were written"
-    assert run.manifest["counts"]["customers"] == CUSTOMERS and len(run.event_parts) == 5
+    assert run.manifest.counts.customers == CUSTOMERS and len(run.event_parts) == 5
 
 
 def test_worker_processes_take_more_shards_than_there_are_processes_and_the_parent_draws_none(
@@ -232,7 +232,7 @@ def test_worker_processes_take_more_shards_than_there_are_processes_and_the_pare
     monkeypatch.setattr(shard_module, "draw_customers", watched)  # seen in this process only
     run, seen = _recorded(small_stores, tmp_path / "run", 2, shards=5)
     assert drawn == [], "the parent process held customers; only the worker processes should"
-    assert len(run.event_parts) == 5 and run.manifest["counts"]["customers"] == CUSTOMERS
+    assert len(run.event_parts) == 5 and run.manifest.counts.customers == CUSTOMERS
     assert {p.name for p in run.customer_parts} == {f"part-{s:05d}.parquet" for s in range(5)}
     _assert_progress_is_exact(run, seen)
 
@@ -298,7 +298,7 @@ def _assert_progress_is_exact(run: Run, seen: list[tuple[float, int]]) -> None:
     assert len(seen) > 10
     assert (np.diff(clock) >= 0).all() and (np.diff(events) >= 0).all(), "the display never goes back"
     horizon = 86_400.0
-    assert clock[-1] == horizon and events[-1] == run.manifest["counts"]["events"]
+    assert clock[-1] == horizon and events[-1] == run.manifest.counts.events
     # the combined clock reaches the end only once every shard's events are counted (a quiet night may
     # leave the count final a little before the clock ends)
     assert (clock[events < events[-1]] < horizon).all()

@@ -130,8 +130,8 @@ def test_timestamps_never_go_back_within_a_customer_or_a_session(omni_run: Run) 
 
 def test_every_event_lies_inside_the_simulated_days(week_run: Run) -> None:
     ts = week_run.events(["ts"]).column("ts")
-    start = pa.scalar(week_run.manifest["start"]).cast(pa.timestamp("ms", tz="UTC"))
-    end = pa.scalar(week_run.manifest["end"]).cast(pa.timestamp("ms", tz="UTC"))
+    start = pa.scalar(week_run.manifest.start).cast(pa.timestamp("ms", tz="UTC"))
+    end = pa.scalar(week_run.manifest.end).cast(pa.timestamp("ms", tz="UTC"))
     assert pc.min(ts).as_py() >= start.as_py()
     assert pc.max(ts).as_py() < end.as_py()
     assert (end.as_py() - start.as_py()).days == 7
@@ -168,7 +168,7 @@ def test_call_centre_never_serves_more_at_once_than_it_has_agents(
     sid_a, start = times(answered)
     sid_e, stop = times(end)
     assert len(sid_a) > 50 and (sid_a == sid_e).all()
-    agents = run.manifest["resources"][agents_key]
+    agents = getattr(run.manifest.resources, agents_key)
     busiest = _max_concurrent(start, stop)
     assert 1 <= busiest <= agents
     waits = t.filter(pc.equal(types, answered))
@@ -189,19 +189,19 @@ def test_write_then_read_returns_the_same_table(tmp_path: Path, omni_run: Run) -
 
 def test_event_ids_are_unique_and_counts_match_the_manifest(omni_run: Run) -> None:
     t = omni_run.events(["event_id", "journey_id"])
-    assert len(pc.unique(t.column("event_id"))) == t.num_rows == omni_run.manifest["counts"]["events"]
+    assert len(pc.unique(t.column("event_id"))) == t.num_rows == omni_run.manifest.counts.events
     journeys = omni_run.journeys()
-    assert journeys.num_rows == omni_run.manifest["counts"]["journeys"]
+    assert journeys.num_rows == omni_run.manifest.counts.journeys
     assert set(pc.unique(t.column("journey_id")).to_pylist()) == set(
         journeys.column("journey_id").to_pylist()
     )
-    counts = omni_run.manifest["counts"]
-    assert counts["customers"] == sum(omni_run.manifest["customers_by_persona"].values()) == 60000
+    counts = omni_run.manifest.counts
+    assert counts.customers == sum(omni_run.manifest.customers_by_persona.values()) == 60000
     # the ground truth lists the customers with an event, and only them (the file is in the manifest)
     acted = pc.unique(omni_run.events(["customer_id"]).column("customer_id"))
     listed = omni_run.customers(["customer_id"]).column("customer_id")
     assert sorted(listed.to_pylist()) == sorted(acted.to_pylist())
-    assert len(listed) == counts["customers_listed"] < 60000
+    assert len(listed) == counts.customers_listed < 60000
 
 
 def test_purchases_less_refunds_match_journey_revenue(omni_run: Run) -> None:

@@ -291,7 +291,7 @@ def test_campaign_responses_follow_the_persona(tmp_path: Path) -> None:
     kinds = t.column("event_type").cast(pa.string())
     sent = t.filter(pc.equal(kinds, "message_sent"))
     # the scenario's own weekly calendar comes first; each send's id is (day - 1) * 100 + index
-    names = [c["name"] for c in run.manifest["scenario"]["campaigns"]]
+    names = [c["name"] for c in run.manifest.scenario.data["campaigns"]]
     push, catalogue = names.index("push_am"), names.index("autumn_catalogue")
     send_ms = {
         c: pc.min(sent.filter(pc.equal(sent.column("campaign_id"), c)).column("ts")).as_py()

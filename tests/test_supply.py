@@ -16,7 +16,7 @@ import pytest
 from parcours.output.reader import Run
 from parcours.output.schema import CHANNEL_CODE
 from parcours.scenarios import get_scenario
-from parcours.simulator.model.build import build_model
+from parcours.simulator.model.inputs import build_model
 from parcours.vocabulary import Channel
 from tests.support import simulate
 

@@ -168,7 +168,7 @@ def _scenario_files(specs: tuple[Spec, Spec], days: int | None, start: str | Non
 
 @user_errors_as(out="path")
 def _page(found: Any, path: Path) -> Path:
-    from parcours.report.build import check_out, write_atomic
+    from parcours.output.files import check_out, write_atomic
     from parcours.strategy.page import to_html
 
     check_out(path)

@@ -11,9 +11,9 @@ from typing import Any
 
 def render(paths: Sequence[Path], fmt: str) -> str:
     """The report (one path) or comparison (several) of runs or run sets, as HTML or as JSON text."""
-    from parcours.report.build import html_report
-    from parcours.report.jsondoc import json_report
-    from parcours.report.sets import (
+    from parcours.report.pages.build import html_report
+    from parcours.report.pages.jsondoc import json_report
+    from parcours.report.pages.sets import (
         any_replicated,
         interval_table,
         open_sides,
@@ -37,7 +37,7 @@ def facts(paths: Sequence[Path]) -> dict[str, Any]:
 def write_page(paths: Sequence[Path], out: Path) -> Path:
     """The HTML page at ``out``, checked first (parcours replaces only a file it wrote) and written
     atomically."""
-    from parcours.report.build import check_out, write_atomic
+    from parcours.output.files import check_out, write_atomic
 
     check_out(out)  # before any work
     return write_atomic(out, render(paths, "html"))
@@ -46,7 +46,7 @@ def write_page(paths: Sequence[Path], out: Path) -> Path:
 def realism(path: Path) -> dict[str, Any]:
     """``parcours realism RUN --format json``, as a dict: each figure with its verdict and source."""
     from parcours.output.reader import Run
-    from parcours.report.realism import assess_run, run_document
+    from parcours.report.realism.assess import assess_run, run_document
 
     basis, findings = assess_run(Run(path))
     return run_document(basis, str(path), findings)

@@ -23,6 +23,7 @@ import pyarrow.dataset as ds
 from parcours.api import pages
 from parcours.api.edge import optional, user_errors, user_errors_as
 from parcours.errors import ParcoursError
+from parcours.output.manifest import Manifest, RunSetManifest
 from parcours.output.reader import Run as RunDir
 from parcours.output.runset import RunSet, open_runs
 from parcours.output.schema import CUSTOMER_SCHEMA, EVENT_SCHEMA, JOURNEY_SCHEMA
@@ -58,8 +59,9 @@ class Run:
 
     # -- what it is -------------------------------------------------------------------------------
     @property
-    def manifest(self) -> Any:
-        """The run's manifest (``run.json``), or the run set's (``runset.json``)."""
+    def manifest(self) -> Manifest | RunSetManifest:
+        """The run's manifest (``run.json``: ``Manifest``), or the run set's (``runset.json``:
+        ``RunSetManifest``), typed (``parcours/output/manifest.py``)."""
         return self._opened.manifest
 
     @property
@@ -171,8 +173,8 @@ class Run:
     # -- inside -----------------------------------------------------------------------------------
     def _label(self) -> str:
         if isinstance(self._opened, RunSet):
-            return f"{self._opened.scenario} ({len(self._opened.entries)} replicates)"
-        return str(self._opened.manifest.get("scenario", {}).get("name") or self.path.name)
+            return f"{self._opened.scenario} ({self._opened.manifest.replicates} replicates)"
+        return self._opened.manifest.scenario.name or self.path.name
 
     def _dirs(self) -> list[RunDir]:
         return self._opened.runs if isinstance(self._opened, RunSet) else [self._opened]
@@ -289,32 +291,31 @@ def _filtered(table: pa.Table, where: pc.Expression | None) -> pa.Table:
 def _describe(opened: RunDir | RunSet) -> list[tuple[str, str]]:
     """What was run and what it counted, from the manifest alone."""
     if isinstance(opened, RunSet):
-        m = opened.manifest
-        counts = m.get("counts", {})
+        made = opened.manifest
+        events = made.counts.events if made.counts else sum(r.manifest.counts.events for r in opened.runs)
         return [
-            ("replicates", f"{len(opened.entries)} (root seed {opened.root_seed}, seeds {opened.seeds})"),
-            ("events (all replicates)", f"{counts.get('events', 0):,}"),
+            ("replicates", f"{made.replicates} (root seed {made.root_seed}, seeds {made.seeds})"),
+            ("events (all replicates)", f"{events:,}"),
             ("headline", "of the first replicate; run.facts() gives means with 95% intervals"),
         ]
     m = opened.manifest
-    scenario, counts = m.get("scenario", {}), m.get("counts", {})
-    days = scenario.get("calendar", {}).get("days", 1)
+    calendar = m.scenario.calendar
     return [
-        ("integration", str(scenario.get("integration", "?"))),
-        ("customers", f"{scenario.get('population', {}).get('customers', 0):,} (seed {m.get('seed')})"),
-        ("days", f"{days} from {str(m.get('start', ''))[:10]} ({m.get('timezone')})"),
-        ("events", f"{counts.get('events', 0):,} in {m.get('shards')} shard(s)"),
-        ("journeys", f"{counts.get('journeys', 0):,}"),
+        ("integration", m.scenario.integration or "?"),
+        ("customers", f"{m.counts.customers:,} (seed {m.seed})"),
+        ("days", f"{calendar.days} from {calendar.start} ({m.timezone})"),
+        ("events", f"{m.counts.events:,} in {m.shards} shard(s)"),
+        ("journeys", f"{m.counts.journeys:,}"),
     ]
 
 
 def _headline(run: RunDir) -> list[tuple[str, str]]:
     """The report's headline figures, when the run is small enough to summarise at once."""
-    events = int(run.manifest.get("counts", {}).get("events", 0))
+    events = run.manifest.counts.events
     if events > HEADLINE_MAX_EVENTS:
         return [("headline", f"{events:,} events: run.facts() computes the figures (a full scan)")]
-    from parcours.report.kpis import KPIS, fmt
-    from parcours.report.summary import summarise
+    from parcours.report.numbers.kpis import KPIS, fmt
+    from parcours.report.numbers.summary import summarise
 
     summary = summarise(run)
     return [(k.label, fmt(k, float(k.value(summary)))) for k in KPIS]

@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from parcours.api.edge import user_errors
 from parcours.api.runs import Run
 from parcours.api.specs import checked
 from parcours.errors import ParcoursError
+from parcours.output.manifest import Manifest, RunSetManifest
 from parcours.scenarios import Scenario
 from parcours.simulator.run import replicates as run_sets
 from parcours.simulator.run import simulate as engine
@@ -44,6 +45,28 @@ class Hooks:
 QUIET = Hooks()
 
 
+@overload
+def write(
+    scenario: str | Scenario,
+    overrides: Overrides,
+    execution: Execution,
+    out: Path,
+    replicates: None = None,
+    *,
+    overwrite: bool = False,
+    hooks: Hooks = QUIET,
+) -> Manifest: ...
+@overload
+def write(
+    scenario: str | Scenario,
+    overrides: Overrides,
+    execution: Execution,
+    out: Path,
+    replicates: int,
+    *,
+    overwrite: bool = False,
+    hooks: Hooks = QUIET,
+) -> RunSetManifest: ...
 def write(
     scenario: str | Scenario,
     overrides: Overrides,
@@ -53,7 +76,7 @@ def write(
     *,
     overwrite: bool = False,
     hooks: Hooks = QUIET,
-) -> dict[str, Any]:
+) -> Manifest | RunSetManifest:
     """Write a finished run (or, with ``replicates``, a run set) at ``out``; returns its manifest."""
     if isinstance(scenario, Scenario):
         scenario = checked(scenario)

@@ -9,7 +9,7 @@ from parcours.personas import DayPart, Persona, load_persona
 from parcours.scenarios import get_scenario, load_scenario
 from parcours.scenarios.capabilities import PRESETS
 from parcours.scenarios.spec import OpeningHours, Scenario
-from parcours.simulator.model.build import build_model
+from parcours.simulator.model.inputs import build_model
 from parcours.specfile import read_toml
 
 PART_HOURS = {

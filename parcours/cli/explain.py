@@ -83,15 +83,13 @@ def explain(
     """Split the difference between scenarios FROM and TO (names or .toml files) in conversion,
     revenue, lost sales, calls abandoned and identities per person into each differing capability's
     Shapley contribution, with 95% intervals over replicates (common random numbers)."""
-    from parcours.report.build import check_out, write_atomic
+    from parcours.cli.destination import Destination
     from parcours.strategy.explain import explain as run_explain
     from parcours.strategy.page import to_html, to_json
 
     if out is None and fmt == "html":
         out = Path(f"explain-{Path(from_scenario).stem}-{Path(to_scenario).stem}.html")
-    to_stdout = out is None or str(out) == "-"
-    if not to_stdout:
-        check_out(out)  # type: ignore[arg-type]  # not None here
+    destination = Destination(out)
     bar = _RunProgress(sys.stderr.isatty() if progress is None else progress)
     try:
         found = run_explain(
@@ -109,8 +107,4 @@ def explain(
     finally:
         bar.close()
     text = to_html(found) if fmt == "html" else to_json(found)
-    if to_stdout or out is None:
-        sys.stdout.write(text)
-        return
-    write_atomic(out, text)
-    click.echo(f"wrote {out} ({found.wall_time_s:.0f} s)", err=True)
+    destination.write(text, f" ({found.wall_time_s:.0f} s)")

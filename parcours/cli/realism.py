@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -27,23 +26,17 @@ def realism(ctx: click.Context, run: Path, fmt: str, out: Path | None) -> None:
     Exit status: 0 when every checkable figure is inside its published range (or too few to check,
     or not checkable on this run), 1 when at least one is outside, 2 for bad input.
     """
+    from parcours.cli.destination import Destination
     from parcours.output.reader import Run
-    from parcours.report.build import check_out, write_atomic
-    from parcours.report.realism import assess_run, outside, run_document
-    from parcours.report.realism_text import report_text
+    from parcours.report.realism.assess import assess_run, outside, run_document
+    from parcours.report.realism.text import report_text
 
     opened = Run(run)
-    to_stdout = out is None or str(out) == "-"
-    if not to_stdout:
-        check_out(out)  # type: ignore[arg-type]  # not None here
+    destination = Destination(out)
     basis, findings = assess_run(opened)
     if fmt == "json":
         text = json.dumps(run_document(basis, str(run), findings), indent=2, allow_nan=False) + "\n"
     else:
         text = report_text(basis, str(run), findings)
-    if to_stdout:
-        sys.stdout.write(text)
-    else:
-        write_atomic(out, text)  # type: ignore[arg-type]  # not None here
-        click.echo(f"wrote {out}", err=True)
+    destination.write(text)
     ctx.exit(1 if outside(findings) else 0)

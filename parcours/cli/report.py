@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -13,9 +12,10 @@ FORMATS = ("html", "json")
 
 
 def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
-    from parcours.report.build import check_out, html_report, write_atomic
-    from parcours.report.jsondoc import json_report
-    from parcours.report.sets import (
+    from parcours.cli.destination import Destination
+    from parcours.report.pages.build import html_report
+    from parcours.report.pages.jsondoc import json_report
+    from parcours.report.pages.sets import (
         any_replicated,
         interval_table,
         open_sides,
@@ -24,20 +24,14 @@ def _write(paths: list[Path], out: Path | None, fmt: str) -> None:
     )
 
     opened = open_sides(paths)  # a missing or unfinished run (or run set) fails here, before any work
-    to_stdout = out is None or str(out) == "-"
-    if not to_stdout:
-        check_out(out)  # type: ignore[arg-type]  # not None here
+    destination = Destination(out)
     sides = summarise_sides(opened)
     runs = [s.first for s in sides]  # the plots: a run set's first replicate
     if fmt == "html":
         text = html_report(runs, interval_table(sides) if any_replicated(sides) else "")
     else:
         text = json_report(runs, sides_document(sides))
-    if to_stdout or out is None:
-        sys.stdout.write(text)
-        return
-    write_atomic(out, text)
-    click.echo(f"wrote {out}", err=True)
+    destination.write(text)
 
 
 @click.command()

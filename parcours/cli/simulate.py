@@ -102,11 +102,11 @@ def simulate(
     with Progress(enabled=show) as bar:
         hooks = Hooks(on_progress=bar.update, say=lambda line: bar.note(f"parcours: {line}"))
         manifest = write(scenario, overrides, execution, target, overwrite=overwrite, hooks=hooks)
-    counts = manifest["counts"]
+    counts = manifest.counts
     click.echo(
-        f"wrote {manifest['path']}: {counts['customers']:,} customers, {counts['events']:,} events, "
-        f"{counts['journeys']:,} journeys in {manifest['wall_time_s']:.1f} s "
-        f"({manifest['events_per_s']:,.0f} events/s)"
+        f"wrote {manifest.path}: {counts.customers:,} customers, {counts.events:,} events, "
+        f"{counts.journeys:,} journeys in {manifest.wall_time_s:.1f} s "
+        f"({manifest.events_per_s or 0:,.0f} events/s)"
     )
 
 
@@ -138,8 +138,8 @@ def _simulate_set(
     finally:
         if bars:
             bars[-1].__exit__()
-    counts = manifest["counts"]
+    events = manifest.counts.events if manifest.counts else 0
     click.echo(
-        f"wrote {manifest['path']}: {replicates} replicates (root seed {manifest['root_seed']}), "
-        f"{counts['events']:,} events in {manifest['wall_time_s']:.1f} s"
+        f"wrote {out}: {replicates} replicates (root seed {manifest.root_seed}), "
+        f"{events:,} events in {manifest.wall_time_s or 0:.1f} s"
     )

@@ -95,7 +95,7 @@ class Rules:
 
 def run_level(run: Run) -> str:
     """The run's integration level (omnichannel when its manifest does not say)."""
-    return str(run.manifest.get("scenario", {}).get("integration") or IntegrationLevel.OMNICHANNEL.value)
+    return run.manifest.scenario.integration or IntegrationLevel.OMNICHANNEL.value
 
 
 def rules(expect: list[ExpectSpec], remember: dict[str, str], forget: dict[str, str]) -> Rules:

@@ -59,7 +59,7 @@ class Registry:
         return np.array([self.code(dimension, n) for n in names], np.int32)
 
 
-class Counts:
+class Tallies:
     """Exact counts of (metric, dimension, key, microseconds), packed into one int64 each.
 
     Folding a batch is a handful of NumPy calls (one sort for all sixteen histograms), which release
@@ -129,7 +129,7 @@ class Recorder:
     def __init__(self, registry: Registry, folds: Folds | None = None) -> None:
         self.registry = registry
         self.folds: Folds = Inline() if folds is None else folds  # a pool with no task is falsy
-        self.packed = Counts()
+        self.packed = Tallies()
         self.names: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
         self.counts: Counter[str] = Counter()
         self.status_codes: Counter[int] = Counter()

@@ -184,7 +184,7 @@ class Schedule:
 
 def run_zone(run: Run) -> ZoneInfo:
     """The run's time zone (the scenario calendar's), in which --window reads."""
-    name = run.manifest.get("scenario", {}).get("calendar", {}).get("timezone", "UTC")
+    name = run.manifest.scenario.calendar.timezone
     return ZoneInfo(name)
 
 

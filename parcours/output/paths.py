@@ -28,7 +28,7 @@ JOURNEYS = "journeys.parquet"
 REPLAYS_DIR = "replays"
 #: The run's own entries: never a place for another output.
 RUN_NAMES = (MANIFEST, EVENTS_DIR, CUSTOMERS_DIR, JOURNEYS_DIR, CUSTOMERS, JOURNEYS, REPLAYS_DIR)
-#: How a file parcours writes begins (read from its first KiB): report/html.py and report/jsondoc.py.
+#: How a file parcours writes begins (read from its first KiB): report/pages/html.py and jsondoc.py.
 PARCOURS_FILE_MARKERS = (
     b"<title>parcours report: ",
     b"<title>parcours compare: ",

@@ -3,18 +3,17 @@ match the manifest (a stray copy, a missing part, a part with other events than 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from parcours.errors import RunDirError
+from parcours.output.manifest import Manifest
 from parcours.output.paths import CUSTOMERS, CUSTOMERS_DIR, EVENTS_DIR, JOURNEYS, JOURNEYS_DIR, MANIFEST
 from parcours.output.rundir import part_name
 from parcours.output.schema import (
@@ -35,33 +34,18 @@ class Run:
             raise RunDirError(f"{self.path}: no such run directory")
         if not (self.path / MANIFEST).is_file():
             raise RunDirError(f"{self.path}: not a finished parcours run (no {MANIFEST})")
-        try:
-            self.manifest: dict[str, Any] = json.loads((self.path / MANIFEST).read_text())
-        except (OSError, ValueError) as exc:
-            raise RunDirError(f"{self.path / MANIFEST}: unreadable manifest ({exc})") from None
-        if not isinstance(self.manifest, dict):
-            raise RunDirError(f"{self.path / MANIFEST}: not a parcours manifest (expected a JSON object)")
-        version = self.manifest.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise RunDirError(
-                f"{self.path / MANIFEST}: schema_version {version!r} is not one this parcours reads "
-                f"({SCHEMA_VERSION})"
-            )
+        self.manifest = Manifest.read(self.path / MANIFEST)
         self._check_parts()
 
     @cached_property
     def event_parts(self) -> list[Path]:
         """The parts the manifest promises, one per shard, in shard order."""
-        return [self.path / EVENTS_DIR / part_name(i) for i in range(self.manifest["shards"])]
+        return [self.path / EVENTS_DIR / part_name(i) for i in range(self.manifest.shards)]
 
     def _check_parts(self) -> None:
         """The parts against the manifest: the same files, the same event counts (from the footers)."""
         manifest = self.path / MANIFEST
-        shards = self.manifest.get("shards")
-        counts = self.manifest.get("counts")
-        total = counts.get("events") if isinstance(counts, dict) else None
-        if not isinstance(shards, int) or shards < 1 or not isinstance(total, int):
-            raise RunDirError(f"{manifest}: no shard count or event count (shards, counts.events)")
+        shards, total = self.manifest.shards, self.manifest.counts.events
         expected = {p.name for p in self.event_parts}
         for found in sorted((self.path / EVENTS_DIR).glob("*.parquet")):
             if found.name not in expected:
@@ -69,11 +53,11 @@ class Run:
                     f"{found}: not one of the run's {shards} part(s) named in {manifest}; move it out of "
                     f"{found.parent}"
                 )
-        per_shard = self.manifest.get("events_per_shard")
+        per_shard = self.manifest.events_per_shard
         rows = 0
         for shard, part in enumerate(self.event_parts):
             n = _footer_rows(part, shards)
-            if isinstance(per_shard, list) and len(per_shard) == shards and n != per_shard[shard]:
+            if len(per_shard) == shards and n != per_shard[shard]:
                 raise RunDirError(
                     f"{part}: {n:,} events, {manifest} says {per_shard[shard]:,} for shard {shard}"
                 )

@@ -7,7 +7,6 @@ looks finished; an existing run is only replaced when asked, and only once the n
 from __future__ import annotations
 
 import glob
-import json
 import os
 import queue
 import re
@@ -15,12 +14,12 @@ import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parcours.errors import RunDirError
+from parcours.output.manifest import Manifest
 from parcours.output.paths import CUSTOMERS as CUSTOMERS
 from parcours.output.paths import CUSTOMERS_DIR as CUSTOMERS_DIR
 from parcours.output.paths import EVENTS_DIR as EVENTS_DIR
@@ -197,14 +196,15 @@ class RunWriter:
     def path(self, name: str) -> Path:
         return self.tmp / name
 
-    def finish(self, manifest: dict[str, Any]) -> Path:
+    def finish(self, manifest: Manifest) -> Path:
         """Write the manifest last, then move the finished run into place.
 
         What is at ``out`` is checked again first, as it may have changed while the run was written;
         if it now holds something parcours may not replace, the new run stays under its hidden name.
         """
+        text = manifest.to_json()
         try:
-            (self.tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+            (self.tmp / MANIFEST).write_text(text)
             try:
                 check_run_out(self.out, overwrite=self.overwrite)
             except RunDirError as exc:

@@ -15,28 +15,19 @@ renamed into place when every replicate is finished, like a run: a half-written 
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import shutil
-from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-from parcours import __version__
 from parcours.errors import RunDirError
+from parcours.output.manifest import RunSetManifest, replicate_dir, with_path
 from parcours.output.paths import written_by_parcours
 from parcours.output.reader import Run
 from parcours.output.rundir import MANIFEST, is_run
 
 RUNSET = "runset.json"
-FORMAT = "parcours-runset"
-FORMAT_VERSION = 1
-
-
-def replicate_dir(index: int) -> str:
-    return f"rep-{index:03d}"
+__all__ = ["replicate_dir"]  # here before output/manifest.py
 
 
 def is_runset(path: Path) -> bool:
@@ -52,37 +43,24 @@ class RunSet:
             raise RunDirError(f"{self.path}: no such run set")
         if not is_runset(self.path):
             raise RunDirError(f"{self.path}: not a finished parcours run set (no {RUNSET})")
-        try:
-            self.manifest: dict[str, Any] = json.loads((self.path / RUNSET).read_text())
-        except (OSError, ValueError) as exc:
-            raise RunDirError(f"{self.path / RUNSET}: unreadable manifest ({exc})") from None
-        if self.manifest.get("format") != FORMAT or self.manifest.get("format_version") != FORMAT_VERSION:
-            raise RunDirError(
-                f"{self.path / RUNSET}: format {self.manifest.get('format')!r} version "
-                f"{self.manifest.get('format_version')!r} is not one this parcours reads "
-                f"({FORMAT} {FORMAT_VERSION})"
-            )
-        entries = self.manifest.get("runs")
-        if not isinstance(entries, list) or not entries:
-            raise RunDirError(f"{self.path / RUNSET}: runs: expected a non-empty list of replicates")
-        self.entries: list[dict[str, Any]] = entries
+        self.manifest = RunSetManifest.read(self.path / RUNSET)
 
     @property
     def scenario(self) -> str:
-        return str(self.manifest.get("scenario_name") or self.manifest.get("scenario") or self.path.name)
+        return self.manifest.scenario_name or self.manifest.scenario or self.path.name
 
     @property
     def root_seed(self) -> int:
-        return int(self.manifest["root_seed"])
+        return self.manifest.root_seed
 
     @property
     def seeds(self) -> list[int]:
-        return [int(e["seed"]) for e in self.entries]
+        return self.manifest.seeds
 
     @cached_property
     def runs(self) -> list[Run]:
         """Every replicate's run directory, opened (a missing or unfinished one fails here)."""
-        return [Run(self.path / str(e["path"])) for e in self.entries]
+        return [Run(self.path / r.path) for r in self.manifest.runs]
 
 
 def open_runs(path: str | Path) -> Run | RunSet:
@@ -91,29 +69,12 @@ def open_runs(path: str | Path) -> Run | RunSet:
     return RunSet(path) if is_runset(path) else Run(path)
 
 
-def write_manifest(
-    folder: Path, header: dict[str, Any], seeds: Sequence[int], final: Path | None = None
-) -> None:
+def write_manifest(folder: Path, manifest: RunSetManifest, final: Path | None = None) -> None:
     """Make ``folder``, whose ``rep-NNN`` runs are finished, a run set: ``runset.json`` written last.
     ``final``: where the folder will be moved, for the replicates' own manifests."""
-    runs = []
-    for index, seed in enumerate(seeds):
-        name = replicate_dir(index)
-        manifest_path = folder / name / MANIFEST
-        run_manifest = json.loads(manifest_path.read_text())
-        run_manifest["path"] = str((final or folder) / name)
-        manifest_path.write_text(json.dumps(run_manifest, indent=2, sort_keys=True) + "\n")
-        runs.append({"replicate": index, "seed": int(seed), "path": name})
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "parcours_version": __version__,
-        **header,
-        "replicates": len(runs),
-        "runs": runs,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
-    (folder / RUNSET).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    for run in manifest.runs:
+        with_path(folder / run.path / MANIFEST, str((final or folder) / run.path))
+    manifest.write(folder / RUNSET)
 
 
 def _foreign_entries(folder: Path) -> list[str]:
@@ -169,9 +130,9 @@ class RunSetWriter:
         """Where replicate ``index`` is written while the set is unfinished."""
         return self.tmp / replicate_dir(index)
 
-    def finish(self, header: dict[str, Any], seeds: Sequence[int]) -> Path:
+    def finish(self, manifest: RunSetManifest) -> Path:
         """Write the manifest last, point each replicate's run.json at its final place, move into place."""
-        write_manifest(self.tmp, header, seeds, final=self.out)
+        write_manifest(self.tmp, manifest, final=self.out)
         old = None
         if self.out.exists():
             old = self.out.absolute().parent / f".{self.out.name}.old-{os.getpid()}"

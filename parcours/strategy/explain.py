@@ -23,17 +23,18 @@ import numpy as np
 import pyarrow.compute as pc
 
 from parcours.errors import ParcoursError
+from parcours.output.manifest import RunSetManifest
 from parcours.output.reader import Run
 from parcours.output.runset import write_manifest
-from parcours.report.intervals import Estimate, mean_interval
-from parcours.report.kpis import headline
-from parcours.report.summary import summarise
+from parcours.report.numbers.intervals import Estimate, mean_interval
+from parcours.report.numbers.kpis import headline
+from parcours.report.numbers.summary import summarise
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run.options import Overrides, check_workers
 from parcours.simulator.run.replicates import check_replicates, replicate_seeds
 from parcours.simulator.run.simulate import simulate_run
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
-from parcours.strategy.shapley import Plan, alone, plan, shapley
+from parcours.strategy.shapley import Coalitions, alone, plan, shapley
 
 OnRun = Callable[[int, int, str], None]  # runs finished, runs in all, what just finished
 
@@ -114,7 +115,7 @@ class Explanation:
     to_name: str
     factors: list[Factor]
     other: list[str]
-    plan: Plan
+    plan: Coalitions
     customers: int
     root_seed: int
     seeds: list[int]
@@ -201,7 +202,7 @@ def _work_dir(keep: Path | None) -> Iterator[Path]:
 
 
 def _combinations(
-    from_sc: Scenario, to_sc: Scenario, p: Plan, found: list[Factor], other: bool
+    from_sc: Scenario, to_sc: Scenario, p: Coalitions, found: list[Factor], other: bool
 ) -> Iterator[tuple[int, str, Scenario]]:
     """Each coalition's mask, words and scenario (and TO itself, mask -1, when other settings differ)."""
     for mask in p.coalitions():
@@ -262,12 +263,10 @@ def explain(
         results = _run_all(jobs, workers, on_run)
         if keep_runs is not None:  # each combination's folder becomes a run set `compare` reads
             for folder in sorted({j.scenario_file.parent for j in jobs}):
-                header = {
-                    "scenario": str(folder / "scenario.toml"),
-                    "scenario_name": folder.name,
-                    "root_seed": root,
-                }
-                write_manifest(folder, header, seeds)
+                manifest = RunSetManifest.of_seeds(
+                    seeds, scenario=str(folder / "scenario.toml"), scenario_name=folder.name, root_seed=root
+                )
+                write_manifest(folder, manifest)
     values: dict[int, np.ndarray] = {}
     for job, figures in zip(jobs, results, strict=True):
         values.setdefault(job.coalition, np.zeros((replicates, len(FIGURES))))[job.replicate] = figures

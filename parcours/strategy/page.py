@@ -12,8 +12,8 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from parcours import __version__
-from parcours.report.html import CSS, esc, table, tr
-from parcours.report.intervals import Estimate
+from parcours.report.numbers.intervals import Estimate
+from parcours.report.pages.html import CSS, esc, table, tr
 from parcours.report.plots.style import figure, png_base64
 from parcours.strategy.explain import FIGURES, Explanation, Figure
 

@@ -18,7 +18,7 @@ Values = Mapping[int, np.ndarray]
 
 
 @dataclass(frozen=True)
-class Plan:
+class Coalitions:
     """Which coalitions to run: all 2^k of them (exact), or the prefixes of sampled permutations."""
 
     k: int
@@ -45,24 +45,24 @@ class Plan:
         return sorted(needed, key=lambda m: (bin(m).count("1"), m))
 
 
-def plan(k: int, *, exact_up_to: int, permutations: int, seed: int) -> Plan:
+def plan(k: int, *, exact_up_to: int, permutations: int, seed: int) -> Coalitions:
     """Exact when k <= exact_up_to; otherwise ``permutations`` sampled orders, each with its reverse
     (antithetic pairs: a factor early in one is late in the other, which halves much of the noise)."""
     if k <= exact_up_to:
-        return Plan(k)
+        return Coalitions(k)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5348_4150,)))  # "SHAP"
     orders: list[tuple[int, ...]] = []
     while len(orders) < max(2, permutations):
         perm = tuple(int(i) for i in rng.permutation(k))
         orders += [perm, perm[::-1]]
-    return Plan(k, tuple(orders[: max(2, permutations)]))
+    return Coalitions(k, tuple(orders[: max(2, permutations)]))
 
 
 def _weight(k: int, size: int) -> float:
     return math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
 
 
-def shapley(p: Plan, v: Values) -> np.ndarray:
+def shapley(p: Coalitions, v: Values) -> np.ndarray:
     """Each factor's Shapley value, shape (k, *v's shape)."""
     shape = next(iter(v.values())).shape
     out = np.zeros((p.k, *shape))
@@ -81,6 +81,6 @@ def shapley(p: Plan, v: Values) -> np.ndarray:
     return out / len(p.permutations)
 
 
-def alone(p: Plan, v: Values) -> np.ndarray:
+def alone(p: Coalitions, v: Values) -> np.ndarray:
     """Each factor's effect switched on by itself, from FROM: shape (k, *v's shape)."""
     return np.stack([v[1 << i] - v[0] for i in range(p.k)]) if p.k else np.zeros((0, *v[0].shape))

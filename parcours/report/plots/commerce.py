@@ -11,10 +11,10 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from parcours.report.commerce import FUNNEL
+from parcours.report.numbers.commerce import FUNNEL
+from parcours.report.numbers.summary import RunSummary
 from parcours.report.plots.style import figure, grouped_offsets, persona_colour, png_base64, run_colour
 from parcours.report.plots.usage import used_channels
-from parcours.report.summary import RunSummary
 
 
 def _grouped_bars(

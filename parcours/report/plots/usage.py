@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import PowerNorm
 
-from parcours.report.journeys import TYPOLOGY
+from parcours.report.columns.journeys import TYPOLOGY
+from parcours.report.numbers.summary import RunSummary
 from parcours.report.plots.style import TYPOLOGY_COLOURS, figure, hour_axis, png_base64, run_colour
-from parcours.report.summary import RunSummary
 
 DAY_TYPES = ("weekdays", "weekend")
 

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.rng import Purpose, Streams, categorical
 from parcours.vocabulary import OUTBOUND_CHANNELS
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
 from parcours.simulator.model.buffer import Columns, nulls
-from parcours.simulator.model.build import Model
 from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams, categorical
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType

@@ -11,9 +11,9 @@ from typing import Protocol
 
 import numpy as np
 
-from parcours.simulator.model.build import Model
 from parcours.simulator.model.channels import IDENTIFIES, OWN_SITE
 from parcours.simulator.model.identity import linked_on
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams
 from parcours.simulator.plan.sessions import MAX_PLANNED_STEPS

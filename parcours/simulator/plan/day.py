@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams, categorical, poisson_from_uniform
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns

@@ -12,9 +12,9 @@ import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE, EVENT_CODE
 from parcours.simulator.model.buffer import Columns, nulls
-from parcours.simulator.model.build import Model
 from parcours.simulator.model.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CHANNELS
 from parcours.simulator.model.identity import identity_code, identity_number
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams
 from parcours.simulator.plan.carts import has_cart, logs_in

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.model.build import LOOKBACK_DAYS, Model
+from parcours.simulator.model.inputs import LOOKBACK_DAYS, Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
 from parcours.simulator.plan.sessions import MAX_PLANNED_STEPS

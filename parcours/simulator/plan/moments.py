@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative
 from parcours.simulator.plan.sessions import (

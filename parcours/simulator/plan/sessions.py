@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.vocabulary import Channel
 
 MAX_PLANNED_STEPS = 12  # planned sessions per intent (research and purchase): steps 0..11

@@ -20,7 +20,7 @@ from typing import Any, Protocol, Self
 from parcours import __version__
 from parcours.errors import ParcoursError
 from parcours.lifeline import die_with_parent
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.run.options import Execution
 from parcours.simulator.run.shard import ShardCounts, ShardPaths, run_shard
 

@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from parcours.errors import ParcoursError
+from parcours.output.manifest import RunSetManifest, SetCounts
 from parcours.output.runset import RunSetWriter
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run.options import ONE_PROCESS, Execution, Overrides
@@ -54,7 +54,7 @@ def simulate_runset(
     overwrite: bool = False,
     on_replicate: OnReplicate | None = None,
     on_progress: OnProgress | None = None,
-) -> dict[str, Any]:
+) -> RunSetManifest:
     """Write a finished run set at ``out``: ``replicates`` runs of the scenario; returns its manifest.
 
     The scenario is read once; every replicate runs with the same ``execution`` (so with the same shard
@@ -67,7 +67,7 @@ def simulate_runset(
     seeds = replicate_seeds(root, replicates)
     shards = shard_count(overrides.apply(scenario), execution)  # a bad option fails before any folder
     began = time.perf_counter()
-    counts = {"customers": 0, "events": 0, "journeys": 0}
+    counts = SetCounts()
     with RunSetWriter(out, overwrite=overwrite) as writer:
         for index, seed in enumerate(seeds):
             if on_replicate is not None:
@@ -80,17 +80,21 @@ def simulate_runset(
                 on_progress=on_progress,
                 source=source,
             )
-            for key in counts:
-                counts[key] += int(manifest["counts"][key])
-            name = manifest["scenario"]["name"]
-        header = {
-            "scenario": source,
-            "scenario_name": name,
-            "root_seed": root,
-            "shards": shards,
-            "workers": execution.workers,
-            "counts": counts,
-            "wall_time_s": round(time.perf_counter() - began, 3),
-        }
-        writer.finish(header, seeds)
-    return {**header, "path": str(out), "replicates": replicates, "seeds": seeds}
+            made = manifest.counts
+            counts = SetCounts(
+                counts.customers + made.customers,
+                counts.events + made.events,
+                counts.journeys + made.journeys,
+            )
+        header = RunSetManifest.of_seeds(
+            seeds,
+            scenario=source,
+            scenario_name=manifest.scenario.name,
+            root_seed=root,
+            shards=shards,
+            workers=execution.workers,
+            counts=counts,
+            wall_time_s=round(time.perf_counter() - began, 3),
+        )
+        writer.finish(header)
+    return header

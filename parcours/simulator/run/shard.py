@@ -27,8 +27,8 @@ from parcours.output.schema import (
 )
 from parcours.personas import DayPart, Persona
 from parcours.simulator.model.buffer import EventBuffer
-from parcours.simulator.model.build import Model
 from parcours.simulator.model.identity import ACCOUNT, all_identities, identity_number, render
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers, draw_customers, shard_ids
 from parcours.simulator.model.rng import Streams
 from parcours.simulator.plan.campaigns import message_events

@@ -10,16 +10,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from parcours import __version__
 from parcours.errors import ParcoursError, RunDirError
+from parcours.output.manifest import Counts, Manifest, Resources, ScenarioRecord, now_iso
 from parcours.output.rundir import CUSTOMERS_DIR, JOURNEYS_DIR, RunWriter, check_out_dir, part_name
 from parcours.output.schema import SCHEMA_VERSION
 from parcours.scenarios import Scenario, get_scenario
-from parcours.simulator.model.build import Model, build_model
+from parcours.simulator.model.inputs import Model, build_model
 from parcours.simulator.run.executors import open_executor
 from parcours.simulator.run.options import ONE_PROCESS, Execution, Overrides
 from parcours.simulator.run.shard import ShardCounts, ShardPaths
@@ -113,7 +113,7 @@ def simulate_run(
     on_progress: OnProgress | None = None,
     say: Callable[[str], None] | None = None,
     source: str | None = None,
-) -> dict[str, Any]:
+) -> Manifest:
     """Simulate and write a finished run directory at ``out``; returns its manifest.
 
     The customers are cut into ``execution.shards`` (by home store; see ``default_shards`` when None),
@@ -165,26 +165,29 @@ def _errno_in(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float, out: Path) -> dict[str, Any]:
+def _manifest(model: Model, shards: int, counts: list[ShardCounts], wall: float, out: Path) -> Manifest:
     totals = {k: sum(getattr(c, k) for c in counts) for k in asdict(counts[0]) if k != "by_persona"}
-    resources = {k: totals.pop(k) for k in ("phone_agents", "chat_agents")}
     by_persona = np.sum([c.by_persona for c in counts], axis=0)
-    return {
-        "parcours_version": __version__,
-        "schema_version": SCHEMA_VERSION,
-        "path": str(out),
-        "scenario": model.scenario.model_dump(mode="json"),
-        "personas": {p.name: p.model_dump(mode="json") for p in model.personas},
-        "seed": model.scenario.population.seed,
-        "shards": shards,
-        "events_per_shard": [c.events for c in counts],
-        "timezone": model.scenario.calendar.timezone,
-        "start": dt.datetime.fromtimestamp(model.t0, dt.UTC).isoformat(),
-        "end": dt.datetime.fromtimestamp(model.t0 + model.horizon_s, dt.UTC).isoformat(),
-        "counts": totals,
-        "customers_by_persona": {p.name: int(n) for p, n in zip(model.personas, by_persona, strict=True)},
-        "resources": resources | {"preparers_per_store": model.scenario.stores.preparers_per_store},
-        "wall_time_s": round(wall, 3),
-        "events_per_s": round(totals["events"] / wall, 1) if wall > 0 else None,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    return Manifest(
+        parcours_version=__version__,
+        schema_version=SCHEMA_VERSION,
+        path=str(out),
+        scenario=ScenarioRecord(model.scenario.model_dump(mode="json")),
+        personas={p.name: p.model_dump(mode="json") for p in model.personas},
+        seed=model.scenario.population.seed,
+        shards=shards,
+        events_per_shard=tuple(c.events for c in counts),
+        timezone=model.scenario.calendar.timezone,
+        start=dt.datetime.fromtimestamp(model.t0, dt.UTC).isoformat(),
+        end=dt.datetime.fromtimestamp(model.t0 + model.horizon_s, dt.UTC).isoformat(),
+        counts=Counts(**{k: int(v) for k, v in totals.items() if k in Counts.__dataclass_fields__}),
+        customers_by_persona={p.name: int(n) for p, n in zip(model.personas, by_persona, strict=True)},
+        resources=Resources(
+            phone_agents=int(totals["phone_agents"]),
+            chat_agents=int(totals["chat_agents"]),
+            preparers_per_store=model.scenario.stores.preparers_per_store,
+        ),
+        wall_time_s=round(wall, 3),
+        events_per_s=round(totals["events"] / wall, 1) if wall > 0 else None,
+        created_at=now_iso(),
+    )

@@ -19,7 +19,7 @@ import numpy as np
 from parcours.output.schema import CHANNEL_CODE
 from parcours.scenarios import Scenario
 from parcours.scenarios.spec import WEEKDAYS, Demand
-from parcours.simulator.model.build import Model, build_model
+from parcours.simulator.model.inputs import Model, build_model
 from parcours.simulator.model.population import draw_customers
 from parcours.simulator.model.rng import Streams
 from parcours.simulator.plan.day import plan

@@ -20,7 +20,7 @@ import numpy as np
 import simpy
 
 from parcours.output.schema import CHANNEL_CODE
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.opening import Opening
 from parcours.simulator.world.erlang import agents_needed, agents_needed_a
 from parcours.simulator.world.forecast import Forecast, day_type

@@ -16,7 +16,7 @@ import datetime as dt
 
 import numpy as np
 
-from parcours.simulator.model.build import Model
+from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.rng import Purpose, Streams
 from parcours.simulator.plan.sessions import popularity
 from parcours.simulator.world.forecast import day_type, forecast

@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from parcours.report.commerce import FUNNEL
-from parcours.report.journeys import TYPOLOGY
-from parcours.report.kpis import ALIASES, headline
-from parcours.report.realism import Finding, finding_document
-from parcours.report.service import PERCENTILES, Queue
-from parcours.report.summary import RunSummary
+from parcours.report.columns.journeys import TYPOLOGY
+from parcours.report.numbers.commerce import FUNNEL
+from parcours.report.numbers.kpis import ALIASES, headline
+from parcours.report.numbers.queues import PERCENTILES, QueueStats
+from parcours.report.numbers.summary import RunSummary
+from parcours.report.realism.assess import Finding, finding_document
 
 FORMAT_VERSION = 1
 
@@ -23,7 +23,7 @@ def _num(v: float) -> float | None:
     return None if math.isnan(v) else round(float(v), 6)
 
 
-def _queue(q: Queue, days: int) -> dict[str, Any]:
+def _queue(q: QueueStats, days: int) -> dict[str, Any]:
     pct = np.percentile(q.waits, PERCENTILES) if q.total else [math.nan] * len(PERCENTILES)
     return {
         "per_day": _num(q.total / days),
@@ -64,8 +64,8 @@ def run_document(r: RunSummary) -> dict[str, Any]:
     return {
         "label": r.label,
         "path": r.path,
-        "scenario": r.manifest.get("scenario", {}).get("name"),
-        "integration": r.manifest.get("scenario", {}).get("integration"),
+        "scenario": r.manifest.scenario.name,
+        "integration": r.manifest.scenario.integration,
         "customers": r.customers,
         "days": r.days,
         "kpis": _kpis(headline(r)),

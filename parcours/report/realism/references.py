@@ -9,8 +9,8 @@ from importlib.resources import files
 from typing import Any
 
 from parcours.errors import ParcoursError
-from parcours.report.figures import CHECKS
-from parcours.report.flows import SHOWN
+from parcours.report.realism.figures import CHECKS
+from parcours.report.realism.flows import SHOWN
 from parcours.vocabulary import IntegrationLevel
 
 REFERENCES = "references.toml"

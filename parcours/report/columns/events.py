@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from parcours.output.manifest import Manifest
 from parcours.output.reader import Run
-from parcours.report.codes import Codes, channel_codes, event_codes, persona_codes
+from parcours.report.columns.codes import Codes, channel_codes, event_codes, persona_codes
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -63,12 +63,10 @@ class Calendar:
     days: int
 
     @classmethod
-    def of(cls, manifest: dict[str, Any]) -> Calendar:
-        cal = manifest.get("scenario", {}).get("calendar", {})
-        start = dt.date.fromisoformat(str(cal.get("start", "1970-01-01")))
-        return cls(
-            str(cal.get("timezone", "UTC")), (start - dt.date(1970, 1, 1)).days, int(cal.get("days", 1))
-        )
+    def of(cls, manifest: Manifest) -> Calendar:
+        cal = manifest.scenario.calendar
+        start = dt.date.fromisoformat(cal.start)
+        return cls(cal.timezone, (start - dt.date(1970, 1, 1)).days, cal.days)
 
     def local_ms(self, ts: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Local wall-clock milliseconds since the epoch (DST included) for UTC timestamps."""

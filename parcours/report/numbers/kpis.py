@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parcours.report.journeys import CROSS, SERVICE
-from parcours.report.summary import RunSummary
+from parcours.report.columns.journeys import CROSS, SERVICE
+from parcours.report.numbers.summary import RunSummary
 from parcours.vocabulary import Outcome
 
 

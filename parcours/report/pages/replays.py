@@ -17,8 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from parcours.output.replays import REQUESTS_DIR, SUMMARY, latest_replay, read_summary
-from parcours.report.html import Section, esc, table, tr
-from parcours.report.summary import RunSummary
+from parcours.report.numbers.summary import RunSummary
+from parcours.report.pages.html import Section, esc, table, tr
 
 #: A customer who waited longer than this for an answer (corrected latency) counts as hurt.
 SLOW_MS = 1000.0

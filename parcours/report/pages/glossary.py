@@ -11,7 +11,7 @@ R6 cart abandonment, R16 store-visit conversion, purchase-intent conversion).
 
 from __future__ import annotations
 
-from parcours.report.html import esc, table, tr
+from parcours.report.pages.html import esc, table, tr
 
 LEVELS = ("multichannel", "crosschannel", "omnichannel")
 

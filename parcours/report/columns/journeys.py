@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow.compute as pc
 
 from parcours.output.reader import Run
-from parcours.report.arrays import distinct
-from parcours.report.codes import Codes
-from parcours.report.events import Calendar, Vocab
+from parcours.report.columns.arrays import distinct
+from parcours.report.columns.codes import Codes
+from parcours.report.columns.events import Calendar, Vocab
 from parcours.vocabulary import Outcome
 
 TYPOLOGY = ("mono-channel", "multi-channel", "cross-channel")

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.output.reader import Run
-from parcours.report.arrays import distinct, member
-from parcours.report.events import DAY_MS, Calendar, Events, Vocab, concat, read_events
-from parcours.report.messages import MessageCollector, Messages
+from parcours.report.columns.arrays import distinct, member
+from parcours.report.columns.engagement import MessageCollector, Messages
+from parcours.report.columns.events import DAY_MS, Calendar, Events, Vocab, concat, read_events
 from parcours.vocabulary import EventType
 
 QUARTER_MS = 15 * 60_000

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parcours.report.arrays import member
-from parcours.report.events import Events, Vocab
+from parcours.report.columns.arrays import member
+from parcours.report.columns.events import Events, Vocab
 from parcours.vocabulary import EventType
 
 KINDS = {

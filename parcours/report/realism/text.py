@@ -6,9 +6,9 @@ import math
 import textwrap
 from collections import Counter
 
-from parcours.report.basis import Basis
-from parcours.report.realism import TEXT_HEAD, Finding
-from parcours.report.stats import INPUT, INSIDE, NOT_CHECKABLE, OUTSIDE, SHOWN, TOO_FEW
+from parcours.report.realism.assess import TEXT_HEAD, Finding
+from parcours.report.realism.basis import Basis
+from parcours.report.realism.stats import INPUT, INSIDE, NOT_CHECKABLE, OUTSIDE, SHOWN, TOO_FEW
 
 ORDER = (OUTSIDE, TOO_FEW, INSIDE, NOT_CHECKABLE, SHOWN, INPUT)
 WIDTH = 100
@@ -54,7 +54,7 @@ def finding_text(f: Finding) -> list[str]:
 def header(b: Basis, path: str) -> str:
     sc = b.scenario
     return (
-        f"{TEXT_HEAD}{path} (scenario {sc.get('name', '?')}, {sc.get('integration', '?')}, "
+        f"{TEXT_HEAD}{path} (scenario {sc.name or '?'}, {sc.integration or '?'}, "
         f"{b.customers:,} customers, {b.calendar.days} day(s) from {b.first_date.isoformat()})"
     )
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from parcours.output.reader import Run
-from parcours.report.basis import Basis
-from parcours.report.events import Calendar, Vocab
-from parcours.report.references import KINDS, Reference, load_references
-from parcours.report.scan import Scan, scan
-from parcours.report.stats import INPUT, NOT_CHECKABLE, OUTSIDE, SHOWN, Measure, unavailable, verdict
+from parcours.report.columns.events import Calendar, Vocab
+from parcours.report.columns.scan import Scan, scan
+from parcours.report.realism.basis import Basis
+from parcours.report.realism.references import KINDS, Reference, load_references
+from parcours.report.realism.stats import INPUT, NOT_CHECKABLE, OUTSIDE, SHOWN, Measure, unavailable, verdict
 
 TEXT_HEAD = "parcours realism: "
 JSON_MARK = "parcours_realism"
@@ -106,8 +106,8 @@ def run_document(b: Basis, run_path: str, findings: list[Finding]) -> dict[str, 
     return {
         JSON_MARK: 1,
         "run": run_path,
-        "scenario": sc.get("name"),
-        "integration": sc.get("integration"),
+        "scenario": sc.name,
+        "integration": sc.integration,
         "customers": b.customers,
         "start": b.first_date.isoformat(),
         "days": b.calendar.days,

@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from parcours.report.arrays import distinct, member
-from parcours.report.basis import OWN_SITE, STORE_SALES, Basis
-from parcours.report.stats import Measure, proportion, shown, unavailable
+from parcours.report.columns.arrays import distinct, member
+from parcours.report.realism.basis import OWN_SITE, STORE_SALES, Basis
+from parcours.report.realism.stats import Measure, proportion, shown, unavailable
 from parcours.vocabulary import EventType
 
 

@@ -16,11 +16,11 @@ import numpy as np
 
 from parcours.output.reader import Run
 from parcours.output.runset import RunSet, open_runs
-from parcours.report.events import Vocab
-from parcours.report.html import esc, table, tr
-from parcours.report.intervals import Estimate, difference, mean_interval
-from parcours.report.kpis import KPIS, Kpi, fmt, headline
-from parcours.report.summary import RunSummary, label_of, summarise
+from parcours.report.columns.events import Vocab
+from parcours.report.numbers.intervals import Estimate, difference, mean_interval
+from parcours.report.numbers.kpis import KPIS, Kpi, fmt, headline
+from parcours.report.numbers.summary import RunSummary, label_of, summarise
+from parcours.report.pages.html import esc, table, tr
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def summarise_sides(opened: Sequence[Run | RunSet]) -> list[Side]:
             summaries = [summarise(r, label if i == 0 else f"{label}#{i}", vocab) for i, r in enumerate(runs)]
             sides.append(Side(label, str(o.path), "runset", o.seeds, summaries))
         else:
-            seed = int(o.manifest.get("seed", -1))
+            seed = -1 if o.manifest.seed is None else o.manifest.seed
             sides.append(Side(label, str(o.path), "run", [seed], [summarise(o, label, vocab)]))
     return sides
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parcours.report.codes import Codes
-from parcours.report.events import Events, Vocab
-from parcours.report.journeys import Journeys
-from parcours.report.scan import Sessions
+from parcours.report.columns.codes import Codes
+from parcours.report.columns.events import Events, Vocab
+from parcours.report.columns.journeys import Journeys
+from parcours.report.columns.scan import Sessions
 from parcours.vocabulary import EventType, Outcome
 
 FUNNEL = ("sessions", "carts", "orders", "pickups", "returns")

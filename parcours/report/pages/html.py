@@ -10,11 +10,11 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from parcours.report.kpis import KPIS, delta, fmt
-from parcours.report.realism import Finding
-from parcours.report.realism_text import counts_text, value_text
-from parcours.report.references import Reference
-from parcours.report.summary import RunSummary
+from parcours.report.numbers.kpis import KPIS, delta, fmt
+from parcours.report.numbers.summary import RunSummary
+from parcours.report.realism.assess import Finding
+from parcours.report.realism.references import Reference
+from parcours.report.realism.text import counts_text, value_text
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; color: #222;
@@ -120,17 +120,17 @@ def realism_table(runs: Sequence[RunSummary]) -> str:
 def run_table(runs: Sequence[RunSummary]) -> str:
     rows = []
     for r in runs:
-        sc = r.manifest.get("scenario", {})
-        start = sc.get("calendar", {}).get("start", "?")
+        sc = r.manifest.scenario
+        start = sc.calendar.start
         rows.append(
             tr(
                 f"<b>{esc(r.label)}</b>",
                 esc(r.path),
-                esc(sc.get("integration", "?")),
+                esc(sc.integration or "?"),
                 f"#{r.customers:,}",
-                f"#{int(r.manifest.get('counts', {}).get('events', 0)):,}",
+                f"#{r.manifest.counts.events:,}",
                 esc(f"{start}, {r.days} day(s), {r.calendar.timezone}"),
-                f"#{esc(r.manifest.get('seed', '?'))}",
+                f"#{esc('?' if r.manifest.seed is None else r.manifest.seed)}",
             )
         )
     return table(["run", "directory", "integration", "customers", "events", "days", "seed"], rows)

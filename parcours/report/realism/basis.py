@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 
-from parcours.report.events import DAY_MS, Calendar, Events, Vocab
-from parcours.report.scan import Scan, Sessions
+from parcours.output.manifest import Manifest, ScenarioRecord
+from parcours.report.columns.events import DAY_MS, Calendar, Events, Vocab
+from parcours.report.columns.scan import Scan, Sessions
 from parcours.vocabulary import Channel, EventType
 
 #: The retailer's own site and app: where "online session conversion" and "cart abandonment" are measured.
@@ -28,7 +28,7 @@ class Basis:
     scan: Scan
     vocab: Vocab
     calendar: Calendar
-    manifest: dict[str, Any]
+    manifest: Manifest
 
     @property
     def sessions(self) -> Sessions:
@@ -36,15 +36,15 @@ class Basis:
 
     @property
     def customers(self) -> int:
-        return int(self.manifest.get("counts", {}).get("customers", 0))
+        return self.manifest.counts.customers
 
     @property
-    def scenario(self) -> dict[str, Any]:
-        return dict(self.manifest.get("scenario", {}))
+    def scenario(self) -> ScenarioRecord:
+        return self.manifest.scenario
 
     @property
     def integration(self) -> str:
-        return str(self.scenario.get("integration", ""))
+        return self.scenario.integration or ""
 
     def channels(self, channels: tuple[Channel, ...]) -> np.ndarray:
         return np.array([self.vocab.channels.code(c.value) for c in channels], np.int16)
@@ -86,8 +86,7 @@ class Basis:
 
     def ordinary_demand(self) -> bool:
         """No demand multiplier above 1: not a sale day or a peak scenario."""
-        demand = self.scenario.get("demand", {}) or {}
-        return all(float(v) <= 1.0 for k, v in demand.items() if k.endswith("_multiplier"))
+        return all(v <= 1.0 for v in self.scenario.demand_multipliers.values())
 
     def closed_days(self) -> np.ndarray:
         """For each day of the run, whether the scenario's calendar closes the stores that day.
@@ -95,8 +94,8 @@ class Basis:
         Read from ``scenario.stores.week``: every weekday's hours, ``"10:00-19:00"`` or ``"closed"``. A
         scenario with one set of hours for every day (``opens``/``closes``) has no closed day.
         """
-        week = (self.scenario.get("stores", {}) or {}).get("week")
-        if not isinstance(week, dict):
+        week = self.scenario.store_week
+        if week is None:
             return np.zeros(self.calendar.days, bool)
-        closed = np.array([str(week.get(name, "closed")).strip() == "closed" for name in WEEKDAYS])
+        closed = np.array([week.get(name, "closed").strip() == "closed" for name in WEEKDAYS])
         return np.asarray(closed[self.weekday_of_day()])

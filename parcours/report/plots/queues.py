@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.axes import Axes
 
+from parcours.report.numbers.queues import PERCENTILES, QueueStats
+from parcours.report.numbers.summary import RunSummary
 from parcours.report.plots.style import (
     figure,
     hour_axis,
@@ -15,13 +17,11 @@ from parcours.report.plots.style import (
     png_base64,
     run_colour,
 )
-from parcours.report.service import PERCENTILES, Queue
-from parcours.report.summary import RunSummary
 
 HOURS = np.arange(24)
 
 
-def _load(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], what: str) -> None:
+def _load(ax: Axes, queues: Sequence[QueueStats], runs: Sequence[RunSummary], what: str) -> None:
     for i, (run, q) in enumerate(zip(runs, queues, strict=True)):
         ax.plot(
             HOURS, q.answered + q.abandoned, color=run_colour(i), linewidth=2, label=f"{run.label}: arrived"
@@ -33,7 +33,7 @@ def _load(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], what: s
     legend_below(ax)
 
 
-def _abandonment(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], what: str) -> None:
+def _abandonment(ax: Axes, queues: Sequence[QueueStats], runs: Sequence[RunSummary], what: str) -> None:
     for i, (run, q) in enumerate(zip(runs, queues, strict=True)):
         arrived = q.answered + q.abandoned
         rate = np.where(arrived > 0, q.abandoned / np.maximum(arrived, 1e-12) * 100, np.nan)
@@ -52,7 +52,7 @@ def _abandonment(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], 
     legend_below(ax)
 
 
-def _waits(ax: Axes, queues: Sequence[Queue], runs: Sequence[RunSummary], title: str) -> None:
+def _waits(ax: Axes, queues: Sequence[QueueStats], runs: Sequence[RunSummary], title: str) -> None:
     styles = dict(zip(PERCENTILES, (":", "-", "--"), strict=True))
     for i, (run, q) in enumerate(zip(runs, queues, strict=True)):
         for k, p in enumerate(PERCENTILES):

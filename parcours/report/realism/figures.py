@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from parcours.report.arrays import distinct, member
-from parcours.report.basis import ONLINE_SALES, OWN_SITE, Basis
-from parcours.report.messages import key_campaign, key_channel
-from parcours.report.stats import Measure, exact_count, proportion, unavailable, weighted_share
+from parcours.report.columns.arrays import distinct, member
+from parcours.report.columns.engagement import key_campaign, key_channel
+from parcours.report.realism.basis import ONLINE_SALES, OWN_SITE, Basis
+from parcours.report.realism.stats import Measure, exact_count, proportion, unavailable, weighted_share
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 RETURN_WINDOW_DAYS = 14  # the legal withdrawal period for distance sales (Code de la consommation L221-18)

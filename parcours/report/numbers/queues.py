@@ -6,15 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from parcours.report.events import DAY_MS, HOUR_MS, Events, Vocab
-from parcours.report.scan import QUARTERS
+from parcours.report.columns.events import DAY_MS, HOUR_MS, Events, Vocab
+from parcours.report.columns.scan import QUARTERS
 from parcours.vocabulary import EventType
 
 PERCENTILES = (50, 90, 99)
 
 
 @dataclass(frozen=True)
-class Queue:
+class QueueStats:
     """People who waited for a person: answered or given up, by local hour of arrival (per day)."""
 
     answered: np.ndarray  # [24] per day
@@ -43,12 +43,14 @@ def _percentiles_by_hour(hour: np.ndarray, wait: np.ndarray) -> np.ndarray:
     return out
 
 
-def queue(picked: Events, vocab: Vocab, days: int, answered: EventType, gave_up: EventType | None) -> Queue:
+def queue(
+    picked: Events, vocab: Vocab, days: int, answered: EventType, gave_up: EventType | None
+) -> QueueStats:
     codes = [vocab.events.code(answered.value)] + ([vocab.events.code(gave_up.value)] if gave_up else [])
     rows = picked.where(np.isin(picked.event, codes) & ~np.isnan(picked.wait_s))
     hour = _arrival_hour(rows)
     is_answer = rows.event == codes[0]
-    return Queue(
+    return QueueStats(
         answered=np.bincount(hour[is_answer], minlength=24) / days,
         abandoned=np.bincount(hour[~is_answer], minlength=24) / days,
         wait_s=_percentiles_by_hour(hour, rows.wait_s),
@@ -57,10 +59,10 @@ def queue(picked: Events, vocab: Vocab, days: int, answered: EventType, gave_up:
 
 
 @dataclass(frozen=True)
-class Stores:
+class StoreStats:
     visits: np.ndarray  # [persona, 24] store entries per day
     occupancy: np.ndarray  # [96] people in stores at each quarter-hour, mean day
-    assist: Queue  # waiting for a member of staff: helped (staff_assist) or gave up (assist_abandoned)
+    assist: QueueStats  # waiting for a member of staff: helped (staff_assist) or gave up (assist_abandoned)
 
 
 def occupancy(net: np.ndarray, quiet_quarter: int = 16) -> np.ndarray:
@@ -73,12 +75,12 @@ def occupancy(net: np.ndarray, quiet_quarter: int = 16) -> np.ndarray:
     return np.asarray(np.maximum(np.roll(rolled, quiet_quarter), 0))
 
 
-def stores(cube: np.ndarray, picked: Events, vocab: Vocab, days: int) -> Stores:
+def stores(cube: np.ndarray, picked: Events, vocab: Vocab, days: int) -> StoreStats:
     store = vocab.channels.code("store")
     enter = cube[:, vocab.events.code(EventType.STORE_ENTER.value), store].sum(axis=0)  # [persona, quarter]
     leave = cube[:, vocab.events.code(EventType.STORE_EXIT.value), store].sum(axis=0)
     visits = enter.reshape(len(vocab.personas), 24, QUARTERS // 24).sum(axis=2) / days
-    return Stores(
+    return StoreStats(
         visits=visits,
         occupancy=occupancy(enter.sum(axis=0) - leave.sum(axis=0)) / days,
         assist=queue(picked, vocab, days, EventType.STAFF_ASSIST, EventType.ASSIST_ABANDONED),

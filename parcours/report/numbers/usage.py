@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from parcours.report.events import DAY_MS, HOUR_MS, Calendar
-from parcours.report.scan import Sessions
+from parcours.report.columns.events import DAY_MS, HOUR_MS, Calendar
+from parcours.report.columns.scan import Sessions
 
 
 def sessions_by_hour(s: Sessions, calendar: Calendar, n_personas: int, n_channels: int) -> np.ndarray:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from parcours.output.manifest import Manifest
 from parcours.output.reader import Run
-from parcours.report import commerce, journeys, service, usage
-from parcours.report.basis import Basis
-from parcours.report.events import Calendar, Vocab
-from parcours.report.realism import Finding, assess
-from parcours.report.scan import scan
+from parcours.report.columns import journeys
+from parcours.report.columns.events import Calendar, Vocab
+from parcours.report.columns.scan import scan
+from parcours.report.numbers import commerce, queues, usage
+from parcours.report.realism.assess import Finding, assess
+from parcours.report.realism.basis import Basis
 from parcours.vocabulary import EventType
 
 
@@ -20,7 +21,7 @@ from parcours.vocabulary import EventType
 class RunSummary:
     label: str
     path: str
-    manifest: dict[str, Any]
+    manifest: Manifest
     channels: list[str]
     personas: list[str]
     outcomes: list[str]
@@ -34,9 +35,9 @@ class RunSummary:
     sales: commerce.Sales
     stockouts: commerce.Stockouts
     findings: list[Finding]  # the realism figures, as `parcours realism` judges them
-    calls: service.Queue
-    chats: service.Queue
-    stores: service.Stores
+    calls: queues.QueueStats
+    chats: queues.QueueStats
+    stores: queues.StoreStats
 
     def finding(self, key: str) -> Finding | None:
         return next((f for f in self.findings if f.reference.key == key), None)
@@ -53,8 +54,7 @@ class RunSummary:
 
 def label_of(run: Run) -> str:
     """The scenario's name, or the directory's when the manifest has none."""
-    name = run.manifest.get("scenario", {}).get("name")
-    return str(name) if name else run.path.name
+    return run.manifest.scenario.name or run.path.name
 
 
 def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) -> RunSummary:
@@ -73,7 +73,7 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
         personas=vocab.personas.names,
         outcomes=outcomes.names,
         calendar=calendar,
-        customers=int(run.manifest.get("counts", {}).get("customers", 0)),
+        customers=run.manifest.counts.customers,
         sessions_by_hour=usage.sessions_by_hour(found.sessions, calendar, n_p, n_c),
         transitions=usage.transitions(found.sessions, n_c),
         typology=journeys.typology(j, n_p, n_c, days),
@@ -82,7 +82,7 @@ def summarise(run: Run, label: str | None = None, vocab: Vocab | None = None) ->
         sales=commerce.sales(found.picked, vocab),
         stockouts=commerce.stockouts(found.picked, j, vocab, outcomes),
         findings=assess(Basis(found, vocab, calendar, run.manifest)),
-        calls=service.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
-        chats=service.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
-        stores=service.stores(found.cube, found.picked, vocab, days),
+        calls=queues.queue(found.picked, vocab, days, EventType.CALL_ANSWERED, EventType.CALL_ABANDONED),
+        chats=queues.queue(found.picked, vocab, days, EventType.CHAT_ANSWERED, EventType.CHAT_ABANDONED),
+        stores=queues.stores(found.cube, found.picked, vocab, days),
     )

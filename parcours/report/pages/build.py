@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
-from parcours.errors import ParcoursError
-from parcours.output.paths import check_file_out
 from parcours.output.reader import Run
-from parcours.report import facts, glossary
-from parcours.report.events import Vocab
-from parcours.report.html import Section, kpi_table, page, realism_table
-from parcours.report.kpis import headline
-from parcours.report.plots import commerce, service, usage
-from parcours.report.replays import replay_section
-from parcours.report.summary import RunSummary, label_of, summarise
+from parcours.report.columns.events import Vocab
+from parcours.report.numbers.kpis import headline
+from parcours.report.numbers.summary import RunSummary, label_of, summarise
+from parcours.report.pages import facts, glossary
+from parcours.report.pages.html import Section, kpi_table, page, realism_table
+from parcours.report.pages.replays import replay_section
+from parcours.report.plots import commerce, queues, usage
 
 
 def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
@@ -102,7 +98,7 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             "Call centre and chat",
             "Calls and chats by local hour of arrival (the answer or hang-up time minus the wait), the share "
             "given up before an agent answered, and waiting time percentiles, per mean day.",
-            service.queues(runs),
+            queues.queues(runs),
             facts.service(runs),
         ),
         Section(
@@ -110,7 +106,7 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             "Store traffic",
             "Store entries by hour and persona, customers inside all stores at each quarter-hour, and waits "
             "for a member of staff, helped or given up (assist_abandoned over assistance requests).",
-            service.stores(runs),
+            queues.stores(runs),
             facts.stores(runs),
         ),
         Section(
@@ -149,23 +145,3 @@ def html_report(runs: Sequence[RunSummary], replicated: str = "") -> str:
         else f"parcours report: {runs[0].label}"
     )
     return page(title, runs, sections(runs, replicated))
-
-
-def check_out(out: Path) -> None:
-    """Refuse an output path that cannot take the report, or holds something parcours did not write,
-    before any work is done (the rules: parcours/output/paths.py)."""
-    check_file_out(out)
-
-
-def write_atomic(out: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``out``, then rename: ``out`` is never half written."""
-    check_out(out)
-    parent = out.absolute().parent
-    tmp = parent / f".{out.name}.tmp-{os.getpid()}"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ParcoursError(f"{out}: cannot write the report ({exc.strerror})") from None
-    return out

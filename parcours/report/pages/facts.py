@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from parcours.report.journeys import TYPOLOGY
-from parcours.report.kpis import journey_conversion
-from parcours.report.summary import RunSummary
+from parcours.report.columns.journeys import TYPOLOGY
+from parcours.report.numbers.kpis import journey_conversion
+from parcours.report.numbers.summary import RunSummary
 
 Show = Callable[[float], str]
 
