@@ -109,7 +109,7 @@ class Run:
     ) -> Any:
         """``table`` ("events", "customers" or "journeys") as a pandas DataFrame (needs pandas)."""
         optional("pandas", what="to_pandas")
-        return self._table(table, columns, filter, "table").to_pandas()
+        return self._table(table, columns, filter).to_pandas()
 
     @user_errors
     def to_polars(
@@ -117,7 +117,7 @@ class Run:
     ) -> Any:
         """``table`` ("events", "customers" or "journeys") as a polars DataFrame (needs polars)."""
         polars = optional("polars", what="to_polars")
-        return polars.from_arrow(self._table(table, columns, filter, "table"))
+        return polars.from_arrow(self._table(table, columns, filter))
 
     # -- what the report makes of it --------------------------------------------------------------
     @user_errors_as(out="path")
@@ -183,10 +183,10 @@ class Run:
         if self.closed:
             raise ParcoursError(f"run: {self.path} was closed and its temporary directory removed")
 
-    def _table(self, name: str, columns: Sequence[str] | None, where: Filter, arg: str = "") -> pa.Table:
+    def _table(self, name: str, columns: Sequence[str] | None, where: Filter) -> pa.Table:
         self._check_open()
         if name not in TABLES:
-            raise ParcoursError(f"{arg or 'table'}: expected one of {', '.join(TABLES)}, not {name!r}")
+            raise ParcoursError(f"table: expected one of {', '.join(TABLES)}, not {name!r}")
         schema = TABLES[name]
         names = _columns(schema, columns, self.is_set)
         expression = _expression(schema, where, self.is_set)
