@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from parcours.output.manifest import Manifest
 from parcours.output.rundir import ParquetSink, RunWriter
 from parcours.output.schema import EVENT_CODE, EVENT_SCHEMA, SCHEMA_VERSION, event_batch
 from parcours.vocabulary import EventType
@@ -145,7 +146,8 @@ def synthetic_run(out: Path, *, events: int, customers: int, span_s: float, seed
     }  # fmt: skip
     with ParquetSink(writer.events_part(0), EVENT_SCHEMA) as sink:
         sink.write(event_batch(columns, ["young"]))
-    writer.finish({"schema_version": SCHEMA_VERSION, "shards": 1, "counts": {"events": events}})
+    doc = {"schema_version": SCHEMA_VERSION, "shards": 1, "counts": {"events": events}}
+    writer.finish(Manifest.from_json(doc, out))
     return out
 
 

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pytest
 
 from parcours.cli.main import main
+from parcours.output.manifest import Manifest
 from parcours.output.rundir import ParquetSink, RunWriter
 from parcours.output.schema import EVENT_CODE, EVENT_SCHEMA, SCHEMA_VERSION, event_batch
 from parcours.vocabulary import EventType
@@ -94,14 +95,13 @@ def make_run(
         }
         with ParquetSink(writer.events_part(p), EVENT_SCHEMA) as sink:
             sink.write(event_batch(columns, PERSONAS))
-    writer.finish(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "scenario": {"calendar": {"timezone": timezone}},
-            "shards": parts,
-            "counts": {"events": len(cust)},
-        }
-    )
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": {"calendar": {"timezone": timezone}},
+        "shards": parts,
+        "counts": {"events": len(cust)},
+    }
+    writer.finish(Manifest.from_json(doc, out))
     names = list(EventType)
     return Events(
         customer=dict(zip(ids.tolist(), cust.tolist(), strict=True)),

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pyarrow as pa
 
+from parcours.output.manifest import Manifest
 from parcours.output.rundir import CUSTOMERS, JOURNEYS, ParquetSink, RunWriter
 from parcours.output.schema import (
     CHANNEL_CODE,
@@ -163,7 +164,7 @@ def write_run(
         with ParquetSink(writer.path(JOURNEYS), JOURNEY_SCHEMA) as sink:
             for b in _journey_table(c).to_batches():
                 sink.write(b)
-        return writer.finish(manifest(c, shards, name))
+        return writer.finish(Manifest.from_json(manifest(c, shards, name), out))
 
 
 def manifest(c: Content, shards: int, name: str) -> dict[str, Any]:

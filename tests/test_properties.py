@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from parcours.output.manifest import Manifest
 from parcours.output.reader import Run
 from parcours.output.rundir import ParquetSink, RunWriter
 from parcours.output.schema import (
@@ -95,15 +96,14 @@ def write_run(
                 sink.write(batch.slice(start, 17))
         written.append(pa.Table.from_batches([batch], schema=EVENT_SCHEMA))
         counts.append(batch.num_rows)
-    writer.finish(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "scenario": {"calendar": {"timezone": "UTC"}},
-            "shards": parts,
-            "events_per_shard": counts,
-            "counts": {"events": sum(counts)},
-        }
-    )
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "scenario": {"calendar": {"timezone": "UTC"}},
+        "shards": parts,
+        "events_per_shard": counts,
+        "counts": {"events": sum(counts)},
+    }
+    writer.finish(Manifest.from_json(doc, writer.out))
     return written
 
 

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from parcours.errors import RunDirError
+from parcours.output.manifest import Manifest
 from parcours.output.reader import Run
 from parcours.output.rundir import RunWriter
 from tests.support import run_main, simulate
@@ -223,7 +224,7 @@ def test_what_appears_at_out_while_a_run_is_written_is_left_alone(tmp_path: Path
     writer = RunWriter(out)
     os.mkfifo(out)
     with pytest.raises(RunDirError, match=f"--out: {out} is a FIFO.*the new run is kept at {writer.tmp}"):
-        writer.finish({"schema_version": 1})
+        writer.finish(Manifest.from_json({"schema_version": 1, "shards": 1, "counts": {"events": 0}}, out))
     assert stat.S_ISFIFO(out.lstat().st_mode)
     assert (writer.tmp / "run.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["late", writer.tmp.name])  # lock released
