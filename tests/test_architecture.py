@@ -33,7 +33,9 @@ MAY_IMPORT = {
     "loadtests": {"output"},
     "backend": set(),
     "strategy": {"personas", "scenarios", "output", "simulator", "report"},
-    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "backend", "strategy"},
+    "api": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "strategy"},
+    "cli": {"personas", "scenarios", "output", "simulator", "report", "loadtests", "backend", "strategy"}
+    | {"api"},
 }
 
 

@@ -88,9 +88,9 @@ def simulate(
     derived from --seed (or the scenario's seed) and i only, so that two run sets made with the same
     --seed are paired replicate by replicate (common random numbers) for `parcours compare`.
     """
+    from parcours.api.simulate import Hooks, write
     from parcours.cli.progress import Progress
     from parcours.simulator.run.options import Execution, Overrides
-    from parcours.simulator.run.simulate import simulate_run
 
     overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
     execution = Execution(workers=workers, shards=shards, executor=executor, scheduler=scheduler)
@@ -100,15 +100,8 @@ def simulate(
         _simulate_set(scenario, overrides, execution, target, replicates, overwrite=overwrite, show=show)
         return
     with Progress(enabled=show) as bar:
-        manifest = simulate_run(
-            scenario,
-            overrides,
-            target,
-            execution,
-            overwrite=overwrite,
-            on_progress=bar.update,
-            say=lambda line: bar.note(f"parcours: {line}"),
-        )
+        hooks = Hooks(on_progress=bar.update, say=lambda line: bar.note(f"parcours: {line}"))
+        manifest = write(scenario, overrides, execution, target, overwrite=overwrite, hooks=hooks)
     counts = manifest.counts
     click.echo(
         f"wrote {manifest.path}: {counts.customers:,} customers, {counts.events:,} events, "
@@ -127,8 +120,8 @@ def _simulate_set(
     overwrite: bool,
     show: bool,
 ) -> None:
+    from parcours.api.simulate import Hooks, write
     from parcours.cli.progress import Progress
-    from parcours.simulator.run.replicates import simulate_runset
 
     bars: list[Progress] = []  # one progress line per replicate
 
@@ -140,16 +133,8 @@ def _simulate_set(
         bars.append(Progress(enabled=show))
 
     try:
-        manifest = simulate_runset(
-            scenario,
-            overrides,
-            out,
-            replicates,
-            execution,
-            overwrite=overwrite,
-            on_replicate=starting,
-            on_progress=lambda *tick: bars[-1].update(*tick),
-        )
+        hooks = Hooks(on_progress=lambda *tick: bars[-1].update(*tick), on_replicate=starting)
+        manifest = write(scenario, overrides, execution, out, replicates, overwrite=overwrite, hooks=hooks)
     finally:
         if bars:
             bars[-1].__exit__()

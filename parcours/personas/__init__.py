@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 from parcours.errors import SpecError
@@ -31,3 +33,17 @@ def get_persona(name_or_path: str) -> Persona:
     raise SpecError(
         name_or_path, "", f"unknown persona (built-in: {', '.join(builtin_names())}; or give a .toml path)"
     )
+
+
+class _Package(types.ModuleType):
+    """``parcours.personas()``: this package, called, gives the built-in personas by name (docs/api.md).
+
+    The public API names a function ``personas``, which the package's own name would hide as soon as the
+    package is imported: so the package is that function.
+    """
+
+    def __call__(self) -> dict[str, Persona]:
+        return {name: get_persona(name) for name in builtin_names()}
+
+
+sys.modules[__name__].__class__ = _Package

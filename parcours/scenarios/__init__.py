@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 from parcours.errors import SpecError
@@ -44,3 +46,17 @@ def get_scenario(name_or_path: str) -> Scenario:
     raise SpecError(
         name_or_path, "", f"unknown scenario (built-in: {', '.join(builtin_names())}; or give a .toml path)"
     )
+
+
+class _Package(types.ModuleType):
+    """``parcours.scenarios()``: this package, called, gives the built-in scenarios by name (docs/api.md).
+
+    The public API names a function ``scenarios``, which the package's own name would hide as soon as the
+    package is imported: so the package is that function.
+    """
+
+    def __call__(self) -> dict[str, Scenario]:
+        return {name: get_scenario(name) for name in builtin_names()}
+
+
+sys.modules[__name__].__class__ = _Package

@@ -18,7 +18,7 @@ import numpy as np
 from parcours.errors import ParcoursError
 from parcours.output.manifest import RunSetManifest, SetCounts
 from parcours.output.runset import RunSetWriter
-from parcours.scenarios import get_scenario
+from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run.options import ONE_PROCESS, Execution, Overrides
 from parcours.simulator.run.simulate import OnProgress, shard_count, simulate_run
 
@@ -45,7 +45,7 @@ def check_replicates(replicates: int) -> None:
 
 
 def simulate_runset(
-    scenario_name: str,
+    scenario_name: str | Scenario,
     overrides: Overrides,
     out: Path,
     replicates: int,
@@ -61,7 +61,8 @@ def simulate_runset(
     count), and the set's manifest records its shards and workers.
     """
     check_replicates(replicates)
-    scenario = get_scenario(scenario_name)
+    scenario = scenario_name if isinstance(scenario_name, Scenario) else get_scenario(scenario_name)
+    source = scenario.name if isinstance(scenario_name, Scenario) else scenario_name
     root = overrides.seed if overrides.seed is not None else scenario.population.seed
     seeds = replicate_seeds(root, replicates)
     shards = shard_count(overrides.apply(scenario), execution)  # a bad option fails before any folder
@@ -77,7 +78,7 @@ def simulate_runset(
                 writer.replicate(index),
                 execution,
                 on_progress=on_progress,
-                source=scenario_name,
+                source=source,
             )
             made = manifest.counts
             counts = SetCounts(
@@ -87,7 +88,7 @@ def simulate_runset(
             )
         header = RunSetManifest.of_seeds(
             seeds,
-            scenario=scenario_name,
+            scenario=source,
             scenario_name=manifest.scenario.name,
             root_seed=root,
             shards=shards,
