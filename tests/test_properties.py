@@ -23,10 +23,10 @@ from parcours.output.schema import (
     CHANNEL_VALUES,
     EVENT_SCHEMA,
     EVENT_TYPE_VALUES,
-    SCHEMA_VERSION,
     event_batch,
 )
 from parcours.vocabulary import EventType
+from tests.support import made_manifest, write_empty_truth
 from tests.test_replay_schedule import Share, _replayed
 
 PERSONAS = ["young", "traditional", "office_worker"]
@@ -95,15 +95,10 @@ def write_run(
                 sink.write(batch.slice(start, 17))
         written.append(pa.Table.from_batches([batch], schema=EVENT_SCHEMA))
         counts.append(batch.num_rows)
-    writer.finish(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "scenario": {"calendar": {"timezone": "UTC"}},
-            "shards": parts,
-            "events_per_shard": counts,
-            "counts": {"events": sum(counts)},
-        }
-    )
+    write_empty_truth(writer, parts)
+    ts = np.asarray(columns["ts"])
+    first, last = (int(ts.min()), int(ts.max())) if len(ts) else (T0_MS, T0_MS)
+    writer.finish(made_manifest(out, events_per_shard=counts, first_ms=first, last_ms=last))
     return written
 
 

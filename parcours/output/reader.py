@@ -4,6 +4,7 @@ match the manifest (a stray copy, a missing part, a part with other events than 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -38,7 +39,7 @@ class Run:
         self.path = Path(path)
         if not self.path.is_dir():
             raise RunDirError(f"{self.path}: no such run directory")
-        if not (self.path / MANIFEST).is_file():
+        if not os.path.lexists(self.path / MANIFEST):
             raise RunDirError(f"{self.path}: not a finished parcours run (no {MANIFEST})")
         self.manifest = Manifest.read(self.path / MANIFEST)
         self._check_parts()
