@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -71,9 +73,18 @@ def check_date(value: dt.date) -> None:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """A spec file's TOML, read at most MAX_SPEC_BYTES (a link to /dev/zero stops there), UTF-8 checked."""
+    """A spec file's TOML, read at most MAX_SPEC_BYTES, UTF-8 checked; only from a regular file (a link
+    to one is fine): a FIFO would block the read forever, a device (/dev/zero) never end."""
     try:
-        with path.open("rb") as f:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            raise SpecError(path, "", "not a regular file (a FIFO, device or socket); give a spec file")
+        # O_NONBLOCK: should it have become a FIFO since, the open does not wait for a writer
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise SpecError(path, "", "not a regular file (a FIFO, device or socket); give a spec file")
             data = f.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(path, "", "no such file") from None

@@ -34,7 +34,7 @@ from parcours.loadtests.schedule import (
     parse_duration_s,
     parse_window,
 )
-from parcours.output.paths import check_results_out
+from parcours.output.paths import OutLock, check_results_out
 from parcours.output.reader import Run
 from parcours.output.replays import (
     BACKEND_DB,
@@ -141,6 +141,17 @@ def replay(
         return 0
     if opts.target != BUILTIN:
         probe(opts.target)  # nothing listens there: say so now, not after a replay of refusals
+    # held while the replay reads the run and writes into it: `simulate --overwrite` of it waits its turn
+    lock = OutLock(checked.run.path, arg="RUN_DIR", shared=True).acquire()
+    try:
+        return _replay(opts, checked, echo, warn)
+    finally:
+        lock.release()
+
+
+def _replay(
+    opts: ReplayOptions, checked: Checked, echo: Callable[[str], None], warn: Callable[[str], None] | None
+) -> int:
     out = _results_dir(checked.run, opts.out)
     with _target(opts.target, out, run_level(checked.run)) as host:
         echo(
