@@ -238,7 +238,18 @@ class OutLock:
         return self
 
     def _open(self) -> int:
-        """The lock file: made (with our pid in it) if there is none, else opened if it is one of ours."""
+        """The lock file: opened if there is one and it is ours, else made with our pid in it (written
+        under another name, then linked into place, so that it never appears empty)."""
+        while True:
+            try:
+                return self._open_existing()
+            except FileNotFoundError:
+                pass
+            fd = self._make()
+            if fd is not None:
+                return fd
+
+    def _make(self) -> int | None:
         made = self.path.with_name(f"{self.path.name}.{os.getpid()}")
         made.unlink(missing_ok=True)
         try:
@@ -249,9 +260,9 @@ class OutLock:
             os.write(fd, f"{os.getpid()}\n".encode())
             os.link(made, self.path)
             return fd
-        except FileExistsError:
+        except FileExistsError:  # another process made one meanwhile
             os.close(fd)
-            return self._open_existing()
+            return None
         except OSError as exc:
             os.close(fd)
             raise RunDirError(f"{self.path}: cannot create the lock ({exc.strerror})") from None
@@ -259,10 +270,11 @@ class OutLock:
             made.unlink(missing_ok=True)
 
     def _open_existing(self) -> int:
+        """The lock file there, if parcours made it (FileNotFoundError when there is none)."""
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
-            return self._open()  # its holder removed it meanwhile
+            raise
         except OSError as exc:
             raise self._foreign(f"cannot be opened as a lock ({exc.strerror})") from None
         st = os.fstat(fd)
