@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from parcours.output.manifest import MAX_SHARDS
 from parcours.scenarios.spec import MAX_PRODUCTS, MAX_SERVED_CUSTOMERS
 from parcours.vocabulary import Channel
 from tests.support import run_main
@@ -86,3 +87,14 @@ def test_the_bounds_themselves_are_accepted(
     code, out, err = run_main(["validate", str(edited(tmp_path, pattern, line))], capsys)
     assert code == 0, err
     assert "ok" in out
+
+
+def test_shards_beyond_what_a_manifest_may_say_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--shards` stops where reading a run would refuse the manifest: a run parcours writes it can read."""
+    code, _, err = run_main(
+        ["simulate", "-n", "10", "--shards", str(MAX_SHARDS + 1), "-o", str(tmp_path / "run")], capsys
+    )
+    assert code == 2 and f"--shards: must be between 1 and {MAX_SHARDS:,}" in err, err
+    assert not (tmp_path / "run").exists()
