@@ -90,6 +90,11 @@ def huge(run: Path) -> None:
         f.write('{"pad": "' + "x" * (MAX_MANIFEST_BYTES + 10) + '"}')
 
 
+def unclosed(run: Path) -> None:
+    """A string that never closes, full of escaped quotes: measuring its nesting must stay one pass."""
+    (run / "run.json").write_bytes(b'{"a": "' + b'\\"' * 1_000_000)
+
+
 def fifo(run: Path) -> None:
     (run / "run.json").unlink()
     os.mkfifo(run / "run.json")
@@ -133,6 +138,7 @@ RUN_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "nested 20,000 deep": (nest, "nested 20000 deep"),
     "manifest over the size cap": (huge, "larger than"),
+    "an unclosed string of escaped quotes": (unclosed, "unreadable manifest"),
     "manifest a FIFO": (fifo, "run.json"),
     "events: a column missing": (
         rewrite("events/part-00000.parquet", lambda t: t.drop_columns(["channel"])),
