@@ -21,6 +21,8 @@ PROBABILITY_TOLERANCE = 1e-3
 #: The largest spec file parcours reads: a persona or scenario is a few KiB; a link to /dev/zero or a
 #: data file given by mistake is refused after this many bytes instead of filling the memory.
 MAX_SPEC_BYTES = 1 << 20
+#: The deepest nesting of tables and arrays in a spec or mapping file: the specs nest 4 levels.
+MAX_SPEC_DEPTH = 32
 #: The largest magnitude of any number in a spec (a seed excepted): a billion customers, euros, minutes
 #: are already far beyond any real setting, and every product, sum or cent amount of such numbers stays
 #: exact in float64 and int64, so a typo (1e300) is an error naming its field, not negative revenue.
@@ -103,9 +105,27 @@ def read_toml(path: Path) -> dict[str, Any]:
             path, "", f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
         ) from None
     try:
-        return tomllib.loads(text)
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(path, "", f"not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses per level: Python's own limit stops it
+        raise SpecError(path, "", f"nested too deeply (at most {MAX_SPEC_DEPTH} levels)") from None
+    if _depth(parsed) > MAX_SPEC_DEPTH:
+        raise SpecError(path, "", f"nested too deeply (at most {MAX_SPEC_DEPTH} levels)")
+    return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deep tables and arrays nest in ``value``, counted without recursion."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            if deepest > MAX_SPEC_DEPTH:
+                break
+            todo.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -12,6 +12,7 @@ import pytest
 from parcours.output.manifest import MAX_SHARDS
 from parcours.scenarios.spec import MAX_PRODUCTS, MAX_SERVED_CUSTOMERS
 from parcours.vocabulary import Channel
+from tests.replay_support import make_run
 from tests.support import run_main
 
 BUILTIN = Path(__file__).parents[1] / "parcours" / "scenarios" / "omnichannel.toml"
@@ -98,3 +99,18 @@ def test_shards_beyond_what_a_manifest_may_say_are_refused(
     )
     assert code == 2 and f"--shards: must be between 1 and {MAX_SHARDS:,}" in err, err
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("verb", ["validate", "replay"])
+def test_a_file_nested_20000_deep_is_one_line_not_a_recursion_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], verb: str
+) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("a = " + "[" * 20_000 + "1" + "]" * 20_000 + "\n")
+    args = ["validate", str(deep)]
+    if verb == "replay":
+        run = tmp_path / "run"
+        make_run(run)
+        args = ["replay", str(run), "--dry-run", "--target", "http://127.0.0.1:9", "--mapping", str(deep)]
+    code, _, err = run_main(args, capsys)
+    assert code == 2 and f"{deep}: nested too deeply" in err and len(err.splitlines()) == 1, err
