@@ -14,6 +14,8 @@ import ctypes
 import os
 import signal
 import sys
+import threading
+import time
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -43,3 +45,39 @@ class DieWithParent:
 
     def __call__(self) -> None:
         die_with_parent(self.parent, self.sig)
+
+
+def exit_when_orphaned(parent: int, grace_s: float, code: int = 143) -> None:
+    """Once ``parent`` is gone, give this process ``grace_s`` to stop by itself, then end it.
+
+    The death signal asks a child to stop; a child that stops cleanly may still take long (Locust's
+    master waits for its workers' results, uvicorn for requests in flight). Nobody reads what it
+    would write once its parent was killed, so this bounds it. A daemon thread (a greenlet where
+    gevent has patched threading) polls ``getppid`` twice a second.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        time.sleep(grace_s)
+        os._exit(code)
+
+    threading.Thread(target=watch, name="parcours-lifeline", daemon=True).start()
+
+
+#: How a parcours process names itself to the children it starts, so that they can follow it.
+PARENT_ENV = "PARCOURS_PARENT_PID"
+#: Once their parent is gone, how long children may take to stop cleanly (nobody reads their results).
+ORPHAN_GRACE_S = 3.0
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child that should end with this process (see ``follow_parent``)."""
+    return {**os.environ, PARENT_ENV: str(os.getpid())}
+
+
+def follow_parent() -> None:
+    """In a child started with ``child_env``: end ``ORPHAN_GRACE_S`` after the parent is gone."""
+    parent = os.environ.get(PARENT_ENV, "")
+    if parent.isdigit():
+        exit_when_orphaned(int(parent), ORPHAN_GRACE_S)

@@ -4,7 +4,7 @@
 
 The double is the real server with a repository that misbehaves on purpose: it answers every write
 as if it had stored it but drops every other cart item and order (``forgetful``), which is what the
-continuity checks must find.
+continuity checks must find; or its database can grow by a few pages only (``full``).
 """
 
 from __future__ import annotations
@@ -105,7 +105,16 @@ class ForgetfulStore(Store):
         return super().place_order(visible_id, channel, *args, **kwargs)
 
 
-FAULTS: dict[str, type[Store]] = {"forgetful": ForgetfulStore}
+class FullStore(Store):
+    """A database that can grow by a few pages only: SQLite's own SQLITE_FULL, as on a full disk."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        pages = self.db.execute("PRAGMA page_count").fetchone()[0]
+        self.db.execute(f"PRAGMA max_page_count = {pages + 4}")
+
+
+FAULTS: dict[str, type[Store]] = {"forgetful": ForgetfulStore, "full": FullStore}
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ import psutil
 import pytest
 
 from parcours.output.rundir import remove_stale_partials
+from tests.fault_server import FaultServer
 from tests.replay_support import make_run
 
 WAIT_S = 60.0
@@ -73,7 +74,7 @@ def test_shard_workers_die_with_a_killed_simulate_and_the_next_run_cleans_up(tmp
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
     parent = psutil.Process(proc.pid)
-    kids = _children(parent, 3)  # two shard workers and multiprocessing's resource tracker
+    kids = _children(parent, 2)  # two shard workers (and, when they are spawned, a resource tracker)
     partial = tmp_path / f".run.partial-{proc.pid}"
     deadline = time.monotonic() + WAIT_S
     while not (partial / "events").is_dir() and time.monotonic() < deadline:
@@ -132,6 +133,32 @@ def test_locust_and_the_builtin_backend_die_with_a_killed_replay(tmp_path: Path)
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_replay_killed_mid_flight_leaves_no_child_behind(tmp_path: Path, workers: str) -> None:
+    # requests hang at the target: the Locust master would wait for its workers' results, and they for
+    # their requests; killed with its parent, each ends within a few seconds all the same
+    make_run(tmp_path / "run", customers=4, events=50, span_s=3600)
+    with FaultServer(lambda n: "hang") as server:
+        cmd = [sys.executable, "-m", "parcours", "replay", str(tmp_path / "run"), "--target", server.url,
+               "--speed", "10", "--timeout", "60", "--workers", workers,
+               "--out", str(tmp_path / "out")]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+        kids = _children(psutil.Process(proc.pid), 1 if workers == "1" else 3)
+        deadline = time.monotonic() + WAIT_S
+        while server.received < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert server.received >= 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=WAIT_S)
+        started = time.monotonic()
+        _, alive = psutil.wait_procs(kids, timeout=20)
+        for kid in alive:
+            kid.kill()
+        assert not alive, [k.cmdline() for k in alive]
+        assert time.monotonic() - started < 15  # not Locust's 60 s heartbeat, nor a wait for results
+
+
+@pytest.mark.slow
 def test_sigterm_stops_simulate_and_its_shards_now_not_when_they_finish(tmp_path: Path) -> None:
     # a million customers: the shards would run for minutes; stopped, the run ends at once, cleaned up
     out = tmp_path / "run"
@@ -149,7 +176,7 @@ def test_sigterm_stops_simulate_and_its_shards_now_not_when_they_finish(tmp_path
         str(out),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    kids = _children(psutil.Process(proc.pid), 3)
+    kids = _children(psutil.Process(proc.pid), 2)  # two shard workers (spawned: and a resource tracker)
     _started(kids)
     deadline = time.monotonic() + WAIT_S
     while not (tmp_path / f".run.partial-{proc.pid}" / "events").is_dir() and time.monotonic() < deadline:

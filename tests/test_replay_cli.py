@@ -96,7 +96,27 @@ BAD_INPUT = {
     ),
     "target with a bad port": (
         lambda run, tmp: ["replay", str(run), "-t", "http://127.0.0.1:99999"],
-        "--target: 'http://127.0.0.1:99999' has an invalid port",
+        "--target: 'http://127.0.0.1:99999' is not a valid URL (Port out of range 0-65535)",
+    ),
+    "target with a space before the port": (
+        lambda run, tmp: ["replay", str(run), "-t", "http://127.0.0.1 :9", "--dry-run"],
+        "--target: 'http://127.0.0.1 :9': '127.0.0.1 ' is neither an IP address nor a host name",
+    ),
+    "target with an unclosed IPv6 literal": (
+        lambda run, tmp: ["replay", str(run), "-t", "http://[::1:9", "--dry-run"],
+        "--target: 'http://[::1:9' is not a valid URL (Invalid IPv6 URL)",
+    ),
+    "target with a query": (
+        lambda run, tmp: ["replay", str(run), "-t", "http://[::1]:9/api?x=1", "--dry-run"],
+        "a base URL has no spaces, query or fragment",
+    ),
+    "metrics port out of range": (
+        lambda run, tmp: ["replay", str(run), "-t", "http://h", "--metrics-port", "70000"],
+        "--metrics-port: 70000 is not a port number",
+    ),
+    "check_violations without --check": (
+        lambda run, tmp: ["replay", str(run), "-t", "http://h", "--fail-on", "check_violations=0"],
+        "--fail-on: check_violations needs --check",
     ),
     "bad workers": (
         lambda run, tmp: ["replay", str(run), "-t", "http://h", "-w", "0"],
@@ -173,7 +193,7 @@ def test_fail_on_thresholds_set_the_exit_code() -> None:
 
 
 def test_a_replay_where_nothing_succeeded_fails_by_default() -> None:
-    events = {"to_send": 60, "sent": 60, "ok": 0}
+    events = {"to_send": 60, "sent": 60, "ok": 0, "unanswered": 0}
     errors = {"by_kind": {"refused": 60}, "by_status": {}}
     reason = verdicts.nothing_succeeded(events, errors)
     assert reason == "no request succeeded: 60 sent, all failed (errors: refused 60)"

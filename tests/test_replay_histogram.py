@@ -57,8 +57,8 @@ def test_the_recorder_splits_by_dimension_and_counts_outcomes() -> None:
     young = registry.code("persona", "young")
     view = registry.code("event_type", "page_view")
     # due, ready, sent, done: lag 1 ms, schedule lag 0.5 ms, service 10 ms / 20 ms
-    rec.record((web, young, view, 0.0, 0.0005, 0.001, 0.011, 0))
-    rec.record((app, young, view, 1.0, 1.0005, 1.001, 1.021, 1))
+    rec.record((web, young, view, 0.0, 0.0005, 0.001, 0.011, 0, 200))
+    rec.record((app, young, view, 1.0, 1.0005, 1.001, 1.021, 1, 503))
     result = rec.result()
     assert result["counts"] == {"ok": 1, "status": 1, "sent": 2}
     hs = HistogramSet.from_list(result["histograms"])

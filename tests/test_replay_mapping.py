@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,26 @@ BAD = {
         "nope",
     ),
     "no requests": ("[requests]\n", "requests", "at least one request"),
+    "content-length header": (
+        '[requests.login]\npath = "/l"\nheaders = { Content-Length = "5" }\n',
+        "requests.login.headers",
+        "header Content-Length: HTTP sets it",
+    ),
+    "host header in defaults": (
+        '[defaults]\nheaders = { host = "x" }\n[requests.login]\npath = "/l"\n',
+        "defaults.headers",
+        "header host: HTTP sets it",
+    ),
+    "transfer-encoding header": (
+        '[requests.login]\npath = "/l"\nheaders = { Transfer-Encoding = "chunked" }\n',
+        "requests.login.headers",
+        "header Transfer-Encoding",
+    ),
+    "nested too deep": (
+        "x = " + "[" * 40 + "]" * 40 + '\n[requests.login]\npath = "/l"\n',
+        "",
+        "nested deeper",
+    ),
     "batch targets": (
         '[batch]\nmax_events = 10\n[requests.login]\npath = "/a"\n[requests.search]\npath = "/b"\n',
         "",
@@ -104,6 +125,41 @@ def test_a_missing_environment_variable_is_named(tmp_path: Path, monkeypatch: py
     m.check_environment()
     (header,) = [pieces for name, pieces in m.compile()["login"].headers if name == "Authorization"]
     assert fill(header, batch(event_id=[1])).values == ["Bearer s3cret"]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "words"),
+    [
+        ('headers = { Authorization = "Bearer {env.PT}" }', "s3cret\r\nX-Admin: 1", "a CR, LF"),
+        ('headers = { X-Id = "{env.PT}" }', "a\nb", "a CR, LF"),
+        ('path = "/l/{env.PT}"', "has space", "a space"),
+    ],
+)
+def test_environment_values_are_checked_where_they_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, value: str, words: str
+) -> None:
+    path_line = "" if where.startswith("path") else 'path = "/l"\n'
+    path = _write(tmp_path, GOOD_HEAD + f"[requests.login]\n{path_line}{where}\n")
+    monkeypatch.setenv("PT", value)
+    with pytest.raises(SpecError, match=rf"requests\.login\.\w+.*environment variable PT holds {words}"):
+        mappings.load(str(path)).check_environment()
+
+
+def test_a_header_field_with_a_line_break_skips_the_event() -> None:
+    rows = batch(visible_id=["ok", "evil\r\nX-Admin: 1", None], event_id=[1, 2, 3])
+    filled = fill(text_pieces("{visible_id}", "text"), rows)
+    assert filled.values == ["ok", None, None]
+    assert filled.null_field is not None
+    assert filled.null_field.tolist() == [None, "visible_id: CR, LF or NUL", "visible_id"]
+
+
+def test_a_mapping_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(SpecError, match="not a regular file"):
+        mappings.load(str(fifo))  # a FIFO would block the reading: refused without opening it
+    with pytest.raises(SpecError, match="not a regular file"):
+        mappings.load(str(tmp_path))
 
 
 def test_an_unknown_name_that_is_no_file_is_refused() -> None:

@@ -27,10 +27,12 @@ import parcours.simulator.run.shard as shard_module
 from parcours.errors import ParcoursError
 from parcours.output.reader import Run
 from parcours.scenarios import BUILTIN_DIR
-from parcours.simulator.model.population import shard_ids, shard_of
+from parcours.simulator.model.population import draw_customers, shard_ids, shard_of
+from parcours.simulator.model.rng import Streams
 from parcours.simulator.run.options import Execution, Overrides
 from parcours.simulator.run.shard import SEQ_BITS
-from parcours.simulator.run.simulate import SHARD_CUSTOMERS, default_shards, simulate_run
+from parcours.simulator.run.simulate import SHARD_CUSTOMERS, default_shards, resolve, simulate_run
+from parcours.vocabulary import OUTBOUND_CHANNELS
 from tests.support import run_main
 
 CUSTOMERS = 6000
@@ -217,6 +219,19 @@ def test_one_process_draws_simulates_and_writes_one_shard_at_a_time(
         }
         assert set(written) == finished, f"shard {k} started before the earlier ones were written"
     assert run.manifest.counts.customers == CUSTOMERS and len(run.event_parts) == 5
+
+
+def test_a_campaign_draws_one_channel_of_opt_ins_with_the_values_of_the_whole_matrix() -> None:
+    """Sends draw one opt-in column (and the app only for the rows still in): the same customers."""
+    model = resolve("omnichannel", Overrides(customers=5000, seed=SEED))
+    ids = np.arange(5000, dtype=np.int64)
+    alone, whole = (draw_customers(model, Streams(SEED), ids) for _ in range(2))
+    for k in range(len(OUTBOUND_CHANNELS)):
+        assert np.array_equal(alone.opted_in(k), whole.opt_in[:, k])
+    rows = np.flatnonzero(whole.opt_in[:, 0])
+    assert np.array_equal(alone.app_at(rows), whole.app[rows])
+    assert "opt_in" not in alone.__dict__ and "app" not in alone.__dict__  # never drawn whole
+    assert 0 < len(rows) < len(ids)
 
 
 def test_worker_processes_take_more_shards_than_there_are_processes_and_the_parent_draws_none(

@@ -8,6 +8,7 @@ import sys
 
 from parcours.backend.server import MEMORY, TOKEN_ENV, Settings, serve
 from parcours.errors import ParcoursError
+from parcours.lifeline import follow_parent
 from parcours.vocabulary import IntegrationLevel
 
 
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         level=IntegrationLevel(args.level),
         token=os.environ.get(TOKEN_ENV) or None,
     )
+    follow_parent()  # started by `parcours replay`: gone with it, even after a kill -9
     try:
         serve(settings)
     except ParcoursError as exc:

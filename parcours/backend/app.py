@@ -9,24 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Body, Cookie, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from parcours import __version__
 from parcours.backend import schemas as s
 from parcours.backend.guard import Guard, Limits
 from parcours.backend.metrics import Metrics
+from parcours.backend.statuses import documented
 from parcours.backend.store import COMMIT_EVERY_S, Conflict, NotFound, Store
 
 VisibleId = Annotated[str, Path(min_length=1, max_length=s.MAX_TEXT)]
 ProductId = Annotated[int, Path(ge=0, le=s.MAX_ID)]
 StoreId = Annotated[int, Path(ge=0, le=s.MAX_ID)]
-OrderId = Annotated[int, Path(ge=1, le=s.MAX_ID)]
-SessionCookie = Annotated[str | None, Cookie(max_length=20)]
+OrderId = Annotated[int, Path(ge=1, le=s.MAX_ID)]  # routes say {order_id:int}: /orders/ready is another
+SessionCookie = Annotated[str | None, Cookie()]  # any text: one that names no session is none
 Events = Annotated[s.EventIn | Annotated[list[s.EventIn], Body(max_length=100_000)], Body()]
 
 
@@ -44,7 +49,11 @@ def _lifespan(store: Store, on_ready: Callable[[], None] | None) -> Callable[[Fa
         async def commit_often() -> None:
             while True:
                 await asyncio.sleep(COMMIT_EVERY_S)
-                store.commit()
+                try:
+                    store.commit()
+                except sqlite3.Error as exc:  # a full disk: what waited is lost, as in a crash
+                    logging.getLogger("parcours.backend").error("commit failed, rolled back: %s", exc)
+                    store.rollback()
 
         task = asyncio.create_task(commit_often())
         if on_ready is not None:
@@ -74,6 +83,7 @@ def create_app(
         "service contacts, message clicks and an event collector, stored in SQLite.",
         lifespan=_lifespan(store, on_ready),
     )
+    api.openapi = documented(api.openapi)  # type: ignore[method-assign]
     _errors(api)
     _identity_routes(api, store)
     _cart_routes(api, store)
@@ -91,6 +101,24 @@ def _errors(api: FastAPI) -> None:
     @api.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=409)
+
+    @api.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        """The router's own answers (404 no such path, 405 wrong method), as JSON like every other; a
+        405's Allow lists the methods of every route of the path (Starlette names the first's alone)."""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            path = request.url.path
+            routes = [r for r in api.routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
+            headers["Allow"] = ", ".join(sorted({m for r in routes for m in r.methods or ()}))
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
+    @api.exception_handler(sqlite3.OperationalError)
+    async def storage(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+        """A full disk (or database) is the server's trouble, said plainly, not a 500 with a traceback."""
+        full = "full" in str(exc)
+        reason = "the database is full" if full else "the database cannot be written"
+        return JSONResponse({"error": f"{reason} ({exc}); nothing was stored"}, status_code=503)
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -171,11 +199,11 @@ def _order_routes(api: FastAPI, store: Store) -> None:
             b.visible_id, b.channel, b.store_id, b.product_id, b.quantity or 1, b.amount_cents, b.account_id
         )
 
-    @api.get("/orders/{order_id}", tags=["orders"])
+    @api.get("/orders/{order_id:int}", tags=["orders"])
     async def order(order_id: OrderId) -> dict[str, Any]:
         return store.order(order_id)
 
-    @api.patch("/orders/{order_id}", tags=["orders"])
+    @api.patch("/orders/{order_id:int}", tags=["orders"])
     async def set_status(order_id: OrderId, body: s.StatusIn) -> dict[str, Any]:
         """Move an order on: placed -> ready -> collected, placed -> delivered, or cancelled (else 409)."""
         return store.set_status(order_id, body.status)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 MAX_ID = 2**53  # ids stay exact in JSON numbers and fit SQLite's 64-bit integers
 MAX_TEXT = 200
@@ -24,10 +24,21 @@ def _encodable(text: str) -> str:
 
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_encodable)]
-Id = Annotated[int, Field(ge=0, le=MAX_ID)]
-Quantity = Annotated[int, Field(ge=1, le=10_000)]
-Cents = Annotated[int, Field(ge=0, le=10**12)]
-WaitS = Annotated[float, Field(ge=0, le=10**7, allow_inf_nan=False)]
+
+
+def _number(value: Any) -> Any:
+    """A JSON number, never a boolean (``false`` would be product 0) nor a numeric string."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number, not a boolean or a string")
+    return value
+
+
+#: Integers as JSON Schema says: a number without a fraction (12 or 12.0), never true, false or "12".
+Number = BeforeValidator(_number)
+Id = Annotated[int, Field(ge=0, le=MAX_ID), Number]
+Quantity = Annotated[int, Field(ge=1, le=10_000), Number]
+Cents = Annotated[int, Field(ge=0, le=10**12), Number]
+WaitS = Annotated[float, Field(ge=0, le=10**7, allow_inf_nan=False), Number]
 
 
 class Body(BaseModel):

@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import socket
 import sqlite3
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 TOKEN_ENV = "PARCOURS_BACKEND_TOKEN"
 MEMORY = ":memory:"
 READY_PREFIX = "listening on "
+#: On SIGTERM or Ctrl-C, how long requests in flight may finish before the server closes anyway.
+SHUTDOWN_GRACE_S = 5
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class Settings:
     token: str | None = None
     limits: Limits = Limits()
     idle_timeout_s: int = 60  # long: a client reusing a connection just as it closes loses a request
+    header_timeout_s: float = 10.0  # from a request's first byte to its last (slowloris)
     max_connections: int = 4096
 
     def check(self) -> None:
@@ -49,6 +53,7 @@ class Settings:
                 f"(--token or {TOKEN_ENV})"
             )
         if self.db != MEMORY:
+            check_db_path(Path(self.db))
             folder = Path(self.db).parent
             if not folder.is_dir():
                 raise ParcoursError(f"--db: folder {folder} does not exist")
@@ -58,6 +63,21 @@ class Settings:
                 raise ParcoursError(
                     f"--db: {self.db} is an SQLite database the reference backend did not write"
                 )
+
+
+def check_db_path(path: Path) -> None:
+    """A regular file (never followed through a link: it could be anyone's) or a path not taken yet."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ParcoursError(f"--db: {path}: {exc.strerror}") from None
+    if stat.S_ISLNK(mode):
+        raise ParcoursError(f"--db: {path} is a symbolic link; give the database file itself, or a new path")
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise ParcoursError(f"--db: {path} is {kind}; give a database file, or a new path")
 
 
 def _is_sqlite(path: Path) -> bool:
@@ -115,6 +135,7 @@ def serve(
 
     from parcours.backend.app import create_app
     from parcours.backend.store import Store as Default
+    from parcours.backend.timeouts import protocol
 
     say = echo or (lambda line: print(line, flush=True))
     settings.check()
@@ -133,6 +154,8 @@ def serve(
     app = create_app(store, limits=settings.limits, token=settings.token, on_ready=ready)
     config = uvicorn.Config(
         app,
+        http=protocol(settings.header_timeout_s),
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         log_level="warning",
         access_log=False,
         timeout_keep_alive=settings.idle_timeout_s,

@@ -92,9 +92,15 @@ class Store:
             self.db.commit()
             self.dirty = False
 
+    def rollback(self) -> None:
+        self.db.rollback()
+        self.dirty = False
+
     def close(self) -> None:
-        self.commit()
-        self.db.close()
+        try:
+            self.commit()
+        finally:
+            self.db.close()
 
     # -- identity -------------------------------------------------------------------------------
 

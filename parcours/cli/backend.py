@@ -5,7 +5,6 @@ Thin on purpose: the server stack is imported inside the command, so other verbs
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
@@ -20,7 +19,7 @@ LEVELS = ("multichannel", "crosschannel", "omnichannel")  # as parcours.vocabula
 @click.option("--port", type=int, default=8080, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--db",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=click.Path(path_type=Path),
     default=Path("parcours-backend.sqlite3"),
     show_default=True,
     help="SQLite database file (created if missing; state survives a restart).",
@@ -46,7 +45,14 @@ LEVELS = ("multichannel", "crosschannel", "omnichannel")  # as parcours.vocabula
     type=int,
     default=60,
     show_default=True,
-    help="Seconds an idle connection stays open.",
+    help="Seconds an idle connection stays open (a new one that says nothing too).",
+)
+@click.option(
+    "--header-timeout",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds a request has, from its first byte, to arrive whole (slowloris clients are closed).",
 )
 def backend(
     host: str,
@@ -57,6 +63,7 @@ def backend(
     token: str | None,
     max_body_kb: int,
     idle_timeout: int,
+    header_timeout: float,
 ) -> None:
     """Serve the reference backend: identities, carts, stock, orders, returns, service; /docs, /metrics.
 
@@ -69,6 +76,8 @@ def backend(
 
     if max_body_kb < 1 or idle_timeout <= 0:
         raise ParcoursError("--max-body-kb and --idle-timeout: must be positive")
+    if not 0 < header_timeout <= 3600:
+        raise ParcoursError(f"--header-timeout: must be above 0 and at most 3600 s, got {header_timeout:g}")
     settings = Settings(
         host=host,
         port=port,
@@ -77,8 +86,8 @@ def backend(
         token=token or None,
         limits=Limits(max_body_bytes=max_body_kb * 1024),
         idle_timeout_s=idle_timeout,
+        header_timeout_s=header_timeout,
     )
-    # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again: the server has
-    # stopped as asked, which is a success, not an interruption
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(settings, click.echo)
+    # uvicorn shuts down cleanly on SIGINT or SIGTERM, then raises the signal again: the command then
+    # exits as every parcours command does, 130 after Ctrl-C and 143 after SIGTERM
+    serve(settings, click.echo)

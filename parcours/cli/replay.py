@@ -15,7 +15,8 @@ import click
 FAIL_ON_HELP = (
     "Thresholds that fail the run (exit 1), comma-separated NAME=LIMIT. NAME: p50_ms, p90_ms, p95_ms, "
     "p99_ms, p99.9_ms, mean_ms, max_ms (corrected latency; prefix lag_, schedule_lag_ or service_ for "
-    "another measure), error_rate, errors, order_violations, not_sent. Example: p99_ms=500,error_rate=0.01."
+    "another measure), error_rate, errors, order_violations, not_sent, check_violations (with --check). "
+    "Example: p99_ms=500,error_rate=0.01. summary.json records them and those crossed."
 )
 
 
@@ -59,6 +60,18 @@ FAIL_ON_HELP = (
     is_flag=True,
     help="Check the mapping's continuity expectations on every answer (exit 1 if any fails).",
 )
+@click.option(
+    "--metrics-port",
+    type=int,
+    help="Serve live Prometheus metrics on 127.0.0.1:PORT/metrics during the replay [default: off].",
+)
+@click.option(
+    "--metrics-linger",
+    type=float,
+    default=15.0,
+    show_default=True,
+    help="After the end, keep /metrics up until one scrape has read the final values, at most this long (s).",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show Locust's own output.")
 def replay(
     run_dir: Path,
@@ -75,6 +88,8 @@ def replay(
     out: Path | None,
     dry_run: bool,
     check: bool,
+    metrics_port: int | None,
+    metrics_linger: float,
     verbose: bool,
 ) -> None:
     """Replay RUN_DIR's events against --target, each customer in order, each event on time.
@@ -82,7 +97,8 @@ def replay(
     Exit codes: 0 passed; 1 failed: no request succeeded, or a --fail-on threshold crossed; 2 bad
     input, or nothing accepts connections at --target; 3 invalid (the replay fell behind its own
     schedule); 4 stopped at its time cap (still running at its planned length + --timeout + a margin:
-    a hanging or slow target); 130 interrupted (the summary of what was sent is still written).
+    a hanging or slow target); 130 interrupted, 143 terminated (the summary of what was sent is still
+    written).
     """
     from parcours.loadtests.runner import ReplayOptions
     from parcours.loadtests.runner import replay as run_replay
@@ -103,6 +119,8 @@ def replay(
         dry_run=dry_run,
         verbose=verbose,
         check=check,
+        metrics_port=metrics_port,
+        metrics_linger_s=metrics_linger,
     )
     code = run_replay(options, click.echo, lambda line: click.echo(line, err=True))
     if code:

@@ -18,10 +18,9 @@ from __future__ import annotations
 import gc
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 import gevent
 import gevent.event
@@ -30,12 +29,13 @@ import gevent.queue
 import gevent.threadpool
 
 from parcours.loadtests.checks import Checker, run_level
-from parcours.loadtests.feed import Accounts, Chunk, Share, ShareReader
+from parcours.loadtests.feed import Accounts, Chunk, Share, ShareReader, prefetched
+from parcours.loadtests.live import LiveCounts
 from parcours.loadtests.mapping import Mapping, Request
-from parcours.loadtests.measure import DIMENSIONS, OK, Recorder, Registry
+from parcours.loadtests.measure import DIMENSIONS, OK, UNANSWERED, Recorder, Registry
 from parcours.loadtests.requestlog import RequestLog
 from parcours.loadtests.schedule import Schedule
-from parcours.loadtests.sender import Reply, classify
+from parcours.loadtests.sender import Reply, Sender, classify
 from parcours.output.reader import Run
 from parcours.output.replays import request_part
 
@@ -46,20 +46,8 @@ YIELD_EVERY = 64
 #: the lag is measured either way, and memory stays bounded.
 MAX_PENDING = 20_000
 
-T = TypeVar("T")
 Item = tuple[Chunk, list[list[int]], int, float]  # chunk, its dimension codes, row, due (monotonic)
-
-
-class Sender(Protocol):
-    def request(
-        self,
-        method: str,
-        path: str,
-        name: str,
-        body: bytes | None,
-        headers: dict[str, str],
-        success: frozenset[int],
-    ) -> Reply: ...
+Flight = tuple[list[tuple[Item, float]], float, Request]  # (event, ready) pairs, sent, the request
 
 
 @dataclass(eq=False)
@@ -70,15 +58,6 @@ class Lane:
     items: deque[Item] = field(default_factory=deque)
     previous_done: float = 0.0  # when its last response came back
     busy: bool = False  # in the ready line or in flight
-
-
-def prefetched(pool: gevent.threadpool.ThreadPool, chunks: Iterable[T]) -> Iterator[T]:
-    """Iterate in a thread of ``pool``, always one item ahead, without blocking the gevent loop."""
-    it = iter(chunks)
-    ahead = pool.spawn(next, it, None)
-    while (item := ahead.get()) is not None:
-        ahead = pool.spawn(next, it, None)
-        yield item
 
 
 class ShareReplay:
@@ -108,14 +87,11 @@ class ShareReplay:
         self.t0 = time.monotonic() + (t0_wall - time.time())
         self.registry = Registry()
         folds = gevent.threadpool.ThreadPool(1)
-        self.recorder = Recorder(self.registry, folds)
-        self.log = (
-            None
-            if out is None
-            else RequestLog(
-                request_part(out, share.index), share.index, self.registry.names, t0_wall - self.t0, folds
-            )
-        )
+        self.live = LiveCounts()
+        self.recorder = Recorder(self.registry, folds, self.live)
+        part = None if out is None else request_part(out, share.index)
+        names = self.registry.names
+        self.log = None if part is None else RequestLog(part, share.index, names, t0_wall - self.t0, folds)
         self.checker = Checker()
         self.queues: dict[int, Lane] = {}
         self.ready: gevent.queue.Queue[Lane | None] = gevent.queue.Queue()
@@ -132,7 +108,11 @@ class ShareReplay:
         self.last_done: float | None = None
         self.stopped = False
         self.in_flight = 0  # events whose request is out, waiting for its answer
+        self.sent = 0  # events whose request went out
         self.unanswered = 0  # events whose request was out when the replay stopped
+        #: requests out now, by a number of their own: what a stop records as unanswered
+        self.flights: dict[int, Flight] = {}
+        self.flight_numbers = 0
         self.readers = self._readers(run)
         self.threads = gevent.threadpool.ThreadPool(max(1, len(self.readers)))
 
@@ -143,19 +123,10 @@ class ShareReplay:
         modulo = (self.share.workers, self.share.index) if by_customer else None
         accounts = Accounts(run.path, mine, modulo) if "account_id" in self.mapping.fields else None
         return [
-            ShareReader(
-                parts[p],
-                self.share,
-                by_customer,
-                self.mapping,
-                self.plan.time_map,
-                self.plan.speed,
-                self.t0_wall,
-                self.check_level,
-                accounts,
-            )
+            ShareReader(parts[p], self.share, by_customer, self.mapping, self.plan.time_map,
+                        self.plan.speed, self.t0_wall, self.check_level, accounts)
             for p in mine
-        ]
+        ]  # fmt: skip
 
     def start(self) -> None:
         # Everything alive now (Locust, gevent, the plan) lives to the end of the process: a full
@@ -178,15 +149,23 @@ class ShareReplay:
     def stop(self, grace_s: float) -> None:
         """Hand over nothing more; give requests in flight ``grace_s`` to finish, then drop them.
 
-        The events of a dropped request are counted as sent without an answer (``unanswered``): the
-        target may have received them, so they are not "not sent".
+        The events of a dropped request are counted as sent without an answer (``unanswered``) and
+        logged so: the target may have received them, so they are not "not sent".
         """
         self.stopped = True
         self.dispatchers.kill(block=True)
         self._release_senders()
         self.senders.join(timeout=grace_s)
         self.senders.kill(block=True)
-        self.unanswered += self.in_flight
+        given_up = time.monotonic()
+        for pairs, sent, req in self.flights.values():
+            for item, ready in pairs:
+                _, codes, i, due = item
+                row = (codes[0][i], codes[1][i], codes[2][i], due, ready, sent, given_up, UNANSWERED, 0)
+                self.recorder.record(row)
+                self._log(item, req, (due, sent, given_up), 0, UNANSWERED, None)
+                self.unanswered += 1
+        self.flights.clear()
         self.in_flight = 0
 
     def _release_senders(self) -> None:
@@ -277,11 +256,12 @@ class ShareReplay:
         self.last_sent[customer] = order
 
     def _skipped(self, item: Item) -> bool:
-        """An event whose request needs a field it lacks is counted, not sent."""
+        """An event whose request needs a field it lacks (or holds a CR in a header) is counted, not sent."""
         chunk, _, i, _ = item
-        if chunk.null_field[i] is None:
+        why = chunk.null_field[i]  # a field it lacks, or "field: what is wrong with its value"
+        if why is None:
             return False
-        self.recorder.skipped[f"{chunk.event_type[i]} (null {chunk.null_field[i]})"] += 1
+        self.recorder.skipped[f"{chunk.event_type[i]} ({why if ':' in why else f'null {why}'})"] += 1
         return True
 
     def send_one(self, item: Item, previous_done: float) -> float:
@@ -296,12 +276,11 @@ class ShareReplay:
         if jar:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
         self._check_order(customer, chunk.order[i])
-        self.in_flight += 1  # a request dropped at a stop leaves it counted (see stop)
-        sent, done, reply = self._exchange(req, chunk.path[i], chunk.body[i], headers)
-        self.in_flight -= 1
+        ready = max(due, previous_done)
+        sent, done, reply = self._exchange(req, chunk.path[i], chunk.body[i], headers, [(item, ready)])
         if reply.set_cookies:
             self._keep_cookies(device, reply.set_cookies)
-        self._record(item, max(due, previous_done), sent, done, reply, req)
+        self._record(item, ready, sent, done, reply, req)
         return done
 
     def send_batch(self, items: list[Item], previous_done: float) -> float:
@@ -315,19 +294,31 @@ class ShareReplay:
         body = b"[" + b",".join(c.body[k] or b"null" for c, _, k, _ in kept) + b"]"
         for k_chunk, _, k, _ in kept:
             self._check_order(k_chunk.customer[k], k_chunk.order[k])
-        self.in_flight += len(kept)
-        sent, done, reply = self._exchange(req, chunk.path[i], body, headers)
-        self.in_flight -= len(kept)
-        for item in kept:
-            self._record(item, max(item[3], previous_done), sent, done, reply, req)
+        pairs = [(item, max(item[3], previous_done)) for item in kept]
+        sent, done, reply = self._exchange(req, chunk.path[i], body, headers, pairs)
+        for item, ready in pairs:
+            self._record(item, ready, sent, done, reply, req)
         return done
 
     def _exchange(
-        self, req: Request, path: str, body: bytes | None, headers: dict[str, str]
+        self,
+        req: Request,
+        path: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        pairs: list[tuple[Item, float]],
     ) -> tuple[float, float, Reply]:
+        """Send one request; while it is out, its events are in ``flights`` (a stop records them)."""
         sent = time.monotonic()
+        self.flight_numbers += 1
+        number = self.flight_numbers
+        self.flights[number] = (pairs, sent, req)
+        self.in_flight += len(pairs)
+        self.sent += len(pairs)
         reply = self.sender.request(req.method, path, req.name, body, headers, req.success)
         done = time.monotonic()
+        del self.flights[number]  # not reached when a stop kills this greenlet: the stop records them
+        self.in_flight -= len(pairs)
         if self.first_sent is None:
             self.first_sent = sent
         self.last_done = done if self.last_done is None else max(self.last_done, done)
@@ -349,11 +340,23 @@ class ShareReplay:
             detail = f"status {status}" if status else f"{type(reply.error).__name__}: {reply.error}"
             self.recorder.failed(outcome, chunk.event_type[i], detail)
         verdict = self._judge(chunk, codes, i, req, reply) if outcome == OK and req.rules else None
-        self.recorder.record((codes[0][i], codes[1][i], codes[2][i], due, ready, sent, done, outcome))
+        self.recorder.record((codes[0][i], codes[1][i], codes[2][i], due, ready, sent, done, outcome, status))
+        self._log(item, req, (due, sent, done), status, outcome, verdict)
+
+    def _log(
+        self,
+        item: Item,
+        req: Request,
+        times: tuple[float, float, float],
+        status: int,
+        outcome: int,
+        verdict: str | None,
+    ) -> None:
+        chunk, codes, i, _ = item
         if self.log is not None:
             self.log.add(
                 chunk.event_id[i], chunk.customer[i], (codes[0][i], codes[1][i], codes[2][i]), req.name,
-                (due, sent, done), status, outcome, verdict,
+                times, status, outcome, verdict,
             )  # fmt: skip
 
     def _judge(self, chunk: Chunk, codes: list[list[int]], i: int, req: Request, reply: Reply) -> str | None:
@@ -370,6 +373,15 @@ class ShareReplay:
             })  # fmt: skip
         return found[0].kind if found else "ok"
 
+    def snapshot(self, fold: bool = False) -> dict[str, Any]:
+        """The live metrics' counts so far; ``fold``: first fold what was recorded (in the thread)."""
+        r = self.recorder
+        if fold:
+            r.flush()
+        gauges = {"due": self.handed, "sent": self.sent, "in_flight": self.in_flight,
+                  "skipped": sum(r.skipped.values()), "order_violations": r.order_violations}  # fmt: skip
+        return self.live.snapshot(gauges, [(k, c, n) for (k, c), n in sorted(r.violations.items())])
+
     def result(self) -> dict[str, Any]:
         out = self.recorder.result()
         if self.log is not None:
@@ -383,5 +395,6 @@ class ShareReplay:
             last_done_s=None if self.last_done is None else self.last_done - self.t0,
             stopped=self.stopped,
             unanswered=self.unanswered,
+            live=self.snapshot(),
         )
         return out

@@ -7,11 +7,12 @@ releases the GIL) and converting to Python lists never stall the gevent loop tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import gevent.threadpool
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,6 +31,18 @@ BASE_FIELDS = ("event_id", "seq", "ts", "customer_id", *DIMENSIONS)
 EVENT_ID_HEADER = "X-Parcours-Event-Id"
 DUE_HEADER = "X-Parcours-Due"  # seconds since the epoch, to the microsecond
 WORKER_HEADER = "X-Parcours-Worker"
+
+
+T = TypeVar("T")
+
+
+def prefetched(pool: gevent.threadpool.ThreadPool, chunks: Iterable[T]) -> Iterator[T]:
+    """Iterate in a thread of ``pool``, always one item ahead, without blocking the gevent loop."""
+    it = iter(chunks)
+    ahead = pool.spawn(next, it, None)
+    while (item := ahead.get()) is not None:
+        ahead = pool.spawn(next, it, None)
+        yield item
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from functools import cached_property
@@ -46,10 +47,22 @@ HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\U0010ffff]*")
 #: A path is sent as written (placeholders aside): printable ASCII without spaces; percent-encode others.
 PATH = re.compile(r"/[!-~]*")
+ENV_IN_PATH = re.compile(r"[!-~]*")
+
+
+#: Headers HTTP itself owns: the client writes them from the request (a Content-Length of the mapping's
+#: own would frame every request after it wrongly), or they manage the connection, not the request.
+HTTP_OWNED = frozenset(
+    {"content-length", "host", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade"}
+)
+#: Deepest nesting of tables and arrays a mapping file may hold (the built-in ones hold 4).
+MAX_DEPTH = 32
 
 
 def check_headers(headers: dict[str, str]) -> dict[str, str]:
     for name, value in headers.items():
+        if name.lower() in HTTP_OWNED:
+            raise ValueError(f"header {name}: HTTP sets it from the request itself; a mapping may not")
         if not HEADER_NAME.fullmatch(name):
             raise ValueError(f"header name {name!r} is not a token (letters, digits, !#$%&'*+.^_`|~-)")
         if not HEADER_VALUE.fullmatch(value):
@@ -246,12 +259,22 @@ class Mapping:
         )
 
     def check_environment(self, environ: MappingABC[str, str] | None = None) -> None:
-        """Every ``{env.NAME}`` the mapping uses must be set; the error names file and field."""
+        """Every ``{env.NAME}`` the mapping uses must be set, and fit where it goes (no CR or LF in a
+        header, nothing but visible ASCII in a path); the error names file, field and variable."""
         env = os.environ if environ is None else environ
         for where, text in self._text_templates():
             missing = templates.missing_env(text, env)
             if missing:
                 raise SpecError(self.source, where, f"environment variable {missing[0]} is not set")
+            for name in templates.env_names(text):
+                value = env.get(name, "")
+                if re.fullmatch(r"requests\.[^.]+\.path", where) and not ENV_IN_PATH.fullmatch(value):
+                    why = "a space, a control or a non-ASCII character; percent-encode it"
+                elif ".body" not in where and not HEADER_VALUE.fullmatch(value):
+                    why = "a CR, LF or another control character"
+                else:
+                    continue
+                raise SpecError(self.source, where, f"environment variable {name} holds {why}")
 
     def _text_templates(self) -> list[tuple[str, str]]:
         found = [(f"defaults.headers.{h}", v) for h, v in self.spec.defaults.headers.items()]
@@ -290,6 +313,35 @@ def from_dict(data: dict[str, Any], source: str) -> Mapping:
 
 
 def load(name_or_path: str) -> Mapping:
-    """Read and validate a mapping; a bad file raises SpecError naming the file and the field."""
+    """Read and validate a mapping; a bad file raises SpecError naming the file and the field.
+
+    Read as spec files are, at most 1 MiB of UTF-8; only a regular file (a FIFO would block the
+    reading), and nested no deeper than ``MAX_DEPTH``."""
     path = resolve(name_or_path)
-    return from_dict(read_toml(path), str(path))
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise SpecError(path, "", "not a regular file (a FIFO, a device or a folder is not a mapping)")
+    except FileNotFoundError:
+        raise SpecError(path, "", "no such file") from None
+    except OSError as exc:
+        raise SpecError(path, "", f"cannot read ({exc.strerror})") from None
+    try:
+        data = read_toml(path)
+    except RecursionError:
+        raise SpecError(path, "", f"nested deeper than {MAX_DEPTH} tables or arrays") from None
+    if _depth(data) > MAX_DEPTH:
+        raise SpecError(path, "", f"nested deeper than {MAX_DEPTH} tables or arrays")
+    return from_dict(data, str(path))
+
+
+def _depth(value: Any) -> int:
+    """How deep tables and arrays nest in ``value`` (walked without recursion)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

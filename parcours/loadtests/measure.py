@@ -19,20 +19,23 @@ from typing import Any, Protocol
 import numpy as np
 
 from parcours.loadtests.histogram import Histogram, HistogramSet
+from parcours.loadtests.live import LiveCounts
 
 METRICS = ("lag", "schedule_lag", "service", "corrected")
 DIMENSIONS = ("channel", "persona", "event_type")
-#: How a request ended; the index is what a record stores.
-OUTCOMES = ("ok", "status", "refused", "timeout", "closed", "other")
+#: How a request ended; the index is what a record stores. ``unanswered``: still out when the replay
+#: stopped (the target may have it), so sent, but without an answer, and kept out of the histograms.
+OUTCOMES = ("ok", "status", "refused", "timeout", "closed", "other", "unanswered")
 OK = 0
+UNANSWERED = OUTCOMES.index("unanswered")
 #: Records kept before folding them into histograms: bounds memory, keeps each fold to a few ms.
 #: Not a multiple of the reading chunk, so that folding and reading do not keep falling together.
 FLUSH_ROWS = 15_000
-ROW_WIDTH = 8
+ROW_WIDTH = 9
 #: Examples kept per kind of continuity violation.
 SAMPLES = 3
 
-Row = tuple[int, int, int, float, float, float, float, int]
+Row = tuple[int, int, int, float, float, float, float, int, int]  # ..., outcome, HTTP status (0: none)
 
 
 class Folds(Protocol):
@@ -120,14 +123,17 @@ class Inline:
 
 
 class Recorder:
-    """Collects ``(channel, persona, event_type, due, ready, sent, done, outcome)`` rows.
+    """Collects ``(channel, persona, event_type, due, ready, sent, done, outcome, status)`` rows.
 
     ``record`` only appends eight numbers to a flat array; every ``FLUSH_ROWS`` rows NumPy takes the
     array as it is and ``folds`` (a thread, in order) folds it into counts with GIL-free NumPy calls.
     """
 
-    def __init__(self, registry: Registry, folds: Folds | None = None) -> None:
+    def __init__(
+        self, registry: Registry, folds: Folds | None = None, live: LiveCounts | None = None
+    ) -> None:
         self.registry = registry
+        self.live = live  # the live metrics' counts, folded from the same rows
         self.folds: Folds = Inline() if folds is None else folds  # a pool with no task is falsy
         self.packed = Tallies()
         self.names: dict[str, list[str]] = {d: [] for d in DIMENSIONS}
@@ -166,6 +172,8 @@ class Recorder:
             self.folds.spawn(lambda: self._fold(table, names))
 
     def _fold(self, table: np.ndarray, names: dict[str, list[str]]) -> None:
+        outcome = table[:, 7].astype(np.int64)
+        timed = outcome != UNANSWERED  # an unanswered request has no done time to measure
         due, ready, sent, done = table[:, 3], table[:, 4], table[:, 5], table[:, 6]
         seconds = {
             "lag": sent - due,
@@ -173,10 +181,14 @@ class Recorder:
             "service": done - sent,
             "corrected": done - due,
         }
-        us = {m: np.maximum(np.rint(v * 1e6), 0).astype(np.int64) for m, v in seconds.items()}
-        keys = {d: table[:, column].astype(np.int64) for column, d in enumerate(DIMENSIONS)}
-        self.packed.add(keys, us)
-        outcomes, n = np.unique(table[:, 7].astype(np.int64), return_counts=True)
+        if self.live is not None:
+            codes = table[:, [0, 2, 8]].astype(np.int64)
+            self.live.fold(codes[:, 0], codes[:, 1], outcome, codes[:, 2], seconds, names, OUTCOMES, timed)
+        us = {m: np.maximum(np.rint(v[timed] * 1e6), 0).astype(np.int64) for m, v in seconds.items()}
+        keys = {d: table[timed, column].astype(np.int64) for column, d in enumerate(DIMENSIONS)}
+        if timed.any():
+            self.packed.add(keys, us)
+        outcomes, n = np.unique(outcome, return_counts=True)
         for kind, count in zip(outcomes.tolist(), n.tolist(), strict=True):
             self.counts[OUTCOMES[kind]] += count
         self.counts["sent"] += len(table)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -21,9 +22,11 @@ from typing import Any, cast
 
 import gevent
 from locust.env import Environment
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from parcours.errors import ParcoursError
+from parcours.lifeline import follow_parent
+from parcours.loadtests import live
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import verdict as verdicts
 from parcours.loadtests.driver import ShareReplay
@@ -35,7 +38,7 @@ from parcours.output.replays import ReplaySettings, new_replay_dir, write_summar
 
 log = logging.getLogger("parcours.replay")
 
-START, RESULT, STOP = "parcours_start", "parcours_result", "parcours_stop"
+START, RESULT, STOP, METRICS = "parcours_start", "parcours_result", "parcours_stop", "parcours_metrics"
 #: Between deciding the start time and the first event: enough to reach the workers and read ahead.
 START_LEAD_S = 1.0
 #: On an early stop: how long requests in flight may finish, and how long the master waits for results.
@@ -61,6 +64,13 @@ ARGUMENTS: list[tuple[str, type, Any, str]] = [
     ("--max-lag-ms", float, 100.0, "Lag gate: schedule lag p99 above this makes the run invalid"),
     ("--fail-on", str, "", "Thresholds such as p99_ms=500,error_rate=0.01"),
     ("--replay-out", str, "", "Results folder [default: RUN/replays/TIMESTAMP]"),
+    ("--metrics-port", int, 0, "Serve live Prometheus metrics on 127.0.0.1:PORT/metrics [default: off]"),
+    (
+        "--metrics-linger",
+        float,
+        live.LINGER_S,
+        "After the end, wait up to this for a scrape of the final values",
+    ),
 ]
 
 
@@ -88,11 +98,13 @@ def _plan(options: Any) -> tuple[Run, mappings.Mapping, Schedule]:
 class Worker:
     """A worker's side: replay the share the master assigned, report what was measured, once."""
 
-    def __init__(self, environment: Environment, report: Any) -> None:
+    def __init__(self, environment: Environment, report: Any, publish: Any) -> None:
         self.environment = environment
         self.report = report
+        self.publish = publish  # gets the live metrics' snapshot every live.PUBLISH_S
         self.replay: ShareReplay | None = None
         self.reported = False
+        self.index = 0
 
     def start(self, order: dict[str, Any]) -> None:
         options = self.environment.parsed_options
@@ -112,8 +124,16 @@ class Worker:
             out=Path(order["out"]) if order.get("out") else None,
         )
         self.replay.start()
+        self.index = order["index"]
         log.info("parcours: worker %d of %d replaying from %s", order["index"], order["workers"], run_dir)
         gevent.spawn(self._finish)
+        gevent.spawn(self._publish)
+
+    def _publish(self) -> None:
+        while self.replay is not None and not self.reported:
+            gevent.sleep(live.PUBLISH_S)
+            if not self.reported:
+                self.publish({"index": self.index, "live": self.replay.snapshot(fold=True)})
 
     def _finish(self) -> None:
         assert self.replay is not None
@@ -153,6 +173,38 @@ class Coordinator:
         self.stop_reason: str | None = None
         self.cap: gevent.Greenlet | None = None
         self.quitting = False
+        self.snapshots: dict[int, dict[str, Any]] = {}  # the latest live counts of each worker
+        self.clients: dict[str, int] = {}  # Locust's id of each worker: its index
+        self.lost: set[int] = set()
+        self.terminated = False  # a SIGTERM stopped it: exit 143, not 130, as every parcours command
+        port = self.options.metrics_port
+        self.endpoint = live.Endpoint(port, self.render) if port else None
+
+    def render(self) -> str:
+        workers = {"expected": self.expected, "reporting": len(self.snapshots), "lost": len(self.lost)}
+        snapshot = live.merge(self.snapshots.values())
+        finished = self.endpoint is not None and self.endpoint.finished
+        return live.text(snapshot, planned=self.plan.requests, workers=workers, finished=finished)
+
+    def on_metrics(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self.keep_snapshot(msg.data)
+
+    def keep_snapshot(self, data: dict[str, Any]) -> None:
+        if int(data["index"]) not in self.results:  # a result holds the final counts: keep those
+            self.snapshots[int(data["index"])] = data["live"]
+
+    def watch_workers(self) -> None:
+        """A worker gone without a result (killed, crashed) is reported with its last snapshot."""
+        runner = cast(MasterRunner, self.environment.runner)
+        while not self.finished:
+            gevent.sleep(1.0)
+            for client_id, index in self.clients.items():
+                node = runner.clients.get(client_id)
+                gone = node is None or node.state == STATE_MISSING
+                if gone and index not in self.results and not self.finished:
+                    log.warning("parcours: worker %d is lost; reporting what it had sent", index)
+                    self.lost.add(index)
+                    self.collect(live.as_result(index, self.snapshots.get(index)))
 
     def on_test_start(self, **_: Any) -> None:
         self.results, self.finished = {}, False
@@ -166,11 +218,13 @@ class Coordinator:
                 c.id for c in runner.clients.ready + runner.clients.spawning + runner.clients.running
             )
             self.expected = len(workers)
+            self.clients = {client_id: index for index, client_id in enumerate(workers)}
             for index, client_id in enumerate(workers):
                 runner.send_message(START, {**order, "index": index, "workers": len(workers)}, client_id)
+            gevent.spawn(self.watch_workers)
         else:
             self.expected = 1
-            self.local = Worker(self.environment, self.collect)
+            self.local = Worker(self.environment, self.collect, self.keep_snapshot)
             self.local.start({**order, "index": 0, "workers": 1})
         self.stop_reason = None
         self.cap = gevent.spawn_later(self.time_cap_s(), self.on_time_cap)
@@ -212,14 +266,22 @@ class Coordinator:
     def _quit(self) -> None:
         if self.options.headless and not self.quitting:
             self.quitting = True
-            # Locust rewrites its CSV once a second and not on exit: let it catch up first.
-            gevent.spawn_later(CSV_SETTLE_S, self.environment.runner.quit)  # type: ignore[union-attr]
+            gevent.spawn(self._quit_when_read)
+
+    def _quit_when_read(self) -> None:
+        # Locust rewrites its CSV once a second and not on exit: let it catch up first; and let a
+        # scrape read the final metrics (up to --metrics-linger).
+        gevent.sleep(CSV_SETTLE_S)
+        if self.endpoint is not None:
+            self.endpoint.linger(self.options.metrics_linger)
+        self.environment.runner.quit()  # type: ignore[union-attr]
 
     def on_result(self, environment: Environment, msg: Any, **_: Any) -> None:
         self.collect(msg.data)
 
     def collect(self, result: dict[str, Any]) -> None:
         self.results[int(result["index"])] = result
+        self.snapshots[int(result["index"])] = result["live"]
         if len(self.results) >= self.expected and not self.finished:
             self.finish(interrupted=any(r["stopped"] for r in self.results.values()))
             self._quit()
@@ -251,9 +313,14 @@ class Coordinator:
             stopped_by=self.stop_reason,
             time_cap_s=self.time_cap_s(),
         )
+        verdicts.judge(summary, self.thresholds)
+        if self.endpoint is not None:
+            self.endpoint.finished = True
         path = write_summary(self.out, summary)
         log.info("parcours: summary in %s\n%s", path, verdicts.text(summary, self.thresholds))
-        self.environment.process_exit_code = verdicts.exit_code(summary, self.thresholds)
+        code = verdicts.exit_code(summary, self.thresholds)
+        terminated = self.terminated and code == verdicts.EXIT_INTERRUPTED
+        self.environment.process_exit_code = verdicts.EXIT_TERMINATED if terminated else code
 
     def _context(self) -> ReplaySettings:
         o = self.options
@@ -285,22 +352,31 @@ def attach(environment: Environment) -> None:
     except ParcoursError as exc:  # one line and exit code 2, as `parcours` itself does
         log.error("parcours: error: %s", exc)
         sys.exit(2)
+    # after the handlers are registered: starting a thread yields to gevent, and a message handled
+    # then (the master's start) would find none
+    follow_parent()  # started by `parcours replay`: gone with it, even after a kill -9
 
 
 def _attach(environment: Environment) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
-        share = Worker(environment, lambda result: runner.send_message(RESULT, result))
+        share = Worker(
+            environment,
+            lambda result: runner.send_message(RESULT, result),
+            lambda snapshot: runner.send_message(METRICS, snapshot),
+        )
         runner.register_message(START, lambda environment, msg, **_: share.start(msg.data), concurrent=True)
         runner.register_message(STOP, lambda environment, msg, **_: share.halt(), concurrent=True)
         listen(environment.events.quitting, lambda **_: share.halt())
         return
     coordinator = Coordinator(environment)
+    gevent.signal_handler(signal.SIGTERM, lambda: setattr(coordinator, "terminated", True))
     listen(environment.events.test_start, coordinator.on_test_start)
     listen(environment.events.test_stop, coordinator.on_stop)
     listen(environment.events.quitting, coordinator.on_stop)
     if isinstance(runner, MasterRunner):
         runner.register_message(RESULT, coordinator.on_result, concurrent=True)
+        runner.register_message(METRICS, coordinator.on_metrics, concurrent=True)
 
 
 def listen(event: Any, listener: Callable[..., None]) -> None:

@@ -1,7 +1,9 @@
 """The per-request log of a replay: one Parquet row per event sent, written as the replay goes.
 
 Each replay process writes its own part, ``requests/part-NNNNN.parquet`` in the results folder (NNNNN
-the worker's index; the layout and the schema are ``output/replays``'s). Rows pile up in flat arrays
+the worker's index; the layout and the schema are ``output/replays``'s), under a hidden ``.partial``
+name until it is closed. A request still out when the replay stopped is logged too, its error
+``unanswered`` and its ``done`` the moment the replay gave up on it. Rows pile up in flat arrays
 and leave as one row group every ``ROWS`` rows, written by the process's folding thread, so memory
 stays bounded and the loop that sends never waits on the disk. Times are wall-clock UTC to the
 microsecond (the monotonic clock, shifted by the replay's shared start).
@@ -37,7 +39,10 @@ class RequestLog:
         self, path: Path, worker: int, names: dict[str, list[str]], wall_offset_s: float, pool: Pool
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
+        self.final = path
+        # written under a hidden name, renamed when closed: a process killed on the way leaves no part
+        # that readers would take for a whole one (a Parquet file is only readable once closed)
+        self.path = path.with_name(f".{path.name}.partial")
         self.worker = worker
         self.names = names  # the registry's lists: they only grow, so codes stay valid
         self.wall_offset_s = wall_offset_s  # wall clock = monotonic clock + this
@@ -112,4 +117,5 @@ class RequestLog:
             pq.write_table(REQUEST_SCHEMA.empty_table(), self.path)
         else:
             self.writer.close()
+        self.path.replace(self.final)
         return self.rows

@@ -8,8 +8,9 @@ which then stops Locust with SIGTERM and still collects the summary of what was 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import math
-import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,10 +23,11 @@ from pathlib import Path
 from typing import IO
 
 from parcours.errors import ParcoursError
-from parcours.lifeline import DieWithParent
+from parcours.lifeline import DieWithParent, child_env
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import verdict as verdicts
 from parcours.loadtests.checks import run_level
+from parcours.loadtests.live import LINGER_S
 from parcours.loadtests.schedule import (
     Schedule,
     Window,
@@ -60,6 +62,10 @@ MAX_WORKERS = 64
 MAX_CONNECTIONS = 10_000
 MAX_SPEED = 1_000_000.0  # a year of events in half a minute
 MAX_TIMEOUT_S = 3600.0
+#: A host in a --target URL: an IP address (IPv6 in brackets), or DNS labels (underscores allowed, as
+#: container and service names use them).
+HOST_NAME = re.compile(r"(?=.{1,253}\.?$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+                       r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class ReplayOptions:
     dry_run: bool = False
     verbose: bool = False
     check: bool = False
+    metrics_port: int | None = None
+    metrics_linger_s: float = LINGER_S
 
     @property
     def mapping_name(self) -> str:
@@ -119,7 +127,11 @@ def check(opts: ReplayOptions) -> Checked:
             raise ParcoursError(f"{name}: must be a number above 0 and at bound {bound:g}, got {number!r}")
     if opts.out is not None:
         check_results_out(opts.out)
+    if opts.metrics_port is not None:
+        check_metrics_port(opts.metrics_port, opts.metrics_linger_s)
     thresholds = verdicts.parse_fail_on(opts.fail_on)
+    if any(t.name == "check_violations" for t in thresholds) and not opts.check:
+        raise ParcoursError("--fail-on: check_violations needs --check (no answer is checked without it)")
     window = parse_window(opts.window) if opts.window else None
     max_gap = parse_duration_s(opts.max_gap, "--max-gap") if opts.max_gap else None
     run = Run(opts.run_dir)
@@ -159,11 +171,11 @@ def _replay(
             f"{opts.speed:g} (about {checked.plan.duration_s:,.0f} s, {opts.workers} worker(s)); "
             f"logs in {out}"
         )
-        interrupted = _run_locust(opts, checked, host, out)
+        stopped = _run_locust(opts, checked, host, out)
     summary = _read_summary(out)
     echo(verdicts.text(summary, checked.thresholds))
     echo(f"  results: {out} (summary.json, requests/*.parquet, locust_stats.csv, locust.html)")
-    code = verdicts.EXIT_INTERRUPTED if interrupted else verdicts.exit_code(summary, checked.thresholds)
+    code = stopped or verdicts.exit_code(summary, checked.thresholds)
     if code == verdicts.EXIT_TIME_CAP and warn is not None:
         warn(f"parcours: replay stopped: {verdicts.time_cap_reason(summary)}")
     if code == verdicts.EXIT_FAILED and summary.get("failed_reason") and warn is not None:
@@ -191,14 +203,43 @@ def probe(target: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
 
 def target_address(target: str) -> tuple[str, int]:
     """The host and port of an http(s) URL, each checked: a ParcoursError naming --target if not."""
-    url = urllib.parse.urlsplit(target)
     try:
+        url = urllib.parse.urlsplit(target)
         port = url.port or (443 if url.scheme == "https" else 80)
-    except ValueError:
-        raise ParcoursError(f"--target: {target!r} has an invalid port") from None
-    if not url.hostname:
+    except ValueError as exc:
+        raise ParcoursError(f"--target: {target!r} is not a valid URL ({exc})") from None
+    host = url.hostname
+    if not host:
         raise ParcoursError(f"--target: {target!r} names no host")
-    return url.hostname, port
+    if not (_is_ip(host) or HOST_NAME.fullmatch(host)):
+        raise ParcoursError(f"--target: {target!r}: {host!r} is neither an IP address nor a host name")
+    if url.query or url.fragment or any(c.isspace() for c in target):
+        raise ParcoursError(f"--target: {target!r}: a base URL has no spaces, query or fragment")
+    return host, port
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def check_metrics_port(port: int, linger_s: float) -> None:
+    """A port to serve the live metrics on 127.0.0.1, free now (checked by binding it for a moment)."""
+    if not 1 <= port <= 65535:
+        raise ParcoursError(f"--metrics-port: {port} is not a port number (1 to 65535)")
+    if not (math.isfinite(linger_s) and 0 <= linger_s <= MAX_TIMEOUT_S):
+        raise ParcoursError(f"--metrics-linger: must be between 0 and {MAX_TIMEOUT_S:g} s, got {linger_s!r}")
+    with socket.socket() as s:
+        try:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the endpoint: TIME_WAIT is fine
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ParcoursError(
+                f"--metrics-port: cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})"
+            ) from None
 
 
 def _results_dir(run: Run, out: Path | None) -> Path:
@@ -240,6 +281,7 @@ def _target(target: str, out: Path, level: str) -> Iterator[str]:
                 "--level",
                 level,
             ],  # fmt: skip
+            env=child_env(),
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -278,6 +320,8 @@ def locust_args(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> 
         "--request-timeout", repr(opts.timeout_s), "--max-lag-ms", repr(opts.max_lag_ms),
         "--replay-out", str(out.absolute()),
     ]  # fmt: skip
+    if opts.metrics_port is not None:
+        args += ["--metrics-port", str(opts.metrics_port), "--metrics-linger", repr(opts.metrics_linger_s)]
     for flag, value in (("--window", opts.window), ("--max-gap", opts.max_gap), ("--fail-on", opts.fail_on)):
         if value:
             args += [flag, value]
@@ -294,12 +338,12 @@ def _spawn(args: list[str], log: IO[str], echo_live: bool) -> subprocess.Popen[s
         text=True,
         start_new_session=True,
         preexec_fn=DieWithParent(),  # stopped with this process however it ends, kill -9 included
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**child_env(), "PYTHONUNBUFFERED": "1"},
     )
 
 
-def _run_locust(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> bool:
-    """Start the processes and wait for them; True when interrupted with Ctrl-C."""
+def _run_locust(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> int | None:
+    """Start the processes and wait for them; the exit code of an interruption (Ctrl-C, SIGTERM)."""
     master_args = locust_args(opts, checked, host, out)
     port = _free_port()
     if opts.workers > 1:
@@ -321,8 +365,12 @@ def _run_locust(opts: ReplayOptions, checked: Checked, host: str, out: Path) -> 
             log.close()
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be."""
+
+
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    raise _Terminated
 
 
 @contextmanager
@@ -335,20 +383,20 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _wait(procs: list[subprocess.Popen[str]]) -> bool:
+def _wait(procs: list[subprocess.Popen[str]]) -> int | None:
     master, workers = procs[0], procs[1:]
     try:
         with _sigterm_as_ctrl_c():
             master.wait()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         master.send_signal(signal.SIGTERM)  # the master gathers what was measured and writes the summary
         _stop(master, STOP_WAIT_S)
         for worker in workers:
             _stop(worker, WORKER_EXIT_S)
-        return True
+        return verdicts.EXIT_TERMINATED if isinstance(exc, _Terminated) else verdicts.EXIT_INTERRUPTED
     for worker in workers:
         _stop(worker, WORKER_EXIT_S)
-    return False
+    return None
 
 
 def _stop(proc: subprocess.Popen[str], grace_s: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import gevent
 from geventhttpclient import HTTPClient
@@ -50,6 +51,18 @@ def error_kind(error: BaseException | None) -> str:
     ):
         return "closed"
     return "other"
+
+
+class Sender(Protocol):
+    def request(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        success: frozenset[int],
+    ) -> Reply: ...
 
 
 class StatusError(Exception):

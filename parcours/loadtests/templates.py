@@ -37,6 +37,7 @@ ENV_PREFIX = "env."
 OPTIONAL = "?"  # {env.NAME?}: empty when NAME is not set
 _URL_SAFE = r"^[A-Za-z0-9_.~-]*$"
 _NEEDS_JSON_ESCAPE = r"[\x00-\x1f\\\"]"
+_CONTROL = r"[\r\n\x00]"
 
 Mode = Literal["json", "json_text", "url", "text"]
 
@@ -105,6 +106,15 @@ def missing_env(template: str, environ: Mapping[str, str]) -> list[str]:
         if n.startswith(ENV_PREFIX) and not n.endswith(OPTIONAL)
     ]
     return [n for n in names if n not in environ]
+
+
+def env_names(template: str) -> list[str]:
+    """The environment variables a text template reads (``?`` removed)."""
+    return [
+        n[len(ENV_PREFIX) :].removesuffix(OPTIONAL)
+        for n in placeholders(template)
+        if n.startswith(ENV_PREFIX)
+    ]
 
 
 def fields_of(value: Any) -> set[str]:
@@ -220,6 +230,13 @@ def fill(pieces: list[Piece], batch: pa.RecordBatch, *, as_bytes: bool = False) 
             arrays.append(p)
             continue
         strings_ = field_strings(batch, p)
+        if p.mode == "text":  # a header's value is sent as it is: a CR or LF would forge another one
+            broken = pc.fill_null(pc.match_substring_regex(strings_, _CONTROL), False)
+            if pc.any(broken).as_py():
+                null_field = np.full(n, None, object) if null_field is None else null_field
+                unset = broken.to_numpy(zero_copy_only=False) & (null_field == None)  # noqa: E711
+                null_field[unset] = f"{p.name}: CR, LF or NUL"
+                strings_ = pc.if_else(broken, pa.scalar(None, pa.string()), strings_)
         if strings_.null_count:
             null_field = np.full(n, None, object) if null_field is None else null_field
             missing = strings_.is_null().to_numpy(zero_copy_only=False) & (null_field == None)  # noqa: E711

@@ -22,7 +22,8 @@ from parcours.output.replays import ReplaySettings, ReplaySummary
 EXIT_FAILED = 1  # no request succeeded, or a --fail-on threshold was crossed
 EXIT_INVALID = 3  # the lag gate: the replay fell behind its own schedule
 EXIT_TIME_CAP = 4  # the replay stopped at its own time cap: the target held it past its planned length
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C
+EXIT_TERMINATED = 143  # SIGTERM
 #: Why a replay stopped before every event was sent and answered (summary.json's ``stopped_by``).
 STOPPED_BY_TIME_CAP = "time_cap"
 STOPPED_BY_INTERRUPT = "interrupt"
@@ -81,11 +82,26 @@ def breaches(summary: ReplaySummary, thresholds: list[Threshold]) -> list[str]:
     return [f"{t.name} {t.value(summary):g} > {t.limit:g}" for t in thresholds if t.value(summary) > t.limit]
 
 
+def judge(summary: ReplaySummary, thresholds: list[Threshold]) -> ReplaySummary:
+    """Record the --fail-on thresholds, those crossed, and why the replay failed (if it did)."""
+    summary["fail_on"] = {t.name: t.limit for t in thresholds}
+    crossed = [t for t in thresholds if t.value(summary) > t.limit]
+    summary["fail_on_crossed"] = [
+        {"name": t.name, "value": t.value(summary), "limit": t.limit} for t in crossed
+    ]
+    if not summary["failed_reason"] and summary["valid"]:  # invalid: the figures measure the replay
+        reasons = breaches(summary, thresholds)
+        if _violated(summary):
+            reasons.append(f"{summary['checks']['violations']:,} continuity violation(s)")
+        summary["failed_reason"] = "; ".join(reasons) or None
+    return summary
+
+
 def nothing_succeeded(events: dict[str, Any], errors: dict[str, Any]) -> str | None:
     """Why the replay failed outright, when not one request of those to send got its expected answer."""
     if events["to_send"] == 0 or events["ok"] > 0:
         return None
-    if events["sent"] == 0 and events.get("unanswered"):
+    if events["sent"] and events["sent"] == events["unanswered"]:
         return (
             f"no request was answered: {events['unanswered']:,} were out, unanswered, when the replay stopped"
         )
@@ -138,12 +154,11 @@ def build(
     """The summary of a replay from every worker's result, the settings and the plan."""
     histograms, totals, violations = merge(results)
     counts = totals["counts"]
-    sent = counts["sent"]
-    failed = sent - counts["ok"]
+    sent, unanswered = counts["sent"], counts["unanswered"]  # sent: every request that went out
+    failed = sent - counts["ok"] - unanswered
     skipped_null = sum(totals["skipped"].values())
-    unanswered = sum(int(r.get("unanswered", 0)) for r in results)
     stopped_by = stopped_by or (STOPPED_BY_INTERRUPT if interrupted else None)
-    not_sent = plan["requests"] - sent - skipped_null - unanswered
+    not_sent = plan["requests"] - sent - skipped_null
     latency = {m: histograms.get(m).stats_ms() for m in METRICS}
     valid, reason = gate(latency, max_lag_ms)
     elapsed = max((r["last_done_s"] or 0.0 for r in results), default=0.0)
@@ -154,15 +169,15 @@ def build(
         "sent": sent,
         "ok": counts["ok"],
         "failed": failed,
-        "error_rate": round(failed / sent, 6) if sent else 0.0,
+        "error_rate": round((failed + unanswered) / sent, 6) if sent else 0.0,  # sent without its answer
         "unanswered": unanswered,
         "not_sent": not_sent,
-        "not_sent_reason": _not_sent_reason(stopped_by, not_sent, len(results), context),
+        "not_sent_reason": _not_sent_reason(stopped_by, not_sent, results, context),
         "unmapped": plan["unmapped"],
         "skipped_null_field": dict(totals["skipped"]),
     }
     errors = {
-        "by_kind": {k: counts[k] for k in OUTCOMES[1:] if counts[k]},
+        "by_kind": {k: counts[k] for k in OUTCOMES[1:-1] if counts[k]},  # the failures: unanswered aside
         "by_status": dict(sorted(totals["status_codes"].items())),
         "by_event_type": dict(totals["errors_by_type"].most_common()),
         "samples": {k: v for r in results for k, v in r["error_samples"].items()},
@@ -179,7 +194,7 @@ def build(
         "planned_duration_s": round(plan["duration_s"], 3),
         "elapsed_s": round(elapsed, 3),
         "requests_per_s": round(sent / elapsed, 1) if elapsed > 0 else None,
-        "failed_reason": nothing_succeeded(events, errors),
+        "failed_reason": _lost(results) or nothing_succeeded(events, errors),
         "events": events,
         "errors": errors,
         "order_violations": violations,
@@ -194,9 +209,12 @@ def build(
         },
         "workers": [
             {k: r[k] for k in ("index", "handed", "customers", "first_sent_s", "last_done_s", "stopped")}
-            | {"sent": r["counts"].get("sent", 0)}
+            | {"sent": r["counts"].get("sent", 0), "unanswered": r["counts"].get("unanswered", 0)}
+            | {"lost": bool(r.get("lost"))}
             for r in sorted(results, key=lambda r: int(r["index"]))
         ],
+        "fail_on": {},  # filled by ``judge``
+        "fail_on_crossed": [],
     }
 
 
@@ -221,13 +239,28 @@ def merge_checks(results: list[dict[str, Any]], *, enabled: bool) -> dict[str, A
     }
 
 
+def _lost(results: list[dict[str, Any]]) -> str | None:
+    lost = [r for r in results if r.get("lost")]
+    if not lost:
+        return None
+    said = ", ".join(f"worker {r['index']} had sent {r['counts'].get('sent', 0):,}" for r in lost)
+    return f"{len(lost)} worker(s) lost mid-replay ({said} by its last report); the replay is incomplete"
+
+
 def _not_sent_reason(
-    stopped_by: str | None, not_sent: int, reported: int, context: ReplaySettings
+    stopped_by: str | None, not_sent: int, results: list[dict[str, Any]], context: ReplaySettings
 ) -> str | None:
     if not not_sent:
         return None
+    reported = len(results)
     missing = int(context.get("workers_count", reported)) - reported
     lost = f"; {missing} worker(s) never reported what they sent" if missing > 0 else ""
+    gone = [str(r["index"]) for r in results if r.get("lost")]
+    if gone:
+        lost += (
+            f"; worker(s) {', '.join(gone)} lost mid-replay: what they sent after their last report is not "
+            "known, and the rest of their share was not sent"
+        )
     if stopped_by == STOPPED_BY_TIME_CAP:
         return "the replay stopped at its time cap before they were due or their customer's turn came" + lost
     if stopped_by == STOPPED_BY_INTERRUPT:
@@ -305,10 +338,10 @@ def text(summary: ReplaySummary, thresholds: list[Threshold] | None = None) -> s
         lines.append(f"  FAILED: {summary['failed_reason']}")
     if summary["invalid_reason"]:
         lines.append(f"  INVALID: {summary['invalid_reason']}")
-    for breach in breaches(summary, thresholds or []):
-        lines.append(f"  FAILED: {breach}")
-    if _violated(summary):
-        lines.append(f"  FAILED: {summary['checks']['violations']:,} continuity violation(s)")
+    if not summary.get("failed_reason"):  # a summary judged invalid: the thresholds still show
+        lines += [f"  FAILED: {breach}" for breach in breaches(summary, thresholds or [])]
+        if _violated(summary):
+            lines.append(f"  FAILED: {summary['checks']['violations']:,} continuity violation(s)")
     return "\n".join(lines)
 
 

@@ -41,9 +41,10 @@ REQUEST_SCHEMA = pa.schema(
         pa.field("worker", pa.int32(), nullable=False),
         pa.field("due", TIME, nullable=False),
         pa.field("sent", TIME, nullable=False),
-        pa.field("done", TIME, nullable=False),
+        pa.field("done", TIME, nullable=False),  # unanswered: when the replay gave up on it, at its stop
         pa.field("status", pa.int32()),  # null when no answer came
-        pa.field("error", pa.string()),  # null when ok; else status, refused, timeout, closed or other
+        pa.field("error", pa.string()),  # null when ok; else status, refused, timeout, closed, other or
+        # unanswered (still out when the replay stopped: sent, the target may have it, no answer)
         pa.field("check", pa.string()),  # null when not checked; "ok"; or the kind of the violation
     ],
     metadata={b"parcours.requests_version": REQUESTS_VERSION},
@@ -104,7 +105,7 @@ class ReplaySummary(ReplaySettings):
     planned_duration_s: float
     elapsed_s: float
     requests_per_s: float | None
-    failed_reason: str | None
+    failed_reason: str | None  # why it failed: nothing succeeded, a worker lost, thresholds crossed
     events: dict[str, Any]  # in_file, in_window, to_send, sent, ok, failed, error_rate, unanswered, ...
     errors: dict[str, Any]  # by_kind, by_status, by_event_type, samples
     order_violations: int
@@ -112,6 +113,8 @@ class ReplaySummary(ReplaySettings):
     latency_ms: dict[str, dict[str, float]]  # metric -> count, mean, p50, ... max
     by: dict[str, dict[str, dict[str, dict[str, float]]]]  # dimension -> key -> metric -> stats
     workers: list[dict[str, Any]]
+    fail_on: dict[str, float]  # the --fail-on thresholds, NAME: LIMIT
+    fail_on_crossed: list[dict[str, Any]]  # those crossed: name, value, limit
 
 
 def write_summary(results: Path, summary: ReplaySummary) -> Path:

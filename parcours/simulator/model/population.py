@@ -30,6 +30,7 @@ class Customers:
         self.persona = persona  # int8 index into model.personas
         self.activity = activity  # float64 multiplier around the persona's mean
         self.store = (ids // model.scenario.stores.customers_per_store).astype(np.int32)  # home store
+        self._opted: dict[int, np.ndarray] = {}  # opt-in columns drawn alone (``opted_in``)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -50,16 +51,45 @@ class Customers:
         rate = self.model.tables["has_account"][self.persona]
         return self.streams.uniform(Purpose.ACCOUNT, self.ids) < rate
 
+    def app_at(self, rows: np.ndarray) -> np.ndarray:
+        """``app[rows]``, drawing only those rows unless the column is already drawn (same values)."""
+        if "app" in self.__dict__:
+            return self.app[rows]
+        rate = self.model.tables["app_installed"][self.persona[rows]]
+        return self.streams.uniform(Purpose.APP, self.ids[rows]) < rate
+
     @cached_property
     def opt_in(self) -> np.ndarray:
         """bool (customers, len(OUTBOUND_CHANNELS))."""
-        rates = np.array(
+        channel_index = np.arange(len(OUTBOUND_CHANNELS))
+        u = self.streams.uniform(Purpose.OPT_IN, self.ids[:, None], channel_index[None, :])
+        return u < self._opt_in_rates()[self.persona]
+
+    def opted_in(self, k: int) -> np.ndarray:
+        """``opt_in[:, k]``, one channel's column drawn alone (the same values): a campaign on one
+        channel draws one uniform per customer of the file, not one per outbound channel."""
+        if "opt_in" in self.__dict__:
+            return self.opt_in[:, k]
+        if k not in self._opted:
+            u = self.streams.uniform(Purpose.OPT_IN, self.ids, k)
+            self._opted[k] = u < self._opt_in_rates()[self.persona, k]
+        return self._opted[k]
+
+    def _opt_in_rates(self) -> np.ndarray:
+        return np.array(
             [[p.reach.opt_in.get(c, 0.0) for c in OUTBOUND_CHANNELS] for p in self.model.personas],
             dtype=np.float64,
         )
-        channel_index = np.arange(len(OUTBOUND_CHANNELS))
-        u = self.streams.uniform(Purpose.OPT_IN, self.ids[:, None], channel_index[None, :])
-        return u < rates[self.persona]
+
+
+def distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (customer rows, stores), sorted, and how often each occurs.
+
+    By sorting: NumPy 2.4's ``np.unique`` hashes, several times slower on the hundreds of thousands
+    of rows of a shard (report/arrays.py measured it on millions)."""
+    s = np.sort(values)
+    first = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1]))) if len(s) else np.zeros(0, np.int64)
+    return s[first], np.diff(np.append(first, len(s)))
 
 
 def shard_of(ids: np.ndarray, customers_per_store: int, shards: int) -> np.ndarray:

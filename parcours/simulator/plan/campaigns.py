@@ -43,17 +43,17 @@ CAMPAIGN_ID_PER_DAY = 100  # campaign_id = (day - 1) * 100 + the campaign's inde
 
 
 def _recipients(model: Model, streams: Streams, customers: Customers, c: int, day: int) -> np.ndarray:
+    """Rows of the customers a send reaches; each condition is drawn only for the rows still in."""
     campaign = model.scenario.campaigns[c]
-    k = OUTBOUND_CHANNELS.index(campaign.channel)
-    chosen = customers.opt_in[:, k].copy()
+    rows = np.flatnonzero(customers.opted_in(OUTBOUND_CHANNELS.index(campaign.channel)))
     if campaign.channel is Channel.PUSH:
-        chosen &= customers.app
+        rows = rows[customers.app_at(rows)]
     if campaign.personas is not None:
         wanted = [model.names.index(name) for name in campaign.personas]
-        chosen &= np.isin(customers.persona, wanted)
+        rows = rows[np.isin(customers.persona[rows], wanted)]
     if campaign.reach < 1.0:  # a segment drawn afresh for every send
-        chosen &= streams.uniform(Purpose.CAMPAIGN, customers.ids, c, day) < campaign.reach
-    return np.flatnonzero(chosen)
+        rows = rows[streams.uniform(Purpose.CAMPAIGN, customers.ids[rows], c, day) < campaign.reach]
+    return rows
 
 
 def campaign_sends(model: Model) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from parcours.simulator.model.inputs import Model
-from parcours.simulator.model.population import Customers
+from parcours.simulator.model.population import Customers, distinct
 from parcours.simulator.model.rng import Purpose, Streams, categorical, poisson_from_uniform
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns
 from parcours.simulator.plan.carts import lost_carts
@@ -127,7 +127,7 @@ def plan(
     starts = intent_starts(model, streams, file)
     contacts = contact_starts(model, streams, file)
     messages = plan_campaigns(model, streams, file)
-    acting = np.unique(np.concatenate([starts.crow, contacts.crow, messages.customer]))
+    acting, _ = distinct(np.concatenate([starts.crow, contacts.crow, messages.customer]))
     customers = file.take(acting)
     starts.crow = np.searchsorted(acting, starts.crow)
     contacts.crow = np.searchsorted(acting, contacts.crow)

@@ -71,6 +71,8 @@ class Context:
     # the shard's stores and each one's customers (the whole file): staffing and stock serve them all
     shard_stores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     shard_store_customers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    # every journey's basket (items, cents), drawn once when first asked (``basket_of``)
+    baskets: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, compare=False, repr=False)
 
 
 @dataclass
@@ -205,7 +207,17 @@ def _products_and_baskets(
 
 
 def basket_of(ctx: Context, jrow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Items and amount (cents) of a journey's basket: the same wherever it is bought."""
+    """Items and amount (cents) of a journey's basket: the same wherever it is bought.
+
+    Drawn for every journey of the shard at the first call (a few arrays the size of the journeys),
+    then looked up: the slices ask for baskets hundreds of times, a few rows at a time."""
+    if not ctx.baskets:
+        ctx.baskets.append(_baskets(ctx, np.arange(len(ctx.journeys))))
+    quantity, amount = ctx.baskets[0]
+    return quantity[jrow], amount[jrow]
+
+
+def _baskets(ctx: Context, jrow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = ctx.model.tables
     jid = ctx.journeys.id[jrow]
     persona = ctx.customers.persona[ctx.journeys.customer[jrow]]

@@ -3,6 +3,7 @@
 Every executor runs the same ``run_shard`` on the same arguments, so the output depends only on the
 seed and the shard count, never on where the shards ran. Each shard writes its own Parquet parts to
 the paths it is given; an executor only moves the shard's arguments, its progress ticks and its counts.
+The run's staffing (forecasts and rosters) is planned once, here, and handed to every shard.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -23,6 +25,7 @@ from parcours.lifeline import die_with_parent
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.run.options import Execution
 from parcours.simulator.run.shard import ShardCounts, ShardPaths, run_shard
+from parcours.simulator.world.staffing import Staffing, plan_staffing
 
 POLL_S = 0.2  # how often the client looks for progress ticks while shards run
 
@@ -90,39 +93,61 @@ class InProcess(_Closing):
     """One shard, run here: no process start-up, ticks go straight to the display."""
 
     def run(self, model: Model, paths: Sequence[ShardPaths], tick: ShardTick) -> list[ShardCounts]:
-        return [run_shard(model, s, len(paths), p, tick) for s, p in enumerate(paths)]
+        staffing = plan_staffing(model)
+        return [run_shard(model, s, len(paths), p, tick, staffing) for s, p in enumerate(paths)]
 
 
-_ticks: Any = None  # in a pool worker: the queue its shard's ticks go to (set by _init_worker)
+# In a pool worker: the run's model and staffing, and the queue its shards' ticks go to (_init_worker).
+_run: tuple[Model, Staffing] | None = None
+_ticks: Any = None
 
 
-def _init_worker(ticks: Any, parent: int) -> None:
-    global _ticks
+def _init_worker(ticks: Any, parent: int, model: Model, staffing: Staffing) -> None:
+    global _ticks, _run
     die_with_parent(parent, signal.SIGKILL)  # a shard whose run is gone has no one to hand its part to
     _ticks = ticks
+    _run = (model, staffing)
 
 
 def _queue_tick(shard: int, sim_s: float, emitted: int) -> None:
     _ticks.put((shard, sim_s, emitted))
 
 
-def _pool_shard(model: Model, shard: int, shards: int, paths: ShardPaths) -> ShardCounts:
-    return run_shard(model, shard, shards, paths, _queue_tick)
+def _pool_shard(shard: int, shards: int, paths: ShardPaths) -> ShardCounts:
+    assert _run is not None
+    model, staffing = _run
+    return run_shard(model, shard, shards, paths, _queue_tick, staffing)
+
+
+def start_method() -> str:
+    """Fork where it is safe, spawn elsewhere.
+
+    A forked worker starts at once, with every module this process has imported and the run's model
+    and staffing already in memory: spawning paid an interpreter, the imports (about half a second)
+    and the model's pickling again in every worker. Forking a process that holds threads can copy a
+    lock in a held state, so a process with other threads (parcours used as a library in a threaded
+    program) spawns as before.
+    """
+    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
 class ProcessPool(_Closing):
-    """One local process per shard, started with spawn: no fork of a process that may hold threads."""
+    """Local worker processes that take the shards in turn (forked where safe: ``start_method``)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
 
     def run(self, model: Model, paths: Sequence[ShardPaths], tick: ShardTick) -> list[ShardCounts]:
-        context = mp.get_context("spawn")
+        staffing = plan_staffing(model)
+        context = mp.get_context(start_method())
         ticks = context.Queue()  # handed over at process start: a plain queue cannot travel with a task
+        setup = (ticks, os.getpid(), model, staffing)
         with ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_init_worker, initargs=(ticks, os.getpid())
+            self.workers, mp_context=context, initializer=_init_worker, initargs=setup
         ) as pool:
-            futures = [pool.submit(_pool_shard, model, s, len(paths), p) for s, p in enumerate(paths)]
+            futures = [pool.submit(_pool_shard, s, len(paths), p) for s, p in enumerate(paths)]
             try:
                 counts = _wait(futures, ticks, tick)
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM: do not wait for the shards to finish
@@ -162,8 +187,10 @@ class _TopicTick:
         get_worker().log_event(self.topic, [shard, sim_s, emitted])
 
 
-def _dask_shard(model: Model, shard: int, shards: int, paths: ShardPaths, topic: str) -> ShardCounts:
-    return run_shard(model, shard, shards, paths, _TopicTick(topic))
+def _dask_shard(
+    model: Model, staffing: Staffing, shard: int, shards: int, paths: ShardPaths, topic: str
+) -> ShardCounts:
+    return run_shard(model, shard, shards, paths, _TopicTick(topic), staffing)
 
 
 def parcours_version() -> str:
@@ -231,9 +258,10 @@ class DaskExecutor(_Closing):
         ticks: queue.Queue[Any] = queue.Queue()
         # the handler runs on the client's event loop thread: hand the tick over to this one
         self.client.subscribe_topic(topic, lambda event: ticks.put(event[1]))
+        staffing = plan_staffing(model)
         try:
             futures = [
-                self.client.submit(_dask_shard, model, s, len(paths), p, topic, pure=False)
+                self.client.submit(_dask_shard, model, staffing, s, len(paths), p, topic, pure=False)
                 for s, p in enumerate(paths)
             ]
             counts = _wait(futures, ticks, tick)

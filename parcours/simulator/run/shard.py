@@ -29,12 +29,13 @@ from parcours.personas import DayPart, Persona
 from parcours.simulator.model.buffer import EventBuffer
 from parcours.simulator.model.identity import ACCOUNT, all_identities, identity_number, render
 from parcours.simulator.model.inputs import Model
-from parcours.simulator.model.population import Customers, draw_customers, shard_ids
+from parcours.simulator.model.population import Customers, distinct, draw_customers, shard_ids
 from parcours.simulator.model.rng import Streams
 from parcours.simulator.plan.campaigns import message_events
 from parcours.simulator.plan.day import plan
 from parcours.simulator.plan.expand import Context
 from parcours.simulator.world.engine import run_day
+from parcours.simulator.world.staffing import Staffing, plan_staffing
 from parcours.simulator.world.state import World
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
@@ -94,18 +95,26 @@ def fewer_collections() -> Iterator[None]:
 
 
 def run_shard(
-    model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None = None
+    model: Model,
+    shard: int,
+    shards: int,
+    paths: ShardPaths,
+    tick: Tick | None = None,
+    staffing: Staffing | None = None,
 ) -> ShardCounts:
+    """One shard of the run; ``staffing`` is the run's (``plan_staffing``, made once for all shards)."""
     try:
         with fewer_collections():
-            return _run_shard(model, shard, shards, paths, tick)
+            return _run_shard(model, shard, shards, paths, tick, staffing or plan_staffing(model))
     finally:
         # A process runs shard after shard: the finished day's cycles (SimPy processes and their world)
         # go now, so that the next shard starts from what the last one left and memory follows a shard.
         gc.collect()
 
 
-def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None) -> ShardCounts:
+def _run_shard(
+    model: Model, shard: int, shards: int, paths: ShardPaths, tick: Tick | None, staffing: Staffing
+) -> ShardCounts:
     scenario = model.scenario
     streams = Streams(scenario.population.seed)
     ids = shard_ids(scenario.population.customers, scenario.stores.customers_per_store, shards, shard)
@@ -113,9 +122,9 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
         return _empty_shard(model, paths, tick, shard)
     file = draw_customers(model, streams, ids)
     journeys, sessions, messages, customers = plan(model, streams, file)
-    stores, per_store = np.unique(file.store, return_counts=True)
+    stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
-    world = World(ctx, simpy.Environment(), EventBuffer(), scenario.population.customers)
+    world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
     end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
     start_ms = np.full(len(journeys), np.iinfo(np.int64).max, dtype=np.int64)
     openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel) per session
@@ -162,22 +171,23 @@ def _run_shard(model: Model, shard: int, shards: int, paths: ShardPaths, tick: T
         events = run_day(
             world, sessions, message_events(model, streams, customers, messages), release, on_tick
         )
-
-    opened = tuple(
-        np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
-    )
-    has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
-    _write_journeys(model, world, opened, (start_ms, has, end_ms), shard, paths.journeys)
-    listed = np.unique(journeys.customer[has])  # every event belongs to a journey: those who appear
-    _write_customers(model, streams, customers, listed, shard, paths.customers)
+        # the ground truth is built while the writer threads encode the last events and the journeys
+        opened = tuple(
+            np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
+        )
+        has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
+        with ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink:
+            _write_journeys(model, world, opened, (start_ms, has, end_ms), shard, journeys_sink)
+            listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
+            _write_customers(model, streams, customers, listed, shard, paths.customers)
     return ShardCounts(
         len(file),
         len(listed),
         events,
         len(opened[0]),
         len(has),
-        int(world.phone.resource.capacity),
-        int(world.chat.resource.capacity),
+        world.phone.agents.capacity,
+        world.chat.agents.capacity,
         tuple(int(n) for n in np.bincount(file.persona, minlength=len(model.personas))),
     )
 
@@ -207,7 +217,7 @@ def _write_customers(
     extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
-    with ParquetSink(path, CUSTOMER_SCHEMA) as sink:
+    with ParquetSink(path, CUSTOMER_SCHEMA, background=True) as sink:
         for first in range(0, len(listed), CUSTOMER_CHUNK):
             rows = listed[first : first + CUSTOMER_CHUNK]
             chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
@@ -254,7 +264,7 @@ def _write_journeys(
     opened: tuple[np.ndarray, ...],
     span_ms: tuple[np.ndarray, np.ndarray, np.ndarray],
     shard: int,
-    path: Path,
+    sink: ParquetSink,
 ) -> None:
     """One row per journey that happened (rows ``has``), with its channels in the order they were used."""
     jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
@@ -284,6 +294,5 @@ def _write_journeys(
         },
         schema=JOURNEY_SCHEMA,
     )
-    with ParquetSink(path, JOURNEY_SCHEMA) as sink:
-        for batch in table.to_batches(max_chunksize=262_144):
-            sink.write(batch)
+    for batch in table.to_batches(max_chunksize=262_144):
+        sink.write(batch)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from simpy.events import EventPriority
 
 from parcours.output.schema import OUTCOME_CODE
 from parcours.simulator.model.identity import identity_code, identity_number
@@ -67,24 +68,38 @@ def serve(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
 def wait_for(
     world: World, desk: Desk, v: Visit, service_s: float | None = None
 ) -> Generator[simpy.Event, Any, bool]:
-    """Queue at a desk with the customer's patience; served (for ``v.service_s`` unless given) or gone."""
+    """Queue at a desk with the customer's patience; served (for ``v.service_s`` unless given) or gone.
+
+    The desk says at once when an agent will answer, or that the customer hangs up first (agents.py):
+    the process only waits for that moment."""
     env = world.env
     queued = env.now
-    with desk.resource.request() as request:
-        if request.triggered:  # someone is free: no queue, so no patience timer to schedule
-            yield request
-            served = True
-        else:
-            served = request in (yield request | env.timeout(v.patience_s))
-        waited = env.now - queued
-        if not served:
-            desk.gave_up += 1
-            world.emit(v, desk.abandoned, wait_s=waited)
-            return False
-        desk.served += 1
-        world.emit(v, desk.answered, wait_s=waited)
-        yield env.timeout(v.service_s if service_s is None else service_s)
+    service = v.service_s if service_s is None else service_s
+    answered = desk.agents.arrive(queued, v.patience_s, service)
+    if answered is None:
+        yield env.timeout(v.patience_s)
+        desk.gave_up += 1
+        world.emit(v, desk.abandoned, wait_s=env.now - queued)
+        return False
+    if answered > queued:
+        yield _last_at(env, answered - queued)
+    desk.served += 1
+    world.emit(v, desk.answered, wait_s=env.now - queued)
+    yield env.timeout(service)
     return True
+
+
+LAST = EventPriority(2)  # after SimPy's NORMAL (1) and URGENT (0) events of the same moment
+
+
+def _last_at(env: simpy.Environment, delay: float) -> simpy.Event:
+    """A timeout that fires after the other events of its moment (as ``env.timeout`` does, at a lower
+    priority): the call that frees the agent ends, and writes its end, before the next is answered,
+    as when the next caller's request was granted by that call's release."""
+    event = env.event()
+    event._ok, event._value = True, None
+    env.schedule(event, LAST, delay)
+    return event
 
 
 def _maybe_call_back(world: World, v: Visit) -> None:
@@ -96,15 +111,20 @@ def _maybe_call_back(world: World, v: Visit) -> None:
         return
     step = world.follow_up_step(v.jrow)
     if step is not None:
-        one = PlannedSessions(
-            np.array([v.jrow]),
-            np.array([step]),
-            np.array([again]),
-            np.array([v.channel], np.int8),
-            np.array([v.buys]),
-            np.array([v.channel], np.int8),
+        # the same customer, journey, channel and basket: only the step's own draws are new
+        (patience,), (service,), (u,), (delay,) = _step_draws(
+            world, np.array([v.journey_id]), np.array([step]), np.array([v.persona]), np.array([v.channel])
         )
-        start_visits(world, one, one.start_s)
+        call = copy(v)
+        call.step, call.arrival_s, call.patience_s, call.service_s, call.u, call.delay_s = (
+            step,
+            again,
+            patience,
+            service,
+            tuple(u),
+            delay,
+        )
+        world.env.process(serve(world, call))
 
 
 def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
@@ -228,7 +248,6 @@ def visits(
 ) -> list[Visit]:
     """The sessions as Visits, with every draw made in bulk."""
     ctx = world.ctx
-    t = ctx.model.tables
     jid = ctx.journeys.id[s.journey]
     crow = ctx.journeys.customer[s.journey]
     persona = ctx.customers.persona[crow]
@@ -236,14 +255,7 @@ def visits(
     account = ctx.customers.account[crow]
     code = identity_code(world.capabilities.identity, channel, np.zeros(len(s), bool), account)
     number = identity_number(ctx.streams, ctx.customers.ids[crow], code)
-    cc, stores = ctx.model.scenario.call_centre, ctx.model.scenario.stores
-    service_mean = np.select(
-        [channel == PHONE, channel == CHAT], [cc.mean_talk_s, cc.mean_chat_s], stores.mean_assist_s
-    )
-    patience = ctx.streams.exponential(t["patience_s"][persona], Purpose.PATIENCE, jid, s.step)
-    service = ctx.streams.exponential(service_mean, Purpose.TALK, jid, s.step)
-    u = ctx.streams.uniform(Purpose.STOCK, jid[:, None], s.step[:, None], np.arange(N_DRAWS)[None, :])
-    delay = ctx.streams.exponential(1.0, Purpose.CALLBACK, jid, s.step)
+    patience, service, u, delay = _step_draws(world, jid, s.step, persona, channel)
     quantity, amount = basket_of(ctx, s.journey)
     helped = np.zeros(len(s), bool) if assisted is None else assisted
     rows = zip(
@@ -259,17 +271,34 @@ def visits(
         code.tolist(),
         number.tolist(),
         s.buy.tolist(),
-        patience.tolist(),
-        service.tolist(),
+        patience,
+        service,
         amount.tolist(),
         quantity.tolist(),
         ctx.journeys.product[s.journey].tolist(),
-        map(tuple, u.tolist()),
-        delay.tolist(),
+        map(tuple, u),
+        delay,
         helped.tolist(),
         strict=True,
     )
     return [Visit(*row) for row in rows]
+
+
+def _step_draws(
+    world: World, jid: np.ndarray, step: np.ndarray, persona: np.ndarray, channel: np.ndarray
+) -> tuple[list[float], list[float], list[list[float]], list[float]]:
+    """A contended session's own draws (patience, service time, decisions' uniforms, a delay), which
+    depend on its journey and step: the same whether drawn with its slice or alone (a call-back)."""
+    ctx = world.ctx
+    cc, stores = ctx.model.scenario.call_centre, ctx.model.scenario.stores
+    service_mean = np.select(
+        [channel == PHONE, channel == CHAT], [cc.mean_talk_s, cc.mean_chat_s], stores.mean_assist_s
+    )
+    patience = ctx.streams.exponential(ctx.model.tables["patience_s"][persona], Purpose.PATIENCE, jid, step)
+    service = ctx.streams.exponential(service_mean, Purpose.TALK, jid, step)
+    u = ctx.streams.uniform(Purpose.STOCK, jid[:, None], step[:, None], np.arange(N_DRAWS)[None, :])
+    delay = ctx.streams.exponential(1.0, Purpose.CALLBACK, jid, step)
+    return patience.tolist(), service.tolist(), u.tolist(), delay.tolist()
 
 
 def start_visits(

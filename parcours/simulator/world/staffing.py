@@ -7,23 +7,23 @@ target share in time (80% in 20 s: Gans, Koole & Mandelbaum 2003), counting call
 patience of a minute or two, and the realised service level overshoots the target). The centre serves the
 retailer's whole customer file (``serves_customers``); a run simulates a sample of it, and the calls
 of everyone outside the sample are drawn as anonymous background load that occupies agents but writes
-no event. That is what keeps a sample's service level independent of its size.
+no event. That is what keeps a sample's service level independent of its size. The desks themselves
+(queue, roster, background) are ``Agents`` (agents.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
-import simpy
 
 from parcours.output.schema import CHANNEL_CODE
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.opening import Opening
+from parcours.simulator.world.agents import Agents, Background
 from parcours.simulator.world.erlang import agents_needed, agents_needed_a
-from parcours.simulator.world.forecast import Forecast, day_type
+from parcours.simulator.world.forecast import Forecast, day_type, expected, forecast
 from parcours.vocabulary import Channel
 
 ASSIST_TARGET = 0.8  # help requests answered within the store's target wait (assumption: as calls)
@@ -77,103 +77,85 @@ def open_hours(opening: Opening, days: int) -> np.ndarray:
         )
 
 
-def follow_roster(
-    env: simpy.Environment, desk: simpy.PriorityResource, starts_s: np.ndarray, agents: np.ndarray
-) -> Generator[simpy.Event, Any, None]:
-    """Agents come and go by the hour: off-shift slots are held by the roster; an agent going off
-    shift finishes the current call first (the roster's request waits like anyone's, ahead of them)."""
-    held: list[simpy.resources.resource.PriorityRequest] = []
-    for at, n in zip(starts_s.tolist(), agents.tolist(), strict=True):
-        if at > env.now:
-            yield env.timeout(at - env.now)
-        off = desk.capacity - int(n)
-        while len(held) < off:
-            held.append(desk.request(priority=-1))
-        while len(held) > off:
-            slot = held.pop()
-            if slot.triggered:
-                desk.release(slot)
-            else:
-                slot.cancel()
-
-
 def background_calls(
-    env: simpy.Environment,
-    desk: simpy.PriorityResource,
-    starts_s: np.ndarray,
-    per_hour: np.ndarray,
-    aht_s: float,
-    patience_s: float,
-    rng: np.random.Generator,
-) -> Generator[simpy.Event, Any, None]:
+    starts_s: np.ndarray, per_hour: np.ndarray, aht_s: float, patience_s: float, rng: np.random.Generator
+) -> Background:
     """Calls from customers outside the sample: Poisson by the hour, same talk time and patience."""
     counts = rng.poisson(per_hour)
     arrivals = np.repeat(starts_s, counts) + 3600.0 * rng.random(int(counts.sum()))
     arrivals.sort()
     talk = rng.exponential(aht_s, len(arrivals))
     patience = rng.exponential(patience_s, len(arrivals))
-    for at, t, p in zip(arrivals.tolist(), talk.tolist(), patience.tolist(), strict=True):
-        if at > env.now:
-            yield env.timeout(at - env.now)
-        env.process(_anonymous_caller(env, desk, t, p))
+    return arrivals.tolist(), talk.tolist(), patience.tolist()
 
 
-def _anonymous_caller(
-    env: simpy.Environment, desk: simpy.PriorityResource, talk_s: float, patience_s: float
-) -> Generator[simpy.Event, Any, None]:
-    with desk.request() as request:
-        got = yield request | env.timeout(patience_s)
-        if request in got:
-            yield env.timeout(talk_s)
+@dataclass(frozen=True)
+class Staffing:
+    """What the workforce planner decides once per run, before any shard: the forecasts and the call
+    centre's rosters (agents per hour of the run), the same for every shard; a store's roster is made
+    once per store size, in the shard, when its first customer asks for help."""
+
+    plan_for: Forecast  # the ordinary week: what rosters and shelves are planned for
+    comes: Forecast  # what the scenario's own days bring: the load of customers outside the sample
+    serves: int  # customers the call centre serves: its file, or the run's customers if more
+    phone: np.ndarray  # agents per hour of the run (days x 24)
+    chat: np.ndarray
+    stores: dict[int, np.ndarray] = field(default_factory=dict, compare=False)  # by customers served
+
+    def store(self, model: Model, customers: int) -> np.ndarray:
+        if customers not in self.stores:
+            cfg, opening = model.scenario.stores, model.opening[CHANNEL_CODE[Channel.STORE]]
+            self.stores[customers] = roster(
+                hourly_load(model, opening, self.plan_for, "assist", customers),
+                open_hours(opening, model.days),
+                cfg.mean_assist_s,
+                ASSIST_TARGET,
+                cfg.assist_target_within_s,
+            )
+        return self.stores[customers]
+
+
+def plan_staffing(model: Model) -> Staffing:
+    """The run's staffing: forecasts, then Erlang A rosters for the phone and chat desks."""
+    sc = model.scenario
+    cc = sc.call_centre
+    plan_for = forecast(sc)
+    serves = max(cc.serves_customers, sc.population.customers)
+    patience = float(np.dot(model.shares, model.tables["patience_s"]))
+    rosters = {}
+    for kind, aht in (("phone", cc.mean_talk_s), ("chat", cc.mean_chat_s)):
+        opening = model.opening[CHANNEL_CODE[Channel.PHONE if kind == "phone" else Channel.CHAT]]
+        rosters[kind] = roster(
+            hourly_load(model, opening, plan_for, kind, serves),
+            open_hours(opening, model.days),
+            aht,
+            cc.target_answered,
+            cc.target_within_s,
+            patience,
+        )
+    return Staffing(plan_for, expected(sc), serves, rosters["phone"], rosters["chat"])
 
 
 def staffed_desk(
-    env: simpy.Environment,
-    model: Model,
-    kind: str,
-    plan_for: Forecast,
-    comes: Forecast,
-    sample: int,
-    serves: int,
-    rng: np.random.Generator,
-) -> simpy.PriorityResource:
+    model: Model, kind: str, staffing: Staffing, sample: int, rng: np.random.Generator
+) -> Agents:
     """A call or chat desk with its roster, and the background load of the customers not simulated."""
     cc = model.scenario.call_centre
-    code = CHANNEL_CODE[Channel.PHONE if kind == "phone" else Channel.CHAT]
-    opening = model.opening[code]
-    aht = cc.mean_talk_s if kind == "phone" else cc.mean_chat_s
-    served = max(sample, serves)
-    patience = float(np.dot(model.shares, model.tables["patience_s"]))
-    agents = roster(
-        hourly_load(model, opening, plan_for, kind, served),
-        open_hours(opening, model.days),
-        aht,
-        cc.target_answered,
-        cc.target_within_s,
-        patience,
-    )
-    desk = simpy.PriorityResource(env, max(1, int(agents.max())))
+    opening = model.opening[CHANNEL_CODE[Channel.PHONE if kind == "phone" else Channel.CHAT]]
+    agents = staffing.phone if kind == "phone" else staffing.chat
     starts = opening.hour_s[: model.days, :24].ravel()
-    env.process(follow_roster(env, desk, starts, agents.ravel()))
-    if served > sample:
-        outside = hourly_load(model, opening, comes, kind, served - sample).ravel()
-        env.process(background_calls(env, desk, starts, outside, aht, patience, rng))
-    return desk
+    background = None
+    if staffing.serves > sample:
+        aht = cc.mean_talk_s if kind == "phone" else cc.mean_chat_s
+        patience = float(np.dot(model.shares, model.tables["patience_s"]))
+        outside = hourly_load(model, opening, staffing.comes, kind, staffing.serves - sample).ravel()
+        background = background_calls(starts, outside, aht, patience, rng)
+    return Agents(max(1, int(agents.max())), starts.tolist(), agents.ravel().tolist(), background)
 
 
-def store_desk(
-    env: simpy.Environment, model: Model, plan_for: Forecast, customers: int
-) -> simpy.PriorityResource:
-    """A store's floor staff, rostered by the hour for the help its own customers will ask for."""
-    stores = model.scenario.stores
-    opening = model.opening[CHANNEL_CODE[Channel.STORE]]
-    agents = roster(
-        hourly_load(model, opening, plan_for, "assist", customers),
-        open_hours(opening, model.days),
-        stores.mean_assist_s,
-        ASSIST_TARGET,
-        stores.assist_target_within_s,
-    )
-    desk = simpy.PriorityResource(env, max(1, int(agents.max())))
-    env.process(follow_roster(env, desk, opening.hour_s[: model.days, :24].ravel(), agents.ravel()))
-    return desk
+def store_desk(model: Model, staffing: Staffing, customers: int) -> Agents:
+    """A store's floor staff, rostered by the hour for the help its own customers will ask for; made
+    when its first customer asks, who is served before the roster first applies."""
+    agents = staffing.store(model, customers)
+    starts = model.opening[CHANNEL_CODE[Channel.STORE]].hour_s[: model.days, :24].ravel().tolist()
+    return Agents(max(1, int(agents.max())), starts, agents.ravel().tolist(), started=False)

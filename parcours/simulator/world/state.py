@@ -19,8 +19,8 @@ from parcours.simulator.model.opening import Opening
 from parcours.simulator.plan.expand import Context
 from parcours.simulator.plan.sessions import FIRST_FOLLOW_UP, LAST_FOLLOW_UP, STEP_BITS, PlannedSessions
 from parcours.simulator.world.aftersale import schedule_returns
-from parcours.simulator.world.forecast import expected, forecast
-from parcours.simulator.world.staffing import staffed_desk, store_desk
+from parcours.simulator.world.agents import Agents
+from parcours.simulator.world.staffing import Staffing, staffed_desk, store_desk
 from parcours.simulator.world.stock import Stock
 from parcours.vocabulary import Channel, EventType, Outcome
 
@@ -75,7 +75,7 @@ class Visit:
 class Desk:
     """Who answers on a channel: agents or staff, and the events they produce."""
 
-    resource: simpy.Resource
+    agents: Agents
     answered: int
     abandoned: int
     end: int | None
@@ -142,30 +142,25 @@ class Hours:
 class World:
     """The shard's SimPy environment, desks, stock, event buffer and the journeys' running outcomes."""
 
-    def __init__(
-        self, ctx: Context, env: simpy.Environment, buffer: EventBuffer, customers_total: int
-    ) -> None:
+    def __init__(self, ctx: Context, env: simpy.Environment, buffer: EventBuffer, staffing: Staffing) -> None:
         self.ctx, self.env, self.buffer = ctx, env, buffer
         model, sc = ctx.model, ctx.model.scenario
         self.capabilities = sc.capabilities
         self.t0_ms = model.t0 * 1000.0
-        cc = sc.call_centre
-        plan_for, comes = forecast(sc), expected(sc)
         # staffing and stock serve the shard's whole file, acting today or not
         sample = ctx.shard_customers
-        serves = max(cc.serves_customers, customers_total)
         stores, counts = ctx.shard_stores, ctx.shard_store_customers
         key = [sc.population.seed, int(stores[0]) if len(stores) else 0]
 
-        def desk(kind: str, i: int) -> simpy.PriorityResource:
+        def desk(kind: str, i: int) -> Agents:
             rng = np.random.default_rng([*key, i])
-            return staffed_desk(env, model, kind, plan_for, comes, sample, serves, rng)
+            return staffed_desk(model, kind, staffing, sample, rng)
 
         self.phone = Desk(desk("phone", 0), EV.CALL_ANSWERED, EV.CALL_ABANDONED, EV.CALL_END, can_buy=True)
         self.chat = Desk(desk("chat", 1), EV.CHAT_ANSWERED, EV.CHAT_ABANDONED, EV.CHAT_END, can_buy=False)
-        self.plan_for = plan_for
+        self.staffing = staffing
         self.store_customers = dict(zip(stores.tolist(), counts.tolist(), strict=True))
-        self.stock = Stock(model, ctx.streams, stores, counts)
+        self.stock = Stock(model, ctx.streams, stores, counts, staffing.plan_for)
         self.preparers: dict[int, simpy.Resource] = {}
         self.staff: dict[int, Desk] = {}
         self.store_hours = Hours(model.opening[STORE])
@@ -206,7 +201,7 @@ class World:
             return self.chat
         if store not in self.staff:
             self.staff[store] = Desk(
-                store_desk(self.env, self.ctx.model, self.plan_for, self.store_customers.get(store, 1)),
+                store_desk(self.ctx.model, self.staffing, self.store_customers.get(store, 1)),
                 EV.STAFF_ASSIST,
                 EV.ASSIST_ABANDONED,
                 None,

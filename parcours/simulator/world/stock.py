@@ -19,23 +19,25 @@ import numpy as np
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.rng import Purpose, Streams
 from parcours.simulator.plan.sessions import popularity
-from parcours.simulator.world.forecast import day_type, forecast
+from parcours.simulator.world.forecast import Forecast, day_type
 
 
-def daily_store_units(model: Model) -> np.ndarray:
+def daily_store_units(model: Model, plan_for: Forecast) -> np.ndarray:
     """Expected units bought in store per customer, by day type (Monday-Friday, Saturday, Sunday)."""
-    buys = forecast(model.scenario).per_customer["store_buys"].sum(axis=1)
+    buys = plan_for.per_customer["store_buys"].sum(axis=1)
     return buys * float(np.dot(model.shares, model.tables["mean_items"]))
 
 
 class Stock:
     """Each morning a store's shelves hold what it ordered for that day type (Saturday is busier)."""
 
-    def __init__(self, model: Model, streams: Streams, stores: np.ndarray, customers: np.ndarray) -> None:
+    def __init__(
+        self, model: Model, streams: Streams, stores: np.ndarray, customers: np.ndarray, plan_for: Forecast
+    ) -> None:
         cfg = model.scenario.stores
         self.model, self.streams, self.stores = model, streams, stores
         self.share = popularity(cfg.products)
-        self.per_store = daily_store_units(model)[None, :] * customers.astype(np.float64)[:, None]
+        self.per_store = daily_store_units(model, plan_for)[None, :] * customers.astype(np.float64)[:, None]
         self.day = -1
         self.opening = np.zeros((len(stores), cfg.products), np.int32)
         self.level = self.opening
