@@ -109,9 +109,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(path, "", f"not valid TOML ({exc})") from None
     except RecursionError:  # tomllib recurses per level: Python's own limit stops it
-        raise SpecError(path, "", f"nested too deeply (at most {MAX_SPEC_DEPTH} levels)") from None
+        raise SpecError(path, "", f"nested deeper than {MAX_SPEC_DEPTH} tables or arrays") from None
     if _depth(parsed) > MAX_SPEC_DEPTH:
-        raise SpecError(path, "", f"nested too deeply (at most {MAX_SPEC_DEPTH} levels)")
+        raise SpecError(path, "", f"nested deeper than {MAX_SPEC_DEPTH} tables or arrays")
     return parsed
 
 

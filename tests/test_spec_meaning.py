@@ -113,4 +113,4 @@ def test_a_file_nested_20000_deep_is_one_line_not_a_recursion_error(
         make_run(run)
         args = ["replay", str(run), "--dry-run", "--target", "http://127.0.0.1:9", "--mapping", str(deep)]
     code, _, err = run_main(args, capsys)
-    assert code == 2 and f"{deep}: nested too deeply" in err and len(err.splitlines()) == 1, err
+    assert code == 2 and f"{deep}: nested deeper than" in err and len(err.splitlines()) == 1, err

@@ -296,6 +296,12 @@ class OutLock:
         except FileNotFoundError:
             return False
 
+    def __enter__(self) -> OutLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
     def release(self) -> None:
         """Unlock; the file goes too when no one else holds it (a shared holder checks first)."""
         if self.fd is None:
