@@ -15,6 +15,7 @@ The server is nginx when it is on PATH (or NGINX=/path), else benchmarks/fast_se
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import shutil
@@ -34,8 +35,15 @@ import numpy as np
 import pyarrow as pa
 
 from parcours.output.manifest import Manifest
-from parcours.output.rundir import ParquetSink, RunWriter
-from parcours.output.schema import EVENT_CODE, EVENT_SCHEMA, SCHEMA_VERSION, event_batch
+from parcours.output.rundir import CUSTOMERS_DIR, JOURNEYS_DIR, ParquetSink, RunWriter, part_name
+from parcours.output.schema import (
+    CUSTOMER_SCHEMA,
+    EVENT_CODE,
+    EVENT_SCHEMA,
+    JOURNEY_SCHEMA,
+    SCHEMA_VERSION,
+    event_batch,
+)
 from parcours.vocabulary import EventType
 
 HERE = Path(__file__).parent
@@ -146,9 +154,30 @@ def synthetic_run(out: Path, *, events: int, customers: int, span_s: float, seed
     }  # fmt: skip
     with ParquetSink(writer.events_part(0), EVENT_SCHEMA) as sink:
         sink.write(event_batch(columns, ["young"]))
-    doc = {"schema_version": SCHEMA_VERSION, "shards": 1, "counts": {"events": events}}
-    writer.finish(Manifest.from_json(doc, out))
+    for folder, schema in ((CUSTOMERS_DIR, CUSTOMER_SCHEMA), (JOURNEYS_DIR, JOURNEY_SCHEMA)):
+        writer.path(folder).mkdir()
+        ParquetSink(writer.path(folder) / part_name(0), schema).close()  # ground truth: none
+    writer.finish(Manifest.from_json(_manifest(out, events, customers, int(ts[-1])), out))
     return out
+
+
+def _manifest(out: Path, events: int, customers: int, last_ms: int) -> dict[str, Any]:
+    """A complete run.json for the synthetic run: UTC days from T0_MS's to the last event's."""
+    first = dt.datetime.fromtimestamp(T0_MS / 1000, dt.UTC).date()
+    days = (dt.datetime.fromtimestamp(last_ms / 1000, dt.UTC).date() - first).days + 1
+    start = dt.datetime.combine(first, dt.time(), dt.UTC)
+    return {
+        "schema_version": SCHEMA_VERSION, "parcours_version": "bench", "path": str(out),
+        "scenario": {"name": "bench", "integration": "omnichannel",
+                     "calendar": {"start": first.isoformat(), "timezone": "UTC", "days": days}},
+        "personas": {"young": {"name": "young"}}, "seed": 0, "shards": 1, "events_per_shard": [events],
+        "timezone": "UTC", "start": start.isoformat(), "end": (start + dt.timedelta(days=days)).isoformat(),
+        "counts": {"customers": customers, "customers_listed": 0, "events": events, "sessions": 0,
+                   "journeys": 0},
+        "customers_by_persona": {"young": customers},
+        "resources": {"phone_agents": 0, "chat_agents": 0, "preparers_per_store": 1},
+        "wall_time_s": 0.0, "events_per_s": None, "created_at": "2026-01-01T00:00:00+00:00",
+    }  # fmt: skip
 
 
 def bare_loop(url: str, users: int, seconds: float, tmp: Path) -> float:

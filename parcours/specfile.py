@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,6 +21,8 @@ PROBABILITY_TOLERANCE = 1e-3
 #: The largest spec file parcours reads: a persona or scenario is a few KiB; a link to /dev/zero or a
 #: data file given by mistake is refused after this many bytes instead of filling the memory.
 MAX_SPEC_BYTES = 1 << 20
+#: The deepest nesting of tables and arrays in a spec or mapping file: the specs nest 4 levels.
+MAX_SPEC_DEPTH = 32
 #: The largest magnitude of any number in a spec (a seed excepted): a billion customers, euros, minutes
 #: are already far beyond any real setting, and every product, sum or cent amount of such numbers stays
 #: exact in float64 and int64, so a typo (1e300) is an error naming its field, not negative revenue.
@@ -71,9 +75,18 @@ def check_date(value: dt.date) -> None:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """A spec file's TOML, read at most MAX_SPEC_BYTES (a link to /dev/zero stops there), UTF-8 checked."""
+    """A spec file's TOML, read at most MAX_SPEC_BYTES, UTF-8 checked; only from a regular file (a link
+    to one is fine): a FIFO would block the read forever, a device (/dev/zero) never end."""
     try:
-        with path.open("rb") as f:
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(mode):
+            raise SpecError(path, "", "not a regular file (a FIFO, device or socket); give a spec file")
+        # O_NONBLOCK: should it have become a FIFO since, the open does not wait for a writer
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise SpecError(path, "", "not a regular file (a FIFO, device or socket); give a spec file")
             data = f.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise SpecError(path, "", "no such file") from None
@@ -92,9 +105,27 @@ def read_toml(path: Path) -> dict[str, Any]:
             path, "", f"not UTF-8 text (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
         ) from None
     try:
-        return tomllib.loads(text)
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(path, "", f"not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses per level: Python's own limit stops it
+        raise SpecError(path, "", f"nested deeper than {MAX_SPEC_DEPTH} tables or arrays") from None
+    if _depth(parsed) > MAX_SPEC_DEPTH:
+        raise SpecError(path, "", f"nested deeper than {MAX_SPEC_DEPTH} tables or arrays")
+    return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deep tables and arrays nest in ``value``, counted without recursion."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            if deepest > MAX_SPEC_DEPTH:
+                break
+            todo.extend((v, level + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

@@ -24,10 +24,10 @@ import pyarrow as pa
 import pytest
 
 from parcours.cli.main import main
-from parcours.output.manifest import Manifest
 from parcours.output.rundir import ParquetSink, RunWriter
-from parcours.output.schema import EVENT_CODE, EVENT_SCHEMA, SCHEMA_VERSION, event_batch
+from parcours.output.schema import EVENT_CODE, EVENT_SCHEMA, event_batch
 from parcours.vocabulary import EventType
+from tests.support import made_manifest, write_empty_truth
 
 T0_MS = 1_732_442_400_000  # 2024-11-24 10:00:00 UTC
 PERSONAS = ["young", "traditional", "office_worker"]
@@ -95,13 +95,19 @@ def make_run(
         }
         with ParquetSink(writer.events_part(p), EVENT_SCHEMA) as sink:
             sink.write(event_batch(columns, PERSONAS))
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "scenario": {"calendar": {"timezone": timezone}},
-        "shards": parts,
-        "counts": {"events": len(cust)},
-    }
-    writer.finish(Manifest.from_json(doc, out))
+    write_empty_truth(writer, parts)
+    per_part = [int((cust % parts == p).sum()) for p in range(parts)]
+    writer.finish(
+        made_manifest(
+            out,
+            events_per_shard=per_part,
+            first_ms=int(ts.min()),
+            last_ms=int(ts.max()),
+            timezone=timezone,
+            customers=customers,
+            personas=PERSONAS,
+        )
+    )
     names = list(EventType)
     return Events(
         customer=dict(zip(ids.tolist(), cust.tolist(), strict=True)),

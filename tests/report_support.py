@@ -27,10 +27,10 @@ from parcours.output.schema import (
     EVENT_CODE,
     EVENT_SCHEMA,
     JOURNEY_SCHEMA,
-    SCHEMA_VERSION,
     event_batch,
 )
 from parcours.vocabulary import Channel, EventType
+from tests.support import made_manifest
 
 PERSONAS = ["ultra_connected", "traditional", "young", "office_worker"]
 DIGITAL = ["mobile_app", "mobile_web", "desktop_web", "tablet", "marketplace", "social"]
@@ -164,34 +164,27 @@ def write_run(
         with ParquetSink(writer.path(JOURNEYS), JOURNEY_SCHEMA) as sink:
             for b in _journey_table(c).to_batches():
                 sink.write(b)
-        return writer.finish(Manifest.from_json(manifest(c, shards, name), out))
+        return writer.finish(manifest(c, shards, name, out))
 
 
-def manifest(c: Content, shards: int, name: str) -> dict[str, Any]:
-    customers = len(c.personas) + c.inactive
-    scenario = {
-        "name": name,
-        "integration": "omnichannel",
-        "population": {"customers": customers, "seed": 1},
-        "calendar": {"start": c.start.isoformat(), "timezone": TZ, "days": c.days},
-        **c.scenario,
-    }
-    counts = {
-        "customers": customers,
-        "events": len(c.events),
-        "journeys": len(c.journeys),
-        "sessions": len({e.session for e in c.events}),
-    }
-    return {
-        "scenario": scenario,
-        "seed": 1,
-        "shards": shards,
-        "counts": counts,
-        "wall_time_s": 1.0,
-        "events_per_s": 1.0,
-        "schema_version": SCHEMA_VERSION,
-        "parcours_version": "test",
-    }
+def manifest(c: Content, shards: int, name: str, out: Path) -> Manifest:
+    ts = [e.ts_ms for e in c.events] or [
+        int(dt.datetime.combine(c.start, dt.time(), ZoneInfo(TZ)).timestamp() * 1000)
+    ]
+    per_shard = [sum(1 for e in c.events if e.customer % shards == s) for s in range(shards)]
+    return made_manifest(
+        out,
+        events_per_shard=per_shard,
+        first_ms=min(ts),
+        last_ms=max(ts),
+        timezone=TZ,
+        customers=len(c.personas) + c.inactive,
+        listed=_customer_table(c).num_rows,
+        journeys=len(c.journeys),
+        personas=PERSONAS,
+        scenario={"name": name, "integration": "omnichannel", **c.scenario},
+        calendar=(c.start, c.days),
+    )
 
 
 class _Maker:

@@ -64,6 +64,7 @@ def _spec_file(case: str, tmp_path: Path) -> tuple[Path, str]:
         return path, "not UTF-8"
     if case == "link to /dev/zero":
         path.symlink_to("/dev/zero")
+        return path, "not a regular file"
     else:
         path.write_text("# padding\n" * 200_000)  # 2 MB of comments: valid TOML, not a spec file
     return path, "larger than"

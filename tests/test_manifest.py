@@ -48,8 +48,8 @@ def test_a_run_set_manifest_keeps_shards_and_workers_apart(tmp_path: Path) -> No
     ("doc", "message"),
     [
         ([1, 2], "expected a JSON object"),
-        ({"schema_version": 99, "shards": 1, "counts": {"events": 0}}, "schema_version 99"),
-        ({"schema_version": 1, "counts": {"events": 0}}, "no shard count or event count"),
+        ({"schema_version": 99, "shards": 1, "counts": {"events": 0}}, "schema_version: 99 is not one"),
+        ({"schema_version": 1, "counts": {"events": 0}}, "shards: missing"),
     ],
 )
 def test_a_manifest_without_what_a_run_needs_is_refused(tmp_path: Path, doc: object, message: str) -> None:

@@ -17,17 +17,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parcours.output.manifest import Manifest
 from parcours.output.reader import Run
 from parcours.output.rundir import ParquetSink, RunWriter
 from parcours.output.schema import (
     CHANNEL_VALUES,
     EVENT_SCHEMA,
     EVENT_TYPE_VALUES,
-    SCHEMA_VERSION,
     event_batch,
 )
 from parcours.vocabulary import EventType
+from tests.support import made_manifest, write_empty_truth
 from tests.test_replay_schedule import Share, _replayed
 
 PERSONAS = ["young", "traditional", "office_worker"]
@@ -96,14 +95,10 @@ def write_run(
                 sink.write(batch.slice(start, 17))
         written.append(pa.Table.from_batches([batch], schema=EVENT_SCHEMA))
         counts.append(batch.num_rows)
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "scenario": {"calendar": {"timezone": "UTC"}},
-        "shards": parts,
-        "events_per_shard": counts,
-        "counts": {"events": sum(counts)},
-    }
-    writer.finish(Manifest.from_json(doc, writer.out))
+    write_empty_truth(writer, parts)
+    ts = np.asarray(columns["ts"])
+    first, last = (int(ts.min()), int(ts.max())) if len(ts) else (T0_MS, T0_MS)
+    writer.finish(made_manifest(out, events_per_shard=counts, first_ms=first, last_ms=last))
     return written
 
 

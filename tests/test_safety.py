@@ -21,10 +21,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from parcours.errors import RunDirError
-from parcours.output.manifest import Manifest
 from parcours.output.reader import Run
 from parcours.output.rundir import RunWriter
-from tests.support import run_main, simulate
+from tests.support import made_manifest, run_main, simulate
 
 Snapshot = dict[str, tuple[object, ...]]
 
@@ -202,7 +201,7 @@ def test_a_second_writer_into_the_same_out_fails_while_the_first_writes(
         assert first.stdout is not None and first.stdout.readline() == "writing\n"
         err, before, after = refused(
             [*SIMULATE, str(out), "--overwrite"],
-            "is being written by another parcours process",
+            "is being written or replayed by another parcours process",
             tmp_path,
             capsys,
         )
@@ -224,7 +223,7 @@ def test_what_appears_at_out_while_a_run_is_written_is_left_alone(tmp_path: Path
     writer = RunWriter(out)
     os.mkfifo(out)
     with pytest.raises(RunDirError, match=f"--out: {out} is a FIFO.*the new run is kept at {writer.tmp}"):
-        writer.finish(Manifest.from_json({"schema_version": 1, "shards": 1, "counts": {"events": 0}}, out))
+        writer.finish(made_manifest(out, events_per_shard=[0], first_ms=0, last_ms=0))
     assert stat.S_ISFIFO(out.lstat().st_mode)
     assert (writer.tmp / "run.json").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["late", writer.tmp.name])  # lock released

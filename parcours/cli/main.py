@@ -26,14 +26,29 @@ from parcours.cli.specs import personas, scenarios, validate
 from parcours.errors import ParcoursError
 
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports a process SIGTERM ended
+#: Signals that end a command the way SIGTERM does (its output cleaned up, exit 128 + the signal):
+#: SIGHUP when its terminal closes, SIGQUIT (Ctrl-\\) instead of a core dump.
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where Ctrl-C would be, so that it cleans up the same way."""
+    """SIGTERM (or SIGHUP, SIGQUIT), raised where Ctrl-C would be, so that it cleans up the same way."""
+
+    def __init__(self, signum: int = signal.SIGTERM) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    def say(self) -> None:
+        name = signal.Signals(self.signum).name
+        click.echo("parcours: terminated" + ("" if self.signum == signal.SIGTERM else f" ({name})"), err=True)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Terminated
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,19 +79,24 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI; user mistakes become one line on stderr and exit code 2, anything else one line too.
 
     Exit codes: 0 done; 1 failed (an unexpected error: one line, ``--debug`` for the traceback; a
-    command's own failure, such as a replay threshold); 2 bad input; 130 Ctrl-C; 143 SIGTERM. A command
+    command's own failure, such as a replay threshold); 2 bad input; 130 Ctrl-C; 143 SIGTERM (129
+    SIGHUP, 131 SIGQUIT, cleaned up the same way). A command
     may return others (``parcours replay``: 3 invalid).
     """
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is signal.SIG_DFL and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    main_thread = threading.current_thread() is threading.main_thread()
+    # only where nothing else was set: a SIGHUP ignored by nohup stays ignored
+    previous = {sig: signal.getsignal(sig) for sig in ENDING_SIGNALS} if main_thread else {}
+    for sig, handler in previous.items():
+        if handler is signal.SIG_DFL:
+            signal.signal(sig, _on_signal)
     try:
         _run(args, debug)
     finally:
-        if previous is signal.SIG_DFL and threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            if handler is signal.SIG_DFL:
+                signal.signal(sig, handler)
 
 
 def _run(args: list[str], debug: bool) -> None:
@@ -89,16 +109,16 @@ def _run(args: list[str], debug: bool) -> None:
         sys.exit(exc.exit_code)
     except click.Abort as exc:  # click's wrapping of KeyboardInterrupt, and so of SIGTERM
         if isinstance(exc.__cause__, Terminated):
-            click.echo("parcours: terminated", err=True)
-            sys.exit(EXIT_TERMINATED)
+            exc.__cause__.say()
+            sys.exit(exc.__cause__.exit_code)
         click.echo("parcours: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         click.echo(f"parcours: error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
-    except Terminated:
-        click.echo("parcours: terminated", err=True)
-        sys.exit(EXIT_TERMINATED)
+    except Terminated as exc:
+        exc.say()
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("parcours: interrupted", err=True)
         sys.exit(130)

@@ -7,7 +7,6 @@ which then stops Locust with SIGTERM and still collects the summary of what was 
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import math
 import re
@@ -36,14 +35,14 @@ from parcours.loadtests.schedule import (
     parse_duration_s,
     parse_window,
 )
-from parcours.output.paths import check_results_out
+from parcours.output.paths import OutLock, check_results_out
 from parcours.output.reader import Run
 from parcours.output.replays import (
     BACKEND_DB,
     BACKEND_LOG,
     SUMMARY,
     ReplaySummary,
-    new_replay_dir,
+    make_results_dir,
     read_summary,
 )
 
@@ -153,14 +152,15 @@ def replay(
         return 0
     if opts.target != BUILTIN:
         probe(opts.target)  # nothing listens there: say so now, not after a replay of refusals
-    out = _results_dir(checked.run, opts.out)
-    with _target(opts.target, out, run_level(checked.run)) as host:
-        echo(
-            f"replaying {checked.plan.requests:,} events of {checked.run.path} to {host} at --speed "
-            f"{opts.speed:g} (about {checked.plan.duration_s:,.0f} s, {opts.workers} worker(s)); "
-            f"logs in {out}"
-        )
-        stopped = _run_locust(opts, checked, host, out)
+    with OutLock(checked.run.path, arg="RUN_DIR", shared=True).acquire():  # no overwrite meanwhile
+        out = make_results_dir(checked.run.path, opts.out)
+        with _target(opts.target, out, run_level(checked.run)) as host:
+            echo(
+                f"replaying {checked.plan.requests:,} events of {checked.run.path} to {host} at --speed "
+                f"{opts.speed:g} (about {checked.plan.duration_s:,.0f} s, {opts.workers} worker(s)); "
+                f"logs in {out}"
+            )
+            stopped = _run_locust(opts, checked, host, out)
     summary = _read_summary(out)
     echo(verdicts.text(summary, checked.thresholds))
     echo(f"  results: {out} (summary.json, requests/*.parquet, locust_stats.csv, locust.html)")
@@ -229,16 +229,6 @@ def check_metrics_port(port: int, linger_s: float) -> None:
             raise ParcoursError(
                 f"--metrics-port: cannot listen on 127.0.0.1:{port} ({exc.strerror or exc})"
             ) from None
-
-
-def _results_dir(run: Run, out: Path | None) -> Path:
-    path = out or new_replay_dir(run.path, dt.datetime.now(dt.UTC))
-    check_results_out(path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ParcoursError(f"{path}: cannot create the results folder ({exc.strerror})") from None
-    return path
 
 
 def _read_summary(out: Path) -> ReplaySummary:

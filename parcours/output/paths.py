@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -193,24 +194,33 @@ def check_results_out(out: Path, *, arg: str = "--out") -> None:
         )
 
 
+#: What a lock file holds: the pid of the process that made it, and nothing else.
+_LOCK_TEXT = re.compile(rb"\d{1,10}\n")
+
+
 class OutLock:
-    """An exclusive lock on an output path while it is written: ``.NAME.parcours-lock`` beside it.
+    """A lock on an output path while it is written (exclusive) or read by a replay (shared):
+    ``.NAME.parcours-lock`` beside it.
 
     The lock is ``flock`` on that file, so it goes with the process however it ends; a file left by a
-    killed writer is simply locked again by the next one.
+    killed writer is simply locked again by the next one. The file is only ever one parcours made,
+    holding its pid from the moment it appears (written under another name, then linked into place);
+    anything else at that path (a user's file, a FIFO, a link) is refused and left alone.
     """
 
-    def __init__(self, out: Path, *, arg: str = "--out") -> None:
+    def __init__(self, out: Path, *, arg: str = "--out", shared: bool = False) -> None:
         self.out = out
         self.arg = arg
+        self.shared = shared
         self.path = out.absolute().parent / f".{out.name}.parcours-lock"
         self.fd: int | None = None
 
     def acquire(self) -> OutLock:
+        mode = fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX
         while self.fd is None:
             fd = self._open()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
             except OSError as exc:
                 os.close(fd)
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
@@ -218,21 +228,67 @@ class OutLock:
                 raise _refuse(
                     self.arg,
                     self.out,
-                    "is being written by another parcours process; wait for it or choose another path",
+                    "is being written or replayed by another parcours process; wait for it or choose "
+                    "another path",
                 ) from None
             if self._same_file(fd):  # else its holder removed it on release: lock the new one
                 self.fd = fd
             else:
                 os.close(fd)
-        os.ftruncate(self.fd, 0)
-        os.write(self.fd, f"{os.getpid()}\n".encode())
         return self
 
     def _open(self) -> int:
+        """The lock file: opened if there is one and it is ours, else made with our pid in it (written
+        under another name, then linked into place, so that it never appears empty)."""
+        while True:
+            try:
+                return self._open_existing()
+            except FileNotFoundError:
+                pass
+            fd = self._make()
+            if fd is not None:
+                return fd
+
+    def _make(self) -> int | None:
+        made = self.path.with_name(f"{self.path.name}.{os.getpid()}")
+        made.unlink(missing_ok=True)
         try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            fd = os.open(made, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
             raise RunDirError(f"{self.path}: cannot create the lock ({exc.strerror})") from None
+        try:
+            os.write(fd, f"{os.getpid()}\n".encode())
+            os.link(made, self.path)
+            return fd
+        except FileExistsError:  # another process made one meanwhile
+            os.close(fd)
+            return None
+        except OSError as exc:
+            os.close(fd)
+            raise RunDirError(f"{self.path}: cannot create the lock ({exc.strerror})") from None
+        finally:
+            made.unlink(missing_ok=True)
+
+    def _open_existing(self) -> int:
+        """The lock file there, if parcours made it (FileNotFoundError when there is none)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise self._foreign(f"cannot be opened as a lock ({exc.strerror})") from None
+        st = os.fstat(fd)
+        text = os.read(fd, 16) if stat.S_ISREG(st.st_mode) else b""
+        if not stat.S_ISREG(st.st_mode) or not _LOCK_TEXT.fullmatch(text):
+            os.close(fd)
+            raise self._foreign(f"is {_kind(st.st_mode)} that parcours did not make")
+        return fd
+
+    def _foreign(self, problem: str) -> RunDirError:
+        return RunDirError(
+            f"{self.path}: {problem}; parcours keeps its lock for {self.out} there and removes only its "
+            "own: move it away"
+        )
 
     def _same_file(self, fd: int) -> bool:
         try:
@@ -240,8 +296,23 @@ class OutLock:
         except FileNotFoundError:
             return False
 
+    def __enter__(self) -> OutLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
     def release(self) -> None:
-        if self.fd is not None:
-            self.path.unlink(missing_ok=True)  # while still held: no one can lock the removed file
+        """Unlock; the file goes too when no one else holds it (a shared holder checks first)."""
+        if self.fd is None:
+            return
+        try:
+            if self.shared:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # others still reading: keep it
+            if self._same_file(self.fd):
+                self.path.unlink(missing_ok=True)  # while still held: no one can lock the removed file
+        except OSError:
+            pass
+        finally:
             os.close(self.fd)
             self.fd = None

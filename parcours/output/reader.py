@@ -3,6 +3,8 @@ match the manifest (a stray copy, a missing part, a part with other events than 
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -24,6 +26,11 @@ from parcours.output.schema import (
     schema_version,
 )
 
+#: How far past the manifest's end a timestamp may lie: a journey begun on the last day keeps its
+#: follow-ups (the simulator stops them before the end; this margin only keeps the check from being
+#: tighter than it needs to be to bound the report's arrays by the run's span).
+TS_SLACK_MS = 86_400_000
+
 
 class Run:
     """A finished run directory: its manifest, events, customers and journeys."""
@@ -32,7 +39,7 @@ class Run:
         self.path = Path(path)
         if not self.path.is_dir():
             raise RunDirError(f"{self.path}: no such run directory")
-        if not (self.path / MANIFEST).is_file():
+        if not os.path.lexists(self.path / MANIFEST):
             raise RunDirError(f"{self.path}: not a finished parcours run (no {MANIFEST})")
         self.manifest = Manifest.read(self.path / MANIFEST)
         self._check_parts()
@@ -43,21 +50,18 @@ class Run:
         return [self.path / EVENTS_DIR / part_name(i) for i in range(self.manifest.shards)]
 
     def _check_parts(self) -> None:
-        """The parts against the manifest: the same files, the same event counts (from the footers)."""
+        """The parts against the manifest, from their footers alone: the same files, the same schemas,
+        the same row counts, and every ``ts`` within the run's span (a year-9999 timestamp would have the
+        report allocate terabytes). Nothing is read beyond the footers."""
         manifest = self.path / MANIFEST
         shards, total = self.manifest.shards, self.manifest.counts.events
-        expected = {p.name for p in self.event_parts}
-        for found in sorted((self.path / EVENTS_DIR).glob("*.parquet")):
-            if found.name not in expected:
-                raise RunDirError(
-                    f"{found}: not one of the run's {shards} part(s) named in {manifest}; move it out of "
-                    f"{found.parent}"
-                )
+        _no_strays(self.path / EVENTS_DIR, {p.name for p in self.event_parts}, shards, manifest)
         per_shard = self.manifest.events_per_shard
+        span = (_ms(self.manifest.start), _ms(self.manifest.end) + TS_SLACK_MS)
         rows = 0
         for shard, part in enumerate(self.event_parts):
-            n = _footer_rows(part, shards)
-            if len(per_shard) == shards and n != per_shard[shard]:
+            n = _footer(part, shards, EVENT_SCHEMA, span).num_rows
+            if n != per_shard[shard]:
                 raise RunDirError(
                     f"{part}: {n:,} events, {manifest} says {per_shard[shard]:,} for shard {shard}"
                 )
@@ -66,6 +70,18 @@ class Run:
             raise RunDirError(
                 f"{self.path / EVENTS_DIR}: {rows:,} events in {shards} part(s), {manifest} says {total:,}"
             )
+        counts = self.manifest.counts
+        for parts, schema, field, count in (
+            (self.customer_parts, CUSTOMER_SCHEMA, "counts.customers_listed", counts.customers_listed),
+            (self.journey_parts, JOURNEY_SCHEMA, "counts.journeys", counts.journeys),
+        ):
+            if parts[0].parent != self.path:
+                _no_strays(parts[0].parent, {p.name for p in parts}, shards, manifest)
+            found = sum(_footer(part, len(parts), schema, span).num_rows for part in parts)
+            if found != count:
+                raise RunDirError(
+                    f"{parts[0].parent}: {found:,} rows in all, {manifest} says {field} {count:,}"
+                )
 
     def events_dataset(self) -> ds.Dataset:
         return ds.dataset([str(p) for p in self.event_parts], schema=EVENT_SCHEMA, format="parquet")
@@ -92,8 +108,9 @@ class Run:
 
     def _parts(self, directory: str, single: str) -> list[Path]:
         """A ground-truth file's parts, one per shard (or the single file of runs written before parts)."""
-        parts = sorted((self.path / directory).glob("part-*.parquet"))
-        return parts or [self.path / single]
+        if not (self.path / directory).exists() and (self.path / single).is_file():
+            return [self.path / single]
+        return [self.path / directory / part_name(i) for i in range(self.manifest.shards)]
 
     @cached_property
     def customer_parts(self) -> list[Path]:
@@ -132,15 +149,66 @@ def _reading(path: Path) -> Iterator[None]:
         raise RunDirError(f"{path}: damaged, cannot be read ({str(exc).splitlines()[0]})") from None
 
 
-def _footer_rows(part: Path, shards: int) -> int:
-    """A part's row count and schema version, from its footer alone: the data is not read."""
+def _no_strays(folder: Path, expected: set[str], shards: int, manifest: Path) -> None:
+    """No Parquet file in ``folder`` but the parts the manifest names."""
+    for found in sorted(folder.glob("*.parquet")):
+        if found.name not in expected:
+            raise RunDirError(
+                f"{found}: not one of the run's {shards} part(s) named in {manifest}; move it out of {folder}"
+            )
+
+
+def _ms(instant: str) -> int:
+    return int(dt.datetime.fromisoformat(instant).timestamp() * 1000)
+
+
+def _footer(part: Path, shards: int, schema: pa.Schema, span: tuple[int, int]) -> pq.FileMetaData:
+    """A part's footer, checked: a Parquet file of ``schema`` and this schema version whose timestamps
+    (their row groups' statistics) lie within ``span`` (ms since the epoch). The data is not read."""
     if not part.is_file():
         raise RunDirError(f"{part}: missing; the run's manifest says it has {shards} part(s)")
     try:
-        meta = pq.read_metadata(part)
+        with pq.ParquetFile(part) as reader:
+            meta, found = reader.metadata, reader.schema_arrow
     except (OSError, pa.ArrowException) as exc:
         raise RunDirError(f"{part}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    found = schema_version(meta.schema.to_arrow_schema().metadata)
-    if found != SCHEMA_VERSION:
-        raise RunDirError(f"{part}: schema version {found!r}, expected {SCHEMA_VERSION}")
-    return int(meta.num_rows)
+    version = schema_version(found.metadata)
+    if version != SCHEMA_VERSION:
+        raise RunDirError(f"{part}: schema version {version!r}, expected {SCHEMA_VERSION}")
+    for field in schema:
+        if field.name not in found.names:
+            raise RunDirError(f"{part}: no column {field.name!r} ({field.type})")
+        if found.field(field.name).type != field.type:
+            raise RunDirError(
+                f"{part}: column {field.name!r} is {found.field(field.name).type}, expected {field.type}"
+            )
+    extra = [name for name in found.names if name not in schema.names]
+    if extra:
+        raise RunDirError(f"{part}: column {extra[0]!r} is not one of a parcours part's")
+    for name in (f.name for f in schema if pa.types.is_timestamp(f.type)):
+        _check_times(part, meta, name, span)
+    return meta
+
+
+def _instant(ms: int) -> str:
+    try:
+        return (dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=ms)).isoformat()
+    except OverflowError:
+        return f"{ms:,} ms from 1970"
+
+
+def _check_times(part: Path, meta: pq.FileMetaData, name: str, span: tuple[int, int]) -> None:
+    column = meta.schema.names.index(name)
+    for group in range(meta.num_row_groups):
+        stats = meta.row_group(group).column(column).statistics
+        if meta.row_group(group).num_rows == 0:
+            continue
+        if stats is None or not stats.has_min_max:
+            raise RunDirError(f"{part}: column {name!r} has no min/max statistics; parcours writes them")
+        low, high = int(stats.min_raw), int(stats.max_raw)
+        if low < span[0] or high > span[1]:
+            bad = low if low < span[0] else high
+            raise RunDirError(
+                f"{part}: column {name!r} holds {_instant(bad)}, outside the run's span in "
+                f"{MANIFEST} (start to end)"
+            )

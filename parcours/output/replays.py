@@ -17,7 +17,9 @@ from typing import Any, TypedDict
 
 import pyarrow as pa
 
+from parcours.errors import RunDirError
 from parcours.output.paths import REPLAYS_DIR as REPLAYS_DIR  # a run's own entry, listed in paths
+from parcours.output.paths import check_results_out
 
 SUMMARY = "summary.json"
 REQUESTS_DIR = "requests"
@@ -54,6 +56,17 @@ REQUEST_SCHEMA = pa.schema(
 def new_replay_dir(run: Path, now: dt.datetime) -> Path:
     """Where a replay of ``run`` started at ``now`` keeps its results, unless ``--out`` says otherwise."""
     return run / REPLAYS_DIR / now.astimezone(dt.UTC).strftime(REPLAY_ID_FORMAT)
+
+
+def make_results_dir(run: Path, out: Path | None) -> Path:
+    """The replay's results folder, made: ``out`` or a new one under ``run``'s replays, checked first."""
+    path = out or new_replay_dir(run, dt.datetime.now(dt.UTC))
+    check_results_out(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunDirError(f"{path}: cannot create the results folder ({exc.strerror})") from None
+    return path
 
 
 def request_part(results: Path, worker: int) -> Path:

@@ -44,6 +44,22 @@ class RunSet:
         if not is_runset(self.path):
             raise RunDirError(f"{self.path}: not a finished parcours run set (no {RUNSET})")
         self.manifest = RunSetManifest.read(self.path / RUNSET)
+        self._check_folders()
+
+    def _check_folders(self) -> None:
+        """The replicate folders are those the manifest lists, no more and no fewer."""
+        listed = {r.path for r in self.manifest.runs}
+        for entry in sorted(self.path.iterdir()):
+            if entry.name.startswith("rep-") and entry.name not in listed:
+                raise RunDirError(
+                    f"{entry}: a replicate folder {self.path / RUNSET} does not list "
+                    f"({len(listed)} replicate(s)); move it out of the set"
+                )
+        for r in self.manifest.runs:
+            if not (self.path / r.path).is_dir():
+                raise RunDirError(
+                    f"{self.path / r.path}: missing; {self.path / RUNSET} lists it as a replicate"
+                )
 
     @property
     def scenario(self) -> str:

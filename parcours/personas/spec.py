@@ -86,7 +86,7 @@ class Activity(Spec):
     """
 
     purchases_per_year: Positive
-    renewal_shape: Annotated[int, Field(ge=1, le=4)] = 2
+    renewal_shape: Annotated[int, Field(ge=1, le=4, strict=True)] = 2
     weekend_factor: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
     research_sessions: NonNegative
     research_days: NonNegative

@@ -11,12 +11,27 @@ from pydantic import Field, field_validator, model_validator
 from parcours.scenarios.capabilities import Capabilities, resolve
 from parcours.scenarios.economics import Economics
 from parcours.specfile import Spec, check_distribution
-from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, IntegrationLevel
+from parcours.vocabulary import INBOUND_CHANNELS, OUTBOUND_CHANNELS, Channel, IntegrationLevel
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Remarks = Annotated[str, Field(min_length=1)]
-ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-4]):[0-5]\d$")]
+#: A time of day, 00:00 to 24:00 (the end of the day, for a closing time); 24:30 is no time.
+CLOCK = r"(([01]\d|2[0-3]):[0-5]\d|24:00)"
+ClockTime = Annotated[str, Field(pattern=rf"^{CLOCK}$")]
+#: A count: an integer in the file, never a boolean (``customers = true`` is not one customer) nor 2.5.
+Count = Annotated[int, Field(strict=True)]
+#: The most products a store stocks: the stock table is stores x products per shard (4-byte levels, a
+#: morning copy and 8-byte draws: 24 bytes a cell); a 1,500,000-customer shard at the built-in 2,000
+#: customers per store has 750 stores, so 20,000 products is 360 MB, while 1,000,000,000 asked 7.45 GiB
+#: for one store and failed. 20,000 is also more than a specialist chain's store range (assumption;
+#: the built-in scenarios use 2,000).
+MAX_PRODUCTS = 20_000
+#: The largest customer file a call centre may serve: the calls of the file's customers outside the run
+#: are simulated one by one, so time and memory grow with it (1,000,000,000 ran for minutes at 1.2 GB,
+#: issue 19); 10,000,000 is about a hundredth of that, and beyond the customer file of most retailers
+#: (assumption). A run of more customers than this still serves its own.
+MAX_SERVED_CUSTOMERS = 10_000_000
 
 
 def minutes_of(clock: str) -> int:
@@ -26,7 +41,7 @@ def minutes_of(clock: str) -> int:
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-DayHours = Annotated[str, Field(pattern=r"^(closed|([01]\d|2[0-4]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d)$")]
+DayHours = Annotated[str, Field(pattern=rf"^(closed|{CLOCK}-{CLOCK})$")]
 
 
 class OpeningHours(Spec):
@@ -71,8 +86,8 @@ class OpeningHours(Spec):
 
 
 class Population(Spec):
-    customers: Annotated[int, Field(gt=0)]
-    seed: Annotated[int, Field(ge=0)]
+    customers: Annotated[Count, Field(gt=0)]
+    seed: Annotated[Count, Field(ge=0)]
     personas: dict[str, Probability] | None = None
 
     @field_validator("personas")
@@ -88,7 +103,7 @@ class Population(Spec):
 class Calendar(Spec):
     start: dt.date
     timezone: str = "UTC"
-    days: Annotated[int, Field(gt=0, le=366)] = 1
+    days: Annotated[Count, Field(gt=0, le=366)] = 1
     holidays: list[dt.date] = []  # public holidays: no marketing SMS (AF2M); stores as on other days
 
     @field_validator("timezone")
@@ -114,7 +129,7 @@ class CallCentre(OpeningHours):
     mean_chat_s: Positive = 420.0
     target_answered: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.8
     target_within_s: Positive = 20.0
-    serves_customers: Annotated[int, Field(gt=0)] = 200_000
+    serves_customers: Annotated[Count, Field(gt=0, le=MAX_SERVED_CUSTOMERS)] = 200_000
     remarks: Remarks
 
 
@@ -123,14 +138,14 @@ class Stores(OpeningHours):
     from the ordinary forecast (80% of help requests answered within ``assist_target_within_s``,
     Erlang C) and ``preparers_per_store`` for click & collect, so that orders never take the floor."""
 
-    customers_per_store: Annotated[int, Field(gt=0)]
+    customers_per_store: Annotated[Count, Field(gt=0)]
     assist_target_within_s: Positive = 60.0
-    preparers_per_store: Annotated[int, Field(ge=1)] = 1
+    preparers_per_store: Annotated[Count, Field(ge=1)] = 1
     assist_rate: Probability
     mean_assist_s: Positive
-    products: Annotated[int, Field(gt=0)] = 2000
+    products: Annotated[Count, Field(gt=0, le=MAX_PRODUCTS)] = 2000
     stock_cover_days: Positive = 1.0
-    shelf_minimum_units: Annotated[int, Field(ge=0)] = 1
+    shelf_minimum_units: Annotated[Count, Field(ge=0)] = 1
     prepare_order_s: Positive = 300.0
     kiosks: bool = False
     remarks: Remarks
@@ -183,7 +198,7 @@ class Campaign(Spec):
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     channel: Channel
-    day: Annotated[int, Field(ge=1)] | None = None
+    day: Annotated[Count, Field(ge=1)] | None = None
     weekdays: list[Weekday] | None = None
     at: ClockTime
     personas: list[str] | None = None
@@ -235,7 +250,7 @@ class Outage(Spec):
     """A channel down for a time window: customers try another channel or give up."""
 
     channel: Channel
-    day: Annotated[int, Field(ge=1)] = 1
+    day: Annotated[Count, Field(ge=1)] = 1
     begins: ClockTime
     ends: ClockTime
     switch_rate: Probability = 0.6
@@ -267,6 +282,13 @@ class Scenario(Spec):
     # What turns revenue and service work into margin (explain's worth per year, the report's costs);
     # each figure left out takes a default labelled an assumption. The simulation does not read it.
     economics: Economics = Economics()
+
+    @field_validator("without_channels")
+    @classmethod
+    def _some_channel_left(cls, absent: list[Channel]) -> list[Channel]:
+        if set(INBOUND_CHANNELS) <= set(absent):
+            raise ValueError("takes out every channel customers start a session on; leave at least one")
+        return absent
 
     @model_validator(mode="before")
     @classmethod

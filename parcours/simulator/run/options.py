@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from parcours.errors import ParcoursError
+from parcours.output.manifest import MAX_SHARDS
 from parcours.scenarios import Scenario
 from parcours.specfile import check_date
 
@@ -39,8 +40,8 @@ class Execution:
 
     def __post_init__(self) -> None:
         check_workers(self.workers)
-        if self.shards is not None and self.shards < 1:
-            raise ParcoursError(f"--shards: must be at least 1, not {self.shards}")
+        if self.shards is not None and not 1 <= self.shards <= MAX_SHARDS:
+            raise ParcoursError(f"--shards: must be between 1 and {MAX_SHARDS:,}, not {self.shards:,}")
         if self.executor not in EXECUTOR_NAMES:
             raise ParcoursError(
                 f"--executor: expected one of {', '.join(EXECUTOR_NAMES)}, not {self.executor!r}"
