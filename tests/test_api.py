@@ -264,7 +264,12 @@ def test_explain_splits_a_variant(tmp_path: Path) -> None:
     base = parcours.load_scenario("crosschannel")
     held = parcours.variant(base, {"capabilities.hold_other_store": True}, name="cross_hold")
     found = parcours.explain(base, held, customers=1200, replicates=2, days=1)
-    assert found.capabilities == [{"capability": "hold_other_store", "from": False, "to": True}]
+    (only,) = found.capabilities
+    assert {k: only[k] for k in ("capability", "from", "to")} == {
+        "capability": "hold_other_store",
+        "from": False,
+        "to": True,
+    }
     table = found.to_table()
     rows = table.filter(pc.equal(table.column("figure"), "revenue_eur_per_day")).to_pylist()
     parts = {r["part"]: r for r in rows}

@@ -54,7 +54,8 @@ class Figure:
 FIGURES = (
     Figure("conversion", "Conversion (purchase journeys that bought)", "%", SHARE),
     Figure("revenue_eur_per_day", "Revenue (€ per day)", "€"),
-    Figure("net_revenue_eur_per_day", "Net revenue (purchases less refunds, € per day)", "€", SIGNED),
+    # refunds are of purchases made in the run (a return is decided when the purchase is made): >= 0
+    Figure("net_revenue_eur_per_day", "Net revenue (purchases less refunds, € per day)", "€"),
     Figure("lost_sales_per_day", "Lost sales (journeys lost to a stock-out, per day)", ""),
     Figure("call_abandonment", "Calls abandoned (share of calls given up)", "%", SHARE),
     Figure("identities_per_person", "Distinct identities per person (ids the backend sees)", ""),
