@@ -112,7 +112,7 @@ def test_a_run_given_out_is_the_callers(tmp_path: Path) -> None:
         ({"days": 0}, r"^days: must be between 1 and 366"),
         ({"start": "2026-02-30"}, r"^start: expected a date as YYYY-MM-DD"),
         ({"workers": 0}, r"^workers: must be between 1 and 64"),
-        ({"shards": 0}, r"^shards: must be at least 1"),
+        ({"shards": 0}, r"^shards: must be between 1"),
         ({"replicates": 0}, r"^replicates: must be between 1 and"),
         ({"executor": "ray"}, r"^executor: expected one of local, dask"),
         ({"scenario": "nowhere"}, r"^nowhere: unknown scenario"),
