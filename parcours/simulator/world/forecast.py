@@ -140,6 +140,11 @@ _MEMO: dict[str, Forecast] = {}  # key -> forecast, made or read in this process
 MEMO_SIZE = 32
 
 
+def forget() -> None:
+    """Drop the forecasts kept in this process (those on disk stay)."""
+    _MEMO.clear()
+
+
 def _keep(key: str, fc: Forecast) -> None:
     _MEMO.pop(key, None)
     _MEMO[key] = fc
