@@ -9,6 +9,7 @@ report's own code (the figures are those ``parcours compare`` shows), then remov
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import shutil
 import tempfile
@@ -320,6 +321,19 @@ def explain(
     )
 
 
+def settle() -> None:
+    """A worker's start: the modules its runs need imported, then set aside from garbage collection.
+
+    A run ends with a full collection (``run_shard``), which otherwise walks every object of every
+    module loaded, run after run; frozen, they are skipped (``gc.freeze``: they live as long as the
+    worker anyway)."""
+    import pyarrow.parquet  # noqa: F401  (what the runs would import on their first use)
+    import simpy  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+
+
 def combination_forecasts(scenario_file: Path) -> dict[str, Forecast]:
     """The staffing forecasts of a combination's runs (the same for every replicate and size: a
     forecast plans its own reference sample), made once or read from the cache."""
@@ -335,7 +349,7 @@ def _run_all(jobs: list[Job], workers: int, on_run: OnRun | None) -> list[np.nda
             if on_run is not None:
                 on_run(i + 1, len(jobs), job.label)
         return [r for r in results if r is not None]
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=settle) as pool:
         # each combination's staffing forecasts once, in one process, for all its replicates
         files = list(dict.fromkeys(j.scenario_file for j in jobs))
         made = dict(zip(files, pool.map(combination_forecasts, files), strict=True))
