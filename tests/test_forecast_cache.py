@@ -15,7 +15,7 @@ import pytest
 from parcours.personas import BUILTIN_DIR, builtin_names
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.world import forecast as fm
-from parcours.simulator.world import forecast_cache
+from parcours.simulator.world import forecast_cache, staffing
 from parcours.simulator.world.forecast import Forecast
 from parcours.strategy.explain import DEFAULT_TERMS, FIGURES, Job, combination_forecasts, run_job
 from parcours.strategy.factors import to_toml
@@ -190,3 +190,19 @@ def test_explain_runs_read_the_forecasts_made_once_for_their_combination(
     job = Job(1, 0, 5, "c1", scenario_file, tmp_path / "run", 2000, False, DEFAULT_TERMS, made)
     figures = run_job(job)
     assert figures.shape == (len(FIGURES),) and not (tmp_path / "run").exists()
+
+
+def test_a_kept_roster_is_the_computed_one(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    load = rng.uniform(0.0, 400.0, (2, 24))
+    hours = np.zeros((2, 24), bool)
+    hours[:, 8:20] = True
+    args = (load, hours, 300.0, 0.8, 20.0, 90.0)
+    made = staffing.cached_roster(*args)
+    assert np.array_equal(made, staffing.roster(*args)) and made.dtype == np.int64
+    with monkeypatch.context() as m:
+        m.setattr(staffing, "roster", lambda *a: pytest.fail("computed, not read"))
+        assert np.array_equal(staffing.cached_roster(*args), made)
+        assert len(list(cache.iterdir())) == 1
+    # another target is another roster
+    assert not np.array_equal(staffing.cached_roster(load, hours, 300.0, 0.95, 20.0, 90.0), made)

@@ -124,10 +124,10 @@ def forecast_key(week: Scenario, text: str) -> str:
 
 def _persona_files(scenario: Scenario) -> bytes:
     """The personas' names and the bytes of their files (a persona is its file, read by its code)."""
-    mix = scenario.population.personas
+    mix, builtin = scenario.population.personas, builtin_names()
     out = []
-    for name in builtin_names() if mix is None else list(mix):
-        path = BUILTIN_DIR / f"{name}.toml" if name in builtin_names() else Path(name)
+    for name in builtin if mix is None else list(mix):
+        path = BUILTIN_DIR / f"{name}.toml" if name in builtin else Path(name)
         try:
             content = path.read_bytes()
         except OSError:

@@ -47,6 +47,8 @@ CODE = (
     "simulator/world/__init__.py",
     "simulator/world/forecast.py",
     "simulator/world/forecast_cache.py",
+    "simulator/world/erlang.py",  # and the rosters kept with the forecasts (staffing.py)
+    "simulator/world/staffing.py",
 )
 
 
@@ -88,7 +90,9 @@ def _path(key: str) -> Path | None:
     return None if folder is None else folder / f"{key}.npz"
 
 
-def load(key: str, kinds: tuple[str, ...], shape: tuple[int, int]) -> dict[str, np.ndarray] | None:
+def load(
+    key: str, kinds: tuple[str, ...], shape: tuple[int, ...], dtype: type = np.float64
+) -> dict[str, np.ndarray] | None:
     """The arrays kept under ``key``, or None: no cache, no file, or a file that is not ours for it."""
     path = _path(key)
     if path is None or not path.is_file():
@@ -100,7 +104,7 @@ def load(key: str, kinds: tuple[str, ...], shape: tuple[int, int]) -> dict[str, 
             out = {kind: np.array(data[kind]) for kind in kinds}
     except Exception:  # unreadable, truncated, foreign: computed instead, the file left alone
         return None
-    good = all(a.shape == shape and a.dtype == np.float64 and np.all(np.isfinite(a)) for a in out.values())
+    good = all(a.shape == shape and a.dtype == dtype and np.all(np.isfinite(a)) for a in out.values())
     return out if good else None
 
 
