@@ -5,7 +5,8 @@ The forecast runs the model's own planning (``plan``) for a fixed reference samp
 one ordinary week (no demand multipliers, only the campaigns that recur every week), and counts the
 sessions that need a person: calls, chats, store visits where the customer asks for help. It follows
 any change to behaviour, since it is the behaviour; a peak day (Black Friday) then meets a roster
-sized for an ordinary one.
+sized for an ordinary one. A forecast is kept in the process and on disk (``forecast_cache``) under a
+hash of everything it depends on, so a run of a week forecast before reads it instead (half a second).
 """
 
 from __future__ import annotations
