@@ -41,6 +41,7 @@ from parcours.simulator.world.state import (
     Visit,
     World,
 )
+from parcours.simulator.world.steps import start
 from parcours.vocabulary import Outcome
 
 CROSS_SELL_BASKET = 0.5  # an add-on bought at a pick-up, as a share of the order: assumption
@@ -124,7 +125,7 @@ def _maybe_call_back(world: World, v: Visit) -> None:
             tuple(u),
             delay,
         )
-        world.env.process(serve(world, call))
+        start(world.env, serve(world, call))
 
 
 def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
@@ -306,4 +307,4 @@ def start_visits(
 ) -> None:
     for v in visits(world, s, arrival_s, assisted):
         process = store_visit if v.channel == STORE else serve
-        world.env.process(process(world, v))
+        start(world.env, process(world, v))

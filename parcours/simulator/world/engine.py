@@ -7,6 +7,7 @@ clock, finished events are released in time order to the Parquet writer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from parcours.simulator.plan.sessions import COMPANION_STEP, PlannedSessions, lo
 from parcours.simulator.world.aftersale import schedule_returns
 from parcours.simulator.world.contention import click_and_collect, start_visits, visits
 from parcours.simulator.world.state import PICKUP_DELAY_S, World
+from parcours.simulator.world.steps import start
 from parcours.vocabulary import Channel, Outcome
 
 SLICE_S = 600.0
@@ -61,7 +63,8 @@ class ShardDay:
         while t < model.horizon_s:
             end = t + SLICE_S
             world.stock.restock(int(local_hour(model, np.array([t]))[0][0]))
-            m_j = int(np.searchsorted(m["ts_ms"], (model.t0 + end) * 1000.0, side="left"))
+            # an integer bound: a float one would convert every message's timestamp at each slice
+            m_j = int(np.searchsorted(m["ts_ms"], math.ceil((model.t0 + end) * 1000.0), side="left"))
             world.buffer.add({name: col[m_i:m_j] for name, col in m.items()})
             j = int(np.searchsorted(s.start_s, end, side="left"))
             batch = [s.take(slice(i, j))]
@@ -183,7 +186,7 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
     )
     pickup_delay = ctx.streams.exponential(PICKUP_DELAY_S, Purpose.RETURNS, jid[collect], 9)
     for v, delay in zip(visits(world, orders, at_s[collect]), pickup_delay.tolist(), strict=True):
-        world.env.process(click_and_collect(world, v, delay))
+        start(world.env, click_and_collect(world, v, delay))
 
 
 def _second_screens(world: World, visits_: PlannedSessions) -> None:
