@@ -81,7 +81,11 @@ class ShardDay:
 
 
 def dispatch(world: World, s: PlannedSessions) -> None:
-    """Self-service sessions to events now; contended ones (desks, store purchases) to SimPy processes."""
+    """Self-service sessions to events now; contended ones (desks, store purchases) to processes.
+
+    The slice's three kinds of built sessions (self-service, the browsing part of store visits, second
+    screens in the store) are laid out and built in one pass, then handled in that order: a session's
+    events depend on its own row only, so one pass gives each the events three would."""
     ctx = world.ctx
     s = _look_before_going(world, s)
     jid = ctx.journeys.id[s.journey]
@@ -91,17 +95,39 @@ def dispatch(world: World, s: PlannedSessions) -> None:
     )
     in_store_process = store & (assisted | s.buy)
     desk = (s.channel == PHONE) | (s.channel == CHAT)
-    _self_service(world, s.take(np.flatnonzero(~desk & ~in_store_process)))
+    own = s.take(np.flatnonzero(~desk & ~in_store_process))
     visit = s.take(np.flatnonzero(in_store_process))
-    prefix = layout(ctx, visit, ends=False)
-    prefix.buy[:] = 0
-    prefix.cart[:] = 0
-    cols, last_s = build(ctx, visit, prefix)
-    world.buffer.add(cols)
-    start_visits(world, visit, last_s + DWELL_S[STORE], assisted[in_store_process])
+    second = _second_screens(world, s.take(np.flatnonzero(store)))
+    built = PlannedSessions.concat([own, visit, second])
+    lay = layout(ctx, built)
+    in_visit = slice(len(own), len(own) + len(visit))
+    lay.buy[in_visit] = 0  # a visit's purchase, and its leaving, happen in its process
+    lay.cart[in_visit] = 0
+    lay.end[in_visit] = 0
+    cols, last_s = build(ctx, built, lay)
+    (own_cols, own_last), (visit_cols, visit_last), (second_cols, second_last) = _parts(
+        cols, last_s, lay.total, (len(own), len(visit), len(second))
+    )
+    _self_service(world, own, own_cols, own_last)
+    world.buffer.add(visit_cols)
+    start_visits(world, visit, visit_last + DWELL_S[STORE], assisted[in_store_process])
     desks = s.take(np.flatnonzero(desk))
     start_visits(world, desks, desks.start_s)
-    _second_screens(world, s.take(np.flatnonzero(store)))
+    _self_service(world, second, second_cols, second_last)
+
+
+def _parts(
+    cols: Columns, last_s: np.ndarray, events: np.ndarray, rows: tuple[int, ...]
+) -> list[tuple[Columns, np.ndarray]]:
+    """The built events and last times split back into the consecutive groups of ``rows`` sessions."""
+    row_ends = np.cumsum(rows)
+    event_ends = np.concatenate([[0], np.cumsum(events)])[row_ends]
+    out = []
+    row0 = event0 = 0
+    for row1, event1 in zip(row_ends.tolist(), event_ends.tolist(), strict=True):
+        out.append(({name: col[event0:event1] for name, col in cols.items()}, last_s[row0:row1]))
+        row0, event0 = row1, event1
+    return out
 
 
 def _look_before_going(world: World, s: PlannedSessions) -> PlannedSessions:
@@ -132,8 +158,9 @@ def _look_before_going(world: World, s: PlannedSessions) -> PlannedSessions:
     return PlannedSessions(s.journey, s.step, s.start_s, channel, s.buy, s.prev_channel)
 
 
-def _self_service(world: World, s: PlannedSessions) -> None:
-    cols, last_s = build(world.ctx, s, layout(world.ctx, s))
+def _self_service(world: World, s: PlannedSessions, cols: Columns, last_s: np.ndarray) -> None:
+    """Self-service sessions' built events to the buffer, but for those the day's end or an outage
+    stops; purchases among them to the journeys, returns and click & collect."""
     overflow = last_s >= world.ctx.model.horizon_s
     # The days end: a session that would run past the end does not happen; nor does one that runs
     # into a channel's outage (the customer meets an error page and leaves).
@@ -189,10 +216,10 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
         start(world.env, click_and_collect(world, v, delay))
 
 
-def _second_screens(world: World, visits_: PlannedSessions) -> None:
+def _second_screens(world: World, visits_: PlannedSessions) -> PlannedSessions:
     """In the store, some check the kiosk (where there is one) or their phone: two channels at once."""
     if len(visits_) == 0:
-        return
+        return visits_
     ctx = world.ctx
     jid = ctx.journeys.id[visits_.journey]
     crow = ctx.journeys.customer[visits_.journey]
@@ -203,14 +230,12 @@ def _second_screens(world: World, visits_: PlannedSessions) -> None:
         < ctx.model.tables["multitasking"][ctx.customers.persona[crow]]
     )
     chosen = kiosk | phone
-    if not chosen.any():
-        return
     own = np.where(
         ctx.customers.app[crow], CHANNEL_CODE[Channel.MOBILE_APP], CHANNEL_CODE[Channel.MOBILE_WEB]
     )
     channel = np.where(kiosk, CHANNEL_CODE[Channel.KIOSK], own)[chosen]
     rows = np.flatnonzero(chosen)
-    second = PlannedSessions(
+    return PlannedSessions(
         visits_.journey[rows],
         COMPANION_STEP + visits_.step[rows],
         visits_.start_s[rows] + 60.0,
@@ -218,7 +243,6 @@ def _second_screens(world: World, visits_: PlannedSessions) -> None:
         np.zeros(len(rows), bool),
         np.full(len(rows), STORE, np.int8),
     )
-    _self_service(world, second)
 
 
 def run_day(world: World, sessions: PlannedSessions, messages: Columns, release: Release, tick: Tick) -> int:

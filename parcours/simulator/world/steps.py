@@ -15,7 +15,7 @@ from collections.abc import Generator
 from typing import Any
 
 import simpy
-from simpy.events import URGENT, Event
+from simpy.events import NORMAL, URGENT, Event
 
 
 class _Resume:
@@ -31,14 +31,22 @@ class _Resume:
             target = self._send(None)
         except StopIteration:
             return
-        target.callbacks.append(self)  # type: ignore[union-attr]
+        target.callbacks.append(self)
 
 
-def start(env: simpy.Environment, generator: Generator[Event, Any, Any]) -> None:
-    """Run ``generator`` as a process from now: its first step runs as SimPy's ``env.process`` would
-    run it (an urgent event at this moment), each later one when the event it yielded is processed.
-    The events it yields are sent no value."""
+def start(env: simpy.Environment, generator: Generator[Event, Any, Any], at_s: float | None = None) -> None:
+    """Run ``generator`` as a process: its first step now, as SimPy's ``env.process`` would run it (an
+    urgent event at this moment), or at ``at_s`` if later, as a process that first waited
+    ``env.timeout(at_s - env.now)`` would resume (the same moment, to the last bit); each later step
+    when the event it yielded is processed. The events it yields are sent no value.
+
+    ``at_s`` is for moments drawn at random, never for a clock time (an opening hour, a slice's
+    start): the wait is queued now rather than from a first step, which could only reorder it against
+    another event of exactly the same moment."""
     event = Event(env)
     event._ok, event._value = True, None
-    event.callbacks.append(_Resume(generator))  # type: ignore[union-attr]
-    env.schedule(event, URGENT)
+    event.callbacks.append(_Resume(generator))
+    if at_s is not None and at_s > env.now:
+        env.schedule(event, NORMAL, at_s - env.now)
+    else:
+        env.schedule(event, URGENT)
