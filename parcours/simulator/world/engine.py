@@ -28,6 +28,10 @@ from parcours.simulator.world.steps import start
 from parcours.vocabulary import Channel, Outcome
 
 SLICE_S = 600.0
+# Finished events go to the writer every hour of simulated time: what is released, and in what order,
+# does not depend on how often (everything before the clock, by time and creation), and each release
+# sorts and copies what is still ahead of the clock once more.
+RELEASE_SLICES = 6
 KIOSK_USE_RATE = 0.15  # store visitors who use the kiosk, where there is one
 PHONE = CHANNEL_CODE[Channel.PHONE]
 CHAT = CHANNEL_CODE[Channel.CHAT]
@@ -58,7 +62,7 @@ class ShardDay:
         """Each slice: restock overnight, send the slice's messages, start the slice's sessions."""
         world, s, m = self.world, self.sessions, self.messages
         model = world.ctx.model
-        i = m_i = 0
+        i = m_i = slices = 0
         t = 0.0
         while t < model.horizon_s:
             end = t + SLICE_S
@@ -76,7 +80,9 @@ class ShardDay:
             i, m_i = j, m_j
             yield world.env.timeout(SLICE_S)
             t = world.env.now
-            self.flush((model.t0 + t) * 1000.0)
+            slices += 1
+            if slices % RELEASE_SLICES == 0:
+                self.flush((model.t0 + t) * 1000.0)
             self.tick(t, self.emitted)
 
 
