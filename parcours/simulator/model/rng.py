@@ -96,18 +96,25 @@ class Streams:
         self._key = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
 
     def bits(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
-        """64 random bits per element, a function of the purpose and the keys (broadcast together)."""
+        """64 random bits per element, a function of the purpose and the keys (broadcast together).
+
+        The keys are mixed in one at a time, each at the shape the keys so far broadcast to: keys that
+        add an axis (a journey and step, then six draws for each) mix the first ones once, not six
+        times."""
         arrays = [np.asarray(k) for k in keys] if keys else [np.zeros(1)]
-        shapes = {a.shape for a in arrays if a.ndim}
-        if len(shapes) > 1:  # scalars broadcast in copyto below; arrays of several shapes here
-            arrays = list(np.broadcast_arrays(*arrays))
-            shapes = {arrays[0].shape}
         start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
-        h = np.full(shapes.pop() if shapes else (), start, dtype=np.uint64)
-        scratch = np.empty_like(h)
+        h = np.array(start, dtype=np.uint64)
+        scratch = h
         # (no np.errstate: unsigned array arithmetic wraps without a warning, and the context manager
         # cost more than the hashing on the small arrays of a slice)
         for k in arrays:
+            if k.shape != h.shape and k.ndim:
+                shape = k.shape if h.ndim == 0 else np.broadcast_shapes(h.shape, k.shape)
+                if shape != h.shape:
+                    h = np.full(shape, h, dtype=np.uint64)
+                    scratch = np.empty_like(h)
+            if scratch is h:
+                scratch = np.empty_like(h)
             np.copyto(scratch, k, casting="unsafe")
             scratch *= _GOLDEN
             h ^= scratch
