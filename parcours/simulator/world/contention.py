@@ -301,6 +301,8 @@ def _step_draws(
 def start_visits(
     world: World, s: PlannedSessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
 ) -> None:
+    if len(s) == 0:
+        return
     for v in visits(world, s, arrival_s, assisted):
         process = store_visit if v.channel == STORE else serve
         start(world.env, process(world, v), at_s=v.arrival_s)

@@ -105,6 +105,10 @@ def dispatch(world: World, s: PlannedSessions) -> None:
     visit = s.take(np.flatnonzero(in_store_process))
     second = _second_screens(world, s.take(np.flatnonzero(store)))
     built = PlannedSessions.concat([own, visit, second])
+    if len(built) == 0:  # a quiet slice (a night): only calls, if any
+        desks = s.take(np.flatnonzero(desk))
+        start_visits(world, desks, desks.start_s)
+        return
     lay = layout(ctx, built)
     in_visit = slice(len(own), len(own) + len(visit))
     lay.buy[in_visit] = 0  # a visit's purchase, and its leaving, happen in its process
