@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.model.rng import (
+    Purpose,
+    Streams,
+    categorical,
+    cumulative,
+    poisson_from_uniform,
+    poisson_of,
+)
 
 
 @given(seed=st.integers(0, 2**63), keys=st.lists(st.integers(0, 2**40), min_size=1, max_size=50))
@@ -97,3 +104,16 @@ def test_broadcast_keys_draw_what_each_element_draws_alone(
         for i in range(len(rows)):
             for j in range(len(steps)):
                 assert int(drawn[i, j]) == s.bits_one(Purpose.STOCK, *pick(i, j))
+
+
+@given(
+    rates=st.lists(st.floats(0.0, 60.0), min_size=1, max_size=20),
+    seed=st.integers(0, 2**32),
+)
+@settings(max_examples=60, deadline=None)
+def test_poisson_from_a_table_of_rates_counts_as_the_walk_does(rates: list[float], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = np.array(rates)
+    which = rng.integers(0, len(rates), 2000)
+    u = rng.random(2000)
+    assert np.array_equal(poisson_of(table, which, u), poisson_from_uniform(table[which], u))

@@ -183,18 +183,33 @@ def poisson_from_uniform(lam: np.ndarray, u: np.ndarray, cap: int = 64) -> np.nd
     return k.reshape(u.shape)
 
 
-_TABLE_MIN = 65_536  # below this many draws the walk is cheap enough
-_TABLE_RATIO = 64  # and the table pays when each rate is shared by at least this many draws
+def poisson_of(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int = 64) -> np.ndarray:
+    """``poisson_from_uniform(rates[which], u)`` where the rates are a short table (one per channel or
+    persona): each row's CDF terms computed once, a draw's count is how many of its row's are at or
+    below its uniform. The same terms by the same steps, so the same counts."""
+    cdf = _cdf_rows(np.asarray(rates, dtype=np.float64), cap)
+    u = np.asarray(u)
+    return (cdf[which] <= u[..., None]).sum(axis=-1)
 
 
-def _poisson_by_rate(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
-    """Counts for draws grouped by rate: one CDF row per rate, a binary search per draw."""
+def _cdf_rows(rates: np.ndarray, cap: int) -> np.ndarray:
+    """Poisson CDF terms 0..cap-1 of each rate, by the recurrence the walk uses."""
     cdf = np.empty((len(rates), cap))
     p = np.exp(-rates)
     cdf[:, 0] = p
     for n in range(1, cap):
         p = p * rates / n
         cdf[:, n] = cdf[:, n - 1] + p
+    return cdf
+
+
+_TABLE_MIN = 65_536  # below this many draws the walk is cheap enough
+_TABLE_RATIO = 64  # and the table pays when each rate is shared by at least this many draws
+
+
+def _poisson_by_rate(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
+    """Counts for draws grouped by rate: one CDF row per rate, a binary search per draw."""
+    cdf = _cdf_rows(rates, cap)
     order = np.argsort(which, kind="stable")
     bounds = np.searchsorted(which[order], np.arange(len(rates) + 1))
     k = np.empty(len(u), dtype=np.int64)

@@ -16,7 +16,7 @@ from parcours.simulator.model.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CH
 from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
-from parcours.simulator.model.rng import Purpose, Streams
+from parcours.simulator.model.rng import Purpose, Streams, poisson_of
 from parcours.simulator.plan.carts import has_cart, logs_in
 from parcours.simulator.plan.sessions import PlannedJourneys, PlannedSessions, session_key
 from parcours.vocabulary import Channel, EventType
@@ -113,7 +113,7 @@ def layout(ctx: Context, s: PlannedSessions, *, ends: bool = True) -> Layout:
     jid = j.id[s.journey]
     channel = s.channel.astype(np.int64)
     login = logs_in(ctx.model, ctx.streams, c, crow, jid, s.step, channel)
-    looks = 1 + ctx.streams.poisson(MEAN_VIEWS[channel], Purpose.EVENT_COUNT, jid, s.step)
+    looks = 1 + poisson_of(MEAN_VIEWS, channel, ctx.streams.uniform(Purpose.EVENT_COUNT, jid, s.step))
     looks[j.service[s.journey]] = 1
     carted = has_cart(ctx.model, ctx.streams, c, j, s.journey, s.step, channel, s.buy)
     cart = CAN_BUY[channel] & (s.buy | carted)
@@ -245,7 +245,7 @@ def _baskets(ctx: Context, jrow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = ctx.model.tables
     jid = ctx.journeys.id[jrow]
     persona = ctx.customers.persona[ctx.journeys.customer[jrow]]
-    quantity = 1 + ctx.streams.poisson(t["mean_items"][persona] - 1.0, Purpose.ITEMS, jid)
+    quantity = 1 + poisson_of(t["mean_items"] - 1.0, persona, ctx.streams.uniform(Purpose.ITEMS, jid))
     sigma = t["basket_sigma"][persona]
     factor = np.exp(sigma * ctx.streams.normal(Purpose.BASKET, jid) - sigma**2 / 2)
     amount = np.maximum(100, np.round(t["basket_eur"][persona] * 100.0 * factor)).astype(np.int64)
