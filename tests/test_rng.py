@@ -7,12 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parcours.simulator.model.rng import (
+    PoissonTable,
     Purpose,
     Streams,
     categorical,
     cumulative,
     poisson_from_uniform,
-    poisson_of,
 )
 
 
@@ -116,4 +116,4 @@ def test_poisson_from_a_table_of_rates_counts_as_the_walk_does(rates: list[float
     table = np.array(rates)
     which = rng.integers(0, len(rates), 2000)
     u = rng.random(2000)
-    assert np.array_equal(poisson_of(table, which, u), poisson_from_uniform(table[which], u))
+    assert np.array_equal(PoissonTable(table).draw(which, u), poisson_from_uniform(table[which], u))

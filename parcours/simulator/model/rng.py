@@ -183,13 +183,16 @@ def poisson_from_uniform(lam: np.ndarray, u: np.ndarray, cap: int = 64) -> np.nd
     return k.reshape(u.shape)
 
 
-def poisson_of(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int = 64) -> np.ndarray:
-    """``poisson_from_uniform(rates[which], u)`` where the rates are a short table (one per channel or
-    persona): each row's CDF terms computed once, a draw's count is how many of its row's are at or
-    below its uniform. The same terms by the same steps, so the same counts."""
-    cdf = _cdf_rows(np.asarray(rates, dtype=np.float64), cap)
-    u = np.asarray(u)
-    return (cdf[which] <= u[..., None]).sum(axis=-1)
+class PoissonTable:
+    """Poisson draws whose rates come from a short table (one per channel, one per persona): each
+    rate's CDF terms computed once, by the walk's recurrence, and a draw's count found by binary search
+    among its rate's terms. ``draw(which, u)`` is ``poisson_from_uniform(rates[which], u)``."""
+
+    def __init__(self, rates: np.ndarray, cap: int = 64) -> None:
+        self.cdf = _cdf_rows(np.asarray(rates, dtype=np.float64), cap)
+
+    def draw(self, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+        return _counts_by_row(self.cdf, np.asarray(which), np.asarray(u, dtype=np.float64))
 
 
 def _cdf_rows(rates: np.ndarray, cap: int) -> np.ndarray:
@@ -209,11 +212,16 @@ _TABLE_RATIO = 64  # and the table pays when each rate is shared by at least thi
 
 def _poisson_by_rate(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
     """Counts for draws grouped by rate: one CDF row per rate, a binary search per draw."""
-    cdf = _cdf_rows(rates, cap)
-    order = np.argsort(which, kind="stable")
-    bounds = np.searchsorted(which[order], np.arange(len(rates) + 1))
+    return _counts_by_row(_cdf_rows(rates, cap), which, u)
+
+
+def _counts_by_row(cdf: np.ndarray, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each draw, how many of its row's CDF terms are at or below its uniform."""
+    small = which.astype(np.int16) if len(cdf) < 2**15 else which  # a radix sort for small ints
+    order = np.argsort(small, kind="stable")
+    bounds = np.searchsorted(small[order], np.arange(len(cdf) + 1))
     k = np.empty(len(u), dtype=np.int64)
-    for r in range(len(rates)):
+    for r in np.flatnonzero(np.diff(bounds)).tolist():
         rows = order[bounds[r] : bounds[r + 1]]
         k[rows] = np.searchsorted(cdf[r], u[rows], side="right")
     return k

@@ -16,7 +16,7 @@ from parcours.simulator.model.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CH
 from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
-from parcours.simulator.model.rng import Purpose, Streams, poisson_of
+from parcours.simulator.model.rng import PoissonTable, Purpose, Streams
 from parcours.simulator.plan.carts import has_cart, logs_in
 from parcours.simulator.plan.sessions import PlannedJourneys, PlannedSessions, session_key
 from parcours.vocabulary import Channel, EventType
@@ -58,6 +58,7 @@ LOOK_TYPE = _per_channel(
 STORE = CHANNEL_CODE[Channel.STORE]
 IN_STORE = [STORE, CHANNEL_CODE[Channel.KIOSK]]
 _IN_STORE = np.isin(np.arange(N_CHANNELS), IN_STORE)
+_VIEWS = PoissonTable(MEAN_VIEWS)  # product and page views per session, by channel
 _LOOKING = -2  # a look whose type is drawn per event
 _MIDDLE_TYPES = [EVENT_CODE[EventType.LOGIN], _LOOKING] + [
     EVENT_CODE[e] for e in (EventType.CART_ADD, EventType.CHECKOUT, EventType.PURCHASE)
@@ -113,7 +114,7 @@ def layout(ctx: Context, s: PlannedSessions, *, ends: bool = True) -> Layout:
     jid = j.id[s.journey]
     channel = s.channel.astype(np.int64)
     login = logs_in(ctx.model, ctx.streams, c, crow, jid, s.step, channel)
-    looks = 1 + poisson_of(MEAN_VIEWS, channel, ctx.streams.uniform(Purpose.EVENT_COUNT, jid, s.step))
+    looks = 1 + _VIEWS.draw(channel, ctx.streams.uniform(Purpose.EVENT_COUNT, jid, s.step))
     looks[j.service[s.journey]] = 1
     carted = has_cart(ctx.model, ctx.streams, c, j, s.journey, s.step, channel, s.buy)
     cart = CAN_BUY[channel] & (s.buy | carted)
@@ -245,7 +246,8 @@ def _baskets(ctx: Context, jrow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = ctx.model.tables
     jid = ctx.journeys.id[jrow]
     persona = ctx.customers.persona[ctx.journeys.customer[jrow]]
-    quantity = 1 + poisson_of(t["mean_items"] - 1.0, persona, ctx.streams.uniform(Purpose.ITEMS, jid))
+    items = PoissonTable(t["mean_items"] - 1.0)
+    quantity = 1 + items.draw(persona, ctx.streams.uniform(Purpose.ITEMS, jid))
     sigma = t["basket_sigma"][persona]
     factor = np.exp(sigma * ctx.streams.normal(Purpose.BASKET, jid) - sigma**2 / 2)
     amount = np.maximum(100, np.round(t["basket_eur"][persona] * 100.0 * factor)).astype(np.int64)
