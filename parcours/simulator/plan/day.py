@@ -13,7 +13,7 @@ import numpy as np
 
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers, distinct
-from parcours.simulator.model.rng import Purpose, Streams, categorical, poisson_from_uniform
+from parcours.simulator.model.rng import PoissonTable, Purpose, Streams, categorical
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns
 from parcours.simulator.plan.carts import lost_carts
 from parcours.simulator.plan.intents import (
@@ -54,14 +54,22 @@ def _campaign_journeys(
     jid = messages.journey_id
     n = len(jid)
     clicked = messages.clicked
-    extra = poisson_from_uniform(
-        np.maximum(t["research_sessions"][persona] - 1.0, 0.0), streams.uniform(Purpose.SESSIONS, jid)
+    # Draws for the messages clicked only: the others start no session.
+    c = np.flatnonzero(clicked)
+    extra = PoissonTable(np.maximum(t["research_sessions"] - 1.0, 0.0)).draw(
+        persona[c], streams.uniform(Purpose.SESSIONS, jid[c])
     )
-    n_sessions = np.where(clicked, np.minimum(1 + extra, MAX_PLANNED_STEPS), 0)
-    propensity = np.minimum(0.95, t["propensity"][persona] * model.scenario.demand.propensity_multiplier)
-    buys = clicked & (streams.uniform(Purpose.BUYS, jid) < propensity)
-    start = when_open(
-        model, messages.open_s + 60.0, messages.respond_channel, streams.uniform(Purpose.RESPONSE, jid, 4)
+    n_sessions = np.zeros(n, dtype=np.int64)
+    n_sessions[c] = np.minimum(1 + extra, MAX_PLANNED_STEPS)
+    propensity = np.minimum(0.95, t["propensity"][persona[c]] * model.scenario.demand.propensity_multiplier)
+    buys = np.zeros(n, dtype=bool)
+    buys[c] = streams.uniform(Purpose.BUYS, jid[c]) < propensity
+    start = np.full(n, np.nan)
+    start[c] = when_open(
+        model,
+        messages.open_s[c] + 60.0,
+        messages.respond_channel[c],
+        streams.uniform(Purpose.RESPONSE, jid[c], 4),
     )
     jrow, step = repeat_rows(n_sessions)
     gaps = streams.exponential(t["gap_s"][persona[jrow]], Purpose.SESSION_GAP, jid[jrow], step)
