@@ -151,7 +151,10 @@ def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int)
     return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))
 
 
-CUSTOMER_CHUNK = 100_000
+#: Customers per chunk, and per row group of the customers part. A chunk's row group is encoded by the
+#: sink's thread while the next chunk is built: with one row group for the whole part, its encoding
+#: (mostly the identity strings) only began once every chunk was built, and the shard waited for it.
+CUSTOMER_CHUNK = 32_768
 
 
 def _write_customers(
@@ -163,7 +166,7 @@ def _write_customers(
     extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
-    with ParquetSink(path, CUSTOMER_SCHEMA, background=True) as sink:
+    with ParquetSink(path, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True) as sink:
         for first in range(0, len(listed), CUSTOMER_CHUNK):
             rows = listed[first : first + CUSTOMER_CHUNK]
             chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
