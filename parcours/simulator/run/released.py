@@ -3,7 +3,8 @@
 The day releases events a slice at a time (a few hundred to a few thousand rows). Turning each slice
 into Arrow on its own cost about a millisecond of fixed overhead (a dozen Arrow calls, the identity
 strings rendered), which on a 28-day month (4,000 slices) was more than the Parquet encoding itself.
-The slices are gathered here and converted once per row group instead, then handed to the sink as
+The slices are gathered here and converted once per row group instead, on the sink's thread (the
+conversion is mostly Arrow kernels, which release the GIL, so the day goes on meanwhile), then written as
 views of the slices they were: the same rows in the same chunks and row groups, so the files do not
 change by a byte.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
 
 from parcours.output.rundir import ParquetSink
 from parcours.output.schema import EVENT_CODE, event_batch
@@ -51,7 +53,7 @@ class ReleasedEvents:
         self._openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel)
 
     def __call__(self, cols: Columns) -> None:
-        """Take one released slice; a row group's worth is converted and handed to the sink."""
+        """Take one released slice; a row group's worth is handed to the sink."""
         n = len(cols["ts_ms"])
         if n == 0:
             return
@@ -61,8 +63,9 @@ class ReleasedEvents:
             self.flush()
 
     def flush(self) -> None:
-        """Convert what is gathered to one Arrow batch and write it (the sink's row group boundaries
-        fall where they did when each slice was written on its own: after the slice that fills one)."""
+        """Hand what is gathered to the sink as one row group, converted to Arrow on the sink's thread
+        (its boundaries fall where they did when each slice was written on its own: after the slice
+        that fills one)."""
         if not self._pending:
             return
         sizes = [len(c["ts_ms"]) for c in self._pending]
@@ -71,40 +74,10 @@ class ReleasedEvents:
         else:
             cols = {name: np.concatenate([c[name] for c in self._pending]) for name in COLUMNS}
         self._pending, self._pending_rows = [], 0
-        self._write(cols, sizes)
+        first_seq, shard, personas = self.seq, self.shard, self.personas
+        self.seq += sum(sizes)
+        self.sink.write_group(sum(sizes), lambda: _to_arrow(cols, sizes, first_seq, shard, personas))
         self._keep(cols)
-
-    def _write(self, cols: Columns, sizes: list[int]) -> None:
-        n = len(cols["ts_ms"])
-        seqs = np.arange(self.seq, self.seq + n, dtype=np.int64)
-        self.seq += n
-        batch = {
-            "event_id": (np.int64(self.shard) << SEQ_BITS) | seqs,
-            "seq": seqs,
-            "ts": cols["ts_ms"],
-            "customer_id": cols["customer"],
-            "visible_id": render(cols["id_code"], cols["id_number"]),
-            "persona": cols["persona"],
-            "channel": cols["channel"],
-            "event_type": cols["event_type"],
-            "session_id": cols["session"],
-            "journey_id": cols["journey"],
-            "product_id": cols["product"],
-            "store_id": cols["store"],
-            "campaign_id": cols["campaign"],
-            "quantity": cols["quantity"],
-            "amount_cents": cols["amount"],
-            "wait_s": cols["wait_s"],
-            "shard": np.full(n, self.shard, dtype=np.int32),
-        }
-        converted = event_batch(batch, self.personas)
-        # Written slice by slice (zero-copy views): the Parquet writer decides where a high-cardinality
-        # column stops using its dictionary between the chunks it is given, so the same chunks keep the
-        # files byte for byte what they were.
-        first = 0
-        for size in sizes:
-            self.sink.write(converted.slice(first, size))
-            first += size
 
     def _keep(self, cols: Columns) -> None:
         rows, ts = cols["jrow"], cols["ts_ms"]
@@ -129,3 +102,35 @@ class ReleasedEvents:
         self.flush()
         has = np.flatnonzero(self.end_ms > _NEVER.min)
         return self.start_ms, has, self.end_ms
+
+
+def _to_arrow(
+    cols: Columns, sizes: list[int], first_seq: int, shard: int, personas: list[str]
+) -> list[pa.RecordBatch]:
+    """The gathered slices as Arrow batches, one per slice as released (zero-copy views of one batch):
+    the Parquet writer decides where a high-cardinality column stops using its dictionary between the
+    chunks it is given, so the same chunks keep the files byte for byte what they were."""
+    n = len(cols["ts_ms"])
+    seqs = np.arange(first_seq, first_seq + n, dtype=np.int64)
+    batch = {
+        "event_id": (np.int64(shard) << SEQ_BITS) | seqs,
+        "seq": seqs,
+        "ts": cols["ts_ms"],
+        "customer_id": cols["customer"],
+        "visible_id": render(cols["id_code"], cols["id_number"]),
+        "persona": cols["persona"],
+        "channel": cols["channel"],
+        "event_type": cols["event_type"],
+        "session_id": cols["session"],
+        "journey_id": cols["journey"],
+        "product_id": cols["product"],
+        "store_id": cols["store"],
+        "campaign_id": cols["campaign"],
+        "quantity": cols["quantity"],
+        "amount_cents": cols["amount"],
+        "wait_s": cols["wait_s"],
+        "shard": np.full(n, shard, dtype=np.int32),
+    }
+    converted = event_batch(batch, personas)
+    starts = np.cumsum([0, *sizes[:-1]])
+    return [converted.slice(int(first), size) for first, size in zip(starts, sizes, strict=True)]
