@@ -119,13 +119,18 @@ def _run_shard(
         events = run_day(
             world, sessions, message_events(model, streams, customers, messages), released, on_tick
         )
-        # the ground truth is built while the writer threads encode the last events and the journeys
+        # The ground truth is built while the writer threads encode the last events. The customers come
+        # first: their encoding (the identity strings) is the longest, and goes on while the journeys
+        # are built.
         opened, span = released.opened(), released.span()
         has = span[1]  # journeys with at least one event
-        with ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink:
+        listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
+        with (
+            ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True) as customers_sink,
+            ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink,
+        ):
+            _write_customers(model, streams, customers, listed, shard, customers_sink)
             _write_journeys(model, world, opened, span, shard, journeys_sink)
-            listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
-            _write_customers(model, streams, customers, listed, shard, paths.customers)
     return ShardCounts(
         len(file),
         len(listed),
@@ -158,7 +163,7 @@ CUSTOMER_CHUNK = 32_768
 
 
 def _write_customers(
-    model: Model, streams: Streams, c: Customers, listed: np.ndarray, shard: int, path: Path
+    model: Model, streams: Streams, c: Customers, listed: np.ndarray, shard: int, sink: ParquetSink
 ) -> None:
     """Ground truth for the customers at rows ``listed`` (those with an event), in chunks so the identity
     lists never fill memory. The others did nothing on the run: they are counted in run.json, and being a
@@ -166,27 +171,26 @@ def _write_customers(
     extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
-    with ParquetSink(path, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True) as sink:
-        for first in range(0, len(listed), CUSTOMER_CHUNK):
-            rows = listed[first : first + CUSTOMER_CHUNK]
-            chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
-            ids = c.ids[rows]
-            account_code = np.full(len(rows), ACCOUNT, np.int16)
-            table = pa.table(
-                {
-                    "customer_id": pa.array(ids, pa.int64()),
-                    "persona": dictionary(c.persona[rows], pa.array(model.names, pa.string())),
-                    "home_store_id": pa.array(c.store[rows], pa.int32()),
-                    "account_id": render(account_code, identity_number(streams, ids, account_code)),
-                    "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
-                    "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
-                    "identities": all_identities(streams, ids, codes, model.scenario.capabilities.identity),
-                    "shard": pa.array(np.full(len(rows), shard, np.int32)),
-                },
-                schema=CUSTOMER_SCHEMA,
-            )
-            for batch in table.to_batches():
-                sink.write(batch)
+    for first in range(0, len(listed), CUSTOMER_CHUNK):
+        rows = listed[first : first + CUSTOMER_CHUNK]
+        chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
+        ids = c.ids[rows]
+        account_code = np.full(len(rows), ACCOUNT, np.int16)
+        table = pa.table(
+            {
+                "customer_id": pa.array(ids, pa.int64()),
+                "persona": dictionary(c.persona[rows], pa.array(model.names, pa.string())),
+                "home_store_id": pa.array(c.store[rows], pa.int32()),
+                "account_id": render(account_code, identity_number(streams, ids, account_code)),
+                "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
+                "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
+                "identities": all_identities(streams, ids, codes, model.scenario.capabilities.identity),
+                "shard": pa.array(np.full(len(rows), shard, np.int32)),
+            },
+            schema=CUSTOMER_SCHEMA,
+        )
+        for batch in table.to_batches():
+            sink.write(batch)
 
 
 def _flags_as_lists(flags: np.ndarray, names: list[str]) -> pa.Array:
