@@ -323,9 +323,15 @@ def test_the_command_line_help_stays_light() -> None:
 
 def test_a_simulate_run_loads_nothing_of_the_reading_side(tmp_path: Path) -> None:
     """``parcours simulate`` writes its run without pandas (0.2-0.3 s, which pyarrow's ``pa.array`` and
-    ``pyarrow.dataset`` load where it is installed), the API's reading side or run sets (the speed
-    issue's import budget)."""
-    unwanted = ("pandas", "pyarrow.dataset", "parcours.api.runs", "parcours.simulator.run.replicates")
+    ``pyarrow.dataset`` load where it is installed), ``pyarrow.compute`` (output/arrays.py calls its
+    kernels), the API's reading side or run sets (the speed issue's import budget)."""
+    unwanted = (
+        "pandas",
+        "pyarrow.dataset",
+        "pyarrow.compute",
+        "parcours.api.runs",
+        "parcours.simulator.run.replicates",
+    )
     args = [
         "simulate",
         "-n",

@@ -1,12 +1,13 @@
-"""output/arrays.py builds from buffers the arrays ``pa.array`` builds (the Parquet bytes hang on it)."""
+"""output/arrays.py builds what ``pa.array`` and ``pyarrow.compute`` build (the Parquet bytes hang on it)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
-from parcours.output.arrays import column, string, string_lists, strings
+from parcours.output.arrays import column, concatenated, decimal_strings, string_lists, strings, take
 from parcours.output.schema import TIMESTAMP
 
 RNG = np.random.default_rng(7)
@@ -63,8 +64,20 @@ def test_strings_and_lists_of_strings_are_pa_arrays() -> None:
     words = ["store", "", "mobile_web-acct-", "café", "ünïcode ✓"]
     assert strings(words).equals(pa.array(words, pa.string()))
     assert strings([]).equals(pa.array([], pa.string()))
-    assert string("ünïcode").equals(pa.scalar("ünïcode", pa.string()))
     rows = [["web", "app"], [], ["store"], ["café", "", "x"]]
     built = string_lists(rows)
     assert built.type == pa.list_(pa.string())
     assert built.equals(pa.array(rows, pa.list_(pa.string())))
+
+
+def test_the_kernels_give_what_pyarrow_compute_gives() -> None:
+    words, at = strings(["acct-", "web-", "café-"]), column(np.array([2, 0, 0, 1], np.int16))
+    assert take(words, at).equals(pc.take(words, at))
+    with pytest.raises(IndexError):
+        take(words, column(np.array([3])))
+    numbers = column(np.array([0, 7, -12, 999_999_999_999]))
+    assert decimal_strings(numbers).equals(pc.cast(numbers, pa.string()))
+    digits = decimal_strings(numbers)
+    joined = concatenated(take(words, at), digits)
+    assert joined.equals(pc.binary_join_element_wise(take(words, at), digits, ""))
+    assert joined.to_pylist() == ["café-0", "acct-7", "acct--12", "web-999999999999"]

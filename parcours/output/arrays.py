@@ -1,9 +1,15 @@
-"""Arrow arrays from NumPy columns and Python strings, built from their buffers.
+"""Arrow arrays from NumPy columns and Python strings, built from their buffers, and the few kernels
+the writers call.
 
 ``pa.array`` asks pandas, on its first call in a process, whether what it converts is a pandas object;
 where pandas is installed that imports it: 0.2 to 0.3 s, more than all the other imports of a small
 ``parcours simulate``, in a process that never holds a pandas object. The writers build their columns
 here instead: the same arrays (type, values, nulls), so the same Parquet bytes.
+
+``pyarrow.compute`` builds a Python function with a docstring for each of its hundreds of kernels when
+it is imported (20 to 30 ms, a tenth of the start of a simulate); the writers need three kernels, which
+``pyarrow._compute.call_function`` (what every ``pyarrow.compute`` function calls) runs with the same
+options, so the same results.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+from pyarrow._compute import CastOptions, TakeOptions, call_function
 
 
 def column(
@@ -43,16 +50,26 @@ def strings(values: Sequence[str]) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), len(encoded), buffers, null_count=0)
 
 
-def string(value: str) -> pa.StringScalar:
-    """A string scalar (``pa.scalar`` asks pandas too)."""
-    return strings([value])[0]
-
-
 def string_lists(rows: Sequence[Sequence[str]]) -> pa.ListArray:
     """A ``list<string>`` array with one list per row."""
     offsets = np.zeros(len(rows) + 1, np.int32)
     offsets[1:] = np.cumsum(np.fromiter(map(len, rows), np.int64, len(rows)))
     return pa.ListArray.from_arrays(column(offsets), strings([value for row in rows for value in row]))
+
+
+def take(values: pa.Array, indices: pa.Array) -> pa.Array:
+    """``values`` at ``indices``, as ``pc.take`` and ``Array.take`` (bounds checked)."""
+    return call_function("take", [values, indices], TakeOptions(boundscheck=True))
+
+
+def decimal_strings(values: pa.Array) -> pa.Array:
+    """Integers as their decimal strings, as ``pc.cast(values, pa.string())``."""
+    return call_function("cast", [values], CastOptions.safe(pa.string()))
+
+
+def concatenated(*parts: pa.Array) -> pa.Array:
+    """String arrays joined element by element, as ``pc.binary_join_element_wise(*parts, "")``."""
+    return call_function("binary_join_element_wise", [*parts, _NO_SEPARATOR])
 
 
 def _numpy_dtype(arrow_type: pa.DataType) -> np.dtype:
@@ -84,3 +101,6 @@ def _cast(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype.kind != "f" and not np.array_equal(cast, values):
         raise OverflowError(f"values out of range for {dtype}")
     return cast
+
+
+_NO_SEPARATOR = strings([""])[0]  # pa.scalar would ask pandas too

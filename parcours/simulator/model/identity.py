@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from parcours.output.arrays import column, string, strings
+from parcours.output.arrays import column, concatenated, decimal_strings, strings, take
 from parcours.scenarios.capabilities import Identity
 from parcours.simulator.model.rng import Purpose, Streams
 from parcours.vocabulary import Channel
@@ -72,9 +71,8 @@ def identity_number_one(streams: Streams, customer: int, code: int) -> int:
 
 def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
     """Identity strings such as ``acct-123456789012`` or ``mobile_web-42``, built in Arrow."""
-    prefix = pc.take(PREFIXES, column(code.astype(np.int16, copy=False)))
-    digits = pc.cast(column(number), pa.string())
-    return pc.binary_join_element_wise(prefix, digits, string(""))
+    prefix = take(PREFIXES, column(code.astype(np.int16, copy=False)))
+    return concatenated(prefix, decimal_strings(column(number)))
 
 
 def all_identities(

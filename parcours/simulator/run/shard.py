@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import simpy
 
-from parcours.output.arrays import column, string_lists, strings
+from parcours.output.arrays import column, string_lists, strings, take
 from parcours.output.rundir import ParquetSink
 from parcours.output.schema import (
     CHANNEL_CODE,
@@ -230,7 +230,7 @@ def _write_customers(
                     "persona": dictionary(c.persona[rows], strings(model.names)),
                     "home_store_id": column(c.store[rows], pa.int32()),
                     "account_id": render(account_code, identity_number(streams, ids, account_code)),
-                    "channels": string_lists(channels).take(column(c.persona[rows])),
+                    "channels": take(string_lists(channels), column(c.persona[rows])),
                     "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
                     "identities": all_identities(streams, ids, codes, model.scenario.capabilities.identity),
                     "shard": column(np.full(len(rows), shard, np.int32)),
@@ -245,7 +245,7 @@ def _flags_as_lists(flags: np.ndarray, names: list[str]) -> pa.Array:
     """A (rows, names) boolean matrix as a list column of the names that are set, row by row."""
     row, col = np.nonzero(flags)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(flags)))]).astype(np.int32)
-    return pa.ListArray.from_arrays(column(offsets), strings(names).take(column(col)))
+    return pa.ListArray.from_arrays(column(offsets), take(strings(names), column(col)))
 
 
 def _persona_channels(persona: Persona) -> list[Channel]:
@@ -277,7 +277,7 @@ def _write_journeys(
     start_ms_all, has, end_ms = span_ms
     counts = np.bincount(used_row, minlength=len(world.ctx.journeys))[has]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    channel_names = pa.ListArray.from_arrays(column(offsets), CHANNEL_VALUES.take(column(used_channel)))
+    channel_names = pa.ListArray.from_arrays(column(offsets), take(CHANNEL_VALUES, column(used_channel)))
     first_start = start_ms_all[has]
     crow = world.ctx.journeys.customer[has]
     c = world.ctx.customers
