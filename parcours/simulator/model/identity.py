@@ -19,17 +19,15 @@ from typing import get_args
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from parcours.output.arrays import column, concatenated, decimal_strings, strings, take
 from parcours.scenarios.capabilities import Identity
 from parcours.simulator.model.rng import Purpose, Streams
 from parcours.vocabulary import Channel
 
 ACCOUNT = len(Channel)  # identity code of the shared account; codes below it are devices per channel
 SILO = ACCOUNT + 1  # SILO + channel code: that channel's own account, in silos
-PREFIXES = pa.array(
-    [f"{c.value}-" for c in Channel] + ["acct-"] + [f"{c.value}-acct-" for c in Channel], pa.string()
-)
+PREFIXES = strings([f"{c.value}-" for c in Channel] + ["acct-"] + [f"{c.value}-acct-" for c in Channel])
 _ID_SPACE = np.uint64(10**12)
 _KNOWN_OFFLINE = np.array(
     [c in (Channel.STORE, Channel.PHONE, Channel.CHAT, Channel.KIOSK) for c in Channel], dtype=bool
@@ -109,9 +107,8 @@ def identity_number_one(streams: Streams, customer: int, code: int) -> int:
 
 def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
     """Identity strings such as ``acct-123456789012`` or ``mobile_web-42``, built in Arrow."""
-    prefix = pc.take(PREFIXES, pa.array(code.astype(np.int16, copy=False)))
-    digits = pc.cast(pa.array(number), pa.string())
-    return pc.binary_join_element_wise(prefix, digits, "")
+    prefix = take(PREFIXES, column(code.astype(np.int16, copy=False)))
+    return concatenated(prefix, decimal_strings(column(number)))
 
 
 def all_identities(
@@ -129,7 +126,7 @@ def all_identities(
     cust = np.repeat(customer_ids, len(codes))
     code = np.tile(codes, n)
     strings = render(code, identity_number(streams, cust, code))
-    offsets = pa.array(np.arange(0, n * len(codes) + 1, len(codes), dtype=np.int32))
+    offsets = column(np.arange(0, n * len(codes) + 1, len(codes), dtype=np.int32))
     return pa.ListArray.from_arrays(offsets, strings)
 
 

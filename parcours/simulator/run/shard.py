@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import simpy
 
+from parcours.output.arrays import column, string_lists, strings, take
 from parcours.output.rundir import ParquetSink
 from parcours.output.schema import (
     CHANNEL_CODE,
@@ -178,14 +179,14 @@ def _write_customers(
         account_code = np.full(len(rows), ACCOUNT, np.int16)
         table = pa.table(
             {
-                "customer_id": pa.array(ids, pa.int64()),
-                "persona": dictionary(c.persona[rows], pa.array(model.names, pa.string())),
-                "home_store_id": pa.array(c.store[rows], pa.int32()),
+                "customer_id": column(ids, pa.int64()),
+                "persona": dictionary(c.persona[rows], strings(model.names)),
+                "home_store_id": column(c.store[rows], pa.int32()),
                 "account_id": render(account_code, identity_number(streams, ids, account_code)),
-                "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
+                "channels": take(string_lists(channels), column(c.persona[rows])),
                 "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
                 "identities": all_identities(streams, ids, codes, model.scenario.capabilities.identity),
-                "shard": pa.array(np.full(len(rows), shard, np.int32)),
+                "shard": column(np.full(len(rows), shard, np.int32)),
             },
             schema=CUSTOMER_SCHEMA,
         )
@@ -197,7 +198,7 @@ def _flags_as_lists(flags: np.ndarray, names: list[str]) -> pa.Array:
     """A (rows, names) boolean matrix as a list column of the names that are set, row by row."""
     row, col = np.nonzero(flags)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(flags)))]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(names, pa.string()).take(pa.array(col)))
+    return pa.ListArray.from_arrays(column(offsets), take(strings(names), column(col)))
 
 
 def _persona_channels(persona: Persona) -> list[Channel]:
@@ -229,21 +230,21 @@ def _write_journeys(
     start_ms_all, has, end_ms = span_ms
     counts = np.bincount(used_row, minlength=len(world.ctx.journeys))[has]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    channel_names = pa.ListArray.from_arrays(pa.array(offsets), CHANNEL_VALUES.take(pa.array(used_channel)))
+    channel_names = pa.ListArray.from_arrays(column(offsets), take(CHANNEL_VALUES, column(used_channel)))
     first_start = start_ms_all[has]
     crow = world.ctx.journeys.customer[has]
     c = world.ctx.customers
     table = pa.table(
         {
-            "journey_id": pa.array(world.ctx.journeys.id[has], pa.int64()),
-            "customer_id": pa.array(c.ids[crow], pa.int64()),
-            "persona": dictionary(c.persona[crow], pa.array(model.names, pa.string())),
-            "start": pa.array(first_start, TIMESTAMP),
-            "end": pa.array(end_ms[has], TIMESTAMP),
+            "journey_id": column(world.ctx.journeys.id[has], pa.int64()),
+            "customer_id": column(c.ids[crow], pa.int64()),
+            "persona": dictionary(c.persona[crow], strings(model.names)),
+            "start": column(first_start, TIMESTAMP),
+            "end": column(end_ms[has], TIMESTAMP),
             "channels": channel_names,
             "outcome": dictionary(world.outcome[has], OUTCOME_VALUES),
-            "revenue_cents": pa.array(world.revenue[has], pa.int64()),
-            "shard": pa.array(np.full(len(has), shard, np.int32)),
+            "revenue_cents": column(world.revenue[has], pa.int64()),
+            "shard": column(np.full(len(has), shard, np.int32)),
         },
         schema=JOURNEY_SCHEMA,
     )
