@@ -130,6 +130,8 @@ def all_identities(
     return pa.ListArray.from_arrays(offsets, strings)
 
 
-# pyarrow's compute layer imports optional modules on its first string call; do it now, not mid-run,
-# where a Ctrl-C landing inside that import was swallowed and the run went on to finish.
+# The first string kernel call once at import, not mid-run: through ``pyarrow.compute`` it imported
+# optional modules, and a Ctrl-C landing inside that import was swallowed and the run went on to finish.
+# Called directly (output/arrays.py) it imports nothing today; the call stays, for microseconds, in
+# case a pyarrow release loads something on first use again.
 render(np.zeros(1, np.int16), np.zeros(1, np.int64))
