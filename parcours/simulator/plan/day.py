@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from parcours.simulator.model.inputs import Model
-from parcours.simulator.model.population import Customers, distinct
+from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import PoissonTable, Purpose, Streams, categorical
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns
 from parcours.simulator.plan.carts import lost_carts
@@ -135,11 +135,17 @@ def plan(
     starts = intent_starts(model, streams, file)
     contacts = contact_starts(model, streams, file)
     messages = plan_campaigns(model, streams, file)
-    acting, _ = distinct(np.concatenate([starts.crow, contacts.crow, messages.customer]))
+    # who acts: the file's rows with an intent, a contact or a message (counted, not sorted: a month's
+    # messages are millions of rows); their rows among the acting customers by a lookup table
+    acting = np.flatnonzero(
+        np.bincount(np.concatenate([starts.crow, contacts.crow, messages.customer]), minlength=len(file))
+    )
     customers = file.take(acting)
-    starts.crow = np.searchsorted(acting, starts.crow)
-    contacts.crow = np.searchsorted(acting, contacts.crow)
-    messages.customer = np.searchsorted(acting, messages.customer)
+    row_of = np.zeros(len(file), dtype=np.int64)
+    row_of[acting] = np.arange(len(acting))
+    starts.crow = row_of[starts.crow]
+    contacts.crow = row_of[contacts.crow]
+    messages.customer = row_of[messages.customer]
     parts = [
         phases(model, streams, customers, starts),
         _service(model, streams, customers, contacts),
@@ -158,7 +164,8 @@ def plan(
     journeys = PlannedJourneys(
         j["id"], j["customer"], j["buys"], j["service"], product, j["campaign"], j["responded"]
     )
-    messages.journey_row = np.searchsorted(journeys.id, messages.journey_id)
+    # every message is a journey of the campaign part, in the messages' order
+    messages.journey_row = new_row[offsets[2] : offsets[2] + len(messages.journey_id)]
     return journeys, _sessions(Planning(model, streams, customers, journeys), s), messages, customers
 
 
