@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.model.rng import (
+    PoissonTable,
+    Purpose,
+    Streams,
+    categorical,
+    cumulative,
+    poisson_from_uniform,
+)
 
 
 @given(seed=st.integers(0, 2**63), keys=st.lists(st.integers(0, 2**40), min_size=1, max_size=50))
@@ -71,3 +78,42 @@ def test_one_draw_in_python_equals_the_vectorised_draw(seed: int, keys: list[int
     s = Streams(seed)
     vectorised = s.bits(Purpose.IDENTITY, *[np.array([k], dtype=np.int64) for k in keys])[0]
     assert s.bits_one(Purpose.IDENTITY, *keys) == int(vectorised)
+
+
+@given(
+    seed=st.integers(0, 2**63),
+    rows=st.lists(st.integers(-(2**62), 2**62), min_size=1, max_size=6),
+    steps=st.lists(st.integers(0, 63), min_size=1, max_size=5),
+    extra=st.integers(0, 9),
+)
+@settings(max_examples=60, deadline=None)
+def test_broadcast_keys_draw_what_each_element_draws_alone(
+    seed: int, rows: list[int], steps: list[int], extra: int
+) -> None:
+    """Keys of several shapes (a row per journey, a column per draw, a constant) give every element
+    the draw of its own keys, whatever axis each key adds."""
+    s = Streams(seed)
+    r, k = np.array(rows, dtype=np.int64), np.array(steps, dtype=np.int64)
+    for keys, pick in (
+        ((r[:, None], k[None, :], extra), lambda i, j: (rows[i], steps[j], extra)),
+        ((extra, r[:, None], k[None, :]), lambda i, j: (extra, rows[i], steps[j])),
+        ((k[None, :], r[:, None]), lambda i, j: (steps[j], rows[i])),
+    ):
+        drawn = s.bits(Purpose.STOCK, *keys)
+        assert drawn.shape == (len(rows), len(steps))
+        for i in range(len(rows)):
+            for j in range(len(steps)):
+                assert int(drawn[i, j]) == s.bits_one(Purpose.STOCK, *pick(i, j))
+
+
+@given(
+    rates=st.lists(st.floats(0.0, 60.0), min_size=1, max_size=20),
+    seed=st.integers(0, 2**32),
+)
+@settings(max_examples=60, deadline=None)
+def test_poisson_from_a_table_of_rates_counts_as_the_walk_does(rates: list[float], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = np.array(rates)
+    which = rng.integers(0, len(rates), 2000)
+    u = rng.random(2000)
+    assert np.array_equal(PoissonTable(table).draw(which, u), poisson_from_uniform(table[which], u))

@@ -187,6 +187,35 @@ def test_write_then_read_returns_the_same_table(tmp_path: Path, omni_run: Run) -
     assert again.equals(original)
 
 
+@pytest.mark.parametrize("background", [False, True])
+def test_row_groups_built_by_the_writer_keep_their_rows_and_order(
+    tmp_path: Path, omni_run: Run, background: bool
+) -> None:
+    original = omni_run.events()
+    path = tmp_path / "groups.parquet"
+    batches = original.to_batches(max_chunksize=3_000)
+    with ParquetSink(path, EVENT_SCHEMA, row_group_rows=10_000, background=background) as sink:
+        sink.write(batches[0])  # a batch given to write first keeps its own row group
+        for i in range(1, len(batches), 4):
+            group = batches[i : i + 4]
+            sink.write_group(sum(b.num_rows for b in group), lambda group=group: group)
+    file = pq.ParquetFile(path)
+    sizes = [file.metadata.row_group(g).num_rows for g in range(file.num_row_groups)]
+    assert sizes[0] == batches[0].num_rows and len(sizes) == 1 + -(-(len(batches) - 1) // 4)
+    assert sink.rows == original.num_rows == sum(sizes)
+    assert pq.read_table(path).equals(original)
+
+
+def test_an_error_building_a_row_group_is_raised_by_close(tmp_path: Path) -> None:
+    def broken() -> list[pa.RecordBatch]:
+        raise ValueError("no batch")
+
+    sink = ParquetSink(tmp_path / "broken.parquet", EVENT_SCHEMA, background=True)
+    sink.write_group(1, broken)
+    with pytest.raises(ValueError, match="no batch"):
+        sink.close()
+
+
 def test_event_ids_are_unique_and_counts_match_the_manifest(omni_run: Run) -> None:
     t = omni_run.events(["event_id", "journey_id"])
     assert len(pc.unique(t.column("event_id"))) == t.num_rows == omni_run.manifest.counts.events

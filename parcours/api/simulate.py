@@ -17,19 +17,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from parcours.api.edge import user_errors
-from parcours.api.runs import Run
 from parcours.api.specs import checked
 from parcours.errors import ParcoursError
-from parcours.output.manifest import Manifest, RunSetManifest
 from parcours.scenarios import Scenario
-from parcours.simulator.run import replicates as run_sets
 from parcours.simulator.run import simulate as engine
 from parcours.simulator.run.options import Execution, Overrides
-from parcours.simulator.run.replicates import OnReplicate
-from parcours.simulator.run.simulate import OnProgress
+
+if TYPE_CHECKING:  # the reading side (pyarrow.dataset, which loads pandas) and run sets, on first use
+    from parcours.api.runs import Run
+    from parcours.output.manifest import Manifest, RunSetManifest
+    from parcours.simulator.run.replicates import OnReplicate
+    from parcours.simulator.run.simulate import OnProgress
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ def write(
             on_progress=hooks.on_progress,
             say=hooks.say,
         )
+    from parcours.simulator.run import replicates as run_sets
+
     return run_sets.simulate_runset(
         scenario,
         overrides,
@@ -138,6 +141,8 @@ def simulate(
         executor=executor,
         scheduler=scheduler,
     )
+    from parcours.api.runs import Run
+
     spec = os.fspath(scenario) if isinstance(scenario, str | os.PathLike) else scenario
     owned = None if out is not None else Path(tempfile.mkdtemp(prefix="parcours-"))
     target = Path(out) if out is not None else owned / _name(spec)  # type: ignore[operator]

@@ -76,7 +76,7 @@ class ParquetSink:
         self._pending_rows = 0
         dictionary = [name for name in schema.names if name in DICTIONARY_COLUMNS]
         self._writer = pq.ParquetWriter(path, schema, use_dictionary=dictionary, **PARQUET_OPTIONS)
-        self._queue: queue.Queue[pa.Table | None] | None = None
+        self._queue: queue.Queue[Callable[[], list[pa.RecordBatch]] | None] | None = None
         self._error: BaseException | None = None
         if background:
             self._queue = queue.Queue(maxsize=2)
@@ -94,22 +94,39 @@ class ParquetSink:
         if self._pending_rows >= self.row_group_rows:
             self._flush()
 
+    def write_group(self, rows: int, make: Callable[[], list[pa.RecordBatch]]) -> None:
+        """One row group of ``rows`` rows, its batches built by ``make``: on the writer's thread when
+        there is one, where building them (Arrow's kernels release the GIL) leaves the caller free."""
+        if self._error is not None:
+            raise self._error
+        self._flush()  # batches given to ``write`` before this, in their own row group
+        self.rows += rows
+        self._put(make)
+
     def _flush(self) -> None:
         if not self._pending:
             return
-        table = pa.Table.from_batches(self._pending, schema=self.schema)
+        batches = self._pending
         self._pending, self._pending_rows = [], 0
+        self._put(lambda: batches)
+
+    def _put(self, make: Callable[[], list[pa.RecordBatch]]) -> None:
         if self._queue is None:
-            self._writer.write_table(table, row_group_size=table.num_rows)
+            self._write(make())
         else:
-            self._queue.put(table)
+            self._queue.put(make)
+
+    def _write(self, batches: list[pa.RecordBatch]) -> None:
+        table = pa.Table.from_batches(batches, schema=self.schema)
+        if table.num_rows:
+            self._writer.write_table(table, row_group_size=table.num_rows)
 
     def _drain(self) -> None:
         assert self._queue is not None
-        while (table := self._queue.get()) is not None:
+        while (make := self._queue.get()) is not None:
             if self._error is None:
                 try:
-                    self._writer.write_table(table, row_group_size=table.num_rows)
+                    self._write(make())
                 except BaseException as exc:  # handed to the producer: raised by write or close
                     self._error = exc
 

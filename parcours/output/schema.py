@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pyarrow as pa
 
+from parcours.output.arrays import column, strings
 from parcours.vocabulary import Channel, EventType, Outcome
 
 SCHEMA_VERSION = 1
@@ -77,9 +78,9 @@ JOURNEY_SCHEMA = _versioned(
     ]
 )
 
-CHANNEL_VALUES = pa.array([c.value for c in Channel], pa.string())
-EVENT_TYPE_VALUES = pa.array([e.value for e in EventType], pa.string())
-OUTCOME_VALUES = pa.array([o.value for o in Outcome], pa.string())
+CHANNEL_VALUES = strings([c.value for c in Channel])
+EVENT_TYPE_VALUES = strings([e.value for e in EventType])
+OUTCOME_VALUES = strings([o.value for o in Outcome])
 
 CHANNEL_CODE = {c: i for i, c in enumerate(Channel)}
 EVENT_CODE = {e: i for i, e in enumerate(EventType)}
@@ -88,14 +89,14 @@ OUTCOME_CODE = {o: i for i, o in enumerate(Outcome)}
 
 def dictionary(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
     """A dictionary column from int8 codes into ``values``, without copying the codes."""
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int8, copy=False)), values)
+    return pa.DictionaryArray.from_arrays(column(codes.astype(np.int8, copy=False)), values)
 
 
 def nullable(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
     """An Arrow column where -1 (or NaN for floats) means null."""
     if values.dtype.kind == "f":
-        return pa.array(values, arrow_type, mask=np.isnan(values))
-    return pa.array(values, arrow_type, mask=values < 0)
+        return column(values, arrow_type, mask=np.isnan(values))
+    return column(values, arrow_type, mask=values < 0)
 
 
 def event_batch(columns: Mapping[str, np.ndarray | pa.Array], personas: Sequence[str]) -> pa.RecordBatch:
@@ -105,7 +106,7 @@ def event_batch(columns: Mapping[str, np.ndarray | pa.Array], personas: Sequence
     ``EventType`` order); ``ts`` as int64 milliseconds since the epoch; nullable ints as -1 for null;
     ``wait_s`` as NaN for null; ``visible_id`` as an Arrow string array.
     """
-    persona_values = pa.array(list(personas), pa.string())
+    persona_values = strings(list(personas))
     arrays: list[pa.Array] = []
     for field in EVENT_SCHEMA:
         col = columns[field.name]
@@ -118,11 +119,11 @@ def event_batch(columns: Mapping[str, np.ndarray | pa.Array], personas: Sequence
         elif field.name == "event_type":
             arrays.append(dictionary(col, EVENT_TYPE_VALUES))
         elif field.name == "ts":
-            arrays.append(pa.array(col.astype(np.int64, copy=False), TIMESTAMP))
+            arrays.append(column(col.astype(np.int64, copy=False), TIMESTAMP))
         elif field.nullable:
             arrays.append(nullable(col, field.type))
         else:
-            arrays.append(pa.array(col, field.type))
+            arrays.append(column(col, field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=EVENT_SCHEMA)
 
 

@@ -7,6 +7,7 @@ final, sorted and handed to the writer; memory holds only what lies ahead of the
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -65,7 +66,9 @@ class EventBuffer:
 
     def _gather(self) -> Columns | None:
         if self._rows:
-            table = np.array(self._rows, dtype=np.int64)
+            width = len(self._rows[0])
+            flat = itertools.chain.from_iterable(self._rows)  # fromiter: a fifth of np.array's time
+            table = np.fromiter(flat, dtype=np.int64, count=len(self._rows) * width).reshape(-1, width)
             single = {name: table[:, i].astype(COLUMNS[name]) for i, name in enumerate(INT_COLUMNS)}
             single["gen"] = table[:, -1]
             single["wait_s"] = np.array(self._waits, dtype=np.float32)
@@ -90,16 +93,17 @@ class EventBuffer:
         merged = self._gather()
         if merged is None:
             return None
-        due = merged["ts_ms"] < before_ms
-        n_due = int(due.sum())
-        if n_due < len(due):
-            self._keep({name: col[~due] for name, col in merged.items()}, hour_now)
+        # Sorted once, all of it: what is due is then the first rows (it is what comes first in time).
+        order = _time_order(merged["ts_ms"], merged["gen"])
+        n_due = int(np.searchsorted(merged["ts_ms"][order], before_ms, side="left"))
+        if n_due < len(order):
+            rest = order[n_due:]
+            self._keep({name: col[rest] for name, col in merged.items()}, hour_now)
         if n_due == 0:
             return None
-        ready = {name: col[due] for name, col in merged.items()} if n_due < len(due) else merged
-        order = np.lexsort((ready["gen"], ready["ts_ms"]))
         self.pending -= n_due
-        return {name: col[order] for name, col in ready.items()}
+        due = order[:n_due]
+        return {name: col[due] for name, col in merged.items()}
 
     def _keep(self, rest: Columns, hour_now: int) -> None:
         hours = rest["ts_ms"] // BUCKET_MS
@@ -115,6 +119,17 @@ class EventBuffer:
         for part in np.split(order, bounds):
             hour = int(far_hours[part[0]]) - 1  # looked at from the hour before, so never late
             self._later.setdefault(hour, []).append({name: col[part] for name, col in far.items()})
+
+
+def _time_order(ts_ms: np.ndarray, gen: np.ndarray) -> np.ndarray:
+    """The order of events by (time, creation): one sort of a combined key (milliseconds since the
+    earliest, then the creation number) where both fit in 63 bits, as they do for runs of weeks."""
+    if len(ts_ms) == 0:
+        return np.zeros(0, dtype=np.int64)
+    since = ts_ms - ts_ms.min()
+    if int(since.max()) < 2**32 and int(gen.max()) < 2**31:
+        return np.argsort((since << 31) | gen)
+    return np.lexsort((gen, ts_ms))
 
 
 def nulls(n: int) -> Columns:

@@ -15,19 +15,19 @@ device or cookie, ``mobile_web-acct-456`` for a silo's account, ``acct-789`` for
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from parcours.output.arrays import column, concatenated, decimal_strings, strings, take
 from parcours.scenarios.capabilities import Identity
 from parcours.simulator.model.rng import Purpose, Streams
 from parcours.vocabulary import Channel
 
 ACCOUNT = len(Channel)  # identity code of the shared account; codes below it are devices per channel
 SILO = ACCOUNT + 1  # SILO + channel code: that channel's own account, in silos
-PREFIXES = pa.array(
-    [f"{c.value}-" for c in Channel] + ["acct-"] + [f"{c.value}-acct-" for c in Channel], pa.string()
-)
+PREFIXES = strings([f"{c.value}-" for c in Channel] + ["acct-"] + [f"{c.value}-acct-" for c in Channel])
 _ID_SPACE = np.uint64(10**12)
 _KNOWN_OFFLINE = np.array(
     [c in (Channel.STORE, Channel.PHONE, Channel.CHAT, Channel.KIOSK) for c in Channel], dtype=bool
@@ -39,6 +39,31 @@ def linked_on(
     identity: Identity, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
 ) -> np.ndarray:
     """Whether the channel knows the person as their account (and so what they did elsewhere)."""
+    return _lookup(_LINKED[identity], channel, logged_in, has_account)
+
+
+def identity_code(
+    identity: Identity, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+) -> np.ndarray:
+    """Which of the person's ids an event shows: ACCOUNT, a silo's own account, or a device."""
+    return _lookup(_CODE[identity], channel, logged_in, has_account)
+
+
+def _lookup(
+    table: np.ndarray, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+) -> np.ndarray:
+    """``table[channel, logged_in, has_account]``, the arguments broadcast against each other."""
+    return table[
+        np.asarray(channel, dtype=np.intp),
+        np.asarray(logged_in, dtype=np.intp),
+        np.asarray(has_account, dtype=np.intp),
+    ]
+
+
+def linked_on_reference(
+    identity: Identity, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
+) -> np.ndarray:
+    """``linked_on`` as its rule reads; the lookup table is made from it (and tested against it)."""
     channel = np.asarray(channel, dtype=np.int64)
     if identity == "silos":
         return np.zeros(channel.shape, dtype=bool)
@@ -49,18 +74,27 @@ def linked_on(
     return known & ~_THIRD_PARTY[channel]
 
 
-def identity_code(
+def identity_code_reference(
     identity: Identity, channel: np.ndarray, logged_in: np.ndarray, has_account: np.ndarray
 ) -> np.ndarray:
-    """Which of the person's ids an event shows: ACCOUNT, a silo's own account, or a device."""
+    """``identity_code`` as its rule reads; the lookup table is made from it (and tested against it)."""
     channel = np.asarray(channel, dtype=np.int16)
     in_silo = logged_in | (has_account & _KNOWN_OFFLINE[channel])
     silo = np.where(in_silo, SILO + channel, channel).astype(np.int16)
     if identity == "silos":
         return silo
-    linked = linked_on(identity, channel, logged_in, has_account)
+    linked = linked_on_reference(identity, channel, logged_in, has_account)
     own = np.where(linked, ACCOUNT, channel).astype(np.int16)
     return np.where(_THIRD_PARTY[channel], silo, own).astype(np.int16)
+
+
+# Both rules depend on (channel, logged in, has an account) only: tabulated once per identity, a call
+# is one lookup. The engine calls them thousands of times a day on a few rows each, where the rules'
+# dozen NumPy calls cost more than the rows (a 28-day month: about 20,000 calls).
+_GRID = np.meshgrid(np.arange(len(Channel)), [False, True], [False, True], indexing="ij")
+_IDENTITIES: tuple[Identity, ...] = get_args(Identity)
+_LINKED = {i: linked_on_reference(i, _GRID[0], _GRID[1], _GRID[2]) for i in _IDENTITIES}
+_CODE = {i: identity_code_reference(i, _GRID[0], _GRID[1], _GRID[2]) for i in _IDENTITIES}
 
 
 def identity_number(streams: Streams, customer: np.ndarray, code: np.ndarray) -> np.ndarray:
@@ -73,9 +107,8 @@ def identity_number_one(streams: Streams, customer: int, code: int) -> int:
 
 def render(code: np.ndarray, number: np.ndarray) -> pa.Array:
     """Identity strings such as ``acct-123456789012`` or ``mobile_web-42``, built in Arrow."""
-    prefix = pc.take(PREFIXES, pa.array(code.astype(np.int16, copy=False)))
-    digits = pc.cast(pa.array(number), pa.string())
-    return pc.binary_join_element_wise(prefix, digits, "")
+    prefix = take(PREFIXES, column(code.astype(np.int16, copy=False)))
+    return concatenated(prefix, decimal_strings(column(number)))
 
 
 def all_identities(
@@ -93,10 +126,12 @@ def all_identities(
     cust = np.repeat(customer_ids, len(codes))
     code = np.tile(codes, n)
     strings = render(code, identity_number(streams, cust, code))
-    offsets = pa.array(np.arange(0, n * len(codes) + 1, len(codes), dtype=np.int32))
+    offsets = column(np.arange(0, n * len(codes) + 1, len(codes), dtype=np.int32))
     return pa.ListArray.from_arrays(offsets, strings)
 
 
-# pyarrow's compute layer imports optional modules on its first string call; do it now, not mid-run,
-# where a Ctrl-C landing inside that import was swallowed and the run went on to finish.
+# The first string kernel call once at import, not mid-run: through ``pyarrow.compute`` it imported
+# optional modules, and a Ctrl-C landing inside that import was swallowed and the run went on to finish.
+# Called directly (output/arrays.py) it imports nothing today; the call stays, for microseconds, in
+# case a pyarrow release loads something on first use again.
 render(np.zeros(1, np.int16), np.zeros(1, np.int64))

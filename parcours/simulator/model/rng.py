@@ -96,18 +96,25 @@ class Streams:
         self._key = int(np.random.SeedSequence(seed).generate_state(1, np.uint64)[0])
 
     def bits(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
-        """64 random bits per element, a function of the purpose and the keys (broadcast together)."""
+        """64 random bits per element, a function of the purpose and the keys (broadcast together).
+
+        The keys are mixed in one at a time, each at the shape the keys so far broadcast to: keys that
+        add an axis (a journey and step, then six draws for each) mix the first ones once, not six
+        times."""
         arrays = [np.asarray(k) for k in keys] if keys else [np.zeros(1)]
-        shapes = {a.shape for a in arrays if a.ndim}
-        if len(shapes) > 1:  # scalars broadcast in copyto below; arrays of several shapes here
-            arrays = list(np.broadcast_arrays(*arrays))
-            shapes = {arrays[0].shape}
         start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
-        h = np.full(shapes.pop() if shapes else (), start, dtype=np.uint64)
-        scratch = np.empty_like(h)
+        h = np.array(start, dtype=np.uint64)
+        scratch = h
         # (no np.errstate: unsigned array arithmetic wraps without a warning, and the context manager
         # cost more than the hashing on the small arrays of a slice)
         for k in arrays:
+            if k.shape != h.shape and k.ndim:
+                shape = k.shape if h.ndim == 0 else np.broadcast_shapes(h.shape, k.shape)
+                if shape != h.shape:
+                    h = np.full(shape, h, dtype=np.uint64)
+                    scratch = np.empty_like(h)
+            if scratch is h:
+                scratch = np.empty_like(h)
             np.copyto(scratch, k, casting="unsafe")
             scratch *= _GOLDEN
             h ^= scratch
@@ -176,22 +183,45 @@ def poisson_from_uniform(lam: np.ndarray, u: np.ndarray, cap: int = 64) -> np.nd
     return k.reshape(u.shape)
 
 
-_TABLE_MIN = 65_536  # below this many draws the walk is cheap enough
-_TABLE_RATIO = 64  # and the table pays when each rate is shared by at least this many draws
+class PoissonTable:
+    """Poisson draws whose rates come from a short table (one per channel, one per persona): each
+    rate's CDF terms computed once, by the walk's recurrence, and a draw's count found by binary search
+    among its rate's terms. ``draw(which, u)`` is ``poisson_from_uniform(rates[which], u)``."""
+
+    def __init__(self, rates: np.ndarray, cap: int = 64) -> None:
+        self.cdf = _cdf_rows(np.asarray(rates, dtype=np.float64), cap)
+
+    def draw(self, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+        return _counts_by_row(self.cdf, np.asarray(which), np.asarray(u, dtype=np.float64))
 
 
-def _poisson_by_rate(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
-    """Counts for draws grouped by rate: one CDF row per rate, a binary search per draw."""
+def _cdf_rows(rates: np.ndarray, cap: int) -> np.ndarray:
+    """Poisson CDF terms 0..cap-1 of each rate, by the recurrence the walk uses."""
     cdf = np.empty((len(rates), cap))
     p = np.exp(-rates)
     cdf[:, 0] = p
     for n in range(1, cap):
         p = p * rates / n
         cdf[:, n] = cdf[:, n - 1] + p
-    order = np.argsort(which, kind="stable")
-    bounds = np.searchsorted(which[order], np.arange(len(rates) + 1))
+    return cdf
+
+
+_TABLE_MIN = 65_536  # below this many draws the walk is cheap enough
+_TABLE_RATIO = 64  # and the table pays when each rate is shared by at least this many draws
+
+
+def _poisson_by_rate(rates: np.ndarray, which: np.ndarray, u: np.ndarray, cap: int) -> np.ndarray:
+    """Counts for draws grouped by rate: one CDF row per rate, a binary search per draw."""
+    return _counts_by_row(_cdf_rows(rates, cap), which, u)
+
+
+def _counts_by_row(cdf: np.ndarray, which: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each draw, how many of its row's CDF terms are at or below its uniform."""
+    small = which.astype(np.int16) if len(cdf) < 2**15 else which  # a radix sort for small ints
+    order = np.argsort(small, kind="stable")
+    bounds = np.searchsorted(small[order], np.arange(len(cdf) + 1))
     k = np.empty(len(u), dtype=np.int64)
-    for r in range(len(rates)):
+    for r in np.flatnonzero(np.diff(bounds)).tolist():
         rows = order[bounds[r] : bounds[r + 1]]
         k[rows] = np.searchsorted(cdf[r], u[rows], side="right")
     return k

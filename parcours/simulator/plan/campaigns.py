@@ -33,7 +33,7 @@ class Messages:
     send_s: np.ndarray
     open_s: np.ndarray  # inf when never opened within the run
     clicked: np.ndarray
-    respond_channel: np.ndarray  # where a click leads
+    respond_channel: np.ndarray  # where a click leads (-1: not clicked)
     journey_id: np.ndarray
     journey_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -111,12 +111,24 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
     rows, cid, table_row, send = rows[sent], cid[sent], table_row[sent], send[sent]
     # Opens and clicks are drawn per send: a customer who got the message, and only such a customer.
     opened = streams.uniform(Purpose.RESPONSE, cid, send_id, 0) < t["open_rate"][table_row]
-    delay = streams.exponential(t["response_delay_s"][table_row], Purpose.RESPONSE, cid, send_id, 2)
-    open_s = np.where(opened, send + delay, np.inf)
+    # the later draws only for those they concern: the opens' delays, the clicks among opens, where a
+    # click leads (a message never clicked leads nowhere: its channel is left at -1)
+    opens = np.flatnonzero(opened)
+    delay = streams.exponential(
+        t["response_delay_s"][table_row[opens]], Purpose.RESPONSE, cid[opens], send_id, 2
+    )
+    open_s = np.full(len(rows), np.inf)
+    open_s[opens] = send[opens] + delay
     open_s[open_s >= model.horizon_s - 600.0] = np.inf  # opened after the run: not seen
-    click_given_open = t["click_rate"][table_row] / np.maximum(t["open_rate"][table_row], 1e-12)
-    clicked = np.isfinite(open_s) & (streams.uniform(Purpose.RESPONSE, cid, send_id, 1) < click_given_open)
-    respond = categorical(t["respond_cum"], table_row, streams.uniform(Purpose.RESPONSE, cid, send_id, 3))
+    seen = np.flatnonzero(np.isfinite(open_s))
+    click_given_open = t["click_rate"][table_row[seen]] / np.maximum(t["open_rate"][table_row[seen]], 1e-12)
+    clicked = np.zeros(len(rows), dtype=bool)
+    clicked[seen] = streams.uniform(Purpose.RESPONSE, cid[seen], send_id, 1) < click_given_open
+    clicks = np.flatnonzero(clicked)
+    respond = np.full(len(rows), -1, dtype=np.int64)
+    respond[clicks] = categorical(
+        t["respond_cum"], table_row[clicks], streams.uniform(Purpose.RESPONSE, cid[clicks], send_id, 3)
+    )
     return Messages(
         rows,
         np.full(len(rows), send_id),
@@ -172,7 +184,11 @@ def message_events(model: Model, streams: Streams, customers: Customers, m: Mess
     t_s = np.concatenate([p[1] for p in parts])
     etype = np.concatenate([p[2] for p in parts])
     step = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
-    order = np.lexsort((etype == EVENT_CODE[EventType.MESSAGE_CLICKED], t_s))
+    # by time, a click after its open at the same moment: clicks moved behind the rest (a stable
+    # partition), then a stable sort by time (what lexsort does, in one sort of the times)
+    clicked = etype == EVENT_CODE[EventType.MESSAGE_CLICKED]
+    order = np.concatenate([np.flatnonzero(~clicked), np.flatnonzero(clicked)])
+    order = order[np.argsort(t_s[order], kind="stable")]
     row, t_s, etype, step = row[order], t_s[order], etype[order], step[order]
     crow = m.customer[row]
     cols = nulls(len(row))

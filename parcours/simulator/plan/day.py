@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from parcours.simulator.model.inputs import Model
-from parcours.simulator.model.population import Customers, distinct
-from parcours.simulator.model.rng import Purpose, Streams, categorical, poisson_from_uniform
+from parcours.simulator.model.population import Customers
+from parcours.simulator.model.rng import PoissonTable, Purpose, Streams, categorical
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns
 from parcours.simulator.plan.carts import lost_carts
 from parcours.simulator.plan.intents import (
@@ -54,14 +54,22 @@ def _campaign_journeys(
     jid = messages.journey_id
     n = len(jid)
     clicked = messages.clicked
-    extra = poisson_from_uniform(
-        np.maximum(t["research_sessions"][persona] - 1.0, 0.0), streams.uniform(Purpose.SESSIONS, jid)
+    # Draws for the messages clicked only: the others start no session.
+    c = np.flatnonzero(clicked)
+    extra = PoissonTable(np.maximum(t["research_sessions"] - 1.0, 0.0)).draw(
+        persona[c], streams.uniform(Purpose.SESSIONS, jid[c])
     )
-    n_sessions = np.where(clicked, np.minimum(1 + extra, MAX_PLANNED_STEPS), 0)
-    propensity = np.minimum(0.95, t["propensity"][persona] * model.scenario.demand.propensity_multiplier)
-    buys = clicked & (streams.uniform(Purpose.BUYS, jid) < propensity)
-    start = when_open(
-        model, messages.open_s + 60.0, messages.respond_channel, streams.uniform(Purpose.RESPONSE, jid, 4)
+    n_sessions = np.zeros(n, dtype=np.int64)
+    n_sessions[c] = np.minimum(1 + extra, MAX_PLANNED_STEPS)
+    propensity = np.minimum(0.95, t["propensity"][persona[c]] * model.scenario.demand.propensity_multiplier)
+    buys = np.zeros(n, dtype=bool)
+    buys[c] = streams.uniform(Purpose.BUYS, jid[c]) < propensity
+    start = np.full(n, np.nan)
+    start[c] = when_open(
+        model,
+        messages.open_s[c] + 60.0,
+        messages.respond_channel[c],
+        streams.uniform(Purpose.RESPONSE, jid[c], 4),
     )
     jrow, step = repeat_rows(n_sessions)
     gaps = streams.exponential(t["gap_s"][persona[jrow]], Purpose.SESSION_GAP, jid[jrow], step)
@@ -127,11 +135,17 @@ def plan(
     starts = intent_starts(model, streams, file)
     contacts = contact_starts(model, streams, file)
     messages = plan_campaigns(model, streams, file)
-    acting, _ = distinct(np.concatenate([starts.crow, contacts.crow, messages.customer]))
+    # who acts: the file's rows with an intent, a contact or a message (counted, not sorted: a month's
+    # messages are millions of rows); their rows among the acting customers by a lookup table
+    acting = np.flatnonzero(
+        np.bincount(np.concatenate([starts.crow, contacts.crow, messages.customer]), minlength=len(file))
+    )
     customers = file.take(acting)
-    starts.crow = np.searchsorted(acting, starts.crow)
-    contacts.crow = np.searchsorted(acting, contacts.crow)
-    messages.customer = np.searchsorted(acting, messages.customer)
+    row_of = np.zeros(len(file), dtype=np.int64)
+    row_of[acting] = np.arange(len(acting))
+    starts.crow = row_of[starts.crow]
+    contacts.crow = row_of[contacts.crow]
+    messages.customer = row_of[messages.customer]
     parts = [
         phases(model, streams, customers, starts),
         _service(model, streams, customers, contacts),
@@ -150,7 +164,8 @@ def plan(
     journeys = PlannedJourneys(
         j["id"], j["customer"], j["buys"], j["service"], product, j["campaign"], j["responded"]
     )
-    messages.journey_row = np.searchsorted(journeys.id, messages.journey_id)
+    # every message is a journey of the campaign part, in the messages' order
+    messages.journey_row = new_row[offsets[2] : offsets[2] + len(messages.journey_id)]
     return journeys, _sessions(Planning(model, streams, customers, journeys), s), messages, customers
 
 

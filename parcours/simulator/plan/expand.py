@@ -16,7 +16,7 @@ from parcours.simulator.model.channels import CAN_BUY, DWELL_S, MEAN_VIEWS, N_CH
 from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
-from parcours.simulator.model.rng import Purpose, Streams
+from parcours.simulator.model.rng import PoissonTable, Purpose, Streams
 from parcours.simulator.plan.carts import has_cart, logs_in
 from parcours.simulator.plan.sessions import PlannedJourneys, PlannedSessions, session_key
 from parcours.vocabulary import Channel, EventType
@@ -57,6 +57,22 @@ LOOK_TYPE = _per_channel(
 )
 STORE = CHANNEL_CODE[Channel.STORE]
 IN_STORE = [STORE, CHANNEL_CODE[Channel.KIOSK]]
+_IN_STORE = np.isin(np.arange(N_CHANNELS), IN_STORE)
+_VIEWS = PoissonTable(MEAN_VIEWS)  # product and page views per session, by channel
+_LOOKING = -2  # a look whose type is drawn per event
+_MIDDLE_TYPES = [EVENT_CODE[EventType.LOGIN], _LOOKING] + [
+    EVENT_CODE[e] for e in (EventType.CART_ADD, EventType.CHECKOUT, EventType.PURCHASE)
+]
+
+
+def _event_flags(events: tuple[EventType, ...]) -> np.ndarray:
+    flags = np.zeros(max(EVENT_CODE.values()) + 1, dtype=bool)
+    flags[[EVENT_CODE[e] for e in events]] = True
+    return flags
+
+
+_HAS_PRODUCT = _event_flags((EventType.PRODUCT_VIEW, EventType.STOCK_CHECK))
+_IN_BASKET = _event_flags((EventType.CART_ADD, EventType.CHECKOUT, EventType.PURCHASE))
 
 
 @dataclass(frozen=True)
@@ -98,7 +114,7 @@ def layout(ctx: Context, s: PlannedSessions, *, ends: bool = True) -> Layout:
     jid = j.id[s.journey]
     channel = s.channel.astype(np.int64)
     login = logs_in(ctx.model, ctx.streams, c, crow, jid, s.step, channel)
-    looks = 1 + ctx.streams.poisson(MEAN_VIEWS[channel], Purpose.EVENT_COUNT, jid, s.step)
+    looks = 1 + _VIEWS.draw(channel, ctx.streams.uniform(Purpose.EVENT_COUNT, jid, s.step))
     looks[j.service[s.journey]] = 1
     carted = has_cart(ctx.model, ctx.streams, c, j, s.journey, s.step, channel, s.buy)
     cart = CAN_BUY[channel] & (s.buy | carted)
@@ -113,62 +129,70 @@ def layout(ctx: Context, s: PlannedSessions, *, ends: bool = True) -> Layout:
 
 
 def build(ctx: Context, s: PlannedSessions, lay: Layout) -> tuple[Columns, np.ndarray]:
-    """Events of the sessions, and each session's last event time (seconds since t0)."""
-    n = lay.total
-    row = np.repeat(np.arange(len(s)), n)
-    first = np.cumsum(n) - n
-    pos = np.arange(len(row)) - first[row]
-    channel = s.channel.astype(np.int64)[row]
-    jrow = s.journey[row]
-    jid = ctx.journeys.id[jrow]
-    step = s.step[row]
-    session = session_key(jid, step)
+    """Events of the sessions, and each session's last event time (seconds since t0).
 
-    b1 = lay.start[row]
-    b2 = b1 + lay.login[row]
-    b3 = b2 + lay.looks[row]
-    b4 = b3 + lay.cart[row]
-    b5 = b4 + lay.buy[row]
-    look = _look_types(ctx, channel, session, pos, ctx.journeys.service[jrow])
-    etype = np.select(
-        [pos < b1, pos < b2, pos < b3, pos < b4, (pos == b4) & (pos < b5), pos < b5],
-        [
-            START_TYPE[channel],
-            EVENT_CODE[EventType.LOGIN],
-            look,
-            EVENT_CODE[EventType.CART_ADD],
-            EVENT_CODE[EventType.CHECKOUT],
-            EVENT_CODE[EventType.PURCHASE],
-        ],
-        END_TYPE[channel],
+    What a session's events share is looked up once per session and repeated over its events (the
+    lookups into the shard's journeys and customers are random reads; repeats are sequential)."""
+    n = lay.total
+    first = np.cumsum(n) - n
+    pos = np.arange(int(n.sum())) - np.repeat(first, n)
+    j, c = ctx.journeys, ctx.customers
+    crow_s = j.customer[s.journey]
+    channel_s = s.channel.astype(np.int64)
+    jid_s = j.id[s.journey]
+
+    def each(per_session: np.ndarray) -> np.ndarray:
+        return np.repeat(per_session, n)
+
+    channel = each(channel_s)
+    session = each(session_key(jid_s, s.step))
+
+    # Each session's events are its segments in order, each segment one type repeated: one repeat
+    # of a (sessions x segments) table of types by the table of lengths.
+    half = lay.buy // 2  # checkout, then purchase
+    lengths = np.stack([lay.start, lay.login, lay.looks, lay.cart, half, half, lay.end], axis=1)
+    types = np.empty(lengths.shape, dtype=np.int64)
+    types[:, 0] = START_TYPE[channel_s]
+    types[:, 1:6] = _MIDDLE_TYPES
+    types[:, 6] = END_TYPE[channel_s]
+    etype = np.repeat(types.ravel(), lengths.ravel())
+    looking = np.flatnonzero(etype == _LOOKING)  # a draw per look only: the others need none
+    etype[looking] = _look_types(
+        ctx, channel[looking], session[looking], pos[looking], each(j.service[s.journey])[looking]
     )
-    gaps = ctx.streams.exponential(DWELL_S[channel], Purpose.DWELL, session, pos)
+    gaps = ctx.streams.exponential(each(DWELL_S[channel_s]), Purpose.DWELL, session, pos)
     gaps[pos == 0] = 0.0
     offset = np.cumsum(gaps)
-    offset -= (offset - gaps)[first][row]  # restart the running sum at each session's first event
-    t_s = s.start_s[row] + offset
+    offset -= each((offset - gaps)[first])  # restart the running sum at each session's first event
+    t_s = each(s.start_s) + offset
     last_s = t_s[first + n - 1] if len(n) else np.zeros(0)
 
-    cols = nulls(len(row))
-    crow = ctx.journeys.customer[jrow]
+    cols = nulls(len(pos))
+    customer = each(c.ids[crow_s])
     cols.update(
         ts_ms=np.floor(ctx.model.t0 * 1000.0 + t_s * 1000.0).astype(np.int64),
-        customer=ctx.customers.ids[crow],
-        persona=ctx.customers.persona[crow],
+        customer=customer,
+        persona=each(c.persona[crow_s]),
         channel=channel,
         event_type=etype,
         session=session,
-        journey=jid,
+        journey=each(jid_s),
     )
-    _products_and_baskets(ctx, cols, jrow, session, pos, etype)
-    cols["store"] = np.where(np.isin(channel, IN_STORE), ctx.customers.store[crow], -1)
-    cols["campaign"] = np.where(step == 0, ctx.journeys.campaign[jrow], -1)
-    logged_in = (lay.login[row] == 1) & (pos >= b2)
+    quantity, amount = basket_of(ctx, s.journey)
+    _products_and_baskets(
+        ctx, cols, each(j.product[s.journey]), (each(quantity), each(amount)), session, pos, etype
+    )
+    cols["store"] = each(np.where(_IN_STORE[channel_s], c.store[crow_s], -1))
+    cols["campaign"] = each(np.where(s.step == 0, j.campaign[s.journey], -1))
+    # A session shows at most two ids, before and after its login: each drawn once per session.
+    logged_in = each(lay.login == 1) & (pos >= 2)  # from the event after the login on
     identity = ctx.model.scenario.capabilities.identity
-    code = identity_code(identity, channel, logged_in, ctx.customers.account[crow])
-    cols["id_code"] = code
-    cols["id_number"] = identity_number(ctx.streams, cols["customer"], code)
-    cols["jrow"] = jrow
+    account, ids = c.account[crow_s], c.ids[crow_s]
+    codes = [identity_code(identity, channel_s, np.full(len(s), known), account) for known in (False, True)]
+    numbers = [identity_number(ctx.streams, ids, code) for code in codes]
+    cols["id_code"] = np.where(logged_in, each(codes[1]), each(codes[0]))
+    cols["id_number"] = np.where(logged_in, each(numbers[1]), each(numbers[0]))
+    cols["jrow"] = each(s.journey)
     return cols, last_s
 
 
@@ -186,22 +210,23 @@ def _look_types(
 
 
 def _products_and_baskets(
-    ctx: Context, cols: Columns, jrow: np.ndarray, session: np.ndarray, pos: np.ndarray, etype: np.ndarray
+    ctx: Context,
+    cols: Columns,
+    focal: np.ndarray,
+    basket_: tuple[np.ndarray, np.ndarray],
+    session: np.ndarray,
+    pos: np.ndarray,
+    etype: np.ndarray,
 ) -> None:
-    focal = ctx.journeys.product[jrow]
     products = ctx.model.scenario.stores.products
-    u = ctx.streams.uniform(Purpose.PRODUCT, session, pos)
+    basket = _IN_BASKET[etype]
+    product = np.where(basket, focal, -1)
+    viewing = np.flatnonzero(_HAS_PRODUCT[etype])  # a draw per product seen only
+    u = ctx.streams.uniform(Purpose.PRODUCT, session[viewing], pos[viewing])
     other = (products * (u / (1.0 - PRODUCT_FOCUS)) ** 2).astype(np.int64) % products
-    viewed = np.where(u < 1.0 - PRODUCT_FOCUS, other, focal)
-    has_product = np.isin(
-        etype,
-        [EVENT_CODE[e] for e in (EventType.PRODUCT_VIEW, EventType.STOCK_CHECK)],
-    )
-    basket = np.isin(
-        etype, [EVENT_CODE[e] for e in (EventType.CART_ADD, EventType.CHECKOUT, EventType.PURCHASE)]
-    )
-    cols["product"] = np.where(has_product, viewed, np.where(basket, focal, -1))
-    quantity, amount = basket_of(ctx, jrow)
+    product[viewing] = np.where(u < 1.0 - PRODUCT_FOCUS, other, focal[viewing])
+    cols["product"] = product
+    quantity, amount = basket_
     cols["quantity"] = np.where(basket, quantity, -1)
     cols["amount"] = np.where(etype == EVENT_CODE[EventType.PURCHASE], amount, -1)
 
@@ -221,7 +246,8 @@ def _baskets(ctx: Context, jrow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = ctx.model.tables
     jid = ctx.journeys.id[jrow]
     persona = ctx.customers.persona[ctx.journeys.customer[jrow]]
-    quantity = 1 + ctx.streams.poisson(t["mean_items"][persona] - 1.0, Purpose.ITEMS, jid)
+    items = PoissonTable(t["mean_items"] - 1.0)
+    quantity = 1 + items.draw(persona, ctx.streams.uniform(Purpose.ITEMS, jid))
     sigma = t["basket_sigma"][persona]
     factor = np.exp(sigma * ctx.streams.normal(Purpose.BASKET, jid) - sigma**2 / 2)
     amount = np.maximum(100, np.round(t["basket_eur"][persona] * 100.0 * factor)).astype(np.int64)

@@ -12,18 +12,17 @@ import numpy as np
 import pyarrow as pa
 import simpy
 
+from parcours.output.arrays import column, string_lists, strings, take
 from parcours.output.rundir import ParquetSink
 from parcours.output.schema import (
     CHANNEL_CODE,
     CHANNEL_VALUES,
     CUSTOMER_SCHEMA,
-    EVENT_CODE,
     EVENT_SCHEMA,
     JOURNEY_SCHEMA,
     OUTCOME_VALUES,
     TIMESTAMP,
     dictionary,
-    event_batch,
 )
 from parcours.personas import DayPart, Persona
 from parcours.simulator.model.buffer import EventBuffer
@@ -34,26 +33,12 @@ from parcours.simulator.model.rng import Streams
 from parcours.simulator.plan.campaigns import message_events
 from parcours.simulator.plan.day import plan
 from parcours.simulator.plan.expand import Context
+from parcours.simulator.run.released import SEQ_BITS as SEQ_BITS
+from parcours.simulator.run.released import ReleasedEvents
 from parcours.simulator.world.engine import run_day
 from parcours.simulator.world.staffing import Staffing, plan_staffing
 from parcours.simulator.world.state import World
-from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
-
-SESSION_OPENERS = np.array(
-    [
-        EVENT_CODE[e]
-        for e in (
-            EventType.SESSION_START,
-            EventType.STORE_ENTER,
-            EventType.CALL_QUEUED,
-            EventType.CHAT_QUEUED,
-            EventType.CATALOGUE_READ,
-            EventType.MESSAGE_OPENED,
-        )
-        # a session's first event, the customer's own doing (not a message the company sent)
-    ]
-)
-SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a seed and shard count
+from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 
 
 @dataclass(frozen=True)
@@ -125,61 +110,28 @@ def _run_shard(
     stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
-    end_ms = np.full(len(journeys), np.iinfo(np.int64).min, dtype=np.int64)
-    start_ms = np.full(len(journeys), np.iinfo(np.int64).max, dtype=np.int64)
-    openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel) per session
-    seq = 0
-
     with ParquetSink(paths.events, EVENT_SCHEMA, background=True) as sink:
-
-        def release(cols: dict[str, np.ndarray]) -> None:
-            nonlocal seq
-            n = len(cols["ts_ms"])
-            seqs = np.arange(seq, seq + n, dtype=np.int64)
-            seq += n
-            cols = dict(cols)
-            batch_cols: dict[str, np.ndarray | pa.Array] = {
-                "event_id": (np.int64(shard) << SEQ_BITS) | seqs,
-                "seq": seqs,
-                "ts": cols["ts_ms"],
-                "customer_id": cols["customer"],
-                "visible_id": render(cols["id_code"], cols["id_number"]),
-                "persona": cols["persona"],
-                "channel": cols["channel"],
-                "event_type": cols["event_type"],
-                "session_id": cols["session"],
-                "journey_id": cols["journey"],
-                "product_id": cols["product"],
-                "store_id": cols["store"],
-                "campaign_id": cols["campaign"],
-                "quantity": cols["quantity"],
-                "amount_cents": cols["amount"],
-                "wait_s": cols["wait_s"],
-                "shard": np.full(n, shard, dtype=np.int32),
-            }
-            sink.write(event_batch(batch_cols, model.names))
-            rows = cols["jrow"]
-            np.maximum.at(end_ms, rows, cols["ts_ms"])
-            np.minimum.at(start_ms, rows, cols["ts_ms"])
-            opens = np.isin(cols["event_type"], SESSION_OPENERS)
-            openings.append((rows[opens], cols["ts_ms"][opens], cols["channel"][opens]))
+        released = ReleasedEvents(sink, shard, model.names, len(journeys))
 
         def on_tick(sim_s: float, emitted: int) -> None:
             if tick is not None:
                 tick(shard, sim_s, emitted)
 
         events = run_day(
-            world, sessions, message_events(model, streams, customers, messages), release, on_tick
+            world, sessions, message_events(model, streams, customers, messages), released, on_tick
         )
-        # the ground truth is built while the writer threads encode the last events and the journeys
-        opened = tuple(
-            np.concatenate([o[k] for o in openings]) if openings else np.zeros(0, np.int64) for k in range(3)
-        )
-        has = np.flatnonzero(end_ms > np.iinfo(np.int64).min)  # journeys with at least one event
-        with ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink:
-            _write_journeys(model, world, opened, (start_ms, has, end_ms), shard, journeys_sink)
-            listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
-            _write_customers(model, streams, customers, listed, shard, paths.customers)
+        # The ground truth is built while the writer threads encode the last events. The customers come
+        # first: their encoding (the identity strings) is the longest, and goes on while the journeys
+        # are built.
+        opened, span = released.opened(), released.span()
+        has = span[1]  # journeys with at least one event
+        listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
+        with (
+            ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True) as customers_sink,
+            ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink,
+        ):
+            _write_customers(model, streams, customers, listed, shard, customers_sink)
+            _write_journeys(model, world, opened, span, shard, journeys_sink)
     return ShardCounts(
         len(file),
         len(listed),
@@ -205,11 +157,14 @@ def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int)
     return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))
 
 
-CUSTOMER_CHUNK = 100_000
+#: Customers per chunk, and per row group of the customers part. A chunk's row group is encoded by the
+#: sink's thread while the next chunk is built: with one row group for the whole part, its encoding
+#: (mostly the identity strings) only began once every chunk was built, and the shard waited for it.
+CUSTOMER_CHUNK = 32_768
 
 
 def _write_customers(
-    model: Model, streams: Streams, c: Customers, listed: np.ndarray, shard: int, path: Path
+    model: Model, streams: Streams, c: Customers, listed: np.ndarray, shard: int, sink: ParquetSink
 ) -> None:
     """Ground truth for the customers at rows ``listed`` (those with an event), in chunks so the identity
     lists never fill memory. The others did nothing on the run: they are counted in run.json, and being a
@@ -217,34 +172,33 @@ def _write_customers(
     extra = [Channel.STORE, Channel.KIOSK, *OUTBOUND_CHANNELS]
     channels = [[ch.value for ch in _persona_channels(p)] for p in model.personas]
     codes = sorted({CHANNEL_CODE[ch] for p in model.personas for ch in [*_persona_channels(p), *extra]})
-    with ParquetSink(path, CUSTOMER_SCHEMA, background=True) as sink:
-        for first in range(0, len(listed), CUSTOMER_CHUNK):
-            rows = listed[first : first + CUSTOMER_CHUNK]
-            chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
-            ids = c.ids[rows]
-            account_code = np.full(len(rows), ACCOUNT, np.int16)
-            table = pa.table(
-                {
-                    "customer_id": pa.array(ids, pa.int64()),
-                    "persona": dictionary(c.persona[rows], pa.array(model.names, pa.string())),
-                    "home_store_id": pa.array(c.store[rows], pa.int32()),
-                    "account_id": render(account_code, identity_number(streams, ids, account_code)),
-                    "channels": pa.array(channels, pa.list_(pa.string())).take(pa.array(c.persona[rows])),
-                    "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
-                    "identities": all_identities(streams, ids, codes, model.scenario.capabilities.identity),
-                    "shard": pa.array(np.full(len(rows), shard, np.int32)),
-                },
-                schema=CUSTOMER_SCHEMA,
-            )
-            for batch in table.to_batches():
-                sink.write(batch)
+    for first in range(0, len(listed), CUSTOMER_CHUNK):
+        rows = listed[first : first + CUSTOMER_CHUNK]
+        chunk = c.take(rows)  # the lazy columns drawn a chunk at a time
+        ids = c.ids[rows]
+        account_code = np.full(len(rows), ACCOUNT, np.int16)
+        table = pa.table(
+            {
+                "customer_id": column(ids, pa.int64()),
+                "persona": dictionary(c.persona[rows], strings(model.names)),
+                "home_store_id": column(c.store[rows], pa.int32()),
+                "account_id": render(account_code, identity_number(streams, ids, account_code)),
+                "channels": take(string_lists(channels), column(c.persona[rows])),
+                "opt_ins": _flags_as_lists(chunk.opt_in, [ch.value for ch in OUTBOUND_CHANNELS]),
+                "identities": all_identities(streams, ids, codes, model.scenario.capabilities.identity),
+                "shard": column(np.full(len(rows), shard, np.int32)),
+            },
+            schema=CUSTOMER_SCHEMA,
+        )
+        for batch in table.to_batches():
+            sink.write(batch)
 
 
 def _flags_as_lists(flags: np.ndarray, names: list[str]) -> pa.Array:
     """A (rows, names) boolean matrix as a list column of the names that are set, row by row."""
     row, col = np.nonzero(flags)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(flags)))]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(names, pa.string()).take(pa.array(col)))
+    return pa.ListArray.from_arrays(column(offsets), take(strings(names), column(col)))
 
 
 def _persona_channels(persona: Persona) -> list[Channel]:
@@ -276,21 +230,21 @@ def _write_journeys(
     start_ms_all, has, end_ms = span_ms
     counts = np.bincount(used_row, minlength=len(world.ctx.journeys))[has]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    channel_names = pa.ListArray.from_arrays(pa.array(offsets), CHANNEL_VALUES.take(pa.array(used_channel)))
+    channel_names = pa.ListArray.from_arrays(column(offsets), take(CHANNEL_VALUES, column(used_channel)))
     first_start = start_ms_all[has]
     crow = world.ctx.journeys.customer[has]
     c = world.ctx.customers
     table = pa.table(
         {
-            "journey_id": pa.array(world.ctx.journeys.id[has], pa.int64()),
-            "customer_id": pa.array(c.ids[crow], pa.int64()),
-            "persona": dictionary(c.persona[crow], pa.array(model.names, pa.string())),
-            "start": pa.array(first_start, TIMESTAMP),
-            "end": pa.array(end_ms[has], TIMESTAMP),
+            "journey_id": column(world.ctx.journeys.id[has], pa.int64()),
+            "customer_id": column(c.ids[crow], pa.int64()),
+            "persona": dictionary(c.persona[crow], strings(model.names)),
+            "start": column(first_start, TIMESTAMP),
+            "end": column(end_ms[has], TIMESTAMP),
             "channels": channel_names,
             "outcome": dictionary(world.outcome[has], OUTCOME_VALUES),
-            "revenue_cents": pa.array(world.revenue[has], pa.int64()),
-            "shard": pa.array(np.full(len(has), shard, np.int32)),
+            "revenue_cents": column(world.revenue[has], pa.int64()),
+            "shard": column(np.full(len(has), shard, np.int32)),
         },
         schema=JOURNEY_SCHEMA,
     )

@@ -41,6 +41,7 @@ from parcours.simulator.world.state import (
     Visit,
     World,
 )
+from parcours.simulator.world.steps import start
 from parcours.vocabulary import Outcome
 
 CROSS_SELL_BASKET = 0.5  # an add-on bought at a pick-up, as a share of the order: assumption
@@ -49,10 +50,8 @@ CROSS_SELL_BASKET = 0.5  # an add-on bought at a pick-up, as a share of the orde
 
 
 def serve(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
-    """A caller or chatter: queue, then served or gone when patience runs out; may call back."""
-    env = world.env
-    if v.arrival_s > env.now:
-        yield env.timeout(v.arrival_s - env.now)
+    """A caller or chatter, from the moment they call (``start_visits``): queue, then served or gone
+    when patience runs out; may call back."""
     desk = world.desk(v.channel, -1)
     world.emit(v, EV.CALL_QUEUED if v.channel == PHONE else EV.CHAT_QUEUED)
     served = yield from wait_for(world, desk, v)
@@ -124,14 +123,12 @@ def _maybe_call_back(world: World, v: Visit) -> None:
             tuple(u),
             delay,
         )
-        world.env.process(serve(world, call))
+        start(world.env, serve(world, call), at_s=again)
 
 
 def store_visit(world: World, v: Visit) -> Generator[simpy.Event, Any, None]:
-    """In the store: maybe ask staff for help, maybe buy (if the shelf has it), then leave."""
-    env = world.env
-    if v.arrival_s > env.now:
-        yield env.timeout(v.arrival_s - env.now)
+    """In the store, from the moment the customer has looked around (``start_visits``): maybe ask staff
+    for help, maybe buy (if the shelf has it), then leave."""
     if v.assisted:
         helped = yield from wait_for(world, world.desk(STORE, v.store), v)
         if not helped:
@@ -304,6 +301,8 @@ def _step_draws(
 def start_visits(
     world: World, s: PlannedSessions, arrival_s: np.ndarray, assisted: np.ndarray | None = None
 ) -> None:
+    if len(s) == 0:
+        return
     for v in visits(world, s, arrival_s, assisted):
         process = store_visit if v.channel == STORE else serve
-        world.env.process(process(world, v))
+        start(world.env, process(world, v), at_s=v.arrival_s)

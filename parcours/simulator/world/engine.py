@@ -7,6 +7,7 @@ clock, finished events are released in time order to the Parquet writer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -23,9 +24,14 @@ from parcours.simulator.plan.sessions import COMPANION_STEP, PlannedSessions, lo
 from parcours.simulator.world.aftersale import schedule_returns
 from parcours.simulator.world.contention import click_and_collect, start_visits, visits
 from parcours.simulator.world.state import PICKUP_DELAY_S, World
+from parcours.simulator.world.steps import start
 from parcours.vocabulary import Channel, Outcome
 
 SLICE_S = 600.0
+# Finished events go to the writer every hour of simulated time: what is released, and in what order,
+# does not depend on how often (everything before the clock, by time and creation), and each release
+# sorts and copies what is still ahead of the clock once more.
+RELEASE_SLICES = 6
 KIOSK_USE_RATE = 0.15  # store visitors who use the kiosk, where there is one
 PHONE = CHANNEL_CODE[Channel.PHONE]
 CHAT = CHANNEL_CODE[Channel.CHAT]
@@ -56,12 +62,13 @@ class ShardDay:
         """Each slice: restock overnight, send the slice's messages, start the slice's sessions."""
         world, s, m = self.world, self.sessions, self.messages
         model = world.ctx.model
-        i = m_i = 0
+        i = m_i = slices = 0
         t = 0.0
         while t < model.horizon_s:
             end = t + SLICE_S
             world.stock.restock(int(local_hour(model, np.array([t]))[0][0]))
-            m_j = int(np.searchsorted(m["ts_ms"], (model.t0 + end) * 1000.0, side="left"))
+            # an integer bound: a float one would convert every message's timestamp at each slice
+            m_j = int(np.searchsorted(m["ts_ms"], math.ceil((model.t0 + end) * 1000.0), side="left"))
             world.buffer.add({name: col[m_i:m_j] for name, col in m.items()})
             j = int(np.searchsorted(s.start_s, end, side="left"))
             batch = [s.take(slice(i, j))]
@@ -73,12 +80,18 @@ class ShardDay:
             i, m_i = j, m_j
             yield world.env.timeout(SLICE_S)
             t = world.env.now
-            self.flush((model.t0 + t) * 1000.0)
+            slices += 1
+            if slices % RELEASE_SLICES == 0:
+                self.flush((model.t0 + t) * 1000.0)
             self.tick(t, self.emitted)
 
 
 def dispatch(world: World, s: PlannedSessions) -> None:
-    """Self-service sessions to events now; contended ones (desks, store purchases) to SimPy processes."""
+    """Self-service sessions to events now; contended ones (desks, store purchases) to processes.
+
+    The slice's three kinds of built sessions (self-service, the browsing part of store visits, second
+    screens in the store) are laid out and built in one pass, then handled in that order: a session's
+    events depend on its own row only, so one pass gives each the events three would."""
     ctx = world.ctx
     s = _look_before_going(world, s)
     jid = ctx.journeys.id[s.journey]
@@ -88,17 +101,43 @@ def dispatch(world: World, s: PlannedSessions) -> None:
     )
     in_store_process = store & (assisted | s.buy)
     desk = (s.channel == PHONE) | (s.channel == CHAT)
-    _self_service(world, s.take(np.flatnonzero(~desk & ~in_store_process)))
+    own = s.take(np.flatnonzero(~desk & ~in_store_process))
     visit = s.take(np.flatnonzero(in_store_process))
-    prefix = layout(ctx, visit, ends=False)
-    prefix.buy[:] = 0
-    prefix.cart[:] = 0
-    cols, last_s = build(ctx, visit, prefix)
-    world.buffer.add(cols)
-    start_visits(world, visit, last_s + DWELL_S[STORE], assisted[in_store_process])
+    second = _second_screens(world, s.take(np.flatnonzero(store)))
+    built = PlannedSessions.concat([own, visit, second])
+    if len(built) == 0:  # a quiet slice (a night): only calls, if any
+        desks = s.take(np.flatnonzero(desk))
+        start_visits(world, desks, desks.start_s)
+        return
+    lay = layout(ctx, built)
+    in_visit = slice(len(own), len(own) + len(visit))
+    lay.buy[in_visit] = 0  # a visit's purchase, and its leaving, happen in its process
+    lay.cart[in_visit] = 0
+    lay.end[in_visit] = 0
+    cols, last_s = build(ctx, built, lay)
+    (own_cols, own_last), (visit_cols, visit_last), (second_cols, second_last) = _parts(
+        cols, last_s, lay.total, (len(own), len(visit), len(second))
+    )
+    _self_service(world, own, own_cols, own_last)
+    world.buffer.add(visit_cols)
+    start_visits(world, visit, visit_last + DWELL_S[STORE], assisted[in_store_process])
     desks = s.take(np.flatnonzero(desk))
     start_visits(world, desks, desks.start_s)
-    _second_screens(world, s.take(np.flatnonzero(store)))
+    _self_service(world, second, second_cols, second_last)
+
+
+def _parts(
+    cols: Columns, last_s: np.ndarray, events: np.ndarray, rows: tuple[int, ...]
+) -> list[tuple[Columns, np.ndarray]]:
+    """The built events and last times split back into the consecutive groups of ``rows`` sessions."""
+    row_ends = np.cumsum(rows)
+    event_ends = np.concatenate([[0], np.cumsum(events)])[row_ends]
+    out = []
+    row0 = event0 = 0
+    for row1, event1 in zip(row_ends.tolist(), event_ends.tolist(), strict=True):
+        out.append(({name: col[event0:event1] for name, col in cols.items()}, last_s[row0:row1]))
+        row0, event0 = row1, event1
+    return out
 
 
 def _look_before_going(world: World, s: PlannedSessions) -> PlannedSessions:
@@ -129,8 +168,9 @@ def _look_before_going(world: World, s: PlannedSessions) -> PlannedSessions:
     return PlannedSessions(s.journey, s.step, s.start_s, channel, s.buy, s.prev_channel)
 
 
-def _self_service(world: World, s: PlannedSessions) -> None:
-    cols, last_s = build(world.ctx, s, layout(world.ctx, s))
+def _self_service(world: World, s: PlannedSessions, cols: Columns, last_s: np.ndarray) -> None:
+    """Self-service sessions' built events to the buffer, but for those the day's end or an outage
+    stops; purchases among them to the journeys, returns and click & collect."""
     overflow = last_s >= world.ctx.model.horizon_s
     # The days end: a session that would run past the end does not happen; nor does one that runs
     # into a channel's outage (the customer meets an error page and leaves).
@@ -183,13 +223,13 @@ def _after_online_purchase(world: World, rows: np.ndarray, cols: Columns, bought
     )
     pickup_delay = ctx.streams.exponential(PICKUP_DELAY_S, Purpose.RETURNS, jid[collect], 9)
     for v, delay in zip(visits(world, orders, at_s[collect]), pickup_delay.tolist(), strict=True):
-        world.env.process(click_and_collect(world, v, delay))
+        start(world.env, click_and_collect(world, v, delay))
 
 
-def _second_screens(world: World, visits_: PlannedSessions) -> None:
+def _second_screens(world: World, visits_: PlannedSessions) -> PlannedSessions:
     """In the store, some check the kiosk (where there is one) or their phone: two channels at once."""
     if len(visits_) == 0:
-        return
+        return visits_
     ctx = world.ctx
     jid = ctx.journeys.id[visits_.journey]
     crow = ctx.journeys.customer[visits_.journey]
@@ -200,14 +240,12 @@ def _second_screens(world: World, visits_: PlannedSessions) -> None:
         < ctx.model.tables["multitasking"][ctx.customers.persona[crow]]
     )
     chosen = kiosk | phone
-    if not chosen.any():
-        return
     own = np.where(
         ctx.customers.app[crow], CHANNEL_CODE[Channel.MOBILE_APP], CHANNEL_CODE[Channel.MOBILE_WEB]
     )
     channel = np.where(kiosk, CHANNEL_CODE[Channel.KIOSK], own)[chosen]
     rows = np.flatnonzero(chosen)
-    second = PlannedSessions(
+    return PlannedSessions(
         visits_.journey[rows],
         COMPANION_STEP + visits_.step[rows],
         visits_.start_s[rows] + 60.0,
@@ -215,7 +253,6 @@ def _second_screens(world: World, visits_: PlannedSessions) -> None:
         np.zeros(len(rows), bool),
         np.full(len(rows), STORE, np.int8),
     )
-    _self_service(world, second)
 
 
 def run_day(world: World, sessions: PlannedSessions, messages: Columns, release: Release, tick: Tick) -> int:

@@ -38,6 +38,7 @@ CODE = (
     "specfile.py",
     "vocabulary.py",
     "output/__init__.py",
+    "output/arrays.py",
     "output/schema.py",
     "personas/*.py",
     "scenarios/*.py",

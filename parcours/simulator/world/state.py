@@ -4,6 +4,7 @@ journeys' running outcomes, and the Visit, one contended session with every draw
 
 from __future__ import annotations
 
+import bisect
 import math
 from copy import copy
 from dataclasses import dataclass, field
@@ -120,23 +121,56 @@ class Pending:
 
 
 class Hours:
-    """Scalar questions about one channel's opening periods, asked by processes one at a time."""
+    """Scalar questions about one channel's opening periods, asked by processes one at a time: the
+    ``Opening`` arithmetic on plain floats (a one-element NumPy call costs a hundred times more), the
+    same operations in the same order, so the same moments."""
 
     def __init__(self, opening: Opening) -> None:
         self.opening = opening
+        self._day_starts = opening.hour_s[:, 0].tolist()
+        self._opens = opening.opens_s.tolist()
+        self._closes = opening.closes_s.tolist()
+        self._hour_s = opening.hour_s.tolist()
+        self._cum = opening.cum.tolist()
+
+    def _day(self, at_s: float) -> int:
+        return min(max(bisect.bisect_right(self._day_starts, at_s) - 1, 0), len(self._opens) - 1)
+
+    def _next_day(self, at_s: float) -> int | None:
+        """The first day whose opening is still ahead (``Opening._next_day``); None past the run."""
+        first = self._day(at_s)
+        for d in range(first, min(first + 8, len(self._opens))):
+            if self._opens[d] >= at_s:  # False for a day closed throughout (nan)
+                return d
+        return None
 
     def is_open(self, at_s: float) -> bool:
-        return bool(self.opening.is_open(np.array([at_s]))[0])
+        d = self._day(at_s)
+        return at_s >= self._opens[d] and at_s < self._closes[d]
 
     def next_opening(self, at_s: float) -> float | None:
         """The first moment at or after ``at_s`` when open, within the run."""
-        t = float(self.opening.next_opening(np.array([at_s]))[0])
-        return t if math.isfinite(t) else None
+        if self.is_open(at_s):
+            return at_s
+        d = self._next_day(at_s)
+        return None if d is None else self._opens[d]
 
     def move(self, at_s: float, u: float) -> float | None:
         """``at_s`` if open, else a time of the next opening day drawn from its shape (None: past the run)."""
-        t = float(self.opening.move(np.array([at_s]), np.array([u]))[0])
-        return t if math.isfinite(t) else None
+        if self.is_open(at_s):
+            return at_s
+        d = self._next_day(at_s)
+        if d is None:
+            return None
+        cum = self._cum[d]
+        w = u * cum[-1]
+        hour = min(sum(1 for c in cum if c < w), 23)
+        lo = cum[hour - 1] if hour > 0 else 0.0
+        width = cum[hour] - lo
+        frac = (w - lo) / width if width > 0 else 0.0
+        begin = max(self._hour_s[d][hour], self._opens[d])
+        end = min(self._hour_s[d][hour + 1], self._closes[d])
+        return begin + frac * (end - begin)
 
 
 class World:

@@ -36,6 +36,7 @@ class Stock:
     ) -> None:
         cfg = model.scenario.stores
         self.model, self.streams, self.stores = model, streams, stores
+        self._rows = {store: row for row, store in enumerate(stores.tolist())}
         self.share = popularity(cfg.products)
         self.per_store = daily_store_units(model, plan_for)[None, :] * customers.astype(np.float64)[:, None]
         self.day = -1
@@ -44,7 +45,7 @@ class Stock:
         self.restock(0)
 
     def row(self, store: int) -> int:
-        return int(np.searchsorted(self.stores, store))
+        return self._rows[store]
 
     def take(self, store: int, product: int, quantity: int) -> bool:
         """Take units off the shelf; False (and nothing taken) when there are not enough."""

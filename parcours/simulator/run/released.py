@@ -1,0 +1,136 @@
+"""A shard's released events on their way to Parquet, and what the ground truth keeps of them.
+
+The day releases events a slice at a time (a few hundred to a few thousand rows). Turning each slice
+into Arrow on its own cost about a millisecond of fixed overhead (a dozen Arrow calls, the identity
+strings rendered), which on a 28-day month (4,000 slices) was more than the Parquet encoding itself.
+The slices are gathered here and converted once per row group instead, on the sink's thread (the
+conversion is mostly Arrow kernels, which release the GIL, so the day goes on meanwhile), then written as
+views of the slices they were: the same rows in the same chunks and row groups, so the files do not
+change by a byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from parcours.output.rundir import ParquetSink
+from parcours.output.schema import EVENT_CODE, event_batch
+from parcours.simulator.model.buffer import COLUMNS, Columns
+from parcours.simulator.model.identity import render
+from parcours.vocabulary import EventType
+
+#: A session's first event, the customer's own doing (not a message the company sent).
+SESSION_OPENERS = (
+    EventType.SESSION_START,
+    EventType.STORE_ENTER,
+    EventType.CALL_QUEUED,
+    EventType.CHAT_QUEUED,
+    EventType.CATALOGUE_READ,
+    EventType.MESSAGE_OPENED,
+)
+_OPENS = np.zeros(128, dtype=bool)  # indexed by event-type code (a non-negative int8)
+_OPENS[[EVENT_CODE[e] for e in SESSION_OPENERS]] = True
+SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a seed and shard count
+_NEVER = np.iinfo(np.int64)
+
+
+class ReleasedEvents:
+    """Takes the day's released slices (in time order), writes them to ``sink`` a row group at a time,
+    and keeps per journey its first and last event time and per session its opening event."""
+
+    def __init__(self, sink: ParquetSink, shard: int, personas: Sequence[str], journeys: int) -> None:
+        self.sink = sink
+        self.shard = shard
+        self.personas = list(personas)
+        self.start_ms = np.full(journeys, _NEVER.max, dtype=np.int64)
+        self.end_ms = np.full(journeys, _NEVER.min, dtype=np.int64)
+        self.seq = 0
+        self._pending: list[Columns] = []
+        self._pending_rows = 0
+        self._openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel)
+
+    def __call__(self, cols: Columns) -> None:
+        """Take one released slice; a row group's worth is handed to the sink."""
+        n = len(cols["ts_ms"])
+        if n == 0:
+            return
+        self._pending.append(cols)
+        self._pending_rows += n
+        if self._pending_rows >= self.sink.row_group_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what is gathered to the sink as one row group, converted to Arrow on the sink's thread
+        (its boundaries fall where they did when each slice was written on its own: after the slice
+        that fills one)."""
+        if not self._pending:
+            return
+        sizes = [len(c["ts_ms"]) for c in self._pending]
+        if len(self._pending) == 1:
+            cols = self._pending[0]
+        else:
+            cols = {name: np.concatenate([c[name] for c in self._pending]) for name in COLUMNS}
+        self._pending, self._pending_rows = [], 0
+        first_seq, shard, personas = self.seq, self.shard, self.personas
+        self.seq += sum(sizes)
+        self.sink.write_group(sum(sizes), lambda: _to_arrow(cols, sizes, first_seq, shard, personas))
+        self._keep(cols)
+
+    def _keep(self, cols: Columns) -> None:
+        rows, ts = cols["jrow"], cols["ts_ms"]
+        np.maximum.at(self.end_ms, rows, ts)
+        np.minimum.at(self.start_ms, rows, ts)
+        opens = _OPENS[cols["event_type"]]
+        self._openings.append((rows[opens], ts[opens], cols["channel"][opens]))
+
+    def opened(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every session's opening event: its journey row, time and channel, in release order."""
+        self.flush()
+        if not self._openings:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8)
+        return (
+            np.concatenate([o[0] for o in self._openings]),
+            np.concatenate([o[1] for o in self._openings]),
+            np.concatenate([o[2] for o in self._openings]),
+        )
+
+    def span(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(first event time per journey, rows of the journeys with an event, last event time)."""
+        self.flush()
+        has = np.flatnonzero(self.end_ms > _NEVER.min)
+        return self.start_ms, has, self.end_ms
+
+
+def _to_arrow(
+    cols: Columns, sizes: list[int], first_seq: int, shard: int, personas: list[str]
+) -> list[pa.RecordBatch]:
+    """The gathered slices as Arrow batches, one per slice as released (zero-copy views of one batch):
+    the Parquet writer decides where a high-cardinality column stops using its dictionary between the
+    chunks it is given, so the same chunks keep the files byte for byte what they were."""
+    n = len(cols["ts_ms"])
+    seqs = np.arange(first_seq, first_seq + n, dtype=np.int64)
+    batch = {
+        "event_id": (np.int64(shard) << SEQ_BITS) | seqs,
+        "seq": seqs,
+        "ts": cols["ts_ms"],
+        "customer_id": cols["customer"],
+        "visible_id": render(cols["id_code"], cols["id_number"]),
+        "persona": cols["persona"],
+        "channel": cols["channel"],
+        "event_type": cols["event_type"],
+        "session_id": cols["session"],
+        "journey_id": cols["journey"],
+        "product_id": cols["product"],
+        "store_id": cols["store"],
+        "campaign_id": cols["campaign"],
+        "quantity": cols["quantity"],
+        "amount_cents": cols["amount"],
+        "wait_s": cols["wait_s"],
+        "shard": np.full(n, shard, dtype=np.int32),
+    }
+    converted = event_batch(batch, personas)
+    starts = np.cumsum([0, *sizes[:-1]])
+    return [converted.slice(int(first), size) for first, size in zip(starts, sizes, strict=True)]
