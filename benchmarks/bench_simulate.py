@@ -142,12 +142,25 @@ def naive(customers: int, work: Path, seed: int, scenario: str) -> Measure:
     return Measure("naive SimPy", customers, json.loads(stdout)["events"], wall, peak, LAST_CPU_S)
 
 
-def explain(work: Path) -> Measure:
+def explain(work: Path, cached: bool) -> Measure:
+    """Explain with an empty forecast cache of its own (its 58 combinations' forecasts computed), or
+    again with the forecasts that run left there."""
     out = work / "explain.html"
     cmd = [sys.executable, "-m", "parcours", "explain", "multichannel", "omnichannel", "--workers", "2"]
-    wall, peak, _, _ = run_measured([*cmd, "-o", str(out), "--no-progress"], work)
+    cache = work / "forecast-cache"
+    if not cached:
+        shutil.rmtree(cache, ignore_errors=True)
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    try:
+        wall, peak, _, _ = run_measured([*cmd, "-o", str(out), "--no-progress"], work)
+    finally:
+        os.environ.pop("XDG_CACHE_HOME")
+        if before is not None:
+            os.environ["XDG_CACHE_HOME"] = before
     out.unlink()
-    return Measure("explain multichannel omnichannel --workers 2", 0, 0, wall, peak, LAST_CPU_S)
+    label = "explain --workers 2, forecasts " + ("cached" if cached else "computed")
+    return Measure(label, 0, 0, wall, peak, LAST_CPU_S)
 
 
 def import_seconds(args: list[str], work: Path) -> float:
@@ -332,15 +345,16 @@ def targets_table(runs: dict[str, Measure], imported: dict[str, float]) -> list[
                 verdict(m.wall_s < TARGET_MONTH_S),
             )
         )
-    if "explain" in runs:
-        e = runs["explain"]
-        rows.append(
-            (
-                f"explain multichannel omnichannel --workers 2 < {TARGET_EXPLAIN_S:.0f} s",
-                f"{e.wall_s:.1f} s",
-                verdict(e.wall_s < TARGET_EXPLAIN_S),
+    for key in ("explain", "explain_cached"):
+        if key in runs:
+            e = runs[key]
+            rows.append(
+                (
+                    f"{e.label} < {TARGET_EXPLAIN_S:.0f} s",
+                    f"{e.wall_s:.1f} s",
+                    verdict(e.wall_s < TARGET_EXPLAIN_S),
+                )
             )
-        )
     for what, seconds in imported.items():
         rows.append(
             (
@@ -357,7 +371,7 @@ def targets_table(runs: dict[str, Measure], imported: dict[str, float]) -> list[
 
 def report(runs: dict[str, Measure], imported: dict[str, float], load: str) -> str:
     command = " ".join(sys.argv[1:])
-    order = ("w1", "w2", "bare", "naive", "file", "file_bare", "month", "explain")
+    order = ("w1", "w2", "bare", "naive", "file", "file_bare", "month", "explain", "explain_cached")
     return "\n".join(
         [
             f"Machine: {machine()}.",
@@ -404,9 +418,12 @@ def main() -> None:
         "file": lambda: parcours(args.file, 2, work, seed, sc),
         "file_bare": lambda: bare(args.file, work, seed),
         "month": lambda: parcours(n, 2, work, seed, sc, ("--days", "28")),
-        "explain": lambda: explain(work),
+        "explain": lambda: explain(work, cached=False),
+        "explain_cached": lambda: explain(work, cached=True),
     }
     wanted = {k for k in ("file", "month", "explain") if getattr(args, k)}
+    if args.explain:
+        wanted.add("explain_cached")
     if args.file and not args.no_file_bare:
         wanted.add("file_bare")
     if not (args.file_only and args.file):

@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from parcours.output.reader import Run
 from tests.support import simulate
+
+# Forecasts are kept in the user's cache directory (simulator/world/forecast_cache.py): the suite keeps
+# its own, shared by its runs (and the commands it starts), and removed at the end.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="parcours-tests-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 
 @pytest.fixture(scope="session", params=[1, 2], ids=["1-worker", "2-workers"])

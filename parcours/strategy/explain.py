@@ -9,6 +9,7 @@ report's own code (the figures are those ``parcours compare`` shows), then remov
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run.options import Overrides, check_workers
 from parcours.simulator.run.replicates import check_replicates, replicate_seeds
 from parcours.simulator.run.simulate import simulate_run
+from parcours.simulator.world.forecast import Forecast, remember, staffing_forecasts
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
 from parcours.strategy.shapley import Coalitions, alone, plan, shapley
 
@@ -109,10 +111,12 @@ class Job:
     customers: int | None
     keep: bool
     economics: Terms
+    forecasts: dict[str, Forecast] = field(default_factory=dict)  # its staffing's, made once
 
 
 def run_job(job: Job) -> np.ndarray:
     """One run of one combination and replicate, reduced to its figures (a module function: picklable)."""
+    remember(job.forecasts)
     overrides = Overrides(customers=job.customers, seed=job.seed)
     simulate_run(str(job.scenario_file), overrides, job.out)  # one process: the jobs are the parallel part
     try:
@@ -317,6 +321,25 @@ def explain(
     )
 
 
+def settle() -> None:
+    """A worker's start: the modules its runs need imported, then set aside from garbage collection.
+
+    A run ends with a full collection (``run_shard``), which otherwise walks every object of every
+    module loaded, run after run; frozen, they are skipped (``gc.freeze``: they live as long as the
+    worker anyway)."""
+    import pyarrow.parquet  # noqa: F401  (what the runs would import on their first use)
+    import simpy  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+
+
+def combination_forecasts(scenario_file: Path) -> dict[str, Forecast]:
+    """The staffing forecasts of a combination's runs (the same for every replicate and size: a
+    forecast plans its own reference sample), made once or read from the cache."""
+    return staffing_forecasts(get_scenario(str(scenario_file)))
+
+
 def _run_all(jobs: list[Job], workers: int, on_run: OnRun | None) -> list[np.ndarray]:
     """Run the jobs here (one worker) or in ``workers`` processes, reporting each one as it ends."""
     results: list[np.ndarray | None] = [None] * len(jobs)
@@ -326,7 +349,11 @@ def _run_all(jobs: list[Job], workers: int, on_run: OnRun | None) -> list[np.nda
             if on_run is not None:
                 on_run(i + 1, len(jobs), job.label)
         return [r for r in results if r is not None]
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=settle) as pool:
+        # each combination's staffing forecasts once, in one process, for all its replicates
+        files = list(dict.fromkeys(j.scenario_file for j in jobs))
+        made = dict(zip(files, pool.map(combination_forecasts, files), strict=True))
+        jobs = [replace(j, forecasts=made[j.scenario_file]) for j in jobs]
         pending: dict[Future[np.ndarray], int] = {pool.submit(run_job, j): i for i, j in enumerate(jobs)}
         done = 0
         while pending:

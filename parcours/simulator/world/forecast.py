@@ -5,25 +5,28 @@ The forecast runs the model's own planning (``plan``) for a fixed reference samp
 one ordinary week (no demand multipliers, only the campaigns that recur every week), and counts the
 sessions that need a person: calls, chats, store visits where the customer asks for help. It follows
 any change to behaviour, since it is the behaviour; a peak day (Black Friday) then meets a roster
-sized for an ordinary one.
+sized for an ordinary one. A forecast is kept in the process and on disk (``forecast_cache``) under a
+hash of everything it depends on, so a run of a week forecast before reads it instead (half a second).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from parcours.output.schema import CHANNEL_CODE
+from parcours.personas import BUILTIN_DIR, builtin_names
 from parcours.scenarios import Scenario
 from parcours.scenarios.spec import WEEKDAYS, Demand
-from parcours.simulator.model.inputs import Model, build_model
+from parcours.simulator.model.inputs import LOOKBACK_DAYS, Model, _hour_starts, build_model
 from parcours.simulator.model.population import draw_customers
 from parcours.simulator.model.rng import Streams
 from parcours.simulator.plan.day import plan
 from parcours.simulator.plan.sessions import local_hour
+from parcours.simulator.world import forecast_cache
 from parcours.specfile import MIN_DATE
 from parcours.vocabulary import Channel
 
@@ -67,22 +70,26 @@ def ordinary(scenario: Scenario) -> Scenario:
     population = scenario.population.model_copy(
         update={"customers": REFERENCE_CUSTOMERS, "seed": REFERENCE_SEED}
     )
-    return scenario.model_copy(
-        update={"demand": Demand(), "campaigns": weekly, "calendar": calendar, "population": population}
-    )
+    update = {"demand": Demand(), "campaigns": weekly, "calendar": calendar, "population": population}
+    # named alike: the forecast does not read the name, and scenarios that differ in it share one
+    return scenario.model_copy(update=update | {"name": "ordinary", "description": "the ordinary week"})
 
 
 def forecast(scenario: Scenario) -> Forecast:
-    """The ordinary week's forecast for this scenario (cached per scenario in the process)."""
-    return _forecast(ordinary(scenario).model_dump_json())
+    """The ordinary week's forecast for this scenario (kept in the process and on disk)."""
+    return _cached(ordinary(scenario))[1]
 
 
 def expected(scenario: Scenario) -> Forecast:
     """What the scenario's own days will bring on average (its demand and campaigns): the load that
     customers outside the simulated sample put on the call centre."""
+    return _cached(_expected_week(scenario))[1]
+
+
+def _expected_week(scenario: Scenario) -> Scenario:
     week = ordinary(scenario).model_copy(update={"demand": scenario.demand})
     if week.demand == Demand() and all(c.weekdays is not None for c in scenario.campaigns):
-        return forecast(scenario)
+        return ordinary(scenario)
     # one-off campaigns are kept on their weekday of the reference week
     moved = [
         c.model_copy(update={"day": None, "weekdays": [_weekday_of(scenario, c.day or 1)]})
@@ -90,16 +97,80 @@ def expected(scenario: Scenario) -> Forecast:
         else c
         for c in scenario.campaigns
     ]
-    return _forecast(week.model_copy(update={"campaigns": moved}).model_dump_json())
+    return week.model_copy(update={"campaigns": moved})
 
 
 def _weekday_of(scenario: Scenario, day: int) -> str:
     return WEEKDAYS[(scenario.calendar.start + dt.timedelta(days=day - 1)).weekday()]
 
 
-@lru_cache(maxsize=8)
-def _forecast(scenario_json: str) -> Forecast:
-    scenario = Scenario.model_validate_json(scenario_json)
+def staffing_forecasts(scenario: Scenario) -> dict[str, Forecast]:
+    """The forecasts a run of this scenario plans its staffing from, by key: what ``remember`` takes,
+    so that a process that runs the scenario many times (``explain``) gets them from another."""
+    return dict(_cached(w) for w in (ordinary(scenario), _expected_week(scenario)))
+
+
+def remember(forecasts: dict[str, Forecast]) -> None:
+    """Keep forecasts made elsewhere (by ``staffing_forecasts``) in this process."""
+    for key, fc in forecasts.items():
+        _keep(key, fc)
+
+
+def forecast_key(week: Scenario, text: str) -> str:
+    """A hash of everything the forecast of ``week`` (``text``: its JSON) depends on; forecast_cache
+    adds the code's."""
+    window = _hour_starts(week, LOOKBACK_DAYS)  # the time-zone database's say on the week's hours
+    return forecast_cache.key_of(text.encode(), _persona_files(week), window.tobytes())
+
+
+def _persona_files(scenario: Scenario) -> bytes:
+    """The personas' names and the bytes of their files (a persona is its file, read by its code)."""
+    mix, builtin = scenario.population.personas, builtin_names()
+    out = []
+    for name in builtin if mix is None else list(mix):
+        path = BUILTIN_DIR / f"{name}.toml" if name in builtin else Path(name)
+        try:
+            content = path.read_bytes()
+        except OSError:
+            content = b""  # the run itself will say the persona cannot be read
+        out.append(len(name).to_bytes(8, "little") + name.encode() + content)
+    return b"".join(len(p).to_bytes(8, "little") + p for p in out)
+
+
+_MEMO: dict[str, Forecast] = {}  # key -> forecast, made or read in this process
+MEMO_SIZE = 32
+
+
+def forget() -> None:
+    """Drop the forecasts kept in this process (those on disk stay)."""
+    _MEMO.clear()
+
+
+def _keep(key: str, fc: Forecast) -> None:
+    _MEMO.pop(key, None)
+    _MEMO[key] = fc
+    while len(_MEMO) > MEMO_SIZE:
+        del _MEMO[next(iter(_MEMO))]
+
+
+def _cached(week: Scenario) -> tuple[str, Forecast]:
+    """The week's forecast and its key: from this process, else the disk, else computed (and kept)."""
+    text = week.model_dump_json()
+    key = forecast_key(week, text)
+    fc = _MEMO.get(key)
+    if fc is None:
+        arrays = forecast_cache.load(key, KINDS, (DAY_TYPES, 24))
+        if arrays is None:
+            fc = _forecast(Scenario.model_validate_json(text))
+            forecast_cache.store(key, fc.per_customer)
+        else:
+            fc = Forecast(arrays)
+    _keep(key, fc)
+    return key, fc
+
+
+def _forecast(scenario: Scenario) -> Forecast:
+    """The forecast computed: the reference sample's week planned, its sessions counted."""
     model = build_model(scenario, "forecast")
     streams = Streams(REFERENCE_SEED)
     file = draw_customers(model, streams, np.arange(REFERENCE_CUSTOMERS, dtype=np.int64))

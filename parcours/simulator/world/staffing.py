@@ -21,6 +21,7 @@ import numpy as np
 from parcours.output.schema import CHANNEL_CODE
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.opening import Opening
+from parcours.simulator.world import forecast_cache
 from parcours.simulator.world.agents import Agents, Background
 from parcours.simulator.world.erlang import agents_needed, agents_needed_a
 from parcours.simulator.world.forecast import Forecast, day_type, expected, forecast
@@ -45,6 +46,26 @@ def hourly_load(model: Model, opening: Opening, fc: Forecast, kind: str, custome
         open_s = np.nan_to_num(open_s)
         out[d] = rates[t] * customers * (open_s / 3600.0)
     return out
+
+
+def cached_roster(
+    load: np.ndarray,
+    open_hours: np.ndarray,
+    aht_s: float,
+    target: float,
+    within_s: float,
+    patience_s: float | None = None,
+) -> np.ndarray:
+    """``roster``, kept on disk with the forecasts (forecast_cache; at a million customers a desk's
+    Erlang A rosters cost a few tenths of a second, once per process)."""
+    numbers = np.array([aht_s, target, within_s, np.nan if patience_s is None else patience_s])
+    key = forecast_cache.key_of(b"roster", load.tobytes(), open_hours.tobytes(), numbers.tobytes())
+    kept = forecast_cache.load(key, ("agents",), load.shape, np.int64)
+    if kept is not None:
+        return kept["agents"]
+    agents = roster(load, open_hours, aht_s, target, within_s, patience_s)
+    forecast_cache.store(key, {"agents": agents})
+    return agents
 
 
 def roster(
@@ -125,7 +146,7 @@ def plan_staffing(model: Model) -> Staffing:
     rosters = {}
     for kind, aht in (("phone", cc.mean_talk_s), ("chat", cc.mean_chat_s)):
         opening = model.opening[CHANNEL_CODE[Channel.PHONE if kind == "phone" else Channel.CHAT]]
-        rosters[kind] = roster(
+        rosters[kind] = cached_roster(
             hourly_load(model, opening, plan_for, kind, serves),
             open_hours(opening, model.days),
             aht,
