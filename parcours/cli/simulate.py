@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -92,6 +93,10 @@ def simulate(
     from parcours.cli.progress import Progress
     from parcours.simulator.run.options import Execution, Overrides
 
+    # This process does one simulate and ends: what it has loaded is set aside from the cyclic collector,
+    # whose full collection at each shard's end otherwise walks every module's objects again (and, in
+    # a forked worker, copies their pages).
+    gc.freeze()
     overrides = Overrides(customers=customers, seed=seed, days=days, start=start)
     execution = Execution(workers=workers, shards=shards, executor=executor, scheduler=scheduler)
     show = sys.stderr.isatty() if progress is None else progress
