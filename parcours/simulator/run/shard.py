@@ -222,7 +222,9 @@ def _write_journeys(
 ) -> None:
     """One row per journey that happened (rows ``has``), with its channels in the order they were used."""
     jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
-    order = np.lexsort((start_ms, jrow))
+    # the openings come in release order, which is time order: a stable sort by journey keeps each
+    # journey's in time (what sorting by journey, then time, then release order gives)
+    order = np.argsort(jrow, kind="stable")
     jrow, start_ms, channel = jrow[order], start_ms[order], channel[order]
     _, first_use = np.unique(jrow * 64 + channel, return_index=True)
     first_use.sort()  # back in (journey, time) order: a channel listed where it was first used
