@@ -107,8 +107,9 @@ class Layout:
         return self.start + self.login + self.looks + self.cart + self.buy + self.end
 
 
-def layout(ctx: Context, s: PlannedSessions, *, ends: bool = True) -> Layout:
-    """Segment lengths for self-service sessions (and store visits' own part)."""
+def layout(ctx: Context, s: PlannedSessions) -> Layout:
+    """Segment lengths of sessions' events (a store visit's purchase and leaving are its process's:
+    ``dispatch`` sets those segments to zero)."""
     j, c = ctx.journeys, ctx.customers
     crow = j.customer[s.journey]
     jid = j.id[s.journey]
@@ -124,7 +125,7 @@ def layout(ctx: Context, s: PlannedSessions, *, ends: bool = True) -> Layout:
         looks=looks,
         cart=cart.astype(np.int64),
         buy=np.where(s.buy & CAN_BUY[channel], 2, 0),
-        end=((END_TYPE[channel] != NONE) & ends).astype(np.int64),
+        end=(END_TYPE[channel] != NONE).astype(np.int64),
     )
 
 
