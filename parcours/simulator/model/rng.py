@@ -121,9 +121,8 @@ class Streams:
         """Uniform floats in [0, 1)."""
         h = self.bits(purpose, *keys)
         h >>= _S11
-        out = h.astype(np.float64)
-        out *= _TO_UNIT
-        return out
+        out = np.multiply(h, _TO_UNIT)  # the 53 bits to a float exactly (as astype), then scaled
+        return out if h.ndim else np.asarray(out)  # (a ufunc gives a 0-d array back as a scalar)
 
     def exponential(self, mean: np.ndarray | float, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
         return -np.asarray(mean) * np.log1p(-self.uniform(purpose, *keys))
