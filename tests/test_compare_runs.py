@@ -110,6 +110,12 @@ def test_small_runs_mark_what_they_cannot_tell_and_a_tenfold_difference_is_told(
     small = _check_differences(_json([runs["multi"], runs["omni"]], capsys))
     # a day of 2,000 customers holds a handful of calls and lost sales: no difference of those can show
     assert small["call_abandonment"]["undecided"] and small["lost_sales_per_day"]["undecided"]
+    out = tmp_path / "small.html"
+    _compare([runs["multi"], runs["omni"], "-o", str(out)], capsys)
+    (calls,) = [li for li in out.read_text().split("<li>") if li.startswith("Calls given up")]
+    n = small["call_abandonment"]
+    assert f" of {n['n_base']})" in calls and f" of {n['n']})" in calls  # the facts say their n too
+    assert "~ not told apart from zero" in calls
     big = _check_differences(_json([runs["omni"], runs["big"]], capsys))
     sessions = big["sessions_per_day"]
     assert sessions["n"] > 5 * sessions["n_base"] and not sessions["undecided"] and sessions["ci_low"] > 0
