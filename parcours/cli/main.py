@@ -67,6 +67,14 @@ def _stopped(exc: BaseException) -> Terminated | None:
     return Terminated(_received[0]) if _received else None
 
 
+def _end_if_stopped(exc: BaseException) -> None:
+    """A signal stopped the command, whatever ``exc`` it surfaced as: the one line and exit code of it."""
+    stopped = _stopped(exc)
+    if stopped is not None:
+        stopped.say()
+        sys.exit(stopped.exit_code)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="parcours")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
@@ -161,11 +169,3 @@ def _run(args: list[str], debug: bool) -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def _end_if_stopped(exc: BaseException) -> None:
-    """A signal stopped the command, whatever ``exc`` it surfaced as: the one line and exit code of it."""
-    stopped = _stopped(exc)
-    if stopped is not None:
-        stopped.say()
-        sys.exit(stopped.exit_code)
