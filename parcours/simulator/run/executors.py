@@ -206,7 +206,7 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
     with _signals_held():  # a second Ctrl-C here would leave a process running, and this one waiting
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _wait(futures: Sequence[_Pending], ticks: Any, tick: ShardTick) -> list[ShardCounts]:
