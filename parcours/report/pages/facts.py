@@ -72,36 +72,47 @@ def _share(num_: float, den: float) -> float:
 Counted = tuple[float, float]  # k of n
 
 
-def _of(u: Units) -> str:
-    """A share with its k of n, or a count per day with its count and days."""
+def _of(u: Units, show: Show) -> str:
+    """A figure with what it rests on: a share its k of n, a count its days, a mean or total its units."""
     if u.kind == "share":
         return f"{pct(u.value)} ({u.k:,.0f} of {u.n:,})"
-    return f"{num(u.value)} ({u.k:,.0f} in {u.days} day{'s' if u.days > 1 else ''})"
+    days = f" in {u.days} day{'s' if u.days > 1 else ''}"
+    if u.kind == "rate":
+        return f"{show(u.value)} ({u.k:,.0f}{days})"
+    return f"{show(u.value)} (n = {u.n:,} {u.unit}{days if u.kind == 'total' else ''})"
 
 
-def _told(e: Estimate, scale: float) -> str:
-    """A difference (points for shares, ``scale`` 100), its 95% interval, ~ when not told from zero."""
+def _signed(show: Show, v: float) -> str:
+    shown = show(abs(v))
+    return ("-" if v < 0 and shown != show(0.0) else "+") + shown  # no "-0.0"
+
+
+def _told(e: Estimate, show: Show) -> str:
+    """A difference in ``show``'s unit, its 95% interval, and ~ when it is not told from zero."""
     if math.isnan(e.mean):
         return "n/a"
-    shown = e.mean * scale
-    text = f"{0.0 if abs(shown) < 0.05 else shown:+,.1f}{' pts' if scale == 100 else ''}"  # no "-0.0"
+    text = _signed(show, e.mean)
     if e.has_interval:
-        text += f" [{e.ci_low * scale:+,.1f}, {e.ci_high * scale:+,.1f}]"
+        text += f" [{_signed(show, e.ci_low)}, {_signed(show, e.ci_high)}]"
     return text + (", ~ not told apart from zero" if units.undecided(e) else "")
 
 
-def counted_line(label: str, runs: Sequence[RunSummary], counted: Sequence[Units]) -> str:
-    """``label: 4.0% (13 of 325)`` or ``label: 6.0 (6 in 1 day)`` for one run; for several, each against
-    the first with the difference, its 95% interval over those units, and ~ when runs this size cannot
-    tell it from zero (``units``: Wilson and Newcombe for shares, Poisson for counts)."""
+def _points(v: float) -> str:
+    return f"{v * 100:,.1f} pts"
+
+
+def counted_line(label: str, runs: Sequence[RunSummary], counted: Sequence[Units], show: Show = num) -> str:
+    """``label: 4.0% (13 of 325)``, ``label: 6.0 (6 in 1 day)`` or ``label: €45.99 (n = 13 purchases)``
+    for one run; for several, each against the first with the difference, its 95% interval over those
+    units, and ~ when runs this size cannot tell it from zero (``units`` says how)."""
     if len(runs) == 1:
-        return f"{label}: {_of(counted[0])}"
-    scale = 100.0 if counted[0].kind == "share" else 1.0
+        return f"{label}: {_of(counted[0], show)}"
+    step = _points if counted[0].kind == "share" else show
     rest = [
-        f"{r.label} {_of(u)}: {_told(units.difference(counted[0], u), scale)}"
+        f"{r.label} {_of(u, show)}: {_told(units.difference(counted[0], u), step)}"
         for r, u in zip(runs[1:], counted[1:], strict=True)
     ]
-    return f"{label}: " + " · ".join([f"{runs[0].label} {_of(counted[0])}", *rest])
+    return f"{label}: " + " · ".join([f"{runs[0].label} {_of(counted[0], show)}", *rest])
 
 
 def share_line(label: str, runs: Sequence[RunSummary], counted: Sequence[Counted]) -> str:
@@ -212,19 +223,14 @@ def funnel(runs: Sequence[RunSummary]) -> list[str]:
 def revenue(runs: Sequence[RunSummary]) -> list[str]:
     s = [r.sales for r in runs]
     return [
-        line(
+        counted_line(
             "Revenue per day (purchases)",
             runs,
-            [x.revenue_cents.sum() / 100 / r.days for x, r in zip(s, runs, strict=True)],
+            [units.total(x.basket_cents / 100, r.days, "purchases") for x, r in zip(s, runs, strict=True)],
             euros,
         ),
         count_line("Purchases per day", runs, [float(x.purchases.sum()) for x in s]),
-        line(
-            "Mean basket",
-            runs,
-            [float(np.mean(x.basket_cents)) / 100 if len(x.basket_cents) else math.nan for x in s],
-            euros,
-        ),
+        counted_line("Mean basket", runs, [units.mean(x.basket_cents / 100, "purchases") for x in s], euros),
         line("Items per purchase", runs, [_share(float(x.items.sum()), float(x.purchases.sum())) for x in s]),
         line(
             "Refunded on returns per day",
