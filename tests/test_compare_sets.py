@@ -93,7 +93,9 @@ def test_a_run_set_against_a_single_run_is_unpaired_and_without_a_difference_int
     doc = _json(["compare", str(sets["multi"]), str(sets["single"])], capsys)
     assert [s["kind"] for s in doc["sides"]] == ["runset", "run"]
     single = doc["sides"][1]["kpis"][KPIS[0].key]
-    assert single["ci_low"] is None and single["mean"] == doc["runs"][1]["kpis"][KPIS[0].key]
+    assert single["mean"] == doc["runs"][1]["kpis"][KPIS[0].key]
+    assert "replicates" not in single and single["n"] > 0  # its interval is over its units, named
+    assert doc["sides"][0]["kpis"][KPIS[0].key]["replicates"] == 3
     (diff,) = doc["differences"]
     assert diff["paired"] is False
     assert all(d["ci_low"] is None for d in diff["kpis"].values())

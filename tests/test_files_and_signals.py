@@ -121,3 +121,30 @@ def test_a_signal_during_simulate_cleans_up_like_sigterm(tmp_path: Path, sig: si
     assert code == 128 + sig, err
     assert err.strip().splitlines()[-1].startswith("parcours: terminated"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+def test_an_interruption_a_library_turned_into_its_own_error_still_ends_as_terminated(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """pydantic-core, building a schema while SIGTERM arrives, reports the interruption as a SchemaError
+    of its own (no cause kept): the command still ends as terminated, not as an unexpected error."""
+    from parcours.cli import main as front
+
+    def wrapped() -> None:
+        try:
+            front._on_signal(signal.SIGTERM, None)
+        except KeyboardInterrupt as exc:
+            text = f"Error building validator: {type(exc).__name__}: {exc}"
+        raise ValueError(text)  # raised outside the handler: no __context__ to follow
+
+    try:
+        with pytest.raises(SystemExit) as ended:
+            try:
+                wrapped()
+            except ValueError as exc:
+                front._end_if_stopped(exc)
+    finally:
+        front._received.clear()  # as main() does when it starts
+    assert ended.value.code == 143
+    assert capsys.readouterr().err.strip() == "parcours: terminated"
+    assert front._stopped(ValueError("no signal")) is None  # no signal received: a plain error

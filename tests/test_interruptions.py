@@ -192,3 +192,45 @@ def test_sigterm_stops_simulate_and_its_shards_now_not_when_they_finish(tmp_path
     _, alive = psutil.wait_procs(kids, timeout=20)
     assert not alive
     assert list(tmp_path.iterdir()) == []  # no run, no partial directory, no lock
+
+
+def _stop_simulate_at(tmp_path: Path, when: str | float) -> tuple[int, str, list[psutil.Process]]:
+    """Start a two-worker simulate and send it SIGTERM ``when`` seconds after it started, or (``"fork"``)
+    the moment its first shard worker exists: while the pool is still forking. Returns its exit code,
+    its stderr and every process it had started by then."""
+    cmd = [sys.executable, "-m", "parcours", "simulate", "--no-progress", "-n", "300000", "-w", "2"]
+    proc = subprocess.Popen([*cmd, "-o", str(tmp_path / "run")], stderr=subprocess.PIPE, text=True)
+    parent = psutil.Process(proc.pid)
+    if when == "fork":
+        deadline = time.monotonic() + WAIT_S
+        while not parent.children() and proc.poll() is None and time.monotonic() < deadline:
+            pass  # no sleep: the window between the first fork and the last one is milliseconds wide
+    else:
+        time.sleep(float(when))
+    kids = parent.children(recursive=True) if proc.poll() is None else []
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=WAIT_S)
+    except subprocess.TimeoutExpired:
+        for p in [*parent.children(recursive=True), parent]:
+            p.kill()
+        proc.communicate()
+        raise AssertionError(f"simulate, stopped at {when}, was still running {WAIT_S:.0f} s later") from None
+    return proc.returncode, err, kids
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("when", ["fork"] * 3 + [0.3, 1.0], ids=["fork-1", "fork-2", "fork-3", "0.3s", "1s"])
+def test_sigterm_at_any_moment_of_simulate_start_ends_it_alike(tmp_path: Path, when: str | float) -> None:
+    """Whenever the signal lands (before the pool, while it forks its workers, while shards run), the run
+    ends the one way: exit 143 and one line, no traceback from it or a worker, no run and no partial
+    folder left, no worker left running. Before parcours's handler is in place (the interpreter still
+    starting) the kernel ends it by the signal itself, nothing written: that counts as alike too."""
+    code, err, kids = _stop_simulate_at(tmp_path, when)
+    _, alive = psutil.wait_procs(kids, timeout=20)
+    for kid in alive:
+        kid.kill()
+    assert "Traceback" not in err and "Error" not in err, err
+    assert (code, err.strip()) in [(143, "parcours: terminated"), (-signal.SIGTERM, "")], (code, err)
+    assert not alive, [k.cmdline() for k in alive]
+    assert list(tmp_path.iterdir()) == []  # no run that looks finished, no partial folder, no lock

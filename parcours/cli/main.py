@@ -47,8 +47,32 @@ class Terminated(KeyboardInterrupt):
         click.echo("parcours: terminated" + ("" if self.signum == signal.SIGTERM else f" ({name})"), err=True)
 
 
+#: The ending signals this process received: a library may wrap the interruption raised in its code
+#: into an error of its own (pydantic-core does, while it builds a schema), which still means "stopped".
+_received: list[int] = []
+
+
 def _on_signal(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     raise Terminated(signum)
+
+
+def _stopped(exc: BaseException) -> Terminated | None:
+    """The interruption behind ``exc``: itself, one it was raised from, or a signal received meanwhile."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, Terminated):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return Terminated(_received[0]) if _received else None
+
+
+def _end_if_stopped(exc: BaseException) -> None:
+    """A signal stopped the command, whatever ``exc`` it surfaced as: the one line and exit code of it."""
+    stopped = _stopped(exc)
+    if stopped is not None:
+        stopped.say()
+        sys.exit(stopped.exit_code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     main_thread = threading.current_thread() is threading.main_thread()
     # only where nothing else was set: a SIGHUP ignored by nohup stays ignored
     previous = {sig: signal.getsignal(sig) for sig in ENDING_SIGNALS} if main_thread else {}
+    _received.clear()
     for sig, handler in previous.items():
         if handler is signal.SIG_DFL:
             signal.signal(sig, _on_signal)
@@ -108,9 +133,7 @@ def _run(args: list[str], debug: bool) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort as exc:  # click's wrapping of KeyboardInterrupt, and so of SIGTERM
-        if isinstance(exc.__cause__, Terminated):
-            exc.__cause__.say()
-            sys.exit(exc.__cause__.exit_code)
+        _end_if_stopped(exc)
         click.echo("parcours: interrupted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
@@ -123,12 +146,14 @@ def _run(args: list[str], debug: bool) -> None:
         click.echo("parcours: interrupted", err=True)
         sys.exit(130)
     except OSError as exc:
+        _end_if_stopped(exc)
         if debug:
             raise
         where = f"{exc.filename}: " if exc.filename else ""
         click.echo(f"parcours: error: {where}{exc.strerror or exc}", err=True)
         sys.exit(1)
     except Exception as exc:
+        _end_if_stopped(exc)
         if debug:
             raise
         text = " ".join(str(exc).split()) or "no message"

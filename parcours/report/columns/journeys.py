@@ -71,6 +71,7 @@ class Typology:
     counts: np.ndarray  # [persona, 3] customer-days
     channels_per_day: np.ndarray  # [persona] mean distinct channels of an active customer-day
     revenue_cents: np.ndarray  # [persona, 3] total journey revenue of those customer-days
+    days_by_channels: np.ndarray  # [k] active customer-days that touched k distinct channels
 
 
 def typology(j: Journeys, n_personas: int, n_channels: int, days: int) -> Typology:
@@ -94,6 +95,7 @@ def typology(j: Journeys, n_personas: int, n_channels: int, days: int) -> Typolo
         revenue_cents=np.bincount(flat, weights=revenue[active], minlength=n_personas * 3).reshape(
             n_personas, 3
         ),
+        days_by_channels=np.bincount(n_channels_day[active], minlength=2),
     )
 
 

@@ -82,6 +82,7 @@ class Stockouts:
     journeys: int
     fate: dict[str, int]  # "lost", "abandoned", "bought on CHANNEL", ...
     lost_value_cents: float  # out-of-stock products' prices over journeys lost to them; NaN if unpriced
+    lost_prices_cents: np.ndarray  # each lost journey's out-of-stock price (NaN if unpriced)
 
 
 def _lookup(sorted_ids: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,4 +113,5 @@ def stockouts(picked: Events, j: Journeys, vocab: Vocab, outcomes: Codes) -> Sto
     fate["other"] = len(ids) - sum(fate.values())
     prices = out.amount_cents[first][lost]
     priced = (prices >= 0).any() or not len(prices)
-    return Stockouts(len(ids), fate, float(np.maximum(prices, 0).sum()) if priced else float("nan"))
+    each = np.maximum(prices, 0).astype(np.float64) if priced else np.full(len(prices), np.nan)
+    return Stockouts(len(ids), fate, float(each.sum()) if priced else float("nan"), each)

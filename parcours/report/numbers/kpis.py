@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.report.columns.journeys import CROSS, SERVICE
+from parcours.report.numbers import units
 from parcours.report.numbers.summary import RunSummary
+from parcours.report.numbers.units import Units
 from parcours.vocabulary import Outcome
 
 
@@ -19,19 +21,24 @@ class Kpi:
     label: str
     unit: str  # "%" (a share, shown in %, deltas in points), "€", "s", "" (a count or a ratio)
     value: Callable[[RunSummary], float]
+    units: Callable[[RunSummary], Units]  # what the value of one run rests on: its n, its interval
 
 
 def _share(num: float, den: float) -> float:
     return num / den if den else math.nan
 
 
-def journey_conversion(r: RunSummary) -> float:
-    """Purchase-intent (journey) conversion: purchase journeys (all but service contacts) that ended
-    with a purchase, kept or returned. Not the online session conversion the industry publishes."""
+def _bought_journeys(r: RunSummary) -> Units:
     by_outcome = r.journeys_by_outcome.sum(axis=0)
     code = {name: i for i, name in enumerate(r.outcomes)}
     bought = by_outcome[code[Outcome.BOUGHT.value]] + by_outcome[code[Outcome.RETURNED.value]]
-    return _share(float(bought), float(by_outcome.sum() - by_outcome[code[SERVICE]]))
+    return units.share(bought, by_outcome.sum() - by_outcome[code[SERVICE]], "purchase journeys")
+
+
+def journey_conversion(r: RunSummary) -> float:
+    """Purchase-intent (journey) conversion: purchase journeys (all but service contacts) that ended
+    with a purchase, kept or returned. Not the online session conversion the industry publishes."""
+    return _bought_journeys(r).value
 
 
 def realism_value(key: str) -> Callable[[RunSummary], float]:
@@ -44,6 +51,18 @@ def realism_value(key: str) -> Callable[[RunSummary], float]:
     return value
 
 
+def realism_units(key: str, unit: str) -> Callable[[RunSummary], Units]:
+    """The k of n units a realism figure counted (none when the run cannot give it)."""
+
+    def counted(r: RunSummary) -> Units:
+        found = r.finding(key)
+        if found is None or not found.measure.available:
+            return units.share(0, 0, unit)
+        return units.share(found.measure.numerator, found.measure.denominator, unit)
+
+    return counted
+
+
 def lost_journeys(r: RunSummary) -> float:
     code = r.outcomes.index(Outcome.LOST_TO_STOCKOUT.value)
     return float(r.journeys_by_outcome[:, code].sum())
@@ -51,6 +70,16 @@ def lost_journeys(r: RunSummary) -> float:
 
 def active_days(r: RunSummary) -> float:
     return float(r.typology.counts.sum())
+
+
+def _calls_given_up(r: RunSummary) -> Units:
+    given_up = round(float(r.calls.abandoned.sum()) * r.days)  # stored per day
+    return units.share(given_up, r.calls.total, "calls")
+
+
+def _channels_of_days(r: RunSummary) -> Units:
+    per_day = r.typology.days_by_channels
+    return units.mean(np.repeat(np.arange(len(per_day)), per_day), "active customer-days")
 
 
 #: Renamed keys, still written in the JSON under their old name (format 1): old -> new.
@@ -62,60 +91,70 @@ KPIS = (
         "Purchase-intent (journey) conversion: purchase journeys that bought",
         "%",
         journey_conversion,
+        _bought_journeys,
     ),
     Kpi(
         "online_session_conversion",
         "Online session conversion: own-site and app sessions with a purchase",
         "%",
         realism_value("online_session_conversion"),
+        realism_units("online_session_conversion", "own-site and app sessions"),
     ),
     Kpi(
         "cart_abandonment",
         "Cart abandonment: own-site and app sessions with a cart and no purchase",
         "%",
         realism_value("cart_abandonment"),
+        realism_units("cart_abandonment", "own-site and app sessions with a cart"),
     ),
     Kpi(
         "store_visit_conversion",
         "Store-visit conversion: store visits with a purchase (pick-up/return-only visits apart)",
         "%",
         realism_value("store_visit_conversion"),
+        realism_units("store_visit_conversion", "store visits"),
     ),
     Kpi(
         "revenue_eur_per_day",
         "Revenue (purchases, € per day)",
         "€",
         lambda r: r.sales.revenue_cents.sum() / 100 / r.days,
+        lambda r: units.total(r.sales.basket_cents / 100, r.days, "purchases"),
     ),
     Kpi(
         "basket_eur",
         "Mean basket (€ per purchase)",
         "€",
         lambda r: float(np.mean(r.sales.basket_cents)) / 100 if len(r.sales.basket_cents) else math.nan,
+        lambda r: units.mean(r.sales.basket_cents / 100, "purchases"),
     ),
     Kpi(
         "lost_sales_per_day",
         "Lost sales (journeys lost to a stock-out, per day)",
         "",
         lambda r: lost_journeys(r) / r.days,
+        lambda r: units.rate(lost_journeys(r), r.days, "journeys lost"),
     ),
     Kpi(
         "lost_sales_eur_per_day",
         "Lost sales (€ of out-of-stock products, per day)",
         "€",
         lambda r: r.stockouts.lost_value_cents / 100 / r.days,
+        lambda r: units.total(r.stockouts.lost_prices_cents / 100, r.days, "journeys lost"),
     ),
     Kpi(
         "mean_wait_s",
         "Mean phone wait (answered or given up, s)",
         "s",
         lambda r: float(np.mean(r.calls.waits)) if r.calls.total else math.nan,
+        lambda r: units.mean(r.calls.waits, "calls"),
     ),
     Kpi(
         "call_abandonment",
         "Calls given up",
         "%",
         lambda r: r.calls.abandonment() if r.calls.total else math.nan,
+        _calls_given_up,
     ),
     Kpi(
         "channels_per_customer",
@@ -124,40 +163,34 @@ KPIS = (
         lambda r: _share(
             float((r.typology.channels_per_day * r.typology.counts.sum(axis=1)).sum()), active_days(r)
         ),
+        _channels_of_days,
     ),
     Kpi(
         "cross_channel_share",
         "Cross-channel customer-days",
         "%",
         lambda r: _share(float(r.typology.counts[:, CROSS].sum()), active_days(r)),
+        lambda r: units.share(r.typology.counts[:, CROSS].sum(), active_days(r), "active customer-days"),
     ),
-    Kpi("sessions_per_day", "Sessions per day", "", lambda r: float(r.funnel[..., 0].sum()) / r.days),
+    Kpi(
+        "sessions_per_day",
+        "Sessions per day",
+        "",
+        lambda r: float(r.funnel[..., 0].sum()) / r.days,
+        lambda r: units.rate(r.funnel[..., 0].sum(), r.days, "sessions"),
+    ),
     Kpi(
         "active_share",
         "Customers active on a day (with a session, visit, call or chat)",
         "%",
         realism_value("active_customers_day"),  # as the realism check counts it
+        realism_units("active_customers_day", "customer-days"),
     ),
 )
 
 
 def headline(r: RunSummary) -> dict[str, float]:
     return {k.key: float(k.value(r)) for k in KPIS}
-
-
-def delta(kpi: Kpi, value: float, base: float) -> str:
-    """How ``value`` differs from ``base``: points for shares, absolute and relative otherwise."""
-    if math.isnan(value) or math.isnan(base):
-        return "n/a"
-    if kpi.unit == "%":
-        points = (value - base) * 100
-        return f"{0.0 if abs(points) < 0.05 else points:+.1f} pts"  # no "-0.0 pts"
-    diff = value - base
-    if abs(diff) < (0.005 if kpi.unit != "s" else 0.5):  # no "-0.00 (+0%)": a rounding residue is 0
-        diff = 0.0
-    change = diff / abs(base) if base else 0.0
-    rel = f" ({0.0 if abs(change) < 0.005 else change:+.0%})" if base else ""
-    return f"{fmt(kpi, diff, signed=True)}{rel}"
 
 
 def fmt(kpi: Kpi, value: float, signed: bool = False) -> str:

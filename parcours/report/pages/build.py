@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from parcours.output.reader import Run
 from parcours.report.columns.events import Vocab
-from parcours.report.numbers.kpis import headline
 from parcours.report.numbers.summary import RunSummary, label_of, summarise
 from parcours.report.pages import facts, glossary
-from parcours.report.pages.html import Section, kpi_table, page, realism_table
+from parcours.report.pages.headline import kpi_table
+from parcours.report.pages.html import Section, page, realism_table
 from parcours.report.pages.replays import replay_section
 from parcours.report.pages.weekpage import costs_section, flows_section, personas_section, weekdays_section
 from parcours.report.plots import commerce, queues, usage
@@ -28,7 +28,6 @@ def summarise_all(runs: Sequence[Run]) -> list[RunSummary]:
 
 def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
     """The page's sections; ``replicated``: a ready headline table of means over replicates, if any."""
-    values = [headline(r) for r in runs]
     several = len(runs) > 1
     lead = "The numbers to remember" + (f", each run against {runs[0].label}." if several else ".")
     if replicated:
@@ -37,7 +36,7 @@ def sections(runs: Sequence[RunSummary], replicated: str = "") -> list[Section]:
             "everything below (plots, facts, tables, realism) is of one replicate, labelled 'replicate 1'."
         )
     return [
-        Section("kpis", "Headline figures", lead, table=replicated or kpi_table(runs, values)),
+        Section("kpis", "Headline figures", lead, table=replicated or kpi_table(runs)),
         Section(
             "channel-use",
             "Channel use by hour and persona",

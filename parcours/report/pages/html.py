@@ -10,7 +10,6 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from parcours.report.numbers.kpis import KPIS, delta, fmt
 from parcours.report.numbers.summary import RunSummary
 from parcours.report.realism.assess import Finding
 from parcours.report.realism.references import Reference
@@ -75,16 +74,6 @@ def tr(*cells: str, head: bool = False) -> str:
 
 def table(head: Sequence[str], rows: Sequence[str]) -> str:
     return "<table>" + tr(*(esc(h) for h in head), head=True) + "".join(rows) + "</table>"
-
-
-def kpi_table(runs: Sequence[RunSummary], values: Sequence[dict[str, float]]) -> str:
-    head = ["figure", *(r.label for r in runs), *(f"{r.label} vs {runs[0].label}" for r in runs[1:])]
-    rows = []
-    for k in KPIS:
-        shown = [f"#{esc(fmt(k, v[k.key]))}" for v in values]
-        deltas = [f"#{esc(delta(k, v[k.key], values[0][k.key]))}" for v in values[1:]]
-        rows.append(tr(esc(k.label), *shown, *deltas))
-    return table(head, rows)
 
 
 def _verdict_cell(f: Finding) -> str:

@@ -17,11 +17,15 @@ import numpy as np
 from parcours.output.reader import Run
 from parcours.output.runset import RunSet, open_runs
 from parcours.report.columns.events import Vocab
+from parcours.report.numbers import intervals, units
 from parcours.report.numbers.bounds import MIN_REPLICATES, bounded_mean, few_replicates, unit_kind
-from parcours.report.numbers.intervals import Estimate, difference
-from parcours.report.numbers.kpis import KPIS, Kpi, fmt, headline
+from parcours.report.numbers.intervals import Estimate
+from parcours.report.numbers.kpis import KPIS, fmt, headline
 from parcours.report.numbers.summary import RunSummary, label_of, summarise
+from parcours.report.pages.headline import NOISE_STYLE, bounds, difference
 from parcours.report.pages.html import esc, table, tr
+
+KPI_BY_KEY = {k.key: k for k in KPIS}
 
 
 @dataclass(frozen=True)
@@ -90,13 +94,22 @@ def paired(base: Side, other: Side) -> bool:
     return base.kind == other.kind == "runset" and base.seeds == other.seeds
 
 
+def over_units(base: Side, other: Side) -> bool:
+    """Two single runs: their difference's interval is over the units each figure rests on."""
+    return base.kind == other.kind == "run"
+
+
+def _difference(base: Side, other: Side, key: str) -> Estimate:
+    if over_units(base, other):
+        counted = KPI_BY_KEY[key].units
+        return units.difference(counted(base.first), counted(other.first))
+    return intervals.difference(base.values(key), other.values(key), paired=paired(base, other))
+
+
 def differences(sides: Sequence[Side]) -> list[dict[str, Estimate]]:
-    """Each side after the first against the first: figure by figure, paired when the seeds match."""
-    base = sides[0]
-    return [
-        {k.key: difference(base.values(k.key), s.values(k.key), paired=paired(base, s)) for k in KPIS}
-        for s in sides[1:]
-    ]
+    """Each side after the first against the first, figure by figure: paired when the seeds match, over
+    the figures' units when both are single runs."""
+    return [{k.key: _difference(sides[0], s, k.key) for k in KPIS} for s in sides[1:]]
 
 
 def any_replicated(sides: Sequence[Side]) -> bool:
@@ -115,7 +128,7 @@ def sides_document(sides: Sequence[Side]) -> dict[str, Any]:
                 "replicates": len(s.replicates),
                 "seeds": s.seeds,
                 "warning": few_replicates(len(s.replicates)) if s.kind == "runset" else "",
-                "kpis": {key: e.as_json() for key, e in s.estimates().items()},
+                "kpis": _side_kpis(s),
             }
             for s in sides
         ],
@@ -124,40 +137,30 @@ def sides_document(sides: Sequence[Side]) -> dict[str, Any]:
                 "label": s.label,
                 "against": sides[0].label,
                 "paired": paired(sides[0], s),
-                "kpis": {key: {**e.as_json(), "holds_zero": e.holds_zero()} for key, e in d.items()},
+                "over": "units" if over_units(sides[0], s) else "replicates",
+                "kpis": {key: _difference_json(sides[0], s, key, e) for key, e in d.items()},
             }
             for s, d in zip(sides[1:], diffs, strict=True)
         ],
     }
 
 
-NOISE_STYLE = "color:#999;font-style:italic"
+def _side_kpis(s: Side) -> dict[str, Any]:
+    """Each figure as {mean, ci_low, ci_high}: a single run's interval over its n units (named)."""
+    if s.kind == "run":
+        return {k.key: k.units(s.first).as_json() for k in KPIS}
+    return {key: {**e.as_json(), "replicates": e.n} for key, e in s.estimates().items()}
 
 
-def _bounds(kpi: Kpi, e: Estimate, signed: bool) -> str:
-    if not e.has_interval:
-        return ""
-    if kpi.unit == "%":
-        lo, hi = e.ci_low * 100, e.ci_high * 100
-        digits = 1 if max(abs(lo), abs(hi)) >= 1 else 2
-        sign = "+" if signed else ""
-        text = f"[{lo:{sign}.{digits}f}, {hi:{sign}.{digits}f}]{' pts' if signed else ' %'}"
-    else:
-        text = f"[{fmt(kpi, e.ci_low, signed)}, {fmt(kpi, e.ci_high, signed)}]"
-    return f"<br><small>{esc(text)}</small>"
-
-
-def _difference(kpi: Kpi, e: Estimate) -> str:
-    if kpi.unit == "%":
-        points = e.mean * 100
-        shown = f"{points:+.{1 if abs(points) >= 1 else 2}f} pts"
-    else:
-        shown = fmt(kpi, e.mean, signed=True)
-    cell = esc(shown) + _bounds(kpi, e, signed=True)
-    if e.holds_zero():
-        title = "the 95% interval holds 0: not told apart from noise"
-        cell = f'<span class="holds-zero" style="{NOISE_STYLE}" title="{title}">~ {cell}</span>'
-    return "#" + cell
+def _difference_json(base: Side, other: Side, key: str, e: Estimate) -> dict[str, Any]:
+    """A difference with its interval, whether it holds 0, and whether this sample can tell it from 0
+    at all (``undecided``: the interval holds 0, or there is none); over units, each side's n."""
+    out = {**e.as_json(), "holds_zero": e.holds_zero(), "undecided": units.undecided(e)}
+    if over_units(base, other):
+        counted = KPI_BY_KEY[key].units
+        a, b = counted(base.first), counted(other.first)
+        out |= {"n_base": a.n, "n": b.n, "unit": a.unit, "method": units.METHODS[a.kind]}
+    return out
 
 
 def interval_table(sides: Sequence[Side]) -> str:
@@ -172,8 +175,8 @@ def interval_table(sides: Sequence[Side]) -> str:
     ]
     rows = []
     for k in KPIS:
-        shown = [f"#{esc(fmt(k, e[k.key].mean))}{_bounds(k, e[k.key], False)}" for e in estimates]
-        rows.append(tr(esc(k.label), *shown, *(_difference(k, d[k.key]) for d in diffs)))
+        shown = [f"#{esc(fmt(k, e[k.key].mean))}{bounds(k, e[k.key], False)}" for e in estimates]
+        rows.append(tr(esc(k.label), *shown, *(difference(k, d[k.key]) for d in diffs)))
     notes = []
     for s in sides[1:]:
         how = (

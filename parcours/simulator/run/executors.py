@@ -15,8 +15,9 @@ import queue
 import signal
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Protocol, Self
 
 from parcours import __version__
@@ -30,6 +31,10 @@ from parcours.simulator.world.staffing import Staffing, plan_staffing
 POLL_S = 0.2  # how often the client looks for progress ticks while shards run
 
 ShardTick = Callable[[int, float, int], None]  # shard, simulated seconds done, events written
+#: The signals that stop a run: Ctrl-C, and those the command line turns into the same interruption.
+STOPPING = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT") if hasattr(signal, name)
+)
 
 
 class Executor(Protocol):
@@ -105,8 +110,23 @@ _ticks: Any = None
 def _init_worker(ticks: Any, parent: int, model: Model, staffing: Staffing) -> None:
     global _ticks, _run
     die_with_parent(parent, signal.SIGKILL)  # a shard whose run is gone has no one to hand its part to
+    _own_signals()
     _ticks = ticks
     _run = (model, staffing)
+
+
+def _own_signals() -> None:
+    """A worker leaves stopping the run to the parent, which ends every worker when it stops.
+
+    Forked, a worker holds the parent's handlers (which raise an interruption: a traceback from a worker
+    waiting for its shard) and, started while they were held (``_signals_held``), the stopping signals
+    blocked. Ctrl-C, which a terminal sends to every process of the command, is ignored here; any other
+    stopping signal ends the worker at once, as the kernel does by default.
+    """
+    for sig in STOPPING:
+        signal.signal(sig, signal.SIG_IGN if sig == signal.SIGINT else signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 def _queue_tick(shard: int, sim_s: float, emitted: int) -> None:
@@ -144,11 +164,13 @@ class ProcessPool(_Closing):
         context = mp.get_context(start_method())
         ticks = context.Queue()  # handed over at process start: a plain queue cannot travel with a task
         setup = (ticks, os.getpid(), model, staffing)
+        # no process starts before the first submit
         with ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_init_worker, initargs=setup
         ) as pool:
-            futures = [pool.submit(_pool_shard, s, len(paths), p) for s, p in enumerate(paths)]
             try:
+                with _signals_held():
+                    futures = [pool.submit(_pool_shard, s, len(paths), p) for s, p in enumerate(paths)]
                 counts = _wait(futures, ticks, tick)
             except KeyboardInterrupt:  # Ctrl-C or SIGTERM: do not wait for the shards to finish
                 _stop_now(pool)
@@ -157,11 +179,34 @@ class ProcessPool(_Closing):
         return counts
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold the stopping signals while the pool starts its processes, and deliver them after.
+
+    One that came between a fork and the pool's record of the new process would leave that process out
+    of ``_stop_now``: it waited for a shard that never came (and this process, exiting, waited for it),
+    or died of the closed queue with a traceback. Held, the signal arrives once every process is known.
+    """
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield  # no signal mask here (Windows), or not the thread Python runs signal handlers in
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # a held signal's handler runs now
+
+
 def _stop_now(pool: ProcessPoolExecutor) -> None:
-    """End the pool's processes now: leaving the ``with`` block would wait for every running shard."""
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+    """End the pool's processes now: leaving the ``with`` block would wait for every running shard.
+
+    Then wait for the pool's thread, which sees them gone and closes its pipes: left running, it would
+    close them while the interpreter's exit writes to one (a CPython 3.11 race, an OSError traceback).
+    """
+    with _signals_held():  # a second Ctrl-C here would leave a process running, and this one waiting
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _wait(futures: Sequence[_Pending], ticks: Any, tick: ShardTick) -> list[ShardCounts]:
