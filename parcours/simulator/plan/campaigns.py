@@ -19,6 +19,7 @@ from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams, categorical
+from parcours.simulator.model.sorting import argsort_floats
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 SEND_STEP, OPEN_STEP = 62, 63  # the message's own sessions, after any the journey may have
@@ -188,7 +189,7 @@ def message_events(model: Model, streams: Streams, customers: Customers, m: Mess
     # partition), then a stable sort by time (what lexsort does, in one sort of the times)
     clicked = etype == EVENT_CODE[EventType.MESSAGE_CLICKED]
     order = np.concatenate([np.flatnonzero(~clicked), np.flatnonzero(clicked)])
-    order = order[np.argsort(t_s[order], kind="stable")]
+    order = order[argsort_floats(t_s[order])]
     row, t_s, etype, step = row[order], t_s[order], etype[order], step[order]
     crow = m.customer[row]
     cols = nulls(len(row))
