@@ -107,28 +107,32 @@ def simulate(args: list[str]) -> None:
 def encode(run: Path) -> None:
     import pyarrow.parquet as pq
 
-    from parcours.output.rundir import DICTIONARY_COLUMNS, PARQUET_OPTIONS
+    from parcours.output.rundir import DELTA_COLUMNS, PARQUET_OPTIONS, writer_options
     from parcours.output.schema import EVENT_SCHEMA
 
     table = pq.read_table(sorted((run / "events").glob("*.parquet"))[0], schema=EVENT_SCHEMA)
-    dictionary = [n for n in EVENT_SCHEMA.names if n in DICTIONARY_COLUMNS]
-    sequential = {c: "DELTA_BINARY_PACKED" for c in ("event_id", "seq", "ts")}
+    written = writer_options(EVENT_SCHEMA)
+    plain = {**written, "column_encoding": {}, "write_statistics": True}
     options: dict[str, dict[str, Any]] = {
-        "as written (zstd level 1)": dict(PARQUET_OPTIONS),
-        "uncompressed": {"compression": "none"},
-        "zstd level -1": {"compression": "zstd", "compression_level": -1},
-        "lz4": {"compression": "lz4"},
-        "zstd 1, delta-encoded event_id, seq, ts": {**PARQUET_OPTIONS, "column_encoding": sequential},
+        "as written (zstd 1, differences for " + ", ".join(DELTA_COLUMNS) + ", numbers' statistics)": written,
+        "before month2 (zstd 1, plain, every column's statistics)": plain,
+        "as written, every column's statistics": {**written, "write_statistics": True},
+        "as written, uncompressed": {**written, "compression": "none", "compression_level": None},
+        "as written, zstd level -1": {**written, "compression_level": -1},
+        "as written, lz4": {**written, "compression": "lz4", "compression_level": None},
+        "as written, zstd level 3": {**written, **PARQUET_OPTIONS, "compression_level": 3},
     }
+    # one chunk per row group, as the events sink writes them
+    groups = [table.slice(first, 262_144).combine_chunks() for first in range(0, table.num_rows, 262_144)]
     print(f"events part of {run}: {table.num_rows:,} events")
     for label, extra in options.items():
         best, size = float("inf"), 0
         for _ in range(3):
             buf = io.BytesIO()
             began = time.process_time()
-            with pq.ParquetWriter(buf, EVENT_SCHEMA, use_dictionary=dictionary, **extra) as writer:
-                for first in range(0, table.num_rows, 262_144):
-                    writer.write_table(table.slice(first, 262_144), row_group_size=262_144)
+            with pq.ParquetWriter(buf, EVENT_SCHEMA, **extra) as writer:
+                for group in groups:
+                    writer.write_table(group, row_group_size=262_144)
             best, size = min(best, time.process_time() - began), len(buf.getvalue())
         print(f"  {label}: {best / table.num_rows * 1e6:.3f} s CPU per million events, {size / 1e6:.1f} MB")
 

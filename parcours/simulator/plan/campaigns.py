@@ -19,6 +19,7 @@ from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import Purpose, Streams, categorical
+from parcours.simulator.model.sorting import argsort_floats
 from parcours.vocabulary import OUTBOUND_CHANNELS, Channel, EventType
 
 SEND_STEP, OPEN_STEP = 62, 63  # the message's own sessions, after any the journey may have
@@ -184,11 +185,9 @@ def message_events(model: Model, streams: Streams, customers: Customers, m: Mess
     t_s = np.concatenate([p[1] for p in parts])
     etype = np.concatenate([p[2] for p in parts])
     step = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
-    # by time, a click after its open at the same moment: clicks moved behind the rest (a stable
-    # partition), then a stable sort by time (what lexsort does, in one sort of the times)
-    clicked = etype == EVENT_CODE[EventType.MESSAGE_CLICKED]
-    order = np.concatenate([np.flatnonzero(~clicked), np.flatnonzero(clicked)])
-    order = order[np.argsort(t_s[order], kind="stable")]
+    # by time, a click after its open at the same moment: the clicks are the last part, so a stable
+    # sort by time alone keeps them behind the rest (what a lexsort by (time, is a click) does)
+    order = argsort_floats(t_s)
     row, t_s, etype, step = row[order], t_s[order], etype[order], step[order]
     crow = m.customer[row]
     cols = nulls(len(row))

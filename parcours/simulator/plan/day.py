@@ -14,6 +14,7 @@ import numpy as np
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import PoissonTable, Purpose, Streams, categorical
+from parcours.simulator.model.sorting import argsort_floats, argsort_ints, lexsort_groups
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns
 from parcours.simulator.plan.carts import lost_carts
 from parcours.simulator.plan.intents import (
@@ -155,7 +156,7 @@ def plan(
     j = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
     s = {key: np.concatenate([p[1][key] for p in parts]) for key in parts[0][1]}
     s["jrow"] = np.concatenate([p[1]["jrow"] + off for p, off in zip(parts, offsets, strict=False)])
-    by_id = np.argsort(j["id"], kind="stable")  # sorted by id: a journey's row is found by searchsorted
+    by_id = argsort_ints(j["id"])  # sorted by id: a journey's row is found by searchsorted
     j = {key: col[by_id] for key, col in j.items()}
     new_row = np.empty_like(by_id)
     new_row[by_id] = np.arange(len(by_id))
@@ -172,7 +173,7 @@ def plan(
 def _sessions(p: Planning, s: dict[str, np.ndarray]) -> PlannedSessions:
     """Steps in time order within each journey, channels drawn for the moment, the run's days kept."""
     model, customers, journeys = p.model, p.customers, p.journeys
-    order = np.lexsort((s["start"], s["jrow"]))
+    order = lexsort_groups(s["start"], s["jrow"])
     jrow, start, channel, buy = (s[k][order] for k in ("jrow", "start", "channel", "buy"))
     first = np.r_[True, jrow[1:] != jrow[:-1]]
     step = np.arange(len(jrow)) - np.maximum.accumulate(np.where(first, np.arange(len(jrow)), 0))
@@ -187,7 +188,7 @@ def _sessions(p: Planning, s: dict[str, np.ndarray]) -> PlannedSessions:
     same_journey[1:] = r.jrow[1:] == r.jrow[:-1]
     prev[same_journey] = r.channel[:-1][same_journey[1:]]
     buy = r.buy & ~lost_carts(model, p.streams, customers, journeys, r.jrow, r.step, r.channel, r.buy)
-    order = np.argsort(r.start, kind="stable")
+    order = argsort_floats(r.start)
     return PlannedSessions(
         r.jrow[order],
         r.step[order],

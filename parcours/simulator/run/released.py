@@ -68,15 +68,14 @@ class ReleasedEvents:
         that fills one)."""
         if not self._pending:
             return
-        sizes = [len(c["ts_ms"]) for c in self._pending]
         if len(self._pending) == 1:
             cols = self._pending[0]
         else:
             cols = {name: np.concatenate([c[name] for c in self._pending]) for name in COLUMNS}
+        n, first_seq, shard, personas = self._pending_rows, self.seq, self.shard, self.personas
         self._pending, self._pending_rows = [], 0
-        first_seq, shard, personas = self.seq, self.shard, self.personas
-        self.seq += sum(sizes)
-        self.sink.write_group(sum(sizes), lambda: _to_arrow(cols, sizes, first_seq, shard, personas))
+        self.seq += n
+        self.sink.write_group(n, lambda: [_to_arrow(cols, first_seq, shard, personas)])
         self._keep(cols)
 
     def _keep(self, cols: Columns) -> None:
@@ -104,12 +103,8 @@ class ReleasedEvents:
         return self.start_ms, has, self.end_ms
 
 
-def _to_arrow(
-    cols: Columns, sizes: list[int], first_seq: int, shard: int, personas: list[str]
-) -> list[pa.RecordBatch]:
-    """The gathered slices as Arrow batches, one per slice as released (zero-copy views of one batch):
-    the Parquet writer decides where a high-cardinality column stops using its dictionary between the
-    chunks it is given, so the same chunks keep the files byte for byte what they were."""
+def _to_arrow(cols: Columns, first_seq: int, shard: int, personas: list[str]) -> pa.RecordBatch:
+    """The gathered slices as one Arrow batch, their events numbered from ``first_seq``."""
     n = len(cols["ts_ms"])
     seqs = np.arange(first_seq, first_seq + n, dtype=np.int64)
     batch = {
@@ -131,6 +126,4 @@ def _to_arrow(
         "wait_s": cols["wait_s"],
         "shard": np.full(n, shard, dtype=np.int32),
     }
-    converted = event_batch(batch, personas)
-    starts = np.cumsum([0, *sizes[:-1]])
-    return [converted.slice(int(first), size) for first, size in zip(starts, sizes, strict=True)]
+    return event_batch(batch, personas)

@@ -30,6 +30,7 @@ from parcours.simulator.model.identity import ACCOUNT, all_identities, identity_
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers, distinct, draw_customers, shard_ids
 from parcours.simulator.model.rng import Streams
+from parcours.simulator.model.sorting import argsort_ints
 from parcours.simulator.plan.campaigns import message_events
 from parcours.simulator.plan.day import plan
 from parcours.simulator.plan.expand import Context
@@ -224,7 +225,7 @@ def _write_journeys(
     jrow, start_ms, channel = (np.asarray(a, dtype=np.int64) for a in opened)
     # the openings come in release order, which is time order: a stable sort by journey keeps each
     # journey's in time (what sorting by journey, then time, then release order gives)
-    order = np.argsort(jrow, kind="stable")
+    order = argsort_ints(jrow)
     jrow, start_ms, channel = jrow[order], start_ms[order], channel[order]
     _, first_use = np.unique(jrow * 64 + channel, return_index=True)
     first_use.sort()  # back in (journey, time) order: a channel listed where it was first used
