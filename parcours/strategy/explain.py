@@ -29,10 +29,10 @@ from parcours.output.manifest import RunSetManifest
 from parcours.output.reader import Run
 from parcours.output.runset import write_manifest
 from parcours.report.numbers.bounds import COUNT, SHARE, SIGNED, Kind, bounded_mean
-from parcours.report.numbers.costs import margin_per_day, net_revenue_per_day
+from parcours.report.numbers.core import core
+from parcours.report.numbers.costs import margin, net_revenue_per_day
 from parcours.report.numbers.intervals import Estimate, mean_interval
-from parcours.report.numbers.kpis import headline
-from parcours.report.numbers.summary import summarise
+from parcours.report.numbers.kpis import TAKINGS
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run.options import Overrides, check_workers
 from parcours.simulator.run.replicates import check_replicates, replicate_seeds
@@ -64,12 +64,12 @@ FIGURES = (
     Figure("margin_eur_per_day", "Gross margin less service costs (€ per day)", "€", SIGNED),
 )
 MARGIN = len(FIGURES) - 1
-#: The report's headline keys for each figure (a renamed key is looked up under each of its names).
+#: The report's headline key of each figure that is one (``kpis.TAKINGS``).
 HEADLINE_KEYS = {
-    "conversion": ("journey_conversion", "conversion"),
-    "revenue_eur_per_day": ("revenue_eur_per_day",),
-    "lost_sales_per_day": ("lost_sales_per_day",),
-    "call_abandonment": ("call_abandonment",),
+    "conversion": "journey_conversion",
+    "revenue_eur_per_day": "revenue_eur_per_day",
+    "lost_sales_per_day": "lost_sales_per_day",
+    "call_abandonment": "call_abandonment",
 }
 
 
@@ -83,20 +83,20 @@ def identities_per_person(run: Run) -> float:
 
 
 def figures_of(path: Path, economics: Terms) -> np.ndarray:
-    """The explained figures of one finished run, in FIGURES order."""
+    """The explained figures of one finished run, in FIGURES order: those its report and ``compare``
+    show, computed by the same functions from only the rows they rest on (``numbers.core``)."""
     run = Run(path)
-    summary = summarise(run)
-    h = headline(summary)
+    c = core(run)
     values = []
     for f in FIGURES:
         if f.key == "identities_per_person":
             values.append(identities_per_person(run))
         elif f.key == "margin_eur_per_day":
-            values.append(margin_per_day(summary, economics))
+            values.append(margin(c, c.work, economics))
         elif f.key == "net_revenue_eur_per_day":
-            values.append(net_revenue_per_day(summary))
+            values.append(net_revenue_per_day(c))
         else:
-            values.append(next((h[k] for k in HEADLINE_KEYS[f.key] if k in h), float("nan")))
+            values.append(float(TAKINGS[HEADLINE_KEYS[f.key]](c)))
     return np.array(values, dtype=np.float64)
 
 

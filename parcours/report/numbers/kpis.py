@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from parcours.report.columns.journeys import CROSS, SERVICE
-from parcours.report.numbers.summary import RunSummary
+from parcours.report.numbers.costs import revenue_per_day
+from parcours.report.numbers.summary import RunSummary, Takings
 from parcours.vocabulary import Outcome
 
 
@@ -25,7 +26,7 @@ def _share(num: float, den: float) -> float:
     return num / den if den else math.nan
 
 
-def journey_conversion(r: RunSummary) -> float:
+def journey_conversion(r: Takings) -> float:
     """Purchase-intent (journey) conversion: purchase journeys (all but service contacts) that ended
     with a purchase, kept or returned. Not the online session conversion the industry publishes."""
     by_outcome = r.journeys_by_outcome.sum(axis=0)
@@ -44,9 +45,17 @@ def realism_value(key: str) -> Callable[[RunSummary], float]:
     return value
 
 
-def lost_journeys(r: RunSummary) -> float:
+def lost_journeys(r: Takings) -> float:
     code = r.outcomes.index(Outcome.LOST_TO_STOCKOUT.value)
     return float(r.journeys_by_outcome[:, code].sum())
+
+
+def lost_sales_per_day(r: Takings) -> float:
+    return lost_journeys(r) / r.days
+
+
+def call_abandonment(r: Takings) -> float:
+    return r.calls.abandonment() if r.calls.total else math.nan
 
 
 def active_days(r: RunSummary) -> float:
@@ -85,7 +94,7 @@ KPIS = (
         "revenue_eur_per_day",
         "Revenue (purchases, € per day)",
         "€",
-        lambda r: r.sales.revenue_cents.sum() / 100 / r.days,
+        revenue_per_day,
     ),
     Kpi(
         "basket_eur",
@@ -97,7 +106,7 @@ KPIS = (
         "lost_sales_per_day",
         "Lost sales (journeys lost to a stock-out, per day)",
         "",
-        lambda r: lost_journeys(r) / r.days,
+        lost_sales_per_day,
     ),
     Kpi(
         "lost_sales_eur_per_day",
@@ -115,7 +124,7 @@ KPIS = (
         "call_abandonment",
         "Calls given up",
         "%",
-        lambda r: r.calls.abandonment() if r.calls.total else math.nan,
+        call_abandonment,
     ),
     Kpi(
         "channels_per_customer",
@@ -139,6 +148,15 @@ KPIS = (
         realism_value("active_customers_day"),  # as the realism check counts it
     ),
 )
+
+
+#: The headline figures that read a run's takings alone (``Takings``): what ``explain`` splits.
+TAKINGS: dict[str, Callable[[Takings], float]] = {
+    "journey_conversion": journey_conversion,
+    "revenue_eur_per_day": revenue_per_day,
+    "lost_sales_per_day": lost_sales_per_day,
+    "call_abandonment": call_abandonment,
+}
 
 
 def headline(r: RunSummary) -> dict[str, float]:
