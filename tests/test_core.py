@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from parcours.errors import RunDirError
 from parcours.output.economics import Terms, terms
 from parcours.output.reader import Run
 from parcours.report.numbers.costs import margin_per_day, net_revenue_per_day
 from parcours.report.numbers.kpis import headline
 from parcours.report.numbers.summary import summarise
+from parcours.simulator.run.options import Overrides
+from parcours.simulator.run.simulate import simulate_run
 from parcours.strategy.explain import FIGURES, figures_of, identities_per_person
 from tests.support import simulate
 
@@ -74,3 +77,23 @@ def test_a_run_with_no_calls_and_no_purchase_gives_the_summarys_nan(tmp_path: Pa
     run = simulate(tmp_path / "few", "multichannel", customers=customers, seed=1)
     got = dict(zip([f.key for f in FIGURES], assert_same(run, terms({})), strict=True))
     assert np.isnan(got["call_abandonment"]) and got["revenue_eur_per_day"] == 0
+
+
+def test_a_run_written_without_its_customers_part_has_the_same_events_journeys_and_figures(
+    tmp_path: Path,
+) -> None:
+    """explain's runs that are not kept skip the customers part, which no figure reads: the rest is
+    the same bytes as a whole run's, and ``Run`` opens such a run only when told it has none."""
+    overrides = Overrides(customers=20000, seed=6)
+    whole, partial = tmp_path / "whole", tmp_path / "partial"
+    simulate_run("omnichannel", overrides, whole)
+    simulate_run("omnichannel", overrides, partial, customers_part=False)
+    assert not (partial / "customers").exists()
+    with pytest.raises(RunDirError):
+        Run(partial)
+    a, b = Run(whole), Run(partial, customers=False)
+    assert a.events().equals(b.events()) and a.journeys().equals(b.journeys())
+    assert a.manifest.counts == b.manifest.counts
+    e = terms({})
+    assert np.array_equal(figures_of(whole, e), figures_of(partial, e), equal_nan=True)
+    assert_same(a, e)

@@ -84,8 +84,9 @@ def identities_per_person(run: Run) -> float:
 
 def figures_of(path: Path, economics: Terms) -> np.ndarray:
     """The explained figures of one finished run, in FIGURES order: those its report and ``compare``
-    show, computed by the same functions from only the rows they rest on (``numbers.core``)."""
-    run = Run(path)
+    show, computed by the same functions from only the rows they rest on (``numbers.core``), which
+    are not in the customers part (a run that is not kept is written without it)."""
+    run = Run(path, customers=False)
     c = core(run)
     values = []
     for f in FIGURES:
@@ -118,7 +119,9 @@ def run_job(job: Job) -> np.ndarray:
     """One run of one combination and replicate, reduced to its figures (a module function: picklable)."""
     remember(job.forecasts)
     overrides = Overrides(customers=job.customers, seed=job.seed)
-    simulate_run(str(job.scenario_file), overrides, job.out)  # one process: the jobs are the parallel part
+    # one process: the jobs are the parallel part; a run not kept is read for figures that do not
+    # read its customers part, and removed: it is written without it (a tenth of a run's cost)
+    simulate_run(str(job.scenario_file), overrides, job.out, customers_part=job.keep)
     try:
         return figures_of(job.out, job.economics)
     finally:

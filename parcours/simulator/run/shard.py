@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +44,7 @@ from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 @dataclass(frozen=True)
 class ShardPaths:
     events: Path
-    customers: Path
+    customers: Path | None  # None: no customers part (a run only read back for its figures, then removed)
     journeys: Path
 
 
@@ -126,11 +126,17 @@ def _run_shard(
         opened, span = released.opened(), released.span()
         has = span[1]  # journeys with at least one event
         listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
-        with (
-            ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True) as customers_sink,
-            ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink,
-        ):
-            _write_customers(model, streams, customers, listed, shard, customers_sink)
+        with ExitStack() as parts:
+            customers_sink = (
+                None
+                if paths.customers is None
+                else parts.enter_context(
+                    ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True)
+                )
+            )
+            journeys_sink = parts.enter_context(ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True))
+            if customers_sink is not None:
+                _write_customers(model, streams, customers, listed, shard, customers_sink)
             _write_journeys(model, world, opened, span, shard, journeys_sink)
     return ShardCounts(
         len(file),
@@ -151,7 +157,8 @@ def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int)
         (paths.journeys, JOURNEY_SCHEMA),
     )
     for path, schema in parts:
-        ParquetSink(path, schema).close()
+        if path is not None:
+            ParquetSink(path, schema).close()
     if tick is not None:
         tick(shard, model.horizon_s, 0)
     return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))
