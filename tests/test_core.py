@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from parcours.errors import RunDirError
@@ -79,16 +80,19 @@ def test_a_run_with_no_calls_and_no_purchase_gives_the_summarys_nan(tmp_path: Pa
     assert np.isnan(got["call_abandonment"]) and got["revenue_eur_per_day"] == 0
 
 
-def test_a_run_written_without_its_customers_part_has_the_same_events_journeys_and_figures(
-    tmp_path: Path,
-) -> None:
-    """explain's runs that are not kept skip the customers part, which no figure reads: the rest is
-    the same bytes as a whole run's, and ``Run`` opens such a run only when told it has none."""
+def test_a_scratch_run_has_the_same_events_journeys_and_figures(tmp_path: Path) -> None:
+    """explain's runs that are not kept skip the customers part, which no figure reads, and write the
+    others uncompressed: the same tables as a whole run's, and ``Run`` opens such a run only when told
+    it has no customers part."""
     overrides = Overrides(customers=20000, seed=6)
     whole, partial = tmp_path / "whole", tmp_path / "partial"
     simulate_run("omnichannel", overrides, whole)
-    simulate_run("omnichannel", overrides, partial, customers_part=False)
+    simulate_run("omnichannel", overrides, partial, scratch=True)
     assert not (partial / "customers").exists()
+    codecs = {
+        pq.ParquetFile(p).metadata.row_group(0).column(0).compression for p in partial.rglob("*.parquet")
+    }
+    assert codecs == {"UNCOMPRESSED"}
     with pytest.raises(RunDirError):
         Run(partial)
     a, b = Run(whole), Run(partial, customers=False)

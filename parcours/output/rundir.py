@@ -34,6 +34,10 @@ PARQUET_OPTIONS = {
     "compression": PARQUET_COMPRESSION,
     "compression_level": 1,  # level 3 costs a third more time for 1-2% smaller files
 }
+#: A part read back once and removed (``explain``'s runs that are not kept): zstd would cost more time
+#: to write and read (a 200,000-customer day's events: 0.06 s and 0.025 s, against 0.034 s and 0.014 s)
+#: than the 3.4 times smaller file saves.
+UNCOMPRESSED = {"compression": "none"}
 #: Columns with few distinct values; dictionary-encoding the others (ids, times) only costs time.
 DICTIONARY_COLUMNS = [
     "persona",
@@ -66,7 +70,13 @@ class ParquetSink:
     """
 
     def __init__(
-        self, path: Path, schema: pa.Schema, row_group_rows: int = 262_144, *, background: bool = False
+        self,
+        path: Path,
+        schema: pa.Schema,
+        row_group_rows: int = 262_144,
+        *,
+        background: bool = False,
+        compressed: bool = True,
     ) -> None:
         self.path = path
         self.schema = schema
@@ -75,7 +85,8 @@ class ParquetSink:
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
         dictionary = [name for name in schema.names if name in DICTIONARY_COLUMNS]
-        self._writer = pq.ParquetWriter(path, schema, use_dictionary=dictionary, **PARQUET_OPTIONS)
+        options = PARQUET_OPTIONS if compressed else UNCOMPRESSED
+        self._writer = pq.ParquetWriter(path, schema, use_dictionary=dictionary, **options)
         self._queue: queue.Queue[Callable[[], list[pa.RecordBatch]] | None] | None = None
         self._error: BaseException | None = None
         if background:

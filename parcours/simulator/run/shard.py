@@ -46,6 +46,7 @@ class ShardPaths:
     events: Path
     customers: Path | None  # None: no customers part (a run only read back for its figures, then removed)
     journeys: Path
+    compressed: bool = True  # False: parts written uncompressed (the same: a run read once, then removed)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def _run_shard(
     stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
-    with ParquetSink(paths.events, EVENT_SCHEMA, background=True) as sink:
+    with ParquetSink(paths.events, EVENT_SCHEMA, background=True, compressed=paths.compressed) as sink:
         released = ReleasedEvents(sink, shard, model.names, len(journeys))
 
         def on_tick(sim_s: float, emitted: int) -> None:
@@ -134,7 +135,9 @@ def _run_shard(
                     ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True)
                 )
             )
-            journeys_sink = parts.enter_context(ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True))
+            journeys_sink = parts.enter_context(
+                ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True, compressed=paths.compressed)
+            )
             if customers_sink is not None:
                 _write_customers(model, streams, customers, listed, shard, customers_sink)
             _write_journeys(model, world, opened, span, shard, journeys_sink)
