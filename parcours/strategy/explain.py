@@ -3,8 +3,10 @@ difference in the headline figures into each capability's Shapley contribution, 
 
 Every combination runs the same replicate seeds (those of ``simulate --replicates`` with the same
 ``--seed``): common random numbers, so the differences between combinations are paired and their
-intervals narrow. Each run is an ordinary run directory, written to a work folder, summarised by the
-report's own code (the figures are those ``parcours compare`` shows), then removed unless kept.
+intervals narrow. Each run is written to a work folder, its figures read back by the report's own
+code (``report.numbers.core``: the figures ``parcours compare`` shows, from only the rows they rest
+on), then removed; a run that is not kept is a scratch run (no customers part, parts uncompressed),
+a kept one an ordinary run directory.
 """
 
 from __future__ import annotations
