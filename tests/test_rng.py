@@ -7,9 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parcours.simulator.model.rng import (
+    PYTHON_MAX,
     PoissonTable,
     Purpose,
     Streams,
+    _bits_numpy,
+    _bits_python,
+    _few,
     categorical,
     cumulative,
     poisson_from_uniform,
@@ -117,3 +121,55 @@ def test_poisson_from_a_table_of_rates_counts_as_the_walk_does(rates: list[float
     which = rng.integers(0, len(rates), 2000)
     u = rng.random(2000)
     assert np.array_equal(PoissonTable(table).draw(which, u), poisson_from_uniform(table[which], u))
+
+
+_KEY_DTYPES = (np.int64, np.int32, np.int16, np.int8, np.uint64, np.bool_)
+
+
+@given(
+    seed=st.integers(0, 2**63),
+    n=st.integers(-1, 6),
+    keys=st.lists(
+        st.tuples(st.sampled_from(range(len(_KEY_DTYPES))), st.booleans(), st.integers(0, 2**64 - 1)),
+        min_size=1,
+        max_size=4,
+    ),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_few_elements_mixed_in_python_give_the_bits_numpy_gives(
+    seed: int, n: int, keys: list[tuple[int, bool, int]]
+) -> None:
+    """Keys of every integer type (negative values wrap as a cast does), scalars or of one length up to
+    ``PYTHON_MAX``: the plain-Python mixing is the NumPy one, element for element."""
+    rng = np.random.default_rng(seed % 2**32)
+    arrays = []
+    for which, scalar, value in keys:
+        dtype = np.dtype(_KEY_DTYPES[which])
+        info = np.iinfo(dtype) if dtype.kind != "b" else None
+        if n < 0 or scalar:
+            v = bool(value & 1) if info is None else info.min + value % (int(info.max) - int(info.min) + 1)
+            arrays.append(np.asarray(v, dtype=dtype))
+        elif info is None:
+            arrays.append(rng.random(n) < 0.5)
+        else:
+            arrays.append(rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True))
+    start = seed * 0x9E3779B97F4A7C15 % 2**64
+    length = _few(arrays)
+    expected = _bits_numpy(start, arrays)
+    drawn = _bits_python(start, arrays, length if length is not None else n)
+    assert drawn.dtype == expected.dtype == np.uint64 and drawn.shape == expected.shape
+    assert np.array_equal(drawn, expected)
+
+
+def test_bits_takes_the_python_way_only_for_a_few_elements_of_integer_keys() -> None:
+    ints = np.arange(PYTHON_MAX, dtype=np.int64)
+    assert _few([ints, np.asarray(3)]) == PYTHON_MAX
+    assert _few([np.asarray(3), np.asarray(True)]) == -1
+    assert _few([np.arange(PYTHON_MAX + 1)]) is None  # NumPy's: more elements
+    assert _few([ints, ints[:2]]) is None  # lengths that broadcast, or not: NumPy decides
+    assert _few([ints[:, None]]) is None and _few([ints.astype(float)]) is None
+    s = Streams(9)
+    for n in (0, 1, PYTHON_MAX, PYTHON_MAX + 1, 50):  # both ways, through the public call
+        keys = (np.arange(n, dtype=np.int64) * 7919 - 40, 3)
+        alone = [s.bits_one(Purpose.STOCK, int(k), 3) for k in keys[0]]
+        assert s.bits(Purpose.STOCK, *keys).tolist() == alone

@@ -105,3 +105,8 @@ def test_scalar_opening_hours_answer_as_the_arrays_do(name: str) -> None:
             assert hours.next_opening(t) == (expected if np.isfinite(expected) else None)
             expected = float(moved[k])
             assert hours.move(t, float(u[k])) == (expected if np.isfinite(expected) else None)
+        # alone or in small batches (the search for the next day stops as soon as each has found one)
+        for first in range(0, 600, 3):
+            part = slice(first, first + 3)
+            assert np.array_equal(opening.move(at[part], u[part]), moved[part])
+            assert np.array_equal(opening.next_opening(at[part]), next_opening[part])

@@ -92,6 +92,8 @@ class Opening:
             with np.errstate(invalid="ignore"):
                 ahead = inside & (self.opens_s[d_safe] >= at) & (out == len(self.opens_s))
             out[ahead] = d[ahead]
+            if not (out == len(self.opens_s)).any():
+                break  # every time has its day (a later one could only be found for those without)
         return out
 
 

@@ -100,26 +100,15 @@ class Streams:
 
         The keys are mixed in one at a time, each at the shape the keys so far broadcast to: keys that
         add an axis (a journey and step, then six draws for each) mix the first ones once, not six
-        times."""
-        arrays = [np.asarray(k) for k in keys] if keys else [np.zeros(1)]
-        start = (self._key ^ (int(purpose) * 0x9E3779B97F4A7C15)) & 0xFFFFFFFFFFFFFFFF
-        h = np.array(start, dtype=np.uint64)
-        scratch = h
-        # (no np.errstate: unsigned array arithmetic wraps without a warning, and the context manager
-        # cost more than the hashing on the small arrays of a slice)
-        for k in arrays:
-            if k.shape != h.shape and k.ndim:
-                shape = k.shape if h.ndim == 0 else np.broadcast_shapes(h.shape, k.shape)
-                if shape != h.shape:
-                    h = np.full(shape, h, dtype=np.uint64)
-                    scratch = np.empty_like(h)
-            if scratch is h:
-                scratch = np.empty_like(h)
-            np.copyto(scratch, k, casting="unsafe")
-            scratch *= _GOLDEN
-            h ^= scratch
-            _mix(h, scratch)
-        return h
+        times. A handful of elements (a slice's few calls, a visit's draws) are mixed in plain Python,
+        where NumPy's dozen calls per key cost more than the elements: the same function, so the same
+        bits (``_bits_python`` and ``_bits_numpy`` are tested against each other)."""
+        arrays = [np.asarray(k) for k in keys] if keys else [_NO_KEY]
+        start = (self._key ^ (int(purpose) * _GOLDEN_INT)) & _MASK
+        n = _few(arrays)
+        if n is not None:
+            return _bits_python(start, arrays, n)
+        return _bits_numpy(start, arrays)
 
     def bits_one(self, purpose: Purpose, *keys: int) -> int:
         """``bits`` for one draw, in plain Python: a SimPy process asking for one value stays fast."""
@@ -132,9 +121,8 @@ class Streams:
         """Uniform floats in [0, 1)."""
         h = self.bits(purpose, *keys)
         h >>= _S11
-        out = h.astype(np.float64)
-        out *= _TO_UNIT
-        return out
+        out = np.multiply(h, _TO_UNIT)  # the 53 bits to a float exactly (as astype), then scaled
+        return out if h.ndim else np.asarray(out)  # (a ufunc gives a 0-d array back as a scalar)
 
     def exponential(self, mean: np.ndarray | float, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
         return -np.asarray(mean) * np.log1p(-self.uniform(purpose, *keys))
@@ -147,6 +135,82 @@ class Streams:
 
     def poisson(self, lam: np.ndarray, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
         return poisson_from_uniform(np.asarray(lam, dtype=np.float64), self.uniform(purpose, *keys))
+
+
+_NO_KEY = np.zeros(1, dtype=np.int64)  # no key: one draw
+#: Up to this many elements, keys that are all scalars or of one length are mixed in plain Python.
+PYTHON_MAX = 6
+
+
+def _few(arrays: list[np.ndarray]) -> int | None:
+    """The common length of integer keys that are scalars or one-dimensional, if at most
+    ``PYTHON_MAX`` (-1: scalars only); None otherwise (NumPy's way)."""
+    n = -1
+    for a in arrays:
+        if a.dtype.kind not in "biu":
+            return None
+        if a.ndim == 1:
+            if n < 0:
+                n = len(a)
+                if n > PYTHON_MAX:
+                    return None
+            elif len(a) != n:
+                return None
+        elif a.ndim:
+            return None
+    return n
+
+
+def _bits_python(start: int, arrays: list[np.ndarray], n: int) -> np.ndarray:
+    """``_bits_numpy`` on Python ints, for keys that are scalars or of length ``n`` (-1: scalars only)."""
+    values = [a.tolist() for a in arrays]
+    hashes = [start] * (n if n >= 0 else 1)
+    for v in values:
+        if isinstance(v, list):
+            hashes = [
+                _mix_int(h ^ (((k & _MASK) * _GOLDEN_INT) & _MASK)) for h, k in zip(hashes, v, strict=True)
+            ]
+        else:
+            term = ((v & _MASK) * _GOLDEN_INT) & _MASK
+            hashes = [_mix_int(h ^ term) for h in hashes]
+    if n < 0:
+        return np.array(hashes[0], dtype=np.uint64)
+    return np.array(hashes, dtype=np.uint64)
+
+
+def _bits_numpy(start: int, arrays: list[np.ndarray]) -> np.ndarray:
+    """Each key times the golden ratio, XORed into the hash and mixed, on NumPy arrays.
+
+    A scalar key's term is one Python int, and the first key with a shape becomes the hash itself
+    (cast, multiplied, XORed with what came before): fewer passes and calls than filling the shape
+    first, for the same values (a cast to uint64 wraps negative ints as the in-place copy does)."""
+    h = np.array(start, dtype=np.uint64)
+    scratch = None
+    # (no np.errstate: unsigned array arithmetic wraps without a warning, and the context manager
+    # cost more than the hashing on the small arrays of a slice)
+    for k in arrays:
+        integer = k.dtype.kind in "biu"
+        if integer and k.ndim == 0:
+            h ^= np.uint64(((int(k) & _MASK) * _GOLDEN_INT) & _MASK)
+        elif integer and h.ndim == 0:
+            mixed = k.astype(np.uint64)
+            mixed *= _GOLDEN
+            mixed ^= h
+            h = mixed
+        else:
+            if k.shape != h.shape and k.ndim:
+                shape = k.shape if h.ndim == 0 else np.broadcast_shapes(h.shape, k.shape)
+                if shape != h.shape:
+                    h = np.full(shape, h, dtype=np.uint64)
+            if scratch is None or scratch.shape != h.shape:
+                scratch = np.empty_like(h)
+            np.copyto(scratch, k, casting="unsafe")
+            scratch *= _GOLDEN
+            h ^= scratch
+        if scratch is None or scratch.shape != h.shape:
+            scratch = np.empty_like(h)
+        _mix(h, scratch)
+    return h
 
 
 def poisson_from_uniform(lam: np.ndarray, u: np.ndarray, cap: int = 64) -> np.ndarray:

@@ -201,10 +201,10 @@ def _look_types(
     ctx: Context, channel: np.ndarray, session: np.ndarray, pos: np.ndarray, service: np.ndarray
 ) -> np.ndarray:
     u = ctx.streams.uniform(Purpose.EVENT_KIND, session, pos)
-    screen = np.select(
-        [u < 0.2, u < 0.5],
-        [EVENT_CODE[EventType.SEARCH], EVENT_CODE[EventType.PAGE_VIEW]],
-        EVENT_CODE[EventType.PRODUCT_VIEW],
+    screen = np.where(
+        u < 0.2,
+        EVENT_CODE[EventType.SEARCH],
+        np.where(u < 0.5, EVENT_CODE[EventType.PAGE_VIEW], EVENT_CODE[EventType.PRODUCT_VIEW]),
     )
     look = np.where(LOOK_TYPE[channel] == NONE, screen, LOOK_TYPE[channel])
     return np.where(service, EVENT_CODE[EventType.SERVICE_MESSAGE], look)

@@ -16,7 +16,7 @@ from parcours.simulator.model.buffer import EventBuffer, nulls
 from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.rng import Purpose
 from parcours.simulator.plan.expand import Context
-from parcours.simulator.plan.sessions import LAST_FOLLOW_UP, session_key, when_open
+from parcours.simulator.plan.sessions import LAST_FOLLOW_UP, session_key
 from parcours.vocabulary import Channel, EventType, Outcome
 
 
@@ -42,7 +42,8 @@ MIN_DELAY_S = 601.0  # returns happen after the clock's current slice
 DESK_S = 120.0  # from entering the store to the returns desk
 STORE = CHANNEL_CODE[Channel.STORE]
 MARKETPLACE = CHANNEL_CODE[Channel.MARKETPLACE]
-IN_STORE = np.array([STORE, CHANNEL_CODE[Channel.KIOSK]])
+_IN_STORE = np.zeros(len(Channel), dtype=bool)  # by channel code: bought in the store
+_IN_STORE[[STORE, CHANNEL_CODE[Channel.KIOSK]]] = True
 
 
 def schedule_returns(
@@ -73,11 +74,11 @@ def schedule_returns(
     persona = ctx.customers.persona[ctx.journeys.customer[rows]]
     brings = ctx.streams.uniform(Purpose.RETURNS, jid, 3) < model.tables["return_in_store_rate"][persona]
     linked = world.capabilities.returns_anywhere and model.has_stores
-    in_store = (linked & brings & (channel != MARKETPLACE)) | np.isin(channel, IN_STORE)
-    moved = when_open(
-        model, when, np.where(in_store, STORE, -1), ctx.streams.uniform(Purpose.RETURNS, jid, 4)
-    )
-    when = np.where(in_store, moved, when)
+    in_store = (linked & brings & (channel != MARKETPLACE)) | _IN_STORE[channel]
+    carried = np.flatnonzero(in_store)
+    if len(carried) and STORE in model.opening:  # in store: when it is open
+        u = ctx.streams.uniform(Purpose.RETURNS, jid[carried], 4)
+        when[carried] = model.opening[STORE].move(when[carried], u)
     step = world.next_step[rows].astype(np.int64)
     ok = (when + DESK_S * 2 < model.horizon_s) & (step <= LAST_FOLLOW_UP)
     if not ok.any():

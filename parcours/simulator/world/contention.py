@@ -288,8 +288,9 @@ def _step_draws(
     depend on its journey and step: the same whether drawn with its slice or alone (a call-back)."""
     ctx = world.ctx
     cc, stores = ctx.model.scenario.call_centre, ctx.model.scenario.stores
-    service_mean = np.select(
-        [channel == PHONE, channel == CHAT], [cc.mean_talk_s, cc.mean_chat_s], stores.mean_assist_s
+    # (np.where, not np.select: the same values for a tenth of the calls on a slice's few rows)
+    service_mean = np.where(
+        channel == PHONE, cc.mean_talk_s, np.where(channel == CHAT, cc.mean_chat_s, stores.mean_assist_s)
     )
     patience = ctx.streams.exponential(ctx.model.tables["patience_s"][persona], Purpose.PATIENCE, jid, step)
     service = ctx.streams.exponential(service_mean, Purpose.TALK, jid, step)

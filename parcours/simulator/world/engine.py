@@ -75,7 +75,7 @@ class ShardDay:
             later = world.pending.due(end)
             if later is not None:
                 batch.append(later)
-            dispatch(world, PlannedSessions.concat(batch))
+            dispatch(world, batch[0] if len(batch) == 1 else PlannedSessions.concat(batch))
             world.sold.flush(world)
             i, m_i = j, m_j
             yield world.env.timeout(SLICE_S)
