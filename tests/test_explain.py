@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from parcours.output.reader import Run
 from parcours.report.numbers.intervals import mean_interval
 from parcours.scenarios import get_scenario, load_scenario
 from parcours.strategy.explain import FIGURES, explain
@@ -178,6 +179,8 @@ def test_explain_writes_a_page_and_refuses_bad_input(
     )
     assert code == 0, err
     assert json.loads(out_json)["differences"][0]["paired"] is True  # kept combinations are run sets
+    kept_run = Run(kept / "c0001" / "rep-001")  # whole, its customers part included
+    assert kept_run.customers(["customer_id"]).num_rows == kept_run.manifest.counts.customers_listed > 0
     for args, names in (
         (["nosuch", "omnichannel"], "FROM: nosuch"),
         (["omnichannel", "nosuch"], "TO: nosuch"),

@@ -9,6 +9,7 @@ import pytest
 from parcours import personas, scenarios
 from parcours.cli.describe import validate_file
 from parcours.errors import SpecError
+from parcours.specfile import read_toml
 
 PERSONA_DIR = Path(personas.__file__).parent
 SCENARIO_DIR = Path(scenarios.__file__).parent
@@ -347,3 +348,19 @@ def test_a_marketing_sms_on_a_public_holiday_is_refused(tmp_path: Path) -> None:
         validate_file(path)
     assert str(err.value).startswith(f"{path}: campaigns[0].day")
     assert "public holiday" in str(err.value)
+
+
+def test_a_spec_file_read_again_is_its_current_text_and_the_callers_own_copy(tmp_path: Path) -> None:
+    """Parsed TOML is kept by its text (explain's workers read the same specs run after run): a file
+    edited between two reads gives its new values, and a caller changing what it got changes nothing
+    for the next one."""
+    path = tmp_path / "s.toml"
+    path.write_text('name = "a"\n[population]\ncustomers = 5\n')
+    first = read_toml(path)
+    first["population"]["customers"] = 99
+    assert read_toml(path) == {"name": "a", "population": {"customers": 5}}
+    path.write_text('name = "a"\n[population]\ncustomers = 6\n')
+    assert read_toml(path)["population"]["customers"] == 6
+    path.write_text('name = "a"\n[population\n')
+    with pytest.raises(SpecError, match="not valid TOML"):
+        read_toml(path)

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from parcours.output.economics import Terms, terms
-from parcours.output.manifest import Manifest
-from parcours.report.numbers.summary import RunSummary
+from parcours.output.manifest import Manifest, ServiceTimes
+from parcours.report.numbers.summary import RunSummary, Takings
 
 HOUR_S = 3600.0
 
@@ -31,12 +33,41 @@ class Cost:
     eur_per_day: float
 
 
+@dataclass(frozen=True)
+class Work:
+    """The service work of a run, per day, that its service costs count."""
+
+    times: ServiceTimes  # the scenario's mean service times
+    channels: list[str]  # the names of the channel axis below
+    calls: float  # calls answered
+    chats: float  # chats answered
+    helped: float  # help given by store staff
+    pickups: np.ndarray  # [channel] click & collect orders collected
+    returns: np.ndarray  # [channel] returns and exchanges taken back
+
+
+def work_of(r: RunSummary) -> Work:
+    return Work(
+        r.manifest.scenario.service_times,
+        r.channels,
+        float(r.calls.answered.sum()),
+        float(r.chats.answered.sum()),
+        float(r.stores.assist.answered.sum()),
+        r.funnel[..., 3].sum(axis=0) / r.days,
+        r.funnel[..., 4].sum(axis=0) / r.days,
+    )
+
+
 def service_costs(r: RunSummary, e: Terms) -> list[Cost]:
     """Each kind of service work of the run, per day, and what it costs."""
-    times = r.manifest.scenario.service_times
+    return work_costs(work_of(r), e)
+
+
+def work_costs(w: Work, e: Terms) -> list[Cost]:
+    """Each kind of service work, per day, and what it costs."""
+    times = w.times
     talk, chat, assist = times.mean_talk_s / HOUR_S, times.mean_chat_s / HOUR_S, times.mean_assist_s / HOUR_S
-    calls, chats = float(r.calls.answered.sum()), float(r.chats.answered.sum())
-    helped = float(r.stores.assist.answered.sum())
+    calls, chats, helped = w.calls, w.chats, w.helped
     costs = [
         Cost("phone", "calls answered (agent time)", calls, calls * talk * e.cost_per_agent_hour_eur),
         Cost("chat", "chats answered (agent time)", chats, chats * chat * e.cost_per_agent_hour_eur),
@@ -44,9 +75,8 @@ def service_costs(r: RunSummary, e: Terms) -> list[Cost]:
             "store", "help given by staff (staff time)", helped, helped * assist * e.cost_per_staff_hour_eur
         ),
     ]
-    pickups = r.funnel[..., 3].sum(axis=0) / r.days  # [channel]
-    returns = r.funnel[..., 4].sum(axis=0) / r.days
-    for c, channel in enumerate(r.channels):
+    pickups, returns = w.pickups, w.returns
+    for c, channel in enumerate(w.channels):
         if pickups[c]:
             n = float(pickups[c])
             costs.append(
@@ -65,11 +95,11 @@ def costs_by_channel(costs: list[Cost]) -> dict[str, float]:
     return out
 
 
-def revenue_per_day(r: RunSummary) -> float:
+def revenue_per_day(r: Takings) -> float:
     return float(r.sales.revenue_cents.sum()) / 100 / r.days
 
 
-def net_revenue_per_day(r: RunSummary) -> float:
+def net_revenue_per_day(r: Takings) -> float:
     """Purchases less the refunds of returns, per day (€)."""
     return (float(r.sales.revenue_cents.sum()) - r.sales.refunds_cents) / 100 / r.days
 
@@ -77,8 +107,12 @@ def net_revenue_per_day(r: RunSummary) -> float:
 def margin_per_day(r: RunSummary, e: Terms | None = None) -> float:
     """Net revenue per day (purchases less refunds) times the gross margin rate, less the day's service
     costs (€): a refunded sale's margin is lost, the goods go back on the shelf."""
-    e = e or economics_of(r.manifest)
-    return net_revenue_per_day(r) * e.gross_margin_rate - sum(c.eur_per_day for c in service_costs(r, e))
+    return margin(r, work_of(r), e or economics_of(r.manifest))
+
+
+def margin(r: Takings, w: Work, e: Terms) -> float:
+    """``margin_per_day`` from a run's takings and service work."""
+    return net_revenue_per_day(r) * e.gross_margin_rate - sum(c.eur_per_day for c in work_costs(w, e))
 
 
 def costs_document(r: RunSummary) -> dict[str, Any]:

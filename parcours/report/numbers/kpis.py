@@ -10,7 +10,8 @@ import numpy as np
 
 from parcours.report.columns.journeys import CROSS, SERVICE
 from parcours.report.numbers import units
-from parcours.report.numbers.summary import RunSummary
+from parcours.report.numbers.costs import revenue_per_day
+from parcours.report.numbers.summary import RunSummary, Takings
 from parcours.report.numbers.units import Units
 from parcours.vocabulary import Outcome
 
@@ -28,14 +29,14 @@ def _share(num: float, den: float) -> float:
     return num / den if den else math.nan
 
 
-def _bought_journeys(r: RunSummary) -> Units:
+def _bought_journeys(r: Takings) -> Units:
     by_outcome = r.journeys_by_outcome.sum(axis=0)
     code = {name: i for i, name in enumerate(r.outcomes)}
     bought = by_outcome[code[Outcome.BOUGHT.value]] + by_outcome[code[Outcome.RETURNED.value]]
     return units.share(bought, by_outcome.sum() - by_outcome[code[SERVICE]], "purchase journeys")
 
 
-def journey_conversion(r: RunSummary) -> float:
+def journey_conversion(r: Takings) -> float:
     """Purchase-intent (journey) conversion: purchase journeys (all but service contacts) that ended
     with a purchase, kept or returned. Not the online session conversion the industry publishes."""
     return _bought_journeys(r).value
@@ -63,9 +64,17 @@ def realism_units(key: str, unit: str) -> Callable[[RunSummary], Units]:
     return counted
 
 
-def lost_journeys(r: RunSummary) -> float:
+def lost_journeys(r: Takings) -> float:
     code = r.outcomes.index(Outcome.LOST_TO_STOCKOUT.value)
     return float(r.journeys_by_outcome[:, code].sum())
+
+
+def lost_sales_per_day(r: Takings) -> float:
+    return lost_journeys(r) / r.days
+
+
+def call_abandonment(r: Takings) -> float:
+    return r.calls.abandonment() if r.calls.total else math.nan
 
 
 def active_days(r: RunSummary) -> float:
@@ -118,7 +127,7 @@ KPIS = (
         "revenue_eur_per_day",
         "Revenue (purchases, € per day)",
         "€",
-        lambda r: r.sales.revenue_cents.sum() / 100 / r.days,
+        revenue_per_day,
         lambda r: units.total(r.sales.basket_cents / 100, r.days, "purchases"),
     ),
     Kpi(
@@ -132,7 +141,7 @@ KPIS = (
         "lost_sales_per_day",
         "Lost sales (journeys lost to a stock-out, per day)",
         "",
-        lambda r: lost_journeys(r) / r.days,
+        lost_sales_per_day,
         lambda r: units.rate(lost_journeys(r), r.days, "journeys lost"),
     ),
     Kpi(
@@ -153,7 +162,7 @@ KPIS = (
         "call_abandonment",
         "Calls given up",
         "%",
-        lambda r: r.calls.abandonment() if r.calls.total else math.nan,
+        call_abandonment,
         _calls_given_up,
     ),
     Kpi(
@@ -187,6 +196,15 @@ KPIS = (
         realism_units("active_customers_day", "customer-days"),
     ),
 )
+
+
+#: The headline figures that read a run's takings alone (``Takings``): what ``explain`` splits.
+TAKINGS: dict[str, Callable[[Takings], float]] = {
+    "journey_conversion": journey_conversion,
+    "revenue_eur_per_day": revenue_per_day,
+    "lost_sales_per_day": lost_sales_per_day,
+    "call_abandonment": call_abandonment,
+}
 
 
 def headline(r: RunSummary) -> dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -55,6 +56,22 @@ class RunSummary:
     def has_weekend_and_weekdays(self) -> bool:
         weekend = self.calendar.weekend()
         return bool(weekend.any() and (~weekend).any())
+
+
+class Takings(Protocol):
+    """What the headline journey, money and call figures read (``kpis``, ``costs``): a RunSummary, or
+    the few numbers ``explain`` reads of a run (``core.Core``)."""
+
+    @property
+    def days(self) -> int: ...
+    @property
+    def outcomes(self) -> list[str]: ...
+    @property
+    def journeys_by_outcome(self) -> np.ndarray: ...  # [persona (or one row for all), outcome]
+    @property
+    def sales(self) -> commerce.Sales: ...
+    @property
+    def calls(self) -> queues.QueueStats: ...
 
 
 def label_of(run: Run) -> str:

@@ -331,7 +331,7 @@ def _check_visible(paths: Sequence[ShardPaths]) -> None:
     """Parts written on another machine's disk would leave a run whose files are elsewhere."""
     for p in paths:
         for path in (p.events, p.customers, p.journeys):
-            if not path.exists():
+            if path is not None and not path.exists():
                 raise ParcoursError(
                     f"--out: {path} was written where this machine cannot see it; "
                     "on a cluster, --out must be on a filesystem every worker and this machine share"

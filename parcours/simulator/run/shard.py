@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +45,9 @@ from parcours.vocabulary import OUTBOUND_CHANNELS, Channel
 @dataclass(frozen=True)
 class ShardPaths:
     events: Path
-    customers: Path
+    customers: Path | None  # None: no customers part (a run only read back for its figures, then removed)
     journeys: Path
+    compressed: bool = True  # False: parts written uncompressed (the same: a run read once, then removed)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _run_shard(
     stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
-    with ParquetSink(paths.events, EVENT_SCHEMA, background=True) as sink:
+    with ParquetSink(paths.events, EVENT_SCHEMA, background=True, compressed=paths.compressed) as sink:
         released = ReleasedEvents(sink, shard, model.names, len(journeys))
 
         def on_tick(sim_s: float, emitted: int) -> None:
@@ -127,11 +128,19 @@ def _run_shard(
         opened, span = released.opened(), released.span()
         has = span[1]  # journeys with at least one event
         listed, _ = distinct(journeys.customer[has])  # every event belongs to a journey: who appears
-        with (
-            ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True) as customers_sink,
-            ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True) as journeys_sink,
-        ):
-            _write_customers(model, streams, customers, listed, shard, customers_sink)
+        with ExitStack() as parts:
+            customers_sink = (
+                None
+                if paths.customers is None
+                else parts.enter_context(
+                    ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True)
+                )
+            )
+            journeys_sink = parts.enter_context(
+                ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True, compressed=paths.compressed)
+            )
+            if customers_sink is not None:
+                _write_customers(model, streams, customers, listed, shard, customers_sink)
             _write_journeys(model, world, opened, span, shard, journeys_sink)
     return ShardCounts(
         len(file),
@@ -152,7 +161,8 @@ def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int)
         (paths.journeys, JOURNEY_SCHEMA),
     )
     for path, schema in parts:
-        ParquetSink(path, schema).close()
+        if path is not None:
+            ParquetSink(path, schema).close()
     if tick is not None:
         tick(shard, model.horizon_s, 0)
     return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))

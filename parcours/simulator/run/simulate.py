@@ -73,11 +73,12 @@ def shard_count(scenario: Scenario, execution: Execution) -> int:
     return default_shards(customers, execution.workers, -(-customers // per_store))
 
 
-def _shard_paths(writer: RunWriter, shard: int) -> ShardPaths:
+def _shard_paths(writer: RunWriter, shard: int, scratch: bool) -> ShardPaths:
     return ShardPaths(
         writer.events_part(shard),
-        writer.path(CUSTOMERS_DIR) / part_name(shard),
+        None if scratch else writer.path(CUSTOMERS_DIR) / part_name(shard),
         writer.path(JOURNEYS_DIR) / part_name(shard),
+        compressed=not scratch,
     )
 
 
@@ -113,6 +114,7 @@ def simulate_run(
     on_progress: OnProgress | None = None,
     say: Callable[[str], None] | None = None,
     source: str | None = None,
+    scratch: bool = False,
 ) -> Manifest:
     """Simulate and write a finished run directory at ``out``; returns its manifest.
 
@@ -121,6 +123,9 @@ def simulate_run(
     the Dask executor, the tasks of a Dask cluster at its scheduler or of a local one started for the
     run) take the shards one after the other, each shard drawn, simulated and written on its own:
     memory follows the shard. ``say`` is told, in one line, what an ``overwrite`` removes, when it does.
+    ``scratch``: a run read back once for figures that do not read its customers part, then removed
+    (``explain``'s runs that are not kept): written without that part and with its other parts
+    uncompressed; ``Run`` opens it only when told it has no customers part.
     """
     model = resolve(scenario_name, overrides, source)
     n_shards = shard_count(model.scenario, execution)
@@ -132,9 +137,9 @@ def simulate_run(
         _write_errors(out, writer.tmp),
     ):
         progress = _Progress(n_shards, model.horizon_s, on_progress)
-        for directory in (CUSTOMERS_DIR, JOURNEYS_DIR):
+        for directory in (JOURNEYS_DIR,) if scratch else (CUSTOMERS_DIR, JOURNEYS_DIR):
             writer.path(directory).mkdir()
-        paths = [_shard_paths(writer, s) for s in range(n_shards)]
+        paths = [_shard_paths(writer, s, scratch) for s in range(n_shards)]
         counts = pool.run(model, paths, progress.tick)
         wall = time.perf_counter() - began
         manifest = _manifest(model, n_shards, counts, wall, out)
