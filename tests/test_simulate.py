@@ -247,3 +247,32 @@ def test_purchases_less_refunds_match_journey_revenue(omni_run: Run) -> None:
     ended_with_a_sale = pc.sum(pc.is_in(outcome, pa.array(["bought", "returned"]))).as_py()
     assert ended_with_a_sale == len(pc.unique(bought.column("journey_id")))
     assert pc.sum(pc.equal(outcome, "returned")).as_py() == len(pc.unique(refunded.column("journey_id")))
+
+
+def test_parts_are_the_same_bytes_encoded_on_writer_threads_or_inline(tmp_path: Path) -> None:
+    """Where shards write on threads or in their own thread is a matter of cores, never of content."""
+    from parcours.simulator.run.options import Execution, Overrides
+    from parcours.simulator.run.simulate import simulate_run
+
+    overrides = Overrides(customers=40_000, seed=7, days=2)
+    runs = {}
+    for threads in (True, False):
+        out = tmp_path / f"threads-{threads}"
+        simulate_run("omnichannel", overrides, out, Execution(workers=1, shards=2), threads=threads)
+        runs[threads] = out
+    parts = sorted(p.relative_to(runs[True]) for p in runs[True].rglob("*.parquet"))
+    assert len(parts) == 6  # events, customers, journeys of two shards
+    for part in parts:
+        assert (runs[True] / part).read_bytes() == (runs[False] / part).read_bytes(), part
+
+
+def test_shards_write_on_threads_only_where_a_core_is_spare(monkeypatch: pytest.MonkeyPatch) -> None:
+    import parcours.simulator.run.simulate as simulate_module
+    from parcours.simulator.run.options import Execution
+
+    monkeypatch.setattr(simulate_module, "cores", lambda: 2)
+    spare = simulate_module.writer_threads
+    assert spare(Execution(workers=1), shards=1) and spare(Execution(workers=2), shards=1)
+    assert not spare(Execution(workers=2), shards=2) and not spare(Execution(workers=4), shards=20)
+    monkeypatch.setattr(simulate_module, "cores", lambda: 8)
+    assert spare(Execution(workers=4), shards=20)

@@ -38,7 +38,7 @@ from parcours.report.numbers.kpis import TAKINGS
 from parcours.scenarios import Scenario, get_scenario
 from parcours.simulator.run.options import Overrides, check_workers
 from parcours.simulator.run.replicates import check_replicates, replicate_seeds
-from parcours.simulator.run.simulate import simulate_run
+from parcours.simulator.run.simulate import cores, simulate_run
 from parcours.simulator.world.forecast import Forecast, remember, staffing_forecasts
 from parcours.strategy.factors import Factor, combine, factors, other_differences, to_toml
 from parcours.strategy.shapley import Coalitions, alone, plan, shapley
@@ -115,6 +115,7 @@ class Job:
     keep: bool
     economics: Terms
     forecasts: dict[str, Forecast] = field(default_factory=dict)  # its staffing's, made once
+    threads: bool = True  # encode on writer threads: only where the runs at once leave a core to spare
 
 
 def run_job(job: Job) -> np.ndarray:
@@ -124,7 +125,7 @@ def run_job(job: Job) -> np.ndarray:
     # one process: the jobs are the parallel part. A run not kept is read once for figures that do not
     # read its customers part, then removed: written without that part (the identity strings: 0.1 s of
     # a 200,000-customer run) and uncompressed (0.04 s), its figures the same
-    simulate_run(str(job.scenario_file), overrides, job.out, scratch=not job.keep)
+    simulate_run(str(job.scenario_file), overrides, job.out, scratch=not job.keep, threads=job.threads)
     try:
         return figures_of(job.out, job.economics)
     finally:
@@ -298,6 +299,7 @@ def explain(
                         customers,
                         keep_runs is not None,
                         economics,
+                        threads=workers < cores(),
                     )
                 )
         results = _run_all(jobs, workers, on_run)

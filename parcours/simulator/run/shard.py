@@ -48,6 +48,9 @@ class ShardPaths:
     customers: Path | None  # None: no customers part (a run only read back for its figures, then removed)
     journeys: Path
     compressed: bool = True  # False: parts written uncompressed (the same: a run read once, then removed)
+    # Encode on writer threads, beside the day (a core to spare), or inline, in the shard's own thread
+    # (as many shard processes as cores: threads would only take turns with the day). The same bytes.
+    threads: bool = True
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,9 @@ def _run_shard(
     stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
-    with ParquetSink(paths.events, EVENT_SCHEMA, background=True, compressed=paths.compressed) as sink:
+    with ParquetSink(
+        paths.events, EVENT_SCHEMA, background=paths.threads, compressed=paths.compressed
+    ) as sink:
         released = ReleasedEvents(sink, shard, model.names, len(journeys))
 
         def on_tick(sim_s: float, emitted: int) -> None:
@@ -133,11 +138,13 @@ def _run_shard(
                 None
                 if paths.customers is None
                 else parts.enter_context(
-                    ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=True)
+                    ParquetSink(paths.customers, CUSTOMER_SCHEMA, CUSTOMER_CHUNK, background=paths.threads)
                 )
             )
             journeys_sink = parts.enter_context(
-                ParquetSink(paths.journeys, JOURNEY_SCHEMA, background=True, compressed=paths.compressed)
+                ParquetSink(
+                    paths.journeys, JOURNEY_SCHEMA, background=paths.threads, compressed=paths.compressed
+                )
             )
             if customers_sink is not None:
                 _write_customers(model, streams, customers, listed, shard, customers_sink)
