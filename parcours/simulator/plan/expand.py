@@ -57,7 +57,7 @@ LOOK_TYPE = _per_channel(
 )
 STORE = CHANNEL_CODE[Channel.STORE]
 IN_STORE = [STORE, CHANNEL_CODE[Channel.KIOSK]]
-_IN_STORE = np.isin(np.arange(N_CHANNELS), IN_STORE)
+IN_STORE_CODE = np.isin(np.arange(N_CHANNELS), IN_STORE)  # by channel code: in the store (or its kiosk)
 _VIEWS = PoissonTable(MEAN_VIEWS)  # product and page views per session, by channel
 _LOOKING = -2  # a look whose type is drawn per event
 _MIDDLE_TYPES = [EVENT_CODE[EventType.LOGIN], _LOOKING] + [
@@ -183,7 +183,7 @@ def build(ctx: Context, s: PlannedSessions, lay: Layout) -> tuple[Columns, np.nd
     _products_and_baskets(
         ctx, cols, each(j.product[s.journey]), (each(quantity), each(amount)), session, pos, etype
     )
-    cols["store"] = each(np.where(_IN_STORE[channel_s], c.store[crow_s], -1))
+    cols["store"] = each(np.where(IN_STORE_CODE[channel_s], c.store[crow_s], -1))
     cols["campaign"] = each(np.where(s.step == 0, j.campaign[s.journey], -1))
     # A session shows at most two ids, before and after its login: each drawn once per session.
     logged_in = each(lay.login == 1) & (pos >= 2)  # from the event after the login on

@@ -15,7 +15,7 @@ from parcours.scenarios.capabilities import Capabilities
 from parcours.simulator.model.buffer import EventBuffer, nulls
 from parcours.simulator.model.identity import identity_code, identity_number
 from parcours.simulator.model.rng import Purpose
-from parcours.simulator.plan.expand import Context
+from parcours.simulator.plan.expand import IN_STORE_CODE, Context
 from parcours.simulator.plan.sessions import LAST_FOLLOW_UP, session_key
 from parcours.vocabulary import Channel, EventType, Outcome
 
@@ -42,8 +42,6 @@ MIN_DELAY_S = 601.0  # returns happen after the clock's current slice
 DESK_S = 120.0  # from entering the store to the returns desk
 STORE = CHANNEL_CODE[Channel.STORE]
 MARKETPLACE = CHANNEL_CODE[Channel.MARKETPLACE]
-_IN_STORE = np.zeros(len(Channel), dtype=bool)  # by channel code: bought in the store
-_IN_STORE[[STORE, CHANNEL_CODE[Channel.KIOSK]]] = True
 
 
 def schedule_returns(
@@ -74,7 +72,7 @@ def schedule_returns(
     persona = ctx.customers.persona[ctx.journeys.customer[rows]]
     brings = ctx.streams.uniform(Purpose.RETURNS, jid, 3) < model.tables["return_in_store_rate"][persona]
     linked = world.capabilities.returns_anywhere and model.has_stores
-    in_store = (linked & brings & (channel != MARKETPLACE)) | _IN_STORE[channel]
+    in_store = (linked & brings & (channel != MARKETPLACE)) | IN_STORE_CODE[channel]
     carried = np.flatnonzero(in_store)
     if len(carried) and STORE in model.opening:  # in store: when it is open
         u = ctx.streams.uniform(Purpose.RETURNS, jid[carried], 4)
