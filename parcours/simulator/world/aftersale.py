@@ -38,7 +38,7 @@ class Ledger(Protocol):
 
 RETURN_DELAY_S = 36 * 3600.0  # mean time between a purchase and its return
 EXCHANGE_SHARE = 0.3  # returns in store that end in an exchange rather than a refund
-MIN_DELAY_S = 601.0  # returns happen after the clock's current slice
+MIN_DELAY_S = 601.0  # the earliest a return follows its purchase
 DESK_S = 120.0  # from entering the store to the returns desk
 STORE = CHANNEL_CODE[Channel.STORE]
 MARKETPLACE = CHANNEL_CODE[Channel.MARKETPLACE]

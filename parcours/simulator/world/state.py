@@ -36,7 +36,7 @@ CALLBACK_GAP_S = 1800.0  # mean time before an abandoned caller tries again
 ONLINE_LATER_S = 7200.0  # mean time before a customer who met an empty shelf looks online
 PICKUP_DELAY_S = 3 * 3600.0  # mean time between "your order is ready" and the pick-up
 STEP_GAP_S = 30.0  # between two steps at a desk or a kiosk
-SLICE_AHEAD_S = 601.0  # more than the clock's slice: sessions decided now start after it
+SLICE_AHEAD_S = 601.0  # the earliest a session decided now (online after an empty shelf) can start
 # Pre-drawn uniforms of a Visit, by use.
 U_ORDER, U_HOLD, U_ONLINE, U_FRICTION, U_CALLBACK, U_WHEN = range(6)
 N_DRAWS = 6
