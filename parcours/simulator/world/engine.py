@@ -59,8 +59,8 @@ class ShardDay:
             self.release(out)
 
     def clock(self) -> Generator[simpy.Event, Any, None]:
-        """Each slice: restock overnight, send the slice's messages, start the slice's sessions, then
-        release what lies before the clock."""
+        """Each slice: restock overnight, release what lies before the clock, send the slice's messages,
+        start the slice's sessions."""
         world, s, m = self.world, self.sessions, self.messages
         model = world.ctx.model
         i = m_i = 0
@@ -68,6 +68,12 @@ class ShardDay:
         while t < model.horizon_s:
             end = t + SLICE_S
             world.stock.restock(int(local_hour(model, np.array([t]))[0][0]))
+            # The last slice's desk purchases: their returns come at least MIN_DELAY_S after them, some
+            # before the clock. Then what lies before the clock is final, but for the sessions decided
+            # for later (online after an empty shelf) that start before it: released up to the first.
+            world.sold.flush(world)
+            if t > 0:
+                self.flush((model.t0 + min(t, world.pending.earliest_s())) * 1000.0)
             # an integer bound: a float one would convert every message's timestamp at each slice
             m_j = int(np.searchsorted(m["ts_ms"], math.ceil((model.t0 + end) * 1000.0), side="left"))
             world.buffer.add({name: col[m_i:m_j] for name, col in m.items()})
@@ -77,12 +83,6 @@ class ShardDay:
             if later is not None:
                 batch.append(later)
             dispatch(world, batch[0] if len(batch) == 1 else PlannedSessions.concat(batch))
-            world.sold.flush(world)
-            # What the last slice decided for later (returns of its desk purchases, sessions online
-            # after an empty shelf) is now in, some of it before the clock (at least SLICE_AHEAD_S or
-            # MIN_DELAY_S after the decision); from here on, every event comes at or after the clock.
-            if t > 0:
-                self.flush((model.t0 + t) * 1000.0)
             i, m_i = j, m_j
             yield world.env.timeout(SLICE_S)
             t = world.env.now

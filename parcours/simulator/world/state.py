@@ -104,6 +104,10 @@ class Pending:
 
     rows: list[tuple[int, int, float, int, bool, int]] = field(default_factory=list)
 
+    def earliest_s(self) -> float:
+        """When the first of these sessions starts (infinity if none)."""
+        return min((r[2] for r in self.rows), default=math.inf)
+
     def due(self, until_s: float) -> PlannedSessions | None:
         ready = [r for r in self.rows if r[2] < until_s]
         if not ready:
