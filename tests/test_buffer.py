@@ -26,22 +26,22 @@ def test_released_events_are_all_the_events_by_time_then_creation(seed: int, spa
     clock_ms = 0
     for _ in range(12):
         cols = chunk(rng, int(rng.integers(0, 400)), clock_ms, span_ms)
-        cols["customer"] = np.arange(len(added), len(added) + len(cols["ts_ms"]))  # creation number
-        added += [(int(t), int(c)) for t, c in zip(cols["ts_ms"], cols["customer"], strict=True)]
+        cols["session"] = np.arange(len(added), len(added) + len(cols["ts_ms"]))  # creation number
+        added += [(int(t), int(c)) for t, c in zip(cols["ts_ms"], cols["session"], strict=True)]
         buffer.add(cols)
         for _ in range(int(rng.integers(0, 20))):  # single events from processes, at the clock
             ts = clock_ms + int(rng.integers(0, 5)) * 250
-            row = [ts if name == "ts_ms" else len(added) if name == "customer" else 1 for name in INT_COLUMNS]
+            row = [ts if name == "ts_ms" else len(added) if name == "session" else 1 for name in INT_COLUMNS]
             added.append((ts, len(added)))
             buffer.add_row(tuple(row), 0.5)
         clock_ms += int(rng.integers(1, 4)) * 600_000
         out = buffer.release(clock_ms)
         if out is not None:
             assert (out["ts_ms"] < clock_ms).all()
-            released.append(out["customer"])
+            released.append(out["session"])
     out = buffer.release(float(clock_ms + 100 * span_ms))
     if out is not None:
-        released.append(out["customer"])
+        released.append(out["session"])
     expected = [c for _, c in sorted(added)]
     assert np.concatenate(released).tolist() == expected
     assert buffer.pending == 0

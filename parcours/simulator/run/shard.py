@@ -35,7 +35,7 @@ from parcours.simulator.plan.campaigns import message_events
 from parcours.simulator.plan.day import plan
 from parcours.simulator.plan.expand import Context
 from parcours.simulator.run.released import SEQ_BITS as SEQ_BITS
-from parcours.simulator.run.released import ReleasedEvents
+from parcours.simulator.run.released import Owners, ReleasedEvents
 from parcours.simulator.world.engine import run_day
 from parcours.simulator.world.staffing import Staffing, plan_staffing
 from parcours.simulator.world.state import World
@@ -118,7 +118,8 @@ def _run_shard(
     with ParquetSink(
         paths.events, EVENT_SCHEMA, background=paths.threads, compressed=paths.compressed
     ) as sink:
-        released = ReleasedEvents(sink, shard, model.names, len(journeys))
+        owners = Owners(journeys.id, journeys.customer, customers.ids, customers.persona)
+        released = ReleasedEvents(sink, shard, model.names, owners)
 
         def on_tick(sim_s: float, emitted: int) -> None:
             if tick is not None:
