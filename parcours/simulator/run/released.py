@@ -69,7 +69,7 @@ class ReleasedEvents:
         self.seq = 0
         self._pending: list[Columns] = []
         self._pending_rows = 0
-        self._openings: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (journey row, ts, channel)
+        self._openings: list[tuple[np.ndarray, np.ndarray]] = []  # (journey row, channel)
 
     def __call__(self, cols: Columns) -> None:
         """Take one released slice; a row group's worth is handed to the sink."""
@@ -108,17 +108,16 @@ class ReleasedEvents:
         np.maximum.at(self.end_ms, rows, ts)
         np.minimum.at(self.start_ms, rows, ts)
         opens = _OPENS[cols["event_type"]]
-        self._openings.append((rows[opens], ts[opens], cols["channel"][opens]))
+        self._openings.append((rows[opens], cols["channel"][opens]))
 
-    def opened(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every session's opening event: its journey row, time and channel, in release order."""
+    def opened(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every session's opening event: its journey row and channel, in release (time) order."""
         self.flush()
         if not self._openings:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8)
+            return np.zeros(0, np.int64), np.zeros(0, np.int8)
         return (
             np.concatenate([o[0] for o in self._openings]),
             np.concatenate([o[1] for o in self._openings]),
-            np.concatenate([o[2] for o in self._openings]),
         )
 
     def span(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
