@@ -4,6 +4,8 @@ written hours ahead, and spans too long for the combined sort key."""
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,34 @@ def test_released_events_are_all_the_events_by_time_then_creation(seed: int, spa
     expected = [c for _, c in sorted(added)]
     assert np.concatenate(released).tolist() == expected
     assert buffer.pending == 0
+
+
+def test_single_rows_come_out_as_the_columns_a_chunk_of_them_gives() -> None:
+    # single events are packed into bytes as they come: released, each column holds what the same rows
+    # added as one chunk give (the column's type, extreme values, a float32 wait and a NaN one)
+    rng = np.random.default_rng(7)
+    n = 50
+    cols = {}
+    for name, dtype in COLUMNS.items():
+        info = np.iinfo(dtype) if np.dtype(dtype).kind == "i" else None
+        low, high = (-1, 2**40) if info is None else (info.min, info.max)
+        cols[name] = rng.integers(max(low, -(2**62)), min(high, 2**62), n).astype(dtype)
+    cols["ts_ms"] = np.arange(n, dtype=np.int64) * 7
+    cols["wait_s"] = rng.random(n).astype(np.float64) * 1000
+    cols["wait_s"][::5] = np.nan
+    rows, chunked = EventBuffer(), EventBuffer()
+    chunked.add(cols)
+    for i in range(n):
+        rows.add_row(tuple(int(cols[name][i]) for name in INT_COLUMNS), float(cols["wait_s"][i]))
+    a, b = rows.release(10**6), chunked.release(10**6)
+    assert a is not None and b is not None
+    for name in COLUMNS:
+        assert a[name].dtype == b[name].dtype == np.dtype(COLUMNS[name]), name
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_a_single_row_value_out_of_its_columns_range_is_refused() -> None:
+    row = [0] * len(INT_COLUMNS)
+    row[INT_COLUMNS.index("channel")] = 300  # an int8 column
+    with pytest.raises(struct.error):
+        EventBuffer().add_row(tuple(row), 0.0)

@@ -7,7 +7,7 @@ final, sorted and handed to the writer; memory holds only what lies ahead of the
 
 from __future__ import annotations
 
-import itertools
+import struct
 from typing import Any
 
 import numpy as np
@@ -36,12 +36,22 @@ _NULLS = {"product": -1, "store": -1, "campaign": -1, "quantity": -1, "amount": 
 Columns = dict[str, np.ndarray]
 BUCKET_MS = 3_600_000
 
+#: A single event as packed bytes: its integer columns (INT_COLUMNS order), its wait, its creation
+#: number, each at its column's width. Packed as it is added, the rows of a slice are then a NumPy
+#: record array as they are (``np.frombuffer``): turning a list of Python tuples into columns cost
+#: more than packing them (a 28-day month's 350,000 rows per 200,000 customers: 0.2 s).
+_ROW_FIELDS = [*INT_COLUMNS, "wait_s", "gen"]
+_ROW_TYPES = [np.dtype(COLUMNS.get(name, np.int64)).newbyteorder("<") for name in _ROW_FIELDS]
+_ROW = struct.Struct(
+    "<" + "".join({1: "b", 2: "h", 4: "i", 8: "q"}[t.itemsize] if t.kind == "i" else "f" for t in _ROW_TYPES)
+)
+_ROW_DTYPE = np.dtype(list(zip(_ROW_FIELDS, _ROW_TYPES, strict=True)))
+
 
 class EventBuffer:
     def __init__(self) -> None:
         self._chunks: list[Columns] = []
-        self._rows: list[tuple[int, ...]] = []  # single events, INT_COLUMNS order then gen
-        self._waits: list[float] = []
+        self._rows = bytearray()  # single events, packed (_ROW)
         self._later: dict[int, list[Columns]] = {}  # events written far ahead, by hour they fall in
         self._gen = 0
         self.pending = 0
@@ -58,22 +68,17 @@ class EventBuffer:
         self._chunks.append(chunk)
 
     def add_row(self, ints: tuple[int, ...], wait_s: float) -> None:
-        """Add a single event (from a SimPy process), its integer columns in INT_COLUMNS order."""
-        self._rows.append((*ints, self._gen))
-        self._waits.append(wait_s)
+        """Add a single event (from a SimPy process), its integer columns in INT_COLUMNS order (each in
+        its column's range: a value that does not fit raises ``struct.error``)."""
+        self._rows += _ROW.pack(*ints, wait_s, self._gen)
         self._gen += 1
         self.pending += 1
 
     def _gather(self) -> Columns | None:
         if self._rows:
-            width = len(self._rows[0])
-            flat = itertools.chain.from_iterable(self._rows)  # fromiter: a fifth of np.array's time
-            table = np.fromiter(flat, dtype=np.int64, count=len(self._rows) * width).reshape(-1, width)
-            single = {name: table[:, i].astype(COLUMNS[name]) for i, name in enumerate(INT_COLUMNS)}
-            single["gen"] = table[:, -1]
-            single["wait_s"] = np.array(self._waits, dtype=np.float32)
-            self._chunks.append(single)
-            self._rows, self._waits = [], []
+            single = np.frombuffer(self._rows, dtype=_ROW_DTYPE)
+            self._chunks.append({name: single[name] for name in _ROW_FIELDS})
+            self._rows = bytearray()
         if not self._chunks:
             return None
         if len(self._chunks) == 1:
