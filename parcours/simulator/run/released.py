@@ -38,20 +38,39 @@ SEQ_BITS = 40  # event_id = shard << 40 | seq: unique in the run, stable for a s
 _NEVER = np.iinfo(np.int64)
 
 
+#: A journey's id holds its customer's id above these bits (plan/intents.py: journey_key); ``Owners``
+#: checks it once per shard and looks the customers up where it does not hold.
+JOURNEY_KEY_SHIFT = 20
+
+
 @dataclass(frozen=True)
 class Owners:
-    """Who an event belongs to, by its journey's row in the shard: the journey's id and customer row,
-    and the customers' ids and personas (by customer row)."""
+    """Who an event belongs to, by its journey's row in the shard: the journey's id and its customer's
+    persona, and the customer's id (None: the journey id's bits above JOURNEY_KEY_SHIFT), per journey
+    row. Two lookups per event, one of them into a table of bytes."""
 
     journey_id: np.ndarray
-    journey_customer: np.ndarray
-    customer_id: np.ndarray
-    customer_persona: np.ndarray
+    persona: np.ndarray
+    customer_id: np.ndarray | None
+
+    @classmethod
+    def of_journeys(
+        cls,
+        journey_id: np.ndarray,
+        journey_customer: np.ndarray,
+        customer_id: np.ndarray,
+        persona: np.ndarray,
+    ) -> Owners:
+        """From the journeys' ids and customer rows, and the customers' ids and personas (by row)."""
+        ids = customer_id[journey_customer]
+        keyed = np.array_equal(journey_id >> JOURNEY_KEY_SHIFT, ids)
+        return cls(journey_id, persona[journey_customer], None if keyed else ids)
 
     def of(self, jrow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(customer id, persona, journey id) of events with these journey rows."""
-        crow = self.journey_customer[jrow]
-        return self.customer_id[crow], self.customer_persona[crow], self.journey_id[jrow]
+        journey = self.journey_id[jrow]
+        customer = journey >> JOURNEY_KEY_SHIFT if self.customer_id is None else self.customer_id[jrow]
+        return customer, self.persona[jrow], journey
 
 
 class ReleasedEvents:

@@ -118,7 +118,7 @@ def _run_shard(
     with ParquetSink(
         paths.events, EVENT_SCHEMA, background=paths.threads, compressed=paths.compressed
     ) as sink:
-        owners = Owners(journeys.id, journeys.customer, customers.ids, customers.persona)
+        owners = Owners.of_journeys(journeys.id, journeys.customer, customers.ids, customers.persona)
         released = ReleasedEvents(sink, shard, model.names, owners)
 
         def on_tick(sim_s: float, emitted: int) -> None:
