@@ -106,9 +106,14 @@ class EventBuffer:
         if n_due == 0:  # nothing due: left as it came
             self._keep(merged, hour_now)
             return None
-        ordered = {name: ts_ms if name == "ts_ms" else col[order] for name, col in merged.items()}
+        # (the creation numbers only of what stays: the writer has no use for them)
+        ordered = {
+            name: ts_ms if name == "ts_ms" else col[order] for name, col in merged.items() if name != "gen"
+        }
         if n_due < len(order):
-            self._keep({name: col[n_due:] for name, col in ordered.items()}, hour_now)
+            rest = {name: col[n_due:] for name, col in ordered.items()}
+            rest["gen"] = merged["gen"][order[n_due:]]
+            self._keep(rest, hour_now)
         self.pending -= n_due
         return {name: col[:n_due] for name, col in ordered.items()}
 
