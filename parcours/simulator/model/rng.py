@@ -121,11 +121,21 @@ class Streams:
         """Uniform floats in [0, 1)."""
         h = self.bits(purpose, *keys)
         h >>= _S11
-        out = np.multiply(h, _TO_UNIT)  # the 53 bits to a float exactly (as astype), then scaled
-        return out if h.ndim else np.asarray(out)  # (a ufunc gives a 0-d array back as a scalar)
+        if h.ndim == 0:  # (a ufunc gives a 0-d array back as a scalar)
+            return np.asarray(np.multiply(h, _TO_UNIT))
+        # the 53 bits to a float exactly (as astype), then scaled: written over the bits, whose
+        # memory is the hash's own (a month's plan draws millions at a time: no fresh pages)
+        return np.multiply(h, _TO_UNIT, out=h.view(np.float64))
 
     def exponential(self, mean: np.ndarray | float, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
-        return -np.asarray(mean) * np.log1p(-self.uniform(purpose, *keys))
+        """``-mean * log1p(-u)``, computed in the uniforms' own array where the shapes allow."""
+        u = self.uniform(purpose, *keys)
+        scale = np.negative(mean)
+        if u.ndim == 0 or np.shape(scale) not in ((), u.shape):
+            return scale * np.log1p(-u)
+        np.negative(u, out=u)
+        np.log1p(u, out=u)
+        return np.multiply(scale, u, out=u)
 
     def normal(self, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
         """Standard normal draws (Box-Muller on two independent uniforms)."""
@@ -299,8 +309,14 @@ def categorical(cum: np.ndarray, group: np.ndarray, u: np.ndarray) -> np.ndarray
     groups, k = cum.shape
     group = group.astype(np.int64, copy=False)
     shifted = (cum + np.arange(groups)[:, None]).ravel()
-    idx = np.searchsorted(shifted, u + group, side="right")
-    return np.minimum(idx - group * k, k - 1)
+    x = np.add(u, group)
+    idx = np.searchsorted(shifted, x, side="right")
+    if not isinstance(idx, np.ndarray) or idx.ndim == 0 or x.shape != idx.shape or x.dtype.itemsize != 8:
+        return np.minimum(idx - group * k, k - 1)
+    # idx - group * k, at most k - 1: the group's offset written over x (no longer needed)
+    offset = np.multiply(group, k, out=x.view(np.int64))
+    idx -= offset
+    return np.minimum(idx, k - 1, out=idx)
 
 
 def cumulative(weights: np.ndarray) -> np.ndarray:
