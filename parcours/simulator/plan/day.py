@@ -60,8 +60,7 @@ def _campaign_journeys(
     extra = PoissonTable(np.maximum(t["research_sessions"] - 1.0, 0.0)).draw(
         persona[c], streams.uniform(Purpose.SESSIONS, jid[c])
     )
-    n_sessions = np.zeros(n, dtype=np.int64)
-    n_sessions[c] = np.minimum(1 + extra, MAX_PLANNED_STEPS)
+    n_clicked = np.minimum(1 + extra, MAX_PLANNED_STEPS)
     propensity = np.minimum(0.95, t["propensity"][persona[c]] * model.scenario.demand.propensity_multiplier)
     buys = np.zeros(n, dtype=bool)
     buys[c] = streams.uniform(Purpose.BUYS, jid[c]) < propensity
@@ -72,10 +71,12 @@ def _campaign_journeys(
         messages.respond_channel[c],
         streams.uniform(Purpose.RESPONSE, jid[c], 4),
     )
-    jrow, step = repeat_rows(n_sessions)
+    # the sessions of the clicked messages only (a month's messages are millions, its clicks a few %)
+    crow_of, step = repeat_rows(n_clicked)
+    jrow = c[crow_of]
     gaps = streams.exponential(t["gap_s"][persona[jrow]], Purpose.SESSION_GAP, jid[jrow], step)
     gaps[step == 0] = 0.0
-    last = step == n_sessions[jrow] - 1
+    last = step == n_clicked[crow_of] - 1
     channel = np.where(step == 0, messages.respond_channel[jrow], MIX)
     buy = buys[jrow] & last
     # a purchase after the first session goes where the persona buys (buy_on), as an intent's does
