@@ -32,7 +32,9 @@ def argsort_ints(keys: np.ndarray) -> np.ndarray:
     index_bits = (n - 1).bit_length()
     if span.bit_length() + index_bits > _BITS:
         return np.argsort(keys, kind="stable")
-    packed = ((keys - low) << index_bits) | np.arange(n, dtype=np.int64)
+    packed = np.subtract(keys, low)
+    packed <<= index_bits
+    packed |= np.arange(n, dtype=np.int64)
     _sort(packed)
     packed &= (1 << index_bits) - 1
     return packed

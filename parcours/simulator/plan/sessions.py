@@ -108,7 +108,10 @@ def when_open(model: Model, at_s: np.ndarray, channel: np.ndarray, u: np.ndarray
 
 def product_of(products: int, u: np.ndarray) -> np.ndarray:
     """Product ids by popularity: P(id < k) = (k / products) ** (1/3)."""
-    return np.minimum((products * u**3).astype(np.int64), products - 1)
+    scaled = u**3
+    scaled *= products  # (products * u**3, without a second temporary)
+    ids = scaled.astype(np.int64)
+    return np.minimum(ids, products - 1, out=ids)
 
 
 def popularity(products: int) -> np.ndarray:
