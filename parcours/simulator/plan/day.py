@@ -162,13 +162,20 @@ def plan(
     new_row = np.empty_like(by_id)
     new_row[by_id] = np.arange(len(by_id))
     s["jrow"] = new_row[s["jrow"]]
-    product = _focal_product(model, streams, j["id"])
+    product = np.full(len(by_id), -1, dtype=np.int64)  # drawn below, for the journeys with a session
     journeys = PlannedJourneys(
         j["id"], j["customer"], j["buys"], j["service"], product, j["campaign"], j["responded"]
     )
     # every message is a journey of the campaign part, in the messages' order
     messages.journey_row = new_row[offsets[2] : offsets[2] + len(messages.journey_id)]
-    return journeys, _sessions(Planning(model, streams, customers, journeys), s), messages, customers
+    sessions = _sessions(Planning(model, streams, customers, journeys), s)
+    # a focal product for the journeys with a session only: products are read through sessions (and
+    # what they lead to); a month's messages never clicked are most of its journeys
+    with_session = np.zeros(len(journeys), dtype=bool)
+    with_session[sessions.journey] = True
+    rows = np.flatnonzero(with_session)
+    product[rows] = _focal_product(model, streams, journeys.id[rows])
+    return journeys, sessions, messages, customers
 
 
 def _sessions(p: Planning, s: dict[str, np.ndarray]) -> PlannedSessions:

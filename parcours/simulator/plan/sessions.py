@@ -45,7 +45,7 @@ class PlannedJourneys:
     customer: np.ndarray  # row into Customers
     buys: np.ndarray  # bool: the intent ends in a purchase if nothing stops it
     service: np.ndarray  # bool: a service contact rather than a purchase intent
-    product: np.ndarray  # int64 focal product
+    product: np.ndarray  # int64 focal product (-1 for a journey without a planned session: never read)
     campaign: np.ndarray  # int32 campaign answered, -1 for none
     responded: np.ndarray  # bool: an intent at all (a campaign journey without a click is not)
 
