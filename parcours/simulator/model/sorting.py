@@ -77,8 +77,12 @@ def argsort_floats(values: np.ndarray) -> np.ndarray:
         return np.argsort(values, kind="stable")
     # (v - low) * scale never decreases as v grows (each step rounds monotonically): equal values share
     # a bucket and a smaller value never lands in a later one; min(.., buckets) keeps rounding inside
-    with np.errstate(invalid="ignore", over="ignore"):
-        coarse = np.minimum(np.floor((values - low) * scale), buckets) + 1.0
+    with np.errstate(invalid="ignore", over="ignore"):  # min(floor((v - low) * scale), buckets) + 1
+        coarse = np.subtract(values, low)
+        coarse *= scale
+        np.floor(coarse, out=coarse)
+        np.minimum(coarse, buckets, out=coarse)
+        coarse += 1.0
     if not every:  # -inf first, then the finite values, +inf, NaN (where NumPy puts them)
         odd = np.where(values < 0, 0.0, np.where(values > 0, buckets + 2.0, buckets + 3.0))
         coarse = np.where(finite, coarse, odd)
@@ -103,7 +107,9 @@ def lexsort_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     by_value = argsort_floats(values)
     key = np.empty(n, dtype=np.int64)
     key[by_value] = np.arange(n, dtype=np.int64)
-    key |= (groups - low) << rank_bits
+    high = np.subtract(groups, low)
+    high <<= rank_bits
+    key |= high
     _sort(key)
     key &= (1 << rank_bits) - 1
     return by_value[key]
