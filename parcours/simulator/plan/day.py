@@ -182,10 +182,12 @@ def _sessions(p: Planning, s: dict[str, np.ndarray]) -> PlannedSessions:
     """Steps in time order within each journey, channels drawn for the moment, the run's days kept."""
     model, customers, journeys = p.model, p.customers, p.journeys
     order = lexsort_groups(s["start"], s["jrow"])
-    jrow, start, channel, buy = (s[k][order] for k in ("jrow", "start", "channel", "buy"))
+    jrow, start = s["jrow"][order], s["start"][order]
     first = np.r_[True, jrow[1:] != jrow[:-1]]
     step = np.arange(len(jrow)) - np.maximum.accumulate(np.where(first, np.arange(len(jrow)), 0))
-    r = Rows(jrow, step, start, channel, buy).take((start >= 0.0) & (start < model.horizon_s))
+    kept = (start >= 0.0) & (start < model.horizon_s)
+    rows = order[kept]  # (the other columns gathered once, for the rows kept)
+    r = Rows(jrow[kept], step[kept], start[kept], s["channel"][rows], s["buy"][rows])
     r.channel = draw_channels(p, r)
     r.channel[(r.channel == APP) & ~customers.app[journeys.customer[r.jrow]]] = MOBILE_WEB
     r = r.take(outages(p, r))
