@@ -173,3 +173,38 @@ def test_bits_takes_the_python_way_only_for_a_few_elements_of_integer_keys() -> 
         keys = (np.arange(n, dtype=np.int64) * 7919 - 40, 3)
         alone = [s.bits_one(Purpose.STOCK, int(k), 3) for k in keys[0]]
         assert s.bits(Purpose.STOCK, *keys).tolist() == alone
+
+
+@given(
+    seed=st.integers(0, 2**63),
+    keys=st.lists(st.integers(0, 2**40), min_size=0, max_size=40),
+    means=st.one_of(st.floats(0.01, 1e6), st.lists(st.floats(0.0, 1e6), min_size=40, max_size=40)),
+)
+@settings(max_examples=60, deadline=None)
+def test_draws_made_in_their_own_arrays_are_the_formulas_draws(
+    seed: int, keys: list[int], means: float | list[float]
+) -> None:
+    """uniform, exponential and categorical write into arrays they already hold: the same values as
+    their formulas computed on fresh arrays (as they were before)."""
+    s = Streams(seed)
+    k = np.array(keys, dtype=np.int64)
+    bits = s.bits(Purpose.DWELL, k, 2)
+    u = s.uniform(Purpose.DWELL, k, 2)
+    assert u.dtype == np.float64 and u.shape == k.shape
+    assert np.array_equal(u, (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53)
+    mean = np.asarray(means)[: len(k)] if isinstance(means, list) else means
+    expected = -np.asarray(mean) * np.log1p(-u)
+    assert np.array_equal(s.exponential(mean, Purpose.DWELL, k, 2), expected)
+    assert np.array_equal(
+        s.exponential(np.full((3, len(k)), 2.0), Purpose.DWELL, k, 2),
+        -2.0 * np.log1p(-u)[None, :] * np.ones((3, 1)),
+    )
+    table = cumulative(np.abs(np.sin(np.arange(1, 31, dtype=np.float64))).reshape(6, 5))
+    group = k % 6
+    shifted = (table + np.arange(6)[:, None]).ravel()
+    formula = np.minimum(np.searchsorted(shifted, u + group, side="right") - group * 5, 4)
+    assert np.array_equal(categorical(table, group, u), formula)
+    assert np.array_equal(
+        categorical(table, group.astype(np.int8), u.astype(np.float32)),
+        np.minimum(np.searchsorted(shifted, u.astype(np.float32) + group, side="right") - group * 5, 4),
+    )
