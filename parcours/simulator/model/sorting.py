@@ -26,6 +26,12 @@ def argsort_ints(keys: np.ndarray) -> np.ndarray:
     return _argsort_ints(keys, False)[0]
 
 
+def sort_ints(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``argsort_ints(keys)`` and the keys in that order (int64): the packed sort holds them already."""
+    order, in_order = _argsort_ints(keys, True)
+    return order, np.asarray(keys, dtype=np.int64)[order] if in_order is None else in_order
+
+
 def _argsort_ints(keys: np.ndarray, want_sorted: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """``argsort_ints``, and with ``want_sorted`` the keys in that order (as int64) when the packed
     sort gives them for free (their high bits); None when it does not."""
@@ -64,12 +70,14 @@ def argsort_floats(values: np.ndarray) -> np.ndarray:
     n = len(values)
     if n < 2:
         return np.zeros(n, dtype=np.int64)
-    finite = np.isfinite(values)
-    every = bool(finite.all())
-    seen = values if every else values[finite]
-    if len(seen) == 0:
-        return np.argsort(values, kind="stable")
-    low, high = float(seen.min()), float(seen.max())
+    low, high = float(values.min()), float(values.max())
+    every = bool(np.isfinite(low) and np.isfinite(high))  # (NaN: the minimum is NaN)
+    if not every:
+        finite = np.isfinite(values)
+        seen = values[finite]
+        if len(seen) == 0:
+            return np.argsort(values, kind="stable")
+        low, high = float(seen.min()), float(seen.max())
     buckets = float((1 << (_BITS - (n - 1).bit_length())) - 4)  # and -inf, +inf, NaN below and above
     with np.errstate(over="ignore", divide="ignore"):
         scale = buckets / (high - low) if high > low else 0.0

@@ -14,7 +14,7 @@ import numpy as np
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import PoissonTable, Purpose, Streams, categorical
-from parcours.simulator.model.sorting import argsort_floats, argsort_ints, lexsort_groups
+from parcours.simulator.model.sorting import argsort_floats, lexsort_groups, sort_ints
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns
 from parcours.simulator.plan.carts import lost_carts
 from parcours.simulator.plan.intents import (
@@ -51,21 +51,20 @@ def _campaign_journeys(
     """A click starts a short journey on the channel the persona answers on, the same day."""
     t = model.tables
     crow = messages.customer
-    persona = customers.persona[crow]
     jid = messages.journey_id
     n = len(jid)
     clicked = messages.clicked
     # Draws for the messages clicked only: the others start no session.
     c = np.flatnonzero(clicked)
+    persona = customers.persona[crow[c]]
     extra = PoissonTable(np.maximum(t["research_sessions"] - 1.0, 0.0)).draw(
-        persona[c], streams.uniform(Purpose.SESSIONS, jid[c])
+        persona, streams.uniform(Purpose.SESSIONS, jid[c])
     )
     n_clicked = np.minimum(1 + extra, MAX_PLANNED_STEPS)
-    propensity = np.minimum(0.95, t["propensity"][persona[c]] * model.scenario.demand.propensity_multiplier)
+    propensity = np.minimum(0.95, t["propensity"][persona] * model.scenario.demand.propensity_multiplier)
     buys = np.zeros(n, dtype=bool)
     buys[c] = streams.uniform(Purpose.BUYS, jid[c]) < propensity
-    start = np.full(n, np.nan)
-    start[c] = when_open(
+    start = when_open(  # of the clicked messages' journeys
         model,
         messages.open_s[c] + 60.0,
         messages.respond_channel[c],
@@ -74,17 +73,17 @@ def _campaign_journeys(
     # the sessions of the clicked messages only (a month's messages are millions, its clicks a few %)
     crow_of, step = repeat_rows(n_clicked)
     jrow = c[crow_of]
-    gaps = streams.exponential(t["gap_s"][persona[jrow]], Purpose.SESSION_GAP, jid[jrow], step)
+    gaps = streams.exponential(t["gap_s"][persona[crow_of]], Purpose.SESSION_GAP, jid[jrow], step)
     gaps[step == 0] = 0.0
     last = step == n_clicked[crow_of] - 1
     channel = np.where(step == 0, messages.respond_channel[jrow], MIX)
     buy = buys[jrow] & last
     # a purchase after the first session goes where the persona buys (buy_on), as an intent's does
-    where = categorical(t["buy_on_cum"], persona[jrow], streams.uniform(Purpose.CHANNEL, jid[jrow], 63))
+    where = categorical(t["buy_on_cum"], persona[crow_of], streams.uniform(Purpose.CHANNEL, jid[jrow], 63))
     buy_channel = np.select([where == 0, where == 2, where == 3], [STORE, MARKETPLACE, PHONE], OWN_DEVICE)
     sessions = {
         "jrow": jrow,
-        "start": start[jrow] + _cumsum_within(gaps, step == 0),
+        "start": start[crow_of] + _cumsum_within(gaps, step == 0),
         "channel": np.where(buy & (step > 0), buy_channel, channel),
         "buy": buy,
     }
@@ -93,7 +92,7 @@ def _campaign_journeys(
         "customer": crow,
         "buys": buys,
         "service": np.zeros(n, dtype=bool),
-        "campaign": messages.campaign.astype(np.int32),
+        "campaign": messages.campaign.astype(np.int32, copy=False),
         "responded": clicked,
     }
     return journeys, sessions
@@ -157,8 +156,9 @@ def plan(
     j = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
     s = {key: np.concatenate([p[1][key] for p in parts]) for key in parts[0][1]}
     s["jrow"] = np.concatenate([p[1]["jrow"] + off for p, off in zip(parts, offsets, strict=False)])
-    by_id = argsort_ints(j["id"])  # sorted by id: a journey's row is found by searchsorted
-    j = {key: col[by_id] for key, col in j.items()}
+    # sorted by id: a journey's row is found by searchsorted (the sorted ids come with the order)
+    by_id, ids = sort_ints(j["id"])
+    j = {key: col[by_id] for key, col in j.items() if key != "id"} | {"id": ids}
     new_row = np.empty_like(by_id)
     new_row[by_id] = np.arange(len(by_id))
     s["jrow"] = new_row[s["jrow"]]
