@@ -121,11 +121,8 @@ class Streams:
         """Uniform floats in [0, 1)."""
         h = self.bits(purpose, *keys)
         h >>= _S11
-        if h.ndim == 0:  # (a ufunc gives a 0-d array back as a scalar)
-            return np.asarray(np.multiply(h, _TO_UNIT))
-        # the 53 bits to a float exactly (as astype), then scaled: written over the bits, whose
-        # memory is the hash's own (a month's plan draws millions at a time: no fresh pages)
-        return np.multiply(h, _TO_UNIT, out=h.view(np.float64))
+        out = np.multiply(h, _TO_UNIT)  # the 53 bits to a float exactly (as astype), then scaled
+        return out if h.ndim else np.asarray(out)  # (a ufunc gives a 0-d array back as a scalar)
 
     def exponential(self, mean: np.ndarray | float, purpose: Purpose, *keys: np.ndarray | int) -> np.ndarray:
         """``-mean * log1p(-u)``, computed in the uniforms' own array where the shapes allow."""
