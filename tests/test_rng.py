@@ -186,8 +186,8 @@ def test_bits_takes_the_python_way_only_for_a_few_elements_of_integer_keys() -> 
 def test_draws_made_in_their_own_arrays_are_the_formulas_draws(
     seed: int, keys: list[int], means: float | list[float]
 ) -> None:
-    """uniform, exponential and categorical write into arrays they already hold: the same values as
-    their formulas computed on fresh arrays (as they were before)."""
+    """exponential and categorical write into arrays they already hold: the same values as their
+    formulas computed on fresh arrays (as they were before); uniform is its bits' formula."""
     s = Streams(seed)
     k = np.array(keys, dtype=np.int64)
     bits = s.bits(Purpose.DWELL, k, 2)
