@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyarrow.parquet as pq
+import pyarrow as pa
 import pytest
 
 from parcours.errors import RunDirError
 from parcours.output.economics import Terms, terms
-from parcours.output.reader import Run
+from parcours.output.reader import Run, ScratchRun
 from parcours.report.numbers.costs import margin_per_day, net_revenue_per_day
 from parcours.report.numbers.kpis import headline
 from parcours.report.numbers.summary import summarise
@@ -82,22 +82,43 @@ def test_a_run_with_no_calls_and_no_purchase_gives_the_summarys_nan(tmp_path: Pa
 
 def test_a_scratch_run_has_the_same_events_journeys_and_figures(tmp_path: Path) -> None:
     """explain's runs that are not kept skip the customers part, which no figure reads, and write the
-    others uncompressed: the same tables as a whole run's, and ``Run`` opens such a run only when told
-    it has no customers part."""
+    others as Arrow IPC streams, read without decoding: the same tables as a whole run's, read only by
+    ``ScratchRun``, and the same figures."""
     overrides = Overrides(customers=20000, seed=6)
     whole, partial = tmp_path / "whole", tmp_path / "partial"
     simulate_run("omnichannel", overrides, whole)
     simulate_run("omnichannel", overrides, partial, scratch=True)
     assert not (partial / "customers").exists()
-    codecs = {
-        pq.ParquetFile(p).metadata.row_group(0).column(0).compression for p in partial.rglob("*.parquet")
-    }
-    assert codecs == {"UNCOMPRESSED"}
+    assert not list(partial.rglob("*.parquet"))
+    assert sorted(p.relative_to(partial).as_posix() for p in partial.rglob("*.arrow")) == [
+        "events/part-00000.arrow",
+        "journeys/part-00000.arrow",
+    ]
     with pytest.raises(RunDirError):
-        Run(partial)
-    a, b = Run(whole), Run(partial, customers=False)
+        Run(partial, customers=False)
+    a, b = Run(whole), ScratchRun(partial)
     assert a.events().equals(b.events()) and a.journeys().equals(b.journeys())
+    assert a.events(["ts", "visible_id"]).equals(b.events(["ts", "visible_id"]))
+    batches = [pa.Table.from_batches(list(r.iter_event_batches(columns=["seq", "channel"]))) for r in (a, b)]
+    assert batches[0].equals(batches[1])
     assert a.manifest.counts == b.manifest.counts
+    with pytest.raises(RunDirError, match="no customers part"):
+        b.customers()
     e = terms({})
-    assert np.array_equal(figures_of(whole, e), figures_of(partial, e), equal_nan=True)
+    assert np.array_equal(figures_of(whole, e), figures_of(partial, e, scratch=True), equal_nan=True)
     assert_same(a, e)
+
+
+def test_a_scratch_run_that_lost_rows_or_a_part_is_refused(tmp_path: Path) -> None:
+    """A scratch part with fewer rows than the manifest counts, or none, is one line naming it."""
+    run = tmp_path / "r"
+    simulate_run("omnichannel", Overrides(customers=5000, seed=2), run, scratch=True)
+    part = run / "journeys" / "part-00000.arrow"
+    table = pa.ipc.open_stream(part.read_bytes()).read_all()  # a copy: the file is rewritten below
+    with pa.ipc.new_stream(part, table.schema) as short:
+        short.write_table(table.slice(1))
+    with pytest.raises(RunDirError, match="counts.journeys"):
+        ScratchRun(run)
+    part.unlink()
+    with pytest.raises(RunDirError, match="missing"):
+        ScratchRun(run)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,8 @@ from parcours.strategy.explain import FIGURES, explain
 from parcours.strategy.factors import factors, to_toml
 from parcours.strategy.shapley import Coalitions, alone, plan, shapley
 from tests.support import run_main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 CUSTOMERS = 800
 
@@ -134,6 +139,22 @@ def test_one_capability_apart_carries_the_whole_difference(
         moved += total["ci_low"] is not None and not (total["ci_low"] <= 0 <= total["ci_high"])
     assert moved >= 1, "the capability changed nothing measurable: the test would prove nothing"
     assert set(doc["figures"]) == {f.key for f in FIGURES}
+    # docs/model.md's gain table is made from such files by docs/gain_table.py
+    (tmp_path / "x.json").write_text(out)
+    made = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "gain_table.py"), str(tmp_path / "x.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    revenue = doc["figures"]["revenue_eur_per_day"]
+    assert made[0] == f"| capability | one_apart - {frm} |"
+    assert made[2].startswith(f"| revenue of {frm} (EUR a day) | {revenue['from']['mean']:,.0f} [")
+    whole, signed = made[3], runpy.run_path(str(ROOT / "docs" / "gain_table.py"))["signed"]
+    assert whole.startswith(f"| whole difference | {signed(revenue['total']['mean'])} [")
+    assert ("(holds 0)" in whole) == (revenue["total"]["ci_low"] < 0 < revenue["total"]["ci_high"])
+    assert made[4].startswith(f"| `{capability['capability']}` | ")
+    assert made[-1].startswith(f"n = 3 replicates of {CUSTOMERS:,} customers each, root seed 4")
 
 
 def test_explain_writes_a_page_and_refuses_bad_input(

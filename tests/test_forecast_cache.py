@@ -102,6 +102,21 @@ def test_a_stale_key_is_not_served(
     assert len(list(cache.iterdir())) == 2
 
 
+@pytest.mark.parametrize("capability", sorted(fm.NOT_PLANNED))
+def test_a_capability_set_alike_in_the_ordinary_week_changes_nothing_the_forecast_counts(
+    omni: Scenario, computed: Forecast, capability: str
+) -> None:
+    """``ordinary`` sets the capabilities of NOT_PLANNED to one value, so that scenarios differing only in
+    them share a forecast: computed with each of them as omnichannel has it (not the value set), the
+    forecast is the same to the bit. A capability that comes to act on the plan fails here."""
+    week = fm.ordinary(omni)
+    own = getattr(omni.capabilities, capability)
+    assert getattr(week.capabilities, capability) != own, "the test would compare a forecast with itself"
+    caps = week.capabilities.model_copy(update={capability: own})
+    assert _same(fm._forecast(week.model_copy(update={"capabilities": caps})), computed)
+    assert _key(omni) == _key(omni.model_copy(update={"capabilities": caps}))
+
+
 def test_every_input_of_the_forecast_is_in_its_key(omni: Scenario, tmp_path: Path) -> None:
     base = _key(omni)
     caps = omni.capabilities.model_copy(update={"click_collect": not omni.capabilities.click_collect})

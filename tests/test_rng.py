@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parcours.simulator.model.rng import (
+    GUIDE_MIN,
     PYTHON_MAX,
     PoissonTable,
     Purpose,
@@ -14,6 +15,7 @@ from parcours.simulator.model.rng import (
     _bits_numpy,
     _bits_python,
     _few,
+    _searched,
     categorical,
     cumulative,
     poisson_from_uniform,
@@ -173,3 +175,83 @@ def test_bits_takes_the_python_way_only_for_a_few_elements_of_integer_keys() -> 
         keys = (np.arange(n, dtype=np.int64) * 7919 - 40, 3)
         alone = [s.bits_one(Purpose.STOCK, int(k), 3) for k in keys[0]]
         assert s.bits(Purpose.STOCK, *keys).tolist() == alone
+
+
+@given(
+    seed=st.integers(0, 2**63),
+    keys=st.lists(st.integers(0, 2**40), min_size=0, max_size=40),
+    means=st.one_of(st.floats(0.01, 1e6), st.lists(st.floats(0.0, 1e6), min_size=40, max_size=40)),
+)
+@settings(max_examples=60, deadline=None)
+def test_draws_made_in_their_own_arrays_are_the_formulas_draws(
+    seed: int, keys: list[int], means: float | list[float]
+) -> None:
+    """exponential and categorical write into arrays they already hold: the same values as their
+    formulas computed on fresh arrays (as they were before); uniform is its bits' formula."""
+    s = Streams(seed)
+    k = np.array(keys, dtype=np.int64)
+    bits = s.bits(Purpose.DWELL, k, 2)
+    u = s.uniform(Purpose.DWELL, k, 2)
+    assert u.dtype == np.float64 and u.shape == k.shape
+    assert np.array_equal(u, (bits >> np.uint64(11)).astype(np.float64) * 2.0**-53)
+    mean = np.asarray(means)[: len(k)] if isinstance(means, list) else means
+    expected = -np.asarray(mean) * np.log1p(-u)
+    assert np.array_equal(s.exponential(mean, Purpose.DWELL, k, 2), expected)
+    assert np.array_equal(
+        s.exponential(np.full((3, len(k)), 2.0), Purpose.DWELL, k, 2),
+        -2.0 * np.log1p(-u)[None, :] * np.ones((3, 1)),
+    )
+    table = cumulative(np.abs(np.sin(np.arange(1, 31, dtype=np.float64))).reshape(6, 5))
+    group = k % 6
+    shifted = (table + np.arange(6)[:, None]).ravel()
+    formula = np.minimum(np.searchsorted(shifted, u + group, side="right") - group * 5, 4)
+    assert np.array_equal(categorical(table, group, u), formula)
+    assert np.array_equal(
+        categorical(table, group.astype(np.int8), u.astype(np.float32)),
+        np.minimum(np.searchsorted(shifted, u.astype(np.float32) + group, side="right") - group * 5, 4),
+    )
+
+
+@given(
+    weights=st.lists(st.lists(st.floats(0, 10), min_size=2, max_size=9), min_size=1, max_size=40),
+    seed=st.integers(0, 2**32),
+    edges=st.booleans(),
+)
+@settings(max_examples=40, deadline=None)
+def test_categorical_through_its_guide_draws_what_the_binary_search_draws(
+    weights: list[list[float]], seed: int, edges: bool
+) -> None:
+    """Many rows take the guide table (``_guided``): the same draws as one binary search per row,
+    uniforms on the guide's bin edges and next to the table's steps included."""
+    width = max(len(w) for w in weights)
+    table = np.array([w + [0.0] * (width - len(w)) for w in weights])
+    cum = cumulative(table)
+    n = GUIDE_MIN + 1000
+    group = np.random.default_rng(seed).integers(0, len(table), n)
+    u = Streams(seed).uniform(Purpose.CHANNEL, np.arange(n))
+    if edges:  # bin edges, the floats just below them, and the table's own steps
+        cut = np.arange(1, 4097) / 4096.0
+        steps = cum[group[: width * len(table)] % len(table)].ravel()[: width * len(table)]
+        special = np.concatenate([cut, np.nextafter(cut, 0.0), steps, np.nextafter(steps, 0.0)])
+        special = special[(special >= 0) & (special < 1)]
+        u[: len(special)] = special
+    shifted = (cum + np.arange(len(table))[:, None]).ravel()
+    assert np.array_equal(categorical(cum, group, u), _searched(shifted, width, group, u))
+    assert np.array_equal(
+        categorical(cum, group.astype(np.int16), u.astype(np.float32)),
+        _searched(shifted, width, group, u.astype(np.float32)),
+    )
+
+
+def test_categorical_falls_back_to_the_search_where_the_guide_cannot_hold() -> None:
+    n = GUIDE_MIN * 2
+    u = Streams(9).uniform(Purpose.CHANNEL, np.arange(n))
+    group = np.arange(n) % 3
+    unsorted = np.array([[0.5, 0.4, 1.0], [0.2, 0.7, 1.0], [0.1, 0.2, 1.0]])  # a row stepping down
+    shifted = (unsorted + np.arange(3)[:, None]).ravel()
+    assert np.array_equal(categorical(unsorted, group, u), _searched(shifted, 3, group, u))
+    sorted_ = cumulative(np.ones((3, 3)))
+    wide = u.copy()
+    wide[5] = 1.5  # a value outside [0, 1)
+    shifted = (sorted_ + np.arange(3)[:, None]).ravel()
+    assert np.array_equal(categorical(sorted_, group, wide), _searched(shifted, 3, group, wide))

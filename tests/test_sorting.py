@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from parcours.simulator.model.sorting import NEARLY_SORTED, argsort_floats, argsort_ints, lexsort_groups
+from parcours.simulator.model.sorting import (
+    NEARLY_SORTED,
+    argsort_floats,
+    argsort_ints,
+    lexsort_groups,
+    sort_ints,
+)
 
 FLOATS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -20,6 +26,14 @@ INTS = st.one_of(st.integers(-(2**63), 2**63 - 1), st.integers(0, 5))
 @given(hnp.arrays(np.int64, st.integers(0, 400), elements=INTS))
 def test_argsort_ints_is_numpys_stable_argsort(keys: np.ndarray) -> None:
     assert argsort_ints(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.int64, st.integers(0, 400), elements=INTS))
+def test_sort_ints_gives_the_stable_order_and_the_sorted_keys(keys: np.ndarray) -> None:
+    order, in_order = sort_ints(keys)
+    assert order.tolist() == np.argsort(keys, kind="stable").tolist()
+    assert in_order.dtype == np.int64 and in_order.tolist() == np.sort(keys).tolist()
 
 
 @settings(max_examples=300, deadline=None)

@@ -133,6 +133,69 @@ class Run:
         return _read(self.journey_parts, JOURNEY_SCHEMA, columns)
 
 
+class ScratchRun(Run):
+    """A scratch run (``simulate_run(scratch=True)``: ``explain``'s runs that are not kept, read once by
+    the process that wrote them, then removed): no customers part, its events and journeys parts Arrow
+    IPC streams (``rundir.ArrowSink``), read without decoding. Checked against its manifest as a run
+    is: every part there, of the part's schema, with the rows counted."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, customers=False)
+
+    @cached_property
+    def event_parts(self) -> list[Path]:
+        return [self.path / EVENTS_DIR / part_name(i, ".arrow") for i in range(self.manifest.shards)]
+
+    @cached_property
+    def journey_parts(self) -> list[Path]:
+        return [self.path / JOURNEYS_DIR / part_name(i, ".arrow") for i in range(self.manifest.shards)]
+
+    def _check_parts(self) -> None:
+        counts = self.manifest.counts
+        for parts, schema, field, count in (
+            (self.event_parts, EVENT_SCHEMA, "counts.events", counts.events),
+            (self.journey_parts, JOURNEY_SCHEMA, "counts.journeys", counts.journeys),
+        ):
+            found = sum(table.num_rows for table in _streams(parts, schema))
+            if found != count:
+                raise RunDirError(
+                    f"{parts[0].parent}: {found:,} rows in all, {self.path / MANIFEST} says {field} {count:,}"
+                )
+
+    def events(self, columns: Sequence[str] | None = None) -> pa.Table:
+        return _columns(pa.concat_tables(_streams(self.event_parts, EVENT_SCHEMA)), EVENT_SCHEMA, columns)
+
+    def iter_event_batches(
+        self, columns: Sequence[str] | None = None, parts: Sequence[int] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        chosen = self.event_parts if parts is None else [self.event_parts[i] for i in parts]
+        for table in _streams(chosen, EVENT_SCHEMA):
+            yield from _columns(table, EVENT_SCHEMA, columns).to_batches()
+
+    def journeys(self, columns: Sequence[str] | None = None) -> pa.Table:
+        journeys = pa.concat_tables(_streams(self.journey_parts, JOURNEY_SCHEMA))
+        return _columns(journeys, JOURNEY_SCHEMA, columns)
+
+    def customers(self, columns: Sequence[str] | None = None) -> pa.Table:
+        raise RunDirError(f"{self.path}: a scratch run has no customers part")
+
+
+def _streams(parts: list[Path], schema: pa.Schema) -> Iterator[pa.Table]:
+    """Each Arrow IPC part, mapped rather than read, checked to hold ``schema``."""
+    for part in parts:
+        if not part.is_file():
+            raise RunDirError(f"{part}: missing; the run's manifest says it has {len(parts)} part(s)")
+        with _reading(part):
+            table = pa.ipc.open_stream(pa.memory_map(str(part))).read_all()
+        if not table.schema.equals(schema):
+            raise RunDirError(f"{part}: not a part of this schema")
+        yield table
+
+
+def _columns(table: pa.Table, schema: pa.Schema, columns: Sequence[str] | None) -> pa.Table:
+    return table.select(list(columns) if columns else schema.names)
+
+
 def _read(parts: list[Path], schema: pa.Schema, columns: Sequence[str] | None) -> pa.Table:
     """The parts one after the other, in shard order (a dataset scan does not promise an order)."""
     wanted = list(columns) if columns else schema.names

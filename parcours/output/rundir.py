@@ -82,8 +82,9 @@ def writer_options(schema: pa.Schema, *, compressed: bool = True) -> dict[str, A
     }
 
 
-def part_name(shard: int) -> str:
-    return f"part-{shard:05d}.parquet"
+def part_name(shard: int, suffix: str = ".parquet") -> str:
+    """A shard's part: ``.parquet``, or ``.arrow`` for a scratch run's (``ArrowSink``)."""
+    return f"part-{shard:05d}{suffix}"
 
 
 def check_out_dir(out: Path, *, overwrite: bool) -> None:
@@ -114,7 +115,7 @@ class ParquetSink:
         self.rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
-        self._writer = pq.ParquetWriter(path, schema, **writer_options(schema, compressed=compressed))
+        self._writer = self._open(compressed)
         self._queue: queue.Queue[Callable[[], list[pa.RecordBatch]] | None] | None = None
         self._error: BaseException | None = None
         if background:
@@ -155,6 +156,9 @@ class ParquetSink:
         else:
             self._queue.put(make)
 
+    def _open(self, compressed: bool) -> Any:
+        return pq.ParquetWriter(self.path, self.schema, **writer_options(self.schema, compressed=compressed))
+
     def _write(self, batches: list[pa.RecordBatch]) -> None:
         table = pa.Table.from_batches(batches, schema=self.schema)
         if table.num_rows:
@@ -185,6 +189,22 @@ class ParquetSink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ArrowSink(ParquetSink):
+    """A scratch run's part (``explain``'s runs that are not kept: read once, in the process that wrote
+    them, then removed) as an Arrow IPC stream: its batches' buffers as they are, nothing encoded,
+    read back without decoding (``reader.ScratchRun``). A 200,000-customer day's events: 0.01-0.03 s
+    to write and a millisecond to read, against 0.03-0.06 s and 0.06-0.2 s as uncompressed Parquet.
+    Batches and groups as ``ParquetSink``'s (a row group is a run of batches; the values the same)."""
+
+    def _open(self, compressed: bool) -> Any:
+        return pa.ipc.new_stream(self.path, self.schema)
+
+    def _write(self, batches: list[pa.RecordBatch]) -> None:
+        for batch in batches:
+            if batch.num_rows:
+                self._writer.write_batch(batch)
 
 
 #: What a run being written holds: the run's own entries and the shards' ground-truth parts.
@@ -246,8 +266,8 @@ class RunWriter:
             self.lock.release()
             raise RunDirError(f"{out}: cannot write here ({exc.strerror})") from None
 
-    def events_part(self, shard: int) -> Path:
-        return self.tmp / EVENTS_DIR / part_name(shard)
+    def events_part(self, shard: int, suffix: str = ".parquet") -> Path:
+        return self.tmp / EVENTS_DIR / part_name(shard, suffix)
 
     def path(self, name: str) -> Path:
         return self.tmp / name

@@ -23,19 +23,37 @@ NEARLY_SORTED = 4
 
 def argsort_ints(keys: np.ndarray) -> np.ndarray:
     """``np.argsort(keys, kind="stable")`` for integer keys."""
+    return _argsort_ints(keys, False)[0]
+
+
+def sort_ints(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``argsort_ints(keys)`` and the keys in that order (int64): the packed sort holds them already."""
+    order, in_order = _argsort_ints(keys, True)
+    return order, np.asarray(keys, dtype=np.int64)[order] if in_order is None else in_order
+
+
+def _argsort_ints(keys: np.ndarray, want_sorted: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """``argsort_ints``, and with ``want_sorted`` the keys in that order (as int64) when the packed
+    sort gives them for free (their high bits); None when it does not."""
     n = len(keys)
     if n < 2:
-        return np.zeros(n, dtype=np.int64)
+        return np.zeros(n, dtype=np.int64), None
     keys = np.asarray(keys, dtype=np.int64)
     low = int(keys.min())
     span = int(keys.max()) - low
     index_bits = (n - 1).bit_length()
     if span.bit_length() + index_bits > _BITS:
-        return np.argsort(keys, kind="stable")
-    packed = ((keys - low) << index_bits) | np.arange(n, dtype=np.int64)
+        return np.argsort(keys, kind="stable"), None
+    packed = np.subtract(keys, low)
+    packed <<= index_bits
+    packed |= np.arange(n, dtype=np.int64)
     _sort(packed)
+    in_order = None
+    if want_sorted:
+        in_order = packed >> index_bits
+        in_order += low
     packed &= (1 << index_bits) - 1
-    return packed
+    return packed, in_order
 
 
 def _sort(packed: np.ndarray) -> None:
@@ -52,12 +70,14 @@ def argsort_floats(values: np.ndarray) -> np.ndarray:
     n = len(values)
     if n < 2:
         return np.zeros(n, dtype=np.int64)
-    finite = np.isfinite(values)
-    every = bool(finite.all())
-    seen = values if every else values[finite]
-    if len(seen) == 0:
-        return np.argsort(values, kind="stable")
-    low, high = float(seen.min()), float(seen.max())
+    low, high = float(values.min()), float(values.max())
+    every = bool(np.isfinite(low) and np.isfinite(high))  # (NaN: the minimum is NaN)
+    if not every:
+        finite = np.isfinite(values)
+        seen = values[finite]
+        if len(seen) == 0:
+            return np.argsort(values, kind="stable")
+        low, high = float(seen.min()), float(seen.max())
     buckets = float((1 << (_BITS - (n - 1).bit_length())) - 4)  # and -inf, +inf, NaN below and above
     with np.errstate(over="ignore", divide="ignore"):
         scale = buckets / (high - low) if high > low else 0.0
@@ -65,13 +85,18 @@ def argsort_floats(values: np.ndarray) -> np.ndarray:
         return np.argsort(values, kind="stable")
     # (v - low) * scale never decreases as v grows (each step rounds monotonically): equal values share
     # a bucket and a smaller value never lands in a later one; min(.., buckets) keeps rounding inside
-    with np.errstate(invalid="ignore", over="ignore"):
-        coarse = np.minimum(np.floor((values - low) * scale), buckets) + 1.0
+    with np.errstate(invalid="ignore", over="ignore"):  # min(floor((v - low) * scale), buckets) + 1
+        coarse = np.subtract(values, low)
+        coarse *= scale
+        np.floor(coarse, out=coarse)
+        np.minimum(coarse, buckets, out=coarse)
+        coarse += 1.0
     if not every:  # -inf first, then the finite values, +inf, NaN (where NumPy puts them)
         odd = np.where(values < 0, 0.0, np.where(values > 0, buckets + 2.0, buckets + 3.0))
         coarse = np.where(finite, coarse, odd)
     keys = coarse.astype(np.int64)
-    return lexsort_within(values, keys, argsort_ints(keys))
+    order, in_order = _argsort_ints(keys, True)
+    return lexsort_within(values, keys, order, in_order)
 
 
 def lexsort_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -90,27 +115,35 @@ def lexsort_groups(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     by_value = argsort_floats(values)
     key = np.empty(n, dtype=np.int64)
     key[by_value] = np.arange(n, dtype=np.int64)
-    key |= (groups - low) << rank_bits
+    high = np.subtract(groups, low)
+    high <<= rank_bits
+    key |= high
     _sort(key)
     key &= (1 << rank_bits) - 1
     return by_value[key]
 
 
-def lexsort_within(values: np.ndarray, groups: np.ndarray, order: np.ndarray) -> np.ndarray:
+def lexsort_within(
+    values: np.ndarray, groups: np.ndarray, order: np.ndarray, in_order: np.ndarray | None = None
+) -> np.ndarray:
     """``np.lexsort((values, groups))`` from ``order``, the rows sorted by group alone (stably): the
-    groups whose values are not already in order are sorted again, on their own rows only."""
-    g, v = groups[order], values[order]
+    groups whose values are not already in order are sorted again, on their own rows only.
+    ``in_order``, if given, is ``groups[order]``; the values are looked up only where a row's group
+    is its predecessor's (a float's fine buckets: a few rows)."""
+    g = groups[order] if in_order is None else in_order
     same = g[1:] == g[:-1]
-    unsorted = same & ~(v[1:] >= v[:-1])  # NaN compares false: its group is sorted again
-    if not unsorted.any():
+    pairs = np.flatnonzero(same)  # row pairs+1 and pairs inside one group
+    v_next, v_prev = values[order[pairs + 1]], values[order[pairs]]
+    back = pairs[~(v_next >= v_prev)] + 1  # NaN compares false: its group is sorted again
+    if len(back) == 0:
         return order
     bad = np.zeros(len(order), dtype=bool)
-    bad[1:] = unsorted
+    bad[back] = True
     # every row of a group with a step back (groups are runs here): marked forward and backward
     group_start = np.flatnonzero(np.r_[True, ~same])
     run = np.cumsum(np.r_[True, ~same]) - 1
     bad_groups = np.zeros(len(group_start), dtype=bool)
     bad_groups[run[bad]] = True
     rows = np.flatnonzero(bad_groups[run])
-    order[rows] = order[rows[np.lexsort((v[rows], g[rows]))]]
+    order[rows] = order[rows[np.lexsort((values[order[rows]], g[rows]))]]
     return order

@@ -29,12 +29,12 @@ CAMPAIGN_SLOT = 64
 @dataclass
 class Messages:
     customer: np.ndarray  # row into Customers
-    campaign: np.ndarray  # send id: (day - 1) * 100 + index into scenario.campaigns
-    channel: np.ndarray  # outbound channel code
+    campaign: np.ndarray  # int32 send id: (day - 1) * 100 + index into scenario.campaigns
+    channel: np.ndarray  # int8 outbound channel code
     send_s: np.ndarray
     open_s: np.ndarray  # inf when never opened within the run
     clicked: np.ndarray
-    respond_channel: np.ndarray  # where a click leads (-1: not clicked)
+    respond_channel: np.ndarray  # int8: where a click leads (-1: not clicked)
     journey_id: np.ndarray
     journey_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
@@ -126,14 +126,14 @@ def _send(model: Model, streams: Streams, customers: Customers, c: int, day: int
     clicked = np.zeros(len(rows), dtype=bool)
     clicked[seen] = streams.uniform(Purpose.RESPONSE, cid[seen], send_id, 1) < click_given_open
     clicks = np.flatnonzero(clicked)
-    respond = np.full(len(rows), -1, dtype=np.int64)
+    respond = np.full(len(rows), -1, dtype=np.int8)  # (a month's messages are millions: small types)
     respond[clicks] = categorical(
         t["respond_cum"], table_row[clicks], streams.uniform(Purpose.RESPONSE, cid[clicks], send_id, 3)
     )
     return Messages(
         rows,
-        np.full(len(rows), send_id),
-        np.full(len(rows), CHANNEL_CODE[campaign.channel]),
+        np.full(len(rows), send_id, dtype=np.int32),
+        np.full(len(rows), CHANNEL_CODE[campaign.channel], dtype=np.int8),
         send,
         open_s,
         clicked,
@@ -146,7 +146,10 @@ def plan_campaigns(model: Model, streams: Streams, customers: Customers) -> Mess
     parts = [_send(model, streams, customers, c, day) for c, day in campaign_sends(model)]
     if not parts:
         empty = np.zeros(0, np.int64)
-        return Messages(empty, empty, empty, np.zeros(0), np.zeros(0), np.zeros(0, bool), empty, empty)
+        small = np.zeros(0, np.int8)
+        return Messages(
+            empty, np.zeros(0, np.int32), small, np.zeros(0), np.zeros(0), np.zeros(0, bool), small, empty
+        )
     return Messages(
         *(
             np.concatenate([getattr(p, f) for p in parts])

@@ -14,7 +14,7 @@ import numpy as np
 from parcours.simulator.model.inputs import Model
 from parcours.simulator.model.population import Customers
 from parcours.simulator.model.rng import PoissonTable, Purpose, Streams, categorical
-from parcours.simulator.model.sorting import argsort_floats, argsort_ints, lexsort_groups
+from parcours.simulator.model.sorting import argsort_floats, lexsort_groups, sort_ints
 from parcours.simulator.plan.campaigns import Messages, plan_campaigns
 from parcours.simulator.plan.carts import lost_carts
 from parcours.simulator.plan.intents import (
@@ -51,39 +51,39 @@ def _campaign_journeys(
     """A click starts a short journey on the channel the persona answers on, the same day."""
     t = model.tables
     crow = messages.customer
-    persona = customers.persona[crow]
     jid = messages.journey_id
     n = len(jid)
     clicked = messages.clicked
     # Draws for the messages clicked only: the others start no session.
     c = np.flatnonzero(clicked)
+    persona = customers.persona[crow[c]]
     extra = PoissonTable(np.maximum(t["research_sessions"] - 1.0, 0.0)).draw(
-        persona[c], streams.uniform(Purpose.SESSIONS, jid[c])
+        persona, streams.uniform(Purpose.SESSIONS, jid[c])
     )
-    n_sessions = np.zeros(n, dtype=np.int64)
-    n_sessions[c] = np.minimum(1 + extra, MAX_PLANNED_STEPS)
-    propensity = np.minimum(0.95, t["propensity"][persona[c]] * model.scenario.demand.propensity_multiplier)
+    n_clicked = np.minimum(1 + extra, MAX_PLANNED_STEPS)
+    propensity = np.minimum(0.95, t["propensity"][persona] * model.scenario.demand.propensity_multiplier)
     buys = np.zeros(n, dtype=bool)
     buys[c] = streams.uniform(Purpose.BUYS, jid[c]) < propensity
-    start = np.full(n, np.nan)
-    start[c] = when_open(
+    start = when_open(  # of the clicked messages' journeys
         model,
         messages.open_s[c] + 60.0,
         messages.respond_channel[c],
         streams.uniform(Purpose.RESPONSE, jid[c], 4),
     )
-    jrow, step = repeat_rows(n_sessions)
-    gaps = streams.exponential(t["gap_s"][persona[jrow]], Purpose.SESSION_GAP, jid[jrow], step)
+    # the sessions of the clicked messages only (a month's messages are millions, its clicks a few %)
+    crow_of, step = repeat_rows(n_clicked)
+    jrow = c[crow_of]
+    gaps = streams.exponential(t["gap_s"][persona[crow_of]], Purpose.SESSION_GAP, jid[jrow], step)
     gaps[step == 0] = 0.0
-    last = step == n_sessions[jrow] - 1
+    last = step == n_clicked[crow_of] - 1
     channel = np.where(step == 0, messages.respond_channel[jrow], MIX)
     buy = buys[jrow] & last
     # a purchase after the first session goes where the persona buys (buy_on), as an intent's does
-    where = categorical(t["buy_on_cum"], persona[jrow], streams.uniform(Purpose.CHANNEL, jid[jrow], 63))
+    where = categorical(t["buy_on_cum"], persona[crow_of], streams.uniform(Purpose.CHANNEL, jid[jrow], 63))
     buy_channel = np.select([where == 0, where == 2, where == 3], [STORE, MARKETPLACE, PHONE], OWN_DEVICE)
     sessions = {
         "jrow": jrow,
-        "start": start[jrow] + _cumsum_within(gaps, step == 0),
+        "start": start[crow_of] + _cumsum_within(gaps, step == 0),
         "channel": np.where(buy & (step > 0), buy_channel, channel),
         "buy": buy,
     }
@@ -92,7 +92,7 @@ def _campaign_journeys(
         "customer": crow,
         "buys": buys,
         "service": np.zeros(n, dtype=bool),
-        "campaign": messages.campaign.astype(np.int32),
+        "campaign": messages.campaign.astype(np.int32, copy=False),
         "responded": clicked,
     }
     return journeys, sessions
@@ -156,28 +156,38 @@ def plan(
     j = {key: np.concatenate([p[0][key] for p in parts]) for key in parts[0][0]}
     s = {key: np.concatenate([p[1][key] for p in parts]) for key in parts[0][1]}
     s["jrow"] = np.concatenate([p[1]["jrow"] + off for p, off in zip(parts, offsets, strict=False)])
-    by_id = argsort_ints(j["id"])  # sorted by id: a journey's row is found by searchsorted
-    j = {key: col[by_id] for key, col in j.items()}
+    # sorted by id: a journey's row is found by searchsorted (the sorted ids come with the order)
+    by_id, ids = sort_ints(j["id"])
+    j = {key: col[by_id] for key, col in j.items() if key != "id"} | {"id": ids}
     new_row = np.empty_like(by_id)
     new_row[by_id] = np.arange(len(by_id))
     s["jrow"] = new_row[s["jrow"]]
-    product = _focal_product(model, streams, j["id"])
+    product = np.full(len(by_id), -1, dtype=np.int64)  # drawn below, for the journeys with a session
     journeys = PlannedJourneys(
         j["id"], j["customer"], j["buys"], j["service"], product, j["campaign"], j["responded"]
     )
     # every message is a journey of the campaign part, in the messages' order
     messages.journey_row = new_row[offsets[2] : offsets[2] + len(messages.journey_id)]
-    return journeys, _sessions(Planning(model, streams, customers, journeys), s), messages, customers
+    sessions = _sessions(Planning(model, streams, customers, journeys), s)
+    # a focal product for the journeys with a session only: products are read through sessions (and
+    # what they lead to); a month's messages never clicked are most of its journeys
+    with_session = np.zeros(len(journeys), dtype=bool)
+    with_session[sessions.journey] = True
+    rows = np.flatnonzero(with_session)
+    product[rows] = _focal_product(model, streams, journeys.id[rows])
+    return journeys, sessions, messages, customers
 
 
 def _sessions(p: Planning, s: dict[str, np.ndarray]) -> PlannedSessions:
     """Steps in time order within each journey, channels drawn for the moment, the run's days kept."""
     model, customers, journeys = p.model, p.customers, p.journeys
     order = lexsort_groups(s["start"], s["jrow"])
-    jrow, start, channel, buy = (s[k][order] for k in ("jrow", "start", "channel", "buy"))
+    jrow, start = s["jrow"][order], s["start"][order]
     first = np.r_[True, jrow[1:] != jrow[:-1]]
     step = np.arange(len(jrow)) - np.maximum.accumulate(np.where(first, np.arange(len(jrow)), 0))
-    r = Rows(jrow, step, start, channel, buy).take((start >= 0.0) & (start < model.horizon_s))
+    kept = (start >= 0.0) & (start < model.horizon_s)
+    rows = order[kept]  # (the other columns gathered once, for the rows kept)
+    r = Rows(jrow[kept], step[kept], start[kept], s["channel"][rows], s["buy"][rows])
     r.channel = draw_channels(p, r)
     r.channel[(r.channel == APP) & ~customers.app[journeys.customer[r.jrow]]] = MOBILE_WEB
     r = r.take(outages(p, r))

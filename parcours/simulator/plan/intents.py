@@ -25,7 +25,14 @@ import numpy as np
 from parcours.output.schema import CHANNEL_CODE
 from parcours.simulator.model.inputs import LOOKBACK_DAYS, Model
 from parcours.simulator.model.population import Customers
-from parcours.simulator.model.rng import Purpose, Streams, categorical, cumulative, poisson_from_uniform
+from parcours.simulator.model.rng import (
+    PoissonTable,
+    Purpose,
+    Streams,
+    categorical,
+    cumulative,
+    poisson_from_uniform,
+)
 from parcours.simulator.plan.sessions import MAX_PLANNED_STEPS
 from parcours.vocabulary import Channel
 
@@ -138,13 +145,14 @@ def phases(
     uplift = 1.0 + t["recognised_uplift"][persona] * recognised(model, streams, customers, crow, jid)
     propensity = t["propensity"][persona] * model.scenario.demand.propensity_multiplier * uplift
     buys = streams.uniform(Purpose.BUYS, jid) < np.minimum(0.95, propensity)
-    mean_r = t["research_sessions"][persona]
     u_count = streams.uniform(Purpose.SESSIONS, jid)
-    n_research = np.where(
-        buys,
-        poisson_from_uniform(mean_r, u_count),
-        1 + poisson_from_uniform(np.maximum(mean_r - 1.0, 0.0), u_count),
-    )
+    # Poisson(research_sessions) if it buys, else 1 + Poisson(research_sessions - 1): rates per persona,
+    # so each row is drawn from its persona's table, for its case only
+    rates = t["research_sessions"]
+    n_research = np.empty(len(jid), dtype=np.int64)
+    b, others = np.flatnonzero(buys), np.flatnonzero(~buys)
+    n_research[b] = PoissonTable(rates).draw(persona[b], u_count[b])
+    n_research[others] = 1 + PoissonTable(np.maximum(rates - 1.0, 0.0)).draw(persona[others], u_count[others])
     n_research = np.minimum(n_research, MAX_PLANNED_STEPS - 1)
     # research sessions: the first on the intent's first day, the others on days up to the purchase's
     jrow, idx = repeat_rows(n_research)
@@ -152,8 +160,7 @@ def phases(
     day = starts.day[jrow] + np.where(idx == 0, 0, np.floor(u_day * (starts.span[jrow] + 1)).astype(np.int64))
     start = _time_on(model, streams, persona[jrow], day, jid[jrow], idx, "hour_cum")
     # the purchase, on the intent's last day, at an hour the persona shops (a store: its open hours);
-    # research sessions drawn for later that day move to just before it
-    b = np.flatnonzero(buys)
+    # research sessions drawn for later that day move to just before it (b: the intents that buy)
     where = categorical(
         t["buy_on_cum"], persona[b], streams.uniform(Purpose.CHANNEL, jid[b], MAX_PLANNED_STEPS)
     )

@@ -113,7 +113,8 @@ def settle_closed(p: Planning, r: Rows) -> tuple[np.ndarray, np.ndarray]:
     moved = start.copy()
     channel = r.channel.copy()
     for code, opening in model.opening.items():
-        rows = np.flatnonzero((channel == code) & ~opening.is_open(start))
+        rows = np.flatnonzero(channel == code)  # (the channel's own rows looked up, not every row)
+        rows = rows[~opening.is_open(start[rows])]
         if len(rows) == 0:
             continue
         jid = p.journeys.id[r.jrow[rows]]
@@ -132,7 +133,9 @@ def settle_closed(p: Planning, r: Rows) -> tuple[np.ndarray, np.ndarray]:
         # a session pushed later by an earlier one may now fall after closing: a purchase waits for
         # the next opening, any other session goes to another channel
         for code, opening in model.opening.items():
-            rows = np.flatnonzero((channel == code) & ~opening.is_open(moved) & (moved < model.horizon_s))
+            rows = np.flatnonzero(channel == code)
+            at = moved[rows]
+            rows = rows[~opening.is_open(at) & (at < model.horizon_s)]
             waits = rows[buy[rows]]
             if len(waits):
                 u = p.streams.uniform(Purpose.JOURNEY_MINUTE, p.journeys.id[r.jrow[waits]], r.step[waits], 2)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import simpy
 
 from parcours.output.arrays import column, string_lists, strings, take
-from parcours.output.rundir import ParquetSink
+from parcours.output.rundir import ArrowSink, ParquetSink
 from parcours.output.schema import (
     CHANNEL_CODE,
     CHANNEL_VALUES,
@@ -47,7 +47,8 @@ class ShardPaths:
     events: Path
     customers: Path | None  # None: no customers part (a run only read back for its figures, then removed)
     journeys: Path
-    compressed: bool = True  # False: parts written uncompressed (the same: a run read once, then removed)
+    # True: parts as Arrow IPC streams (rundir.ArrowSink), for a run read once by this process, then removed
+    scratch: bool = False
     # Encode on writer threads, beside the day (a core to spare), or inline, in the shard's own thread
     # (as many shard processes as cores: threads would only take turns with the day). The same bytes.
     threads: bool = True
@@ -115,9 +116,8 @@ def _run_shard(
     stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
-    with ParquetSink(
-        paths.events, EVENT_SCHEMA, background=paths.threads, compressed=paths.compressed
-    ) as sink:
+    sink_of = ArrowSink if paths.scratch else ParquetSink
+    with sink_of(paths.events, EVENT_SCHEMA, background=paths.threads) as sink:
         owners = Owners.of_journeys(journeys.id, journeys.customer, customers.ids, customers.persona)
         released = ReleasedEvents(sink, shard, model.names, owners)
 
@@ -143,9 +143,7 @@ def _run_shard(
                 )
             )
             journeys_sink = parts.enter_context(
-                ParquetSink(
-                    paths.journeys, JOURNEY_SCHEMA, background=paths.threads, compressed=paths.compressed
-                )
+                sink_of(paths.journeys, JOURNEY_SCHEMA, background=paths.threads)
             )
             if customers_sink is not None:
                 _write_customers(model, streams, customers, listed, shard, customers_sink)
@@ -170,7 +168,7 @@ def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int)
     )
     for path, schema in parts:
         if path is not None:
-            ParquetSink(path, schema).close()
+            (ArrowSink if paths.scratch else ParquetSink)(path, schema).close()
     if tick is not None:
         tick(shard, model.horizon_s, 0)
     return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))

@@ -75,10 +75,10 @@ def shard_count(scenario: Scenario, execution: Execution) -> int:
 
 def _shard_paths(writer: RunWriter, shard: int, scratch: bool, threads: bool) -> ShardPaths:
     return ShardPaths(
-        writer.events_part(shard),
+        writer.events_part(shard, ".arrow" if scratch else ".parquet"),
         None if scratch else writer.path(CUSTOMERS_DIR) / part_name(shard),
-        writer.path(JOURNEYS_DIR) / part_name(shard),
-        compressed=not scratch,
+        writer.path(JOURNEYS_DIR) / part_name(shard, ".arrow" if scratch else ".parquet"),
+        scratch=scratch,
         threads=threads,
     )
 
@@ -141,8 +141,8 @@ def simulate_run(
     run) take the shards one after the other, each shard drawn, simulated and written on its own:
     memory follows the shard. ``say`` is told, in one line, what an ``overwrite`` removes, when it does.
     ``scratch``: a run read back once for figures that do not read its customers part, then removed
-    (``explain``'s runs that are not kept): written without that part and with its other parts
-    uncompressed; ``Run`` opens it only when told it has no customers part. ``threads``: whether the
+    (``explain``'s runs that are not kept): written without that part and with its other parts as Arrow
+    IPC streams (``part-NNNNN.arrow``), which ``reader.ScratchRun`` reads. ``threads``: whether the
     shards encode on writer threads (None: ``writer_threads`` decides; a caller running several runs at
     once, as ``explain`` does, knows better); the bytes are the same either way.
     """
