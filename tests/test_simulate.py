@@ -216,6 +216,20 @@ def test_an_error_building_a_row_group_is_raised_by_close(tmp_path: Path) -> Non
         sink.close()
 
 
+def test_every_event_shows_its_journeys_customer_and_persona(omni_run: Run) -> None:
+    # the events carry only their journey's row to the writer, which looks up whose journey it is: each
+    # event's customer and persona are those its journey's row in the journeys part gives
+    events = omni_run.events(["journey_id", "customer_id", "persona"])
+    journeys = omni_run.journeys(["journey_id", "customer_id", "persona"])
+    owner = {
+        j: (c, p)
+        for j, c, p in zip(*(journeys.column(n).to_pylist() for n in journeys.column_names), strict=True)
+    }
+    shown = zip(*(events.column(n).to_pylist() for n in events.column_names), strict=True)
+    assert events.num_rows > 0
+    assert all(owner[j] == (c, p) for j, c, p in shown)
+
+
 def test_event_ids_are_unique_and_counts_match_the_manifest(omni_run: Run) -> None:
     t = omni_run.events(["event_id", "journey_id"])
     assert len(pc.unique(t.column("event_id"))) == t.num_rows == omni_run.manifest.counts.events

@@ -296,12 +296,9 @@ class World:
         self.buffer.add_row(
             (
                 ts,
-                v.customer,
-                v.persona,
                 v.channel,
                 event_type,
                 v.session,
-                v.journey_id,
                 product,
                 store,
                 -1,
