@@ -264,6 +264,9 @@ def run_day(world: World, sessions: PlannedSessions, messages: Columns, release:
     world.env.process(day.clock())
     horizon = world.ctx.model.horizon_s
     world.env.run(until=horizon)
+    # The last slice's desk purchases: a return 601 s later still falls within an hour-long slice (where
+    # a desk is open in the run's last hour), which the next slice would have taken.
+    world.sold.flush(world)
     # A desk still busy when the days end (only where it is open until midnight) is cut there.
     day.flush((world.ctx.model.t0 + horizon) * 1000.0)
     tick(world.ctx.model.horizon_s, day.emitted)
