@@ -200,12 +200,9 @@ def message_events(model: Model, streams: Streams, customers: Customers, m: Mess
     )
     cols.update(
         ts_ms=np.floor((model.t0 + t_s) * 1000.0).astype(np.int64),
-        customer=customers.ids[crow],
-        persona=customers.persona[crow],
         channel=channel,
         event_type=etype,
         session=(m.journey_id[row] << 6) | step,
-        journey=m.journey_id[row],
         campaign=m.campaign[row],
         id_code=code,
         id_number=identity_number(streams, customers.ids[crow], code),

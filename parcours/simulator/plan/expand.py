@@ -169,15 +169,11 @@ def build(ctx: Context, s: PlannedSessions, lay: Layout) -> tuple[Columns, np.nd
     last_s = t_s[first + n - 1] if len(n) else np.zeros(0)
 
     cols = nulls(len(pos))
-    customer = each(c.ids[crow_s])
-    cols.update(
+    cols.update(  # the customer, persona and journey id follow from jrow where the events are written
         ts_ms=np.floor(ctx.model.t0 * 1000.0 + t_s * 1000.0).astype(np.int64),
-        customer=customer,
-        persona=each(c.persona[crow_s]),
         channel=channel,
         event_type=etype,
         session=session,
-        journey=each(jid_s),
     )
     quantity, amount = basket_of(ctx, s.journey)
     _products_and_baskets(

@@ -129,12 +129,9 @@ def _write(
     at_desk = etype == kind
     cols.update(
         ts_ms=np.floor((ctx.model.t0 + t_s) * 1000.0).astype(np.int64),
-        customer=ctx.customers.ids[crow],
-        persona=ctx.customers.persona[crow],
         channel=channel[ev],
         event_type=etype,
         session=session_key(ctx.journeys.id[rows[ev]], step[ev]),
-        journey=ctx.journeys.id[rows[ev]],
         id_code=code,
         id_number=identity_number(ctx.streams, ctx.customers.ids[crow], code),
         jrow=rows[ev],
