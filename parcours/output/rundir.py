@@ -35,10 +35,6 @@ PARQUET_OPTIONS = {
     "compression": PARQUET_COMPRESSION,
     "compression_level": 1,  # level 3 costs a third more time for 1-2% smaller files
 }
-#: A part read back once and removed (``explain``'s runs that are not kept): zstd would cost more time
-#: to write and read (a 200,000-customer day's events: 0.06 s and 0.025 s, against 0.034 s and 0.014 s)
-#: than the 3.4 times smaller file saves.
-UNCOMPRESSED = {"compression": "none"}
 #: Columns with few distinct values; dictionary-encoding the others (ids, times) only costs time.
 DICTIONARY_COLUMNS = [
     "persona",
@@ -58,10 +54,9 @@ DICTIONARY_COLUMNS = [
 DELTA_COLUMNS = ["event_id", "seq", "ts", "customer_id", "product_id"]
 
 
-def writer_options(schema: pa.Schema, *, compressed: bool = True) -> dict[str, Any]:
-    """The Parquet writer's options for a part of ``schema``: zstd (none for a scratch part read once),
-    dictionaries for the columns with few values, differences for rising ids and times, and min/max
-    statistics for the numbers only.
+def writer_options(schema: pa.Schema) -> dict[str, Any]:
+    """The Parquet writer's options for a part of ``schema``: zstd, dictionaries for the columns with few
+    values, differences for rising ids and times, and min/max statistics for the numbers only.
 
     Strings and lists get no statistics: a row group holds every persona, channel and event type and
     random visible ids, so their min/max never rule one out, and computing them over strings took a
@@ -75,7 +70,7 @@ def writer_options(schema: pa.Schema, *, compressed: bool = True) -> dict[str, A
         or pa.types.is_temporal(field.type)
     ]
     return {
-        **(PARQUET_OPTIONS if compressed else UNCOMPRESSED),
+        **PARQUET_OPTIONS,
         "use_dictionary": [name for name in schema.names if name in DICTIONARY_COLUMNS],
         "column_encoding": {name: "DELTA_BINARY_PACKED" for name in schema.names if name in DELTA_COLUMNS},
         "write_statistics": numbers,
@@ -107,7 +102,6 @@ class ParquetSink:
         row_group_rows: int = 262_144,
         *,
         background: bool = False,
-        compressed: bool = True,
     ) -> None:
         self.path = path
         self.schema = schema
@@ -115,7 +109,7 @@ class ParquetSink:
         self.rows = 0
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
-        self._writer = self._open(compressed)
+        self._writer = self._open()
         self._queue: queue.Queue[Callable[[], list[pa.RecordBatch]] | None] | None = None
         self._error: BaseException | None = None
         if background:
@@ -156,8 +150,8 @@ class ParquetSink:
         else:
             self._queue.put(make)
 
-    def _open(self, compressed: bool) -> Any:
-        return pq.ParquetWriter(self.path, self.schema, **writer_options(self.schema, compressed=compressed))
+    def _open(self) -> Any:
+        return pq.ParquetWriter(self.path, self.schema, **writer_options(self.schema))
 
     def _write(self, batches: list[pa.RecordBatch]) -> None:
         table = pa.Table.from_batches(batches, schema=self.schema)
@@ -198,7 +192,7 @@ class ArrowSink(ParquetSink):
     to write and a millisecond to read, against 0.03-0.06 s and 0.06-0.2 s as uncompressed Parquet.
     Batches and groups as ``ParquetSink``'s (a row group is a run of batches; the values the same)."""
 
-    def _open(self, compressed: bool) -> Any:
+    def _open(self) -> Any:
         return pa.ipc.new_stream(self.path, self.schema)
 
     def _write(self, batches: list[pa.RecordBatch]) -> None:
