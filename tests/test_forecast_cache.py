@@ -6,6 +6,8 @@ needs one, and the computation is made to fail where the test says the cache mus
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +223,23 @@ def test_a_kept_roster_is_the_computed_one(cache: Path, monkeypatch: pytest.Monk
         assert len(list(cache.iterdir())) == 1
     # another target is another roster
     assert not np.array_equal(staffing.cached_roster(load, hours, 300.0, 0.95, 20.0, 90.0), made)
+
+
+def test_the_cache_keeps_the_forecasts_used_last_and_removes_only_its_own(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrays = {"phone": np.ones((7, 24))}
+    keys = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(5)]
+    for age, key in enumerate(keys[:4]):  # each written before the next, the first the oldest
+        forecast_cache.store(key, arrays)
+        os.utime(cache / f"{key}.npz", (1_000_000 + age, 1_000_000 + age))
+    # not ours, though named like a key; and a file of another name
+    foreign = cache / f"{hashlib.sha256(b'x').hexdigest()}.npz"
+    foreign.write_bytes(b"not a forecast")
+    os.utime(foreign, (1, 1))
+    (cache / "notes.npz").write_bytes(b"mine")
+    assert forecast_cache.load(keys[0], ("phone",), (7, 24)) is not None  # the oldest, used now
+    monkeypatch.setattr(forecast_cache, "KEEP", 3)
+    forecast_cache.store(keys[4], arrays)  # one more, beyond 3: the ones used longest ago go
+    left = {p.name for p in cache.iterdir()}
+    assert left == {f"{k}.npz" for k in (keys[0], keys[3], keys[4])} | {foreign.name, "notes.npz"}

@@ -12,6 +12,10 @@ Where: ``$XDG_CACHE_HOME/parcours/forecasts`` (``~/.cache/parcours/forecasts`` w
 then linked to its final name (atomic, and it never replaces a file already there). A file that does
 not read as one of ours, for its key, is ignored and left where it is; any failure to read or write
 the cache only means the forecast is computed.
+
+Every code change makes new keys, so the folder would only grow: it keeps the KEEP forecasts used
+last (a read marks a file used), and removes older ones as new ones are written, only files that read
+as ours (named for their key, holding our magic and that key).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import parcours
 MAGIC = "parcours-forecast-1"
 CACHE_ENV = "PARCOURS_CACHE"
 OFF = ("off", "0", "no", "false")
+KEEP = 256  # forecasts kept (a few KB each): explain's largest split makes 8, a scenario 1 or 2
 #: The source files (relative to the package) of everything the forecast runs.
 CODE = (
     "__init__.py",
@@ -106,6 +111,9 @@ def load(
     except Exception:  # unreadable, truncated, foreign: computed instead, the file left alone
         return None
     good = all(a.shape == shape and a.dtype == dtype and np.all(np.isfinite(a)) for a in out.values())
+    if good:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used now: the last to go
     return out if good else None
 
 
@@ -123,6 +131,7 @@ def store(key: str, arrays: dict[str, np.ndarray]) -> None:
             payload: dict[str, Any] = {"magic": np.array(MAGIC), "key": np.array(key)} | arrays
             np.savez(f, **payload)
         _publish(tmp, path)
+        _evict(path.parent, KEEP)
     except OSError:
         pass  # a read-only or full disk, or another process was first: the cache is only a shortcut
     finally:
@@ -140,3 +149,28 @@ def _publish(tmp: Path, path: Path) -> None:
     except OSError:  # a file system without hard links
         if not path.exists():
             os.replace(tmp, path)
+
+
+def _evict(folder: Path, keep: int) -> None:
+    """Remove the forecasts used longest ago beyond the ``keep`` used last: only files of ours."""
+    ours = []
+    for entry in folder.glob("*.npz"):
+        key = entry.stem
+        if len(key) == 64 and all(c in "0123456789abcdef" for c in key):
+            with contextlib.suppress(OSError):
+                ours.append((entry.stat().st_mtime, entry.name, entry))
+    if len(ours) <= keep:
+        return
+    ours.sort(reverse=True)
+    for _, _, entry in ours[keep:]:
+        if _is_ours(entry):
+            with contextlib.suppress(OSError):
+                entry.unlink()
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return str(data["magic"]) == MAGIC and str(data["key"]) == path.stem
+    except Exception:  # anything we cannot read as ours stays
+        return False
