@@ -53,6 +53,11 @@ class ShardPaths:
     # (as many shard processes as cores: threads would only take turns with the day). The same bytes.
     threads: bool = True
 
+    @property
+    def sink(self) -> type[ParquetSink]:
+        """The kind of part the shard writes: Parquet, or Arrow IPC for a scratch run."""
+        return ArrowSink if self.scratch else ParquetSink
+
 
 @dataclass(frozen=True)
 class ShardCounts:
@@ -116,8 +121,7 @@ def _run_shard(
     stores, per_store = distinct(file.store)
     ctx = Context(model, streams, customers, journeys, len(file), stores, per_store)
     world = World(ctx, simpy.Environment(), EventBuffer(), staffing)
-    sink_of = ArrowSink if paths.scratch else ParquetSink
-    with sink_of(paths.events, EVENT_SCHEMA, background=paths.threads) as sink:
+    with paths.sink(paths.events, EVENT_SCHEMA, background=paths.threads) as sink:
         owners = Owners.of_journeys(journeys.id, journeys.customer, customers.ids, customers.persona)
         released = ReleasedEvents(sink, shard, model.names, owners)
 
@@ -143,7 +147,7 @@ def _run_shard(
                 )
             )
             journeys_sink = parts.enter_context(
-                sink_of(paths.journeys, JOURNEY_SCHEMA, background=paths.threads)
+                paths.sink(paths.journeys, JOURNEY_SCHEMA, background=paths.threads)
             )
             if customers_sink is not None:
                 _write_customers(model, streams, customers, listed, shard, customers_sink)
@@ -168,7 +172,7 @@ def _empty_shard(model: Model, paths: ShardPaths, tick: Tick | None, shard: int)
     )
     for path, schema in parts:
         if path is not None:
-            (ArrowSink if paths.scratch else ParquetSink)(path, schema).close()
+            paths.sink(path, schema).close()
     if tick is not None:
         tick(shard, model.horizon_s, 0)
     return ShardCounts(0, 0, 0, 0, 0, 0, 0, (0,) * len(model.personas))

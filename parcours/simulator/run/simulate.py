@@ -74,10 +74,11 @@ def shard_count(scenario: Scenario, execution: Execution) -> int:
 
 
 def _shard_paths(writer: RunWriter, shard: int, scratch: bool, threads: bool) -> ShardPaths:
+    suffix = ".arrow" if scratch else ".parquet"
     return ShardPaths(
-        writer.events_part(shard, ".arrow" if scratch else ".parquet"),
+        writer.events_part(shard, suffix),
         None if scratch else writer.path(CUSTOMERS_DIR) / part_name(shard),
-        writer.path(JOURNEYS_DIR) / part_name(shard, ".arrow" if scratch else ".parquet"),
+        writer.path(JOURNEYS_DIR) / part_name(shard, suffix),
         scratch=scratch,
         threads=threads,
     )
