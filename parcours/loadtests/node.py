@@ -39,6 +39,13 @@ from parcours.output.replays import ReplaySettings, new_replay_dir, write_summar
 log = logging.getLogger("parcours.replay")
 
 START, RESULT, STOP, METRICS = "parcours_start", "parcours_result", "parcours_stop", "parcours_metrics"
+#: A worker's "my handlers are in place": Locust counts a worker ready when it connects, before its
+#: ``init`` listeners run, and drops a message that comes before them. The worker says it every
+#: ATTACH_EVERY_S until its start arrives; the master sends the start once every worker has said it,
+#: or after ATTACH_WAIT_S (and says which did not).
+ATTACHED = "parcours_attached"
+ATTACH_EVERY_S = 0.5
+ATTACH_WAIT_S = 30.0
 #: Between deciding the start time and the first event: enough to reach the workers and read ahead.
 START_LEAD_S = 1.0
 #: On an early stop: how long requests in flight may finish, and how long the master waits for results.
@@ -106,6 +113,12 @@ class Worker:
         self.reported = False
         self.index = 0
 
+    def announce(self, say_attached: Callable[[], None]) -> None:
+        """Tell the master this worker can take its start, until the start comes."""
+        while self.replay is None:
+            say_attached()
+            gevent.sleep(ATTACH_EVERY_S)
+
     def start(self, order: dict[str, Any]) -> None:
         options = self.environment.parsed_options
         run_dir = Path(getattr(options, "run_dir", "") or order["run_dir"])
@@ -172,6 +185,8 @@ class Coordinator:
         self.local: Worker | None = None
         self.stop_reason: str | None = None
         self.cap: gevent.Greenlet | None = None
+        self.starter: gevent.Greenlet | None = None
+        self.attached: set[str] = set()  # Locust's ids of the workers whose handlers are in place
         self.quitting = False
         self.snapshots: dict[int, dict[str, Any]] = {}  # the latest live counts of each worker
         self.clients: dict[str, int] = {}  # Locust's id of each worker: its index
@@ -185,6 +200,9 @@ class Coordinator:
         snapshot = live.merge(self.snapshots.values())
         finished = self.endpoint is not None and self.endpoint.finished
         return live.text(snapshot, planned=self.plan.requests, workers=workers, finished=finished)
+
+    def on_attached(self, environment: Environment, msg: Any, **_: Any) -> None:
+        self.attached.add(msg.node_id)
 
     def on_metrics(self, environment: Environment, msg: Any, **_: Any) -> None:
         self.keep_snapshot(msg.data)
@@ -211,7 +229,7 @@ class Coordinator:
         self.started_at = dt.datetime.now(dt.UTC)
         self.out = Path(self.options.replay_out or new_replay_dir(self.run.path, self.started_at))
         self.out.mkdir(parents=True, exist_ok=True)
-        order = self._order(time.time() + START_LEAD_S)
+        self.stop_reason = None
         runner = self.environment.runner
         if isinstance(runner, MasterRunner):
             workers = sorted(
@@ -219,14 +237,35 @@ class Coordinator:
             )
             self.expected = len(workers)
             self.clients = {client_id: index for index, client_id in enumerate(workers)}
-            for index, client_id in enumerate(workers):
-                runner.send_message(START, {**order, "index": index, "workers": len(workers)}, client_id)
+            self.starter = gevent.spawn(self._start_workers, workers)
             gevent.spawn(self.watch_workers)
         else:
             self.expected = 1
             self.local = Worker(self.environment, self.collect, self.keep_snapshot)
-            self.local.start({**order, "index": 0, "workers": 1})
-        self.stop_reason = None
+            self.local.start({**self._order(time.time() + START_LEAD_S), "index": 0, "workers": 1})
+            self._started()
+
+    def _start_workers(self, workers: list[str]) -> None:
+        """Once each worker can take it (or after ATTACH_WAIT_S), send each its start and share."""
+        deadline = time.monotonic() + ATTACH_WAIT_S
+        while not self.attached.issuperset(workers) and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        if self.finished:  # stopped meanwhile
+            return
+        if late := [self.clients[w] for w in workers if w not in self.attached]:
+            log.warning(
+                "parcours: worker(s) %s did not say they were ready within %.0f s; starting anyway",
+                ", ".join(map(str, late)),
+                ATTACH_WAIT_S,
+            )
+        order = self._order(time.time() + START_LEAD_S)
+        runner = cast(MasterRunner, self.environment.runner)
+        for index, client_id in enumerate(workers):
+            runner.send_message(START, {**order, "index": index, "workers": len(workers)}, client_id)
+        self._started()
+
+    def _started(self) -> None:
+        """The start is out: the time cap counts from now."""
         self.cap = gevent.spawn_later(self.time_cap_s(), self.on_time_cap)
         log.info(
             "parcours: replaying %s events over %.1f s to %s",
@@ -250,7 +289,7 @@ class Coordinator:
         }
 
     def time_cap_s(self) -> float:
-        """From the test's start: the planned length, the request timeout and a margin."""
+        """From the start sent: the planned length, the request timeout and a margin."""
         planned = START_LEAD_S + self.plan.duration_s
         return planned + self.options.request_timeout + TIME_CAP_MARGIN_S + TIME_CAP_MARGIN_SHARE * planned
 
@@ -302,8 +341,9 @@ class Coordinator:
 
     def finish(self, *, interrupted: bool) -> None:
         self.finished = True
-        if self.cap is not None and self.cap is not gevent.getcurrent():
-            self.cap.kill(block=False)
+        for greenlet in (self.cap, self.starter):
+            if greenlet is not None and greenlet is not gevent.getcurrent():
+                greenlet.kill(block=False)
         summary = verdicts.build(
             list(self.results.values()),
             self._context(),
@@ -368,6 +408,7 @@ def _attach(environment: Environment) -> None:
         runner.register_message(START, lambda environment, msg, **_: share.start(msg.data), concurrent=True)
         runner.register_message(STOP, lambda environment, msg, **_: share.halt(), concurrent=True)
         listen(environment.events.quitting, lambda **_: share.halt())
+        gevent.spawn(share.announce, lambda: runner.send_message(ATTACHED))
         return
     coordinator = Coordinator(environment)
     gevent.signal_handler(signal.SIGTERM, lambda: setattr(coordinator, "terminated", True))
@@ -377,6 +418,7 @@ def _attach(environment: Environment) -> None:
     if isinstance(runner, MasterRunner):
         runner.register_message(RESULT, coordinator.on_result, concurrent=True)
         runner.register_message(METRICS, coordinator.on_metrics, concurrent=True)
+        runner.register_message(ATTACHED, coordinator.on_attached, concurrent=True)
 
 
 def listen(event: Any, listener: Callable[..., None]) -> None:
