@@ -47,7 +47,7 @@ def test_locustfile_prints_the_installed_locustfile() -> None:
     assert result.exit_code == 0
     path = Path(result.output.strip())
     assert path.is_file() and path.name == "locustfile.py"
-    assert "node.hook_into(events)" in path.read_text()
+    assert "nodes.hook_into(events)" in path.read_text()
 
 
 def test_locust_help_lists_the_replay_options() -> None:

@@ -2,7 +2,7 @@
 
 Locust prints ``--help`` before it loads a locustfile, so the options a locustfile adds never show
 there (locustio/locust#2917). Registering them before Locust parses anything lists them with
-Locust's own; the locustfile's second registration, when Locust imports it, is ignored (``node.listen``).
+Locust's own; the locustfile's second registration, when Locust imports it, is ignored (``nodes.hook_into``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
         --host http://127.0.0.1:8080 --headless -t 30s
 
 or, with no server to start by hand and the summary printed at the end, ``parcours replay``. Each
-process replays its share of the run's customers (see ``node``); the number of Locust users does not
+process replays its share of the run's customers (see ``nodes``); the number of Locust users does not
 matter, as the events, not users, set the load.
 """
 
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from locust import User, constant, events, task
 
-from parcours.loadtests import node
+from parcours.loadtests import nodes
 
-node.hook_into(events)
+nodes.hook_into(events)
 
 
 class Replay(User):

@@ -1,94 +1,38 @@
-"""Locust glue: what a standalone, master or worker process does in a replay, and what they say.
-
-The master (or a standalone process) plans the replay from the whole run, picks one start time a
-moment ahead, and tells each worker its share; no event passes through it. Each worker replays its
-share and sends back what it measured; the master merges that into ``summary.json``. Stopped early
-(Ctrl-C, SIGTERM, --run-time, the web UI's stop), the master asks the workers for what they have and
-still writes the summary, marked interrupted. A replay still running at its time cap (planned length +
-request timeout + a margin: a target that hangs or answers slowly) stops the same way, marked
-``stopped_by: time_cap``, with its own exit code.
-"""
+"""The master's (or a standalone process's) side of a replay: plan, start the workers once they can
+take it, stop at the time cap, collect what they measured, write the summary."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import signal
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import gevent
 from locust.env import Environment
-from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner
 
 from parcours.errors import ParcoursError
-from parcours.lifeline import follow_parent
 from parcours.loadtests import live
 from parcours.loadtests import mapping as mappings
 from parcours.loadtests import verdict as verdicts
-from parcours.loadtests.driver import ShareReplay
-from parcours.loadtests.feed import Share
+from parcours.loadtests.nodes.worker import ATTACH_WAIT_S, START, STOP, Worker
 from parcours.loadtests.schedule import Schedule, make_schedule, parse_duration_s, parse_window
-from parcours.loadtests.sender import LocustSender
 from parcours.output.reader import Run
 from parcours.output.replays import ReplaySettings, new_replay_dir, write_summary
 
 log = logging.getLogger("parcours.replay")
 
-START, RESULT, STOP, METRICS = "parcours_start", "parcours_result", "parcours_stop", "parcours_metrics"
-#: A worker's "my handlers are in place": Locust counts a worker ready when it connects, before its
-#: ``init`` listeners run, and drops a message that comes before them. The worker says it every
-#: ATTACH_EVERY_S until its start arrives; the master sends the start once every worker has said it,
-#: or after ATTACH_WAIT_S (and says which did not).
-ATTACHED = "parcours_attached"
-ATTACH_EVERY_S = 0.5
-ATTACH_WAIT_S = 30.0
 #: Between deciding the start time and the first event: enough to reach the workers and read ahead.
 START_LEAD_S = 1.0
-#: On an early stop: how long requests in flight may finish, and how long the master waits for results.
-STOP_GRACE_S = 2.0
+#: On an early stop: how long the master waits for the workers' results.
 RESULT_WAIT_S = 15.0
 #: The time cap: a replay that has not finished by its planned length, plus the request timeout, plus
 #: this margin (seconds, and a share of the planned length) stops by itself, with its own exit code.
 TIME_CAP_MARGIN_S = 5.0
 TIME_CAP_MARGIN_SHARE = 0.1
 CSV_SETTLE_S = 1.2
-SWITCH_INTERVAL_S = 0.001
-
-
-#: The replay's options as Locust command-line arguments: (flag, type, default, help).
-ARGUMENTS: list[tuple[str, type, Any, str]] = [
-    ("--run-dir", str, "", "The parcours run directory to replay"),
-    ("--mapping", str, "ingest", "Built-in mapping name or mapping .toml file"),
-    ("--speed", float, 1.0, "Replay speed: 60 plays an hour in a minute"),
-    ("--window", str, "", "Replay only HH:MM-HH:MM of each day (the run's time zone)"),
-    ("--max-gap", str, "", "Shorten idle stretches of simulated time to this (300s, 5m)"),
-    ("--connections", int, 100, "Requests in flight per process"),
-    ("--request-timeout", float, 10.0, "Seconds before a request times out"),
-    ("--max-lag-ms", float, 100.0, "Lag gate: schedule lag p99 above this makes the run invalid"),
-    ("--fail-on", str, "", "Thresholds such as p99_ms=500,error_rate=0.01"),
-    ("--replay-out", str, "", "Results folder [default: RUN/replays/TIMESTAMP]"),
-    ("--metrics-port", int, 0, "Serve live Prometheus metrics on 127.0.0.1:PORT/metrics [default: off]"),
-    (
-        "--metrics-linger",
-        float,
-        live.LINGER_S,
-        "After the end, wait up to this for a scrape of the final values",
-    ),
-]
-
-
-def add_arguments(parser: Any) -> None:
-    for flag, kind, default, text in ARGUMENTS:
-        # read once, when the process starts: the web UI could show them but not change the plan
-        parser.add_argument(flag, type=kind, default=default, help=text, include_in_web_ui=False)
-    parser.add_argument(
-        "--check", action="store_true", default=False, include_in_web_ui=False,
-        help="Check the mapping's continuity expectations on every answer",
-    )  # fmt: skip
 
 
 def _plan(options: Any) -> tuple[Run, mappings.Mapping, Schedule]:
@@ -100,74 +44,6 @@ def _plan(options: Any) -> tuple[Run, mappings.Mapping, Schedule]:
     window = parse_window(options.window) if options.window else None
     max_gap = parse_duration_s(options.max_gap, "--max-gap") if options.max_gap else None
     return run, mapping, make_schedule(run, mapping, speed=options.speed, window=window, max_gap_s=max_gap)
-
-
-class Worker:
-    """A worker's side: replay the share the master assigned, report what was measured, once."""
-
-    def __init__(self, environment: Environment, report: Any, publish: Any) -> None:
-        self.environment = environment
-        self.report = report
-        self.publish = publish  # gets the live metrics' snapshot every live.PUBLISH_S
-        self.replay: ShareReplay | None = None
-        self.reported = False
-        self.index = 0
-
-    def announce(self, say_attached: Callable[[], None]) -> None:
-        """Tell the master this worker can take its start, until the start comes."""
-        while self.replay is None:
-            say_attached()
-            gevent.sleep(ATTACH_EVERY_S)
-
-    def start(self, order: dict[str, Any]) -> None:
-        options = self.environment.parsed_options
-        run_dir = Path(getattr(options, "run_dir", "") or order["run_dir"])
-        mapping = mappings.from_dict(order["mapping"], order["mapping_source"])
-        sender = LocustSender(self.environment, order["host"], order["connections"], order["timeout_s"])
-        self.reported = False
-        self.replay = ShareReplay(
-            run_dir,
-            Schedule.from_dict(order["plan"]),
-            mapping,
-            Share(order["workers"], order["index"]),
-            sender,
-            t0_wall=order["t0_wall"],
-            connections=order["connections"],
-            check=order.get("check", False),
-            out=Path(order["out"]) if order.get("out") else None,
-        )
-        self.replay.start()
-        self.index = order["index"]
-        log.info("parcours: worker %d of %d replaying from %s", order["index"], order["workers"], run_dir)
-        gevent.spawn(self._finish)
-        gevent.spawn(self._publish)
-
-    def _publish(self) -> None:
-        while self.replay is not None and not self.reported:
-            gevent.sleep(live.PUBLISH_S)
-            if not self.reported:
-                self.publish({"index": self.index, "live": self.replay.snapshot(fold=True)})
-
-    def _finish(self) -> None:
-        assert self.replay is not None
-        self.replay.wait()
-        self._report()
-
-    def halt(self) -> None:
-        """Stop early (if still running) and report what was measured."""
-        if self.replay is not None and not self.reported:
-            self.replay.stop(STOP_GRACE_S)
-            self._report()
-
-    def _report(self) -> None:
-        if self.replay is not None and not self.reported:
-            self.reported = True
-            runner = self.environment.runner
-            if isinstance(runner, WorkerRunner):
-                # Locust's own statistics reach the master every 3 s; send the last ones now, before
-                # the master writes its CSV and HTML report.
-                runner._send_stats()
-            self.report(self.replay.result())
 
 
 class Coordinator:
@@ -380,63 +256,3 @@ class Coordinator:
             "workers_count": self.expected,
             "workers_reported": len(self.results),
         }
-
-
-def attach(environment: Environment) -> None:
-    """Give this Locust process its part: a worker replays a share; anyone else coordinates."""
-    # The reading and folding threads hand the GIL back to the event loop within 1 ms, not the
-    # default 5 ms, which would show as schedule lag.
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
-    try:
-        _attach(environment)
-    except ParcoursError as exc:  # one line and exit code 2, as `parcours` itself does
-        log.error("parcours: error: %s", exc)
-        sys.exit(2)
-    # after the handlers are registered: starting a thread yields to gevent, and a message handled
-    # then (the master's start) would find none
-    follow_parent()  # started by `parcours replay`: gone with it, even after a kill -9
-
-
-def _attach(environment: Environment) -> None:
-    runner = environment.runner
-    if isinstance(runner, WorkerRunner):
-        share = Worker(
-            environment,
-            lambda result: runner.send_message(RESULT, result),
-            lambda snapshot: runner.send_message(METRICS, snapshot),
-        )
-        runner.register_message(START, lambda environment, msg, **_: share.start(msg.data), concurrent=True)
-        runner.register_message(STOP, lambda environment, msg, **_: share.halt(), concurrent=True)
-        listen(environment.events.quitting, lambda **_: share.halt())
-        gevent.spawn(share.announce, lambda: runner.send_message(ATTACHED))
-        return
-    coordinator = Coordinator(environment)
-    gevent.signal_handler(signal.SIGTERM, lambda: setattr(coordinator, "terminated", True))
-    listen(environment.events.test_start, coordinator.on_test_start)
-    listen(environment.events.test_stop, coordinator.on_stop)
-    listen(environment.events.quitting, coordinator.on_stop)
-    if isinstance(runner, MasterRunner):
-        runner.register_message(RESULT, coordinator.on_result, concurrent=True)
-        runner.register_message(METRICS, coordinator.on_metrics, concurrent=True)
-        runner.register_message(ATTACHED, coordinator.on_attached, concurrent=True)
-
-
-def listen(event: Any, listener: Callable[..., None]) -> None:
-    event.add_listener(listener)
-
-
-_hooked = False
-
-
-def hook_into(events: Any) -> None:
-    """Add the replay's options to Locust's parser and attach each process's part, once per process.
-
-    The locustfile calls this; it may be imported twice in one process (by ``parcours locust``, so that
-    ``--help`` lists the options, then by Locust under another module name), but must hook in once.
-    """
-    global _hooked
-    if _hooked:
-        return
-    _hooked = True
-    listen(events.init_command_line_parser, lambda parser, **_: add_arguments(parser))
-    listen(events.init, lambda environment, **_: attach(environment))
