@@ -29,6 +29,7 @@ from parcours.simulator.run.shard import ShardCounts, ShardPaths, run_shard
 from parcours.simulator.world.staffing import Staffing, plan_staffing
 
 POLL_S = 0.2  # how often the client looks for progress ticks while shards run
+SHARD_DONE = None  # on the ticks' queue: a shard's future is done
 
 ShardTick = Callable[[int, float, int], None]  # shard, simulated seconds done, events written
 #: The signals that stop a run: Ctrl-C, and those the command line turns into the same interruption.
@@ -54,6 +55,8 @@ class _Pending(Protocol):
 
     def result(self) -> ShardCounts: ...
 
+    def add_done_callback(self, fn: Callable[[Any], object]) -> None: ...
+
 
 class _Closing:
     """Closes what the executor holds when the run is over, however it ends."""
@@ -77,11 +80,14 @@ def open_executor(execution: Execution) -> Executor:
 
 
 def _drain(ticks: queue.Queue[Any] | Any, tick: ShardTick, timeout: float) -> None:
-    """Hand every waiting tick to ``tick``, waiting up to ``timeout`` for the first one."""
+    """Hand every waiting tick to ``tick``, waiting up to ``timeout`` for the first one (or a shard's
+    end: ``_wait``)."""
     try:
         while True:
-            shard, sim_s, emitted = ticks.get(timeout=timeout)
-            tick(int(shard), float(sim_s), int(emitted))
+            item = ticks.get(timeout=timeout)
+            if item is not SHARD_DONE:
+                shard, sim_s, emitted = item
+                tick(int(shard), float(sim_s), int(emitted))
             timeout = 0.0
     except queue.Empty:
         return
@@ -210,6 +216,9 @@ def _stop_now(pool: ProcessPoolExecutor) -> None:
 
 
 def _wait(futures: Sequence[_Pending], ticks: Any, tick: ShardTick) -> list[ShardCounts]:
+    # a shard's end wakes the wait at once: the next tick could be a whole POLL_S away
+    for future in futures:
+        future.add_done_callback(lambda _: ticks.put(SHARD_DONE))
     while not all(f.done() for f in futures):
         _drain(ticks, tick, timeout=POLL_S)
     _drain(ticks, tick, timeout=0.0)
