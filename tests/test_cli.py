@@ -179,6 +179,8 @@ def test_an_interrupted_run_never_looks_finished(tmp_path: Path, sig: signal.Sig
             "simulate",
             "-n",
             "200000",
+            "--days",
+            "28",  # a month, about 7 s: one day was over in half a second, sometimes before the signal
             "-o",
             str(out),
             "--no-progress",

@@ -112,7 +112,9 @@ def test_an_input_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path, args
 def test_a_signal_during_simulate_cleans_up_like_sigterm(tmp_path: Path, sig: signal.Signals) -> None:
     """The run is stopped while it writes: its lock and .partial folder go, and the exit code is 128+sig."""
     out = tmp_path / "run"
-    proc = parcours("simulate", "-n", "600000", "-o", str(out), "--no-progress")  # ~5 s on 2 cores
+    # a month (about 25 s on 2 cores): one day is over in a second, and a run that ended between the
+    # check below and the signal left its finished run behind
+    proc = parcours("simulate", "-n", "600000", "--days", "28", "-o", str(out), "--no-progress")
     wait_for(lambda: any(tmp_path.glob(".run.partial-*")) or proc.poll() is not None, "partial folder")
     if proc.poll() is not None:
         pytest.skip("the run finished before it could be stopped")

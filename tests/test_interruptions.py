@@ -22,6 +22,10 @@ from tests.fault_server import FaultServer
 from tests.replay_support import make_run
 
 WAIT_S = 60.0
+#: Runs these tests stop: a month, so that they are still running when stopped however fast the
+#: machine (300,000 customers and two workers: about 9 s on two cores; one day took 0.5 s, and a run
+#: that had finished before the signal came failed a test). Each is stopped within its first seconds.
+A_MONTH = ("--days", "28")
 
 
 def _children(parent: psutil.Process, count: int) -> list[psutil.Process]:
@@ -67,6 +71,7 @@ def test_shard_workers_die_with_a_killed_simulate_and_the_next_run_cleans_up(tmp
         "--no-progress",
         "-n",
         "400000",
+        *A_MONTH,
         "-w",
         "2",
         "-o",
@@ -160,7 +165,8 @@ def test_a_replay_killed_mid_flight_leaves_no_child_behind(tmp_path: Path, worke
 
 @pytest.mark.slow
 def test_sigterm_stops_simulate_and_its_shards_now_not_when_they_finish(tmp_path: Path) -> None:
-    # a million customers: the shards would run for minutes; stopped, the run ends at once, cleaned up
+    # a month of a million customers: the shards would run for half a minute; stopped, the run ends at
+    # once, cleaned up
     out = tmp_path / "run"
     cmd = [
         sys.executable,
@@ -170,6 +176,7 @@ def test_sigterm_stops_simulate_and_its_shards_now_not_when_they_finish(tmp_path
         "--no-progress",
         "-n",
         "1000000",
+        *A_MONTH,
         "-w",
         "2",
         "-o",
@@ -198,7 +205,7 @@ def _stop_simulate_at(tmp_path: Path, when: str | float) -> tuple[int, str, list
     """Start a two-worker simulate and send it SIGTERM ``when`` seconds after it started, or (``"fork"``)
     the moment its first shard worker exists: while the pool is still forking. Returns its exit code,
     its stderr and every process it had started by then."""
-    cmd = [sys.executable, "-m", "parcours", "simulate", "--no-progress", "-n", "300000", "-w", "2"]
+    cmd = [sys.executable, "-m", "parcours", "simulate", "--no-progress", "-n", "300000", *A_MONTH, "-w", "2"]
     proc = subprocess.Popen([*cmd, "-o", str(tmp_path / "run")], stderr=subprocess.PIPE, text=True)
     parent = psutil.Process(proc.pid)
     if when == "fork":
