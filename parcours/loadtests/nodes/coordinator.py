@@ -207,6 +207,8 @@ class Coordinator:
             return
         if self.local is not None:
             self.local.halt()
+        elif self.starter is not None and not self.starter.dead:
+            self.starter.kill()  # stopped before the start went out: no worker has anything to report
         else:
             self.environment.runner.send_message(STOP)  # type: ignore[union-attr]
             deadline = time.monotonic() + RESULT_WAIT_S
